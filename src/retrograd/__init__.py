@@ -1,0 +1,102 @@
+"""retrograd: define-by-run reverse-mode automatic differentiation on NumPy, with PyTorch's
+API. ``import retrograd as torch`` and the classic autograd tutorial runs as written.
+
+>>> import retrograd as torch
+>>> x = torch.ones(2, 2, requires_grad=True)
+>>> out = ((x + 2) * (x + 2) * 3).mean()
+>>> out.backward()
+>>> x.grad
+tensor([[4.5000, 4.5000],
+        [4.5000, 4.5000]])
+"""
+
+from . import _dtype
+from ._device import device
+from ._dtype import (
+    bfloat16,
+    bool,
+    cdouble,
+    cfloat,
+    complex64,
+    complex128,
+    double,
+    dtype,
+    float,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    int,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    promote_types,
+    set_default_dtype,
+    short,
+    uint8,
+)
+from ._printing import get_printoptions, printoptions, set_printoptions
+from ._size import Size
+from ._tensor import Tensor
+from . import ops as _ops
+from . import autograd
+from .autograd.grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from .ops._core import result_dtype as _result_dtype
+from .ops.arithmetic import *
+from .ops.comparison import *
+from .ops.conversion import *
+from .ops.creation import *
+from .ops.creation import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+)
+from .ops.reduction import *
+from .ops.shape import *
+from .ops.tensor_methods import *
+from .ops.unary import *
+from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+
+__version__ = "0.1.0"
+
+
+def is_tensor(obj) -> _dtype._builtin_bool:
+    """Whether ``obj`` is a retrograd Tensor."""
+    return isinstance(obj, Tensor)
+
+
+def numel(input: Tensor) -> _dtype._builtin_int:
+    return input.numel()
+
+
+def result_type(tensor1, tensor2) -> dtype:
+    """The dtype an arithmetic op on these operands gives."""
+    return _result_dtype((tensor1, tensor2))
+
+
+def is_floating_point(input: Tensor) -> _dtype._builtin_bool:
+    return input.is_floating_point()
+
+
+def get_num_threads() -> _dtype._builtin_int:
+    return 1
+
+
+def set_num_threads(n: _dtype._builtin_int) -> None:
+    """Accepted for compatibility; NumPy's BLAS threads follow OPENBLAS_NUM_THREADS."""

@@ -1,0 +1,21 @@
+"""Reverse-mode automatic differentiation: ``backward``, ``grad``, ``Function``,
+``Variable`` and the grad-mode switches."""
+
+from . import graph
+from .engine import backward, grad
+from .function import Function, FunctionCtx, InplaceFunction, NestedIOFunction, once_differentiable
+from .grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from .variable import Variable
+
+__all__ = [
+    "Function", "FunctionCtx", "InplaceFunction", "NestedIOFunction", "Variable", "backward",
+    "enable_grad", "grad", "graph", "inference_mode", "is_grad_enabled",
+    "is_inference_mode_enabled", "no_grad", "once_differentiable", "set_grad_enabled",
+]

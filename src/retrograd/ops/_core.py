@@ -1,0 +1,306 @@
+"""The op machinery: ``Primitive`` (forward and backward side by side) and ``apply``.
+
+A primitive's ``forward(ctx, *arrays, **attrs)`` computes on raw arrays and may keep values
+with ``ctx.save(...)``; its ``backward(ctx, grad)`` is one formula written with operators
+and the generic functions of ``retrograd.ops`` so that it runs on raw arrays during a plain
+backward and on Tensors (building graph) under ``create_graph=True``.
+
+``apply`` does everything else once, for every op: dtype promotion, graph edges, the
+creation site, saved-tensor bookkeeping, views and their version counters. Gradients are
+summed back to each input's shape and cast to its dtype by the engine (DESIGN.md, 3).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _dtype as dtypes
+from .._tensor import Tensor, wrap
+from ..autograd.grad_mode import state as _state
+from ..autograd.graph import AccumulateGrad, Node, creation_site
+
+__all__ = ["REGISTRY", "Primitive", "accumulator", "edge", "register_method", "METHODS"]
+
+_new = object.__new__
+_ndarray = np.ndarray
+_asarray = np.asarray
+
+#: Every primitive class, by class name; feeds the derivative reference and the op tests.
+REGISTRY: dict[str, type] = {}
+#: Functions installed as Tensor methods, by method name.
+METHODS: dict[str, object] = {}
+
+INPUT, OUTPUT = 0, 1
+
+
+def register_method(*names: str):
+    """Decorator: also make the function a Tensor method under each of ``names``
+    (its own name when none is given)."""
+
+    def deco(fn):
+        for name in names or (fn.__name__,):
+            METHODS[name] = fn
+            setattr(Tensor, name, fn)
+        return fn
+
+    return deco
+
+
+def accumulator(t: Tensor) -> AccumulateGrad:
+    """The leaf's AccumulateGrad node; one per leaf while some graph holds it."""
+    extra = t._extra
+    if extra is None:
+        extra = t._extra = {}
+    ref = extra.get("acc")
+    acc = ref() if ref is not None else None
+    if acc is None:
+        import weakref
+
+        acc = AccumulateGrad(t)
+        extra["acc"] = weakref.ref(acc)
+    return acc
+
+
+def edge(t) -> tuple:
+    """The ``(node, output_nr)`` through which a gradient reaches ``t``."""
+    if isinstance(t, Tensor) and t._requires_grad:
+        fn = t._grad_fn
+        if fn is None:
+            return (accumulator(t), 0)
+        return (fn, t._output_nr)
+    return (None, 0)
+
+
+class Primitive(Node):
+    """Base class of every differentiable primitive. The instance is the graph node (ctx).
+
+    Class attributes a primitive may set:
+        promote: promote its tensor inputs to one dtype first (binary arithmetic).
+        nondiff_outputs: indices of outputs that never carry gradient (e.g. argmax indices).
+        is_view: the output is a view of the first input (shares memory and version).
+        formula: the derivative in words, for the generated reference.
+    """
+
+    __slots__ = ()
+    promote = False
+    nondiff_outputs: tuple = ()
+    is_view = False
+    formula = ""
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if "_name" not in cls.__dict__:
+            cls._name = cls.__name__ + "Backward0"
+        REGISTRY[cls.__name__] = cls
+
+    def save(self, *values) -> None:
+        """Keep values for backward: inputs, outputs or other arrays."""
+        self.saved = values
+
+    @property
+    def needs_input_grad(self) -> tuple:
+        return tuple(fn is not None for fn, _ in self.next_functions)
+
+    @classmethod
+    def generic(cls, *args, **attrs):
+        """Run on Tensors (recording graph) or on raw arrays (plain forward)."""
+        for a in args:
+            if isinstance(a, Tensor):
+                return cls.apply(*args, **attrs)
+        ctx = _new(cls)
+        ctx.saved = ()
+        return cls.forward(ctx, *args, **attrs)
+
+    @classmethod
+    def apply(cls, *args, **attrs):
+        """Run forward on the arrays behind ``args`` and record a node when needed."""
+        node = _new(cls)
+        node.saved = ()
+        arrays = []
+        record = False
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a._data)
+                if a._requires_grad:
+                    record = True
+            else:
+                arrays.append(a)
+        if cls.promote:
+            arrays = _promote(args, arrays)
+        try:
+            out = cls.forward(node, *arrays, **attrs)
+        except (ValueError, TypeError, IndexError) as e:
+            raise _op_error(cls, args, e) from None
+        record = record and _state.grad_enabled
+        if type(out) is tuple:
+            return _finish_multi(cls, node, args, arrays, out, record)
+        if type(out) is not _ndarray:
+            out = _asarray(out)
+        if not record:
+            result = wrap(out)
+            if cls.is_view:
+                _mark_view(result, args, out, cls, attrs)
+            if _state.forward_level:
+                from ..autograd.forward_ad import attach_tangent
+
+                attach_tangent(node, args, arrays, (result,), attrs)
+            return result
+        node.next_functions = tuple([edge(a) for a in args])
+        node._in_meta = tuple([
+            (a._data.shape, a._data.dtype) if isinstance(a, Tensor) else None for a in args
+        ])
+        node._site = creation_site(2)
+        result = wrap(out, node)
+        if node.saved:
+            _map_saved(node, args, arrays, (result,))
+        else:
+            node._saved_meta = None
+        if cls.is_view:
+            _mark_view(result, args, out, cls, attrs)
+        if _state.forward_level:
+            from ..autograd.forward_ad import attach_tangent
+
+            attach_tangent(node, args, arrays, (result,), attrs)
+        return result
+
+
+def _finish_multi(cls, node, args, arrays, outs, record):
+    outs = tuple(o if type(o) is _ndarray else _asarray(o) for o in outs)
+    nondiff = cls.nondiff_outputs
+    if not record:
+        results = tuple(wrap(o) for o in outs)
+    else:
+        node.next_functions = tuple([edge(a) for a in args])
+        node._in_meta = tuple([
+            (a._data.shape, a._data.dtype) if isinstance(a, Tensor) else None for a in args
+        ])
+        node._site = creation_site(3)
+        results = tuple(
+            wrap(o) if i in nondiff else wrap(o, node, i) for i, o in enumerate(outs)
+        )
+        if node.saved:
+            _map_saved(node, args, arrays, results)
+        else:
+            node._saved_meta = None
+    if cls.is_view:
+        for r, o in zip(results, outs):
+            _mark_view(r, args, o, cls, {})
+    if _state.forward_level:
+        from ..autograd.forward_ad import attach_tangent
+
+        attach_tangent(node, args, arrays, results, {})
+    return results
+
+
+def _map_saved(node, args, arrays, results) -> None:
+    """Remember where each saved array came from, so backward can check versions and,
+    under create_graph, hand the formula the differentiable Tensor instead."""
+    meta = []
+    any_tensor = False
+    for s in node.saved:
+        m = None
+        if type(s) is _ndarray:
+            for i, arr in enumerate(arrays):
+                if s is arr and isinstance(args[i], Tensor):
+                    t = args[i]
+                    m = (INPUT, t, t._vc, t._vc[0])
+                    break
+            else:
+                for k, r in enumerate(results):
+                    if s is r._data:
+                        m = (OUTPUT, k, r._vc, r._vc[0])
+                        break
+        if m is not None:
+            any_tensor = True
+        meta.append(m)
+    node._saved_meta = tuple(meta) if any_tensor else None
+
+
+def _mark_view(result: Tensor, args, out, cls, attrs) -> None:
+    """Share the parent's version counter and remember how to redo the view from it."""
+    parent = args[0]
+    if not isinstance(parent, Tensor) or not np.may_share_memory(out, parent._data):
+        return
+    result._vc = parent._vc
+    result._base = parent._base if parent._base is not None else parent
+    result._extra = {"view": (parent, cls, args[1:], attrs)}
+
+
+def _promote(args, arrays):
+    """Cast the tensor inputs to PyTorch's result dtype (Python scalars stay weak)."""
+    first = None
+    same = True
+    for a in arrays:
+        if type(a) is _ndarray:
+            if first is None:
+                first = a.dtype
+            elif a.dtype is not first:
+                same = False
+                break
+    if first is None:
+        return arrays
+    scalars = [a for a in arrays if type(a) is not _ndarray and a is not None
+               and not hasattr(a, "dtype")]
+    if same and not scalars:
+        return arrays
+    target = result_dtype(args)
+    npt = target._np
+    out = []
+    for a in arrays:
+        if type(a) is _ndarray:
+            out.append(a if a.dtype == npt else a.astype(npt))
+        elif a is not None and not hasattr(a, "dtype") and target.category >= dtypes.FLOAT \
+                and not isinstance(a, complex):
+            out.append(float(a))
+        else:
+            out.append(a)
+    return out
+
+
+def result_dtype(args) -> dtypes.dtype:
+    """``torch.result_type`` over Tensors and Python numbers."""
+    dims, zero_dims, scalars = [], [], []
+    for a in args:
+        if isinstance(a, Tensor):
+            d = dtypes.from_numpy_dtype(a._data.dtype)
+            (dims if a._data.ndim else zero_dims).append(d)
+        elif isinstance(a, _ndarray):
+            dims.append(dtypes.from_numpy_dtype(a.dtype))
+        elif a is not None:
+            scalars.append(a)
+    return dtypes.result_type(dims, zero_dims, scalars)
+
+
+def _shape_str(a) -> str:
+    if isinstance(a, Tensor):
+        return f"[{', '.join(map(str, a._data.shape))}]"
+    return type(a).__name__
+
+
+def _op_error(cls, args, e: Exception) -> Exception:
+    """A PyTorch-class error naming the op and the shapes involved."""
+    name = cls.__name__.lower()
+    shapes = ", ".join(_shape_str(a) for a in args)
+    msg = str(e)
+    if isinstance(e, ValueError) and "broadcast" in msg:
+        sa = [a._data.shape for a in args if isinstance(a, Tensor)]
+        return RuntimeError(_broadcast_message(name, sa) + f" (input shapes: {shapes})")
+    kind = type(e) if isinstance(e, (IndexError, TypeError)) else RuntimeError
+    if getattr(e, "_retrograd", False):
+        return e
+    err = kind(f"{name}(): {msg} (input shapes: {shapes})")
+    err._retrograd = True  # type: ignore[attr-defined]
+    return err
+
+
+def _broadcast_message(name: str, shapes) -> str:
+    if len(shapes) >= 2:
+        a, b = shapes[0], shapes[1]
+        n = max(len(a), len(b))
+        pa = (1,) * (n - len(a)) + tuple(a)
+        pb = (1,) * (n - len(b)) + tuple(b)
+        for i in range(n - 1, -1, -1):
+            if pa[i] != pb[i] and pa[i] != 1 and pb[i] != 1:
+                return (f"{name}(): The size of tensor a ({pa[i]}) must match the size of "
+                        f"tensor b ({pb[i]}) at non-singleton dimension {i}")
+    return f"{name}(): shapes {', '.join(str(list(s)) for s in shapes)} cannot be broadcast"

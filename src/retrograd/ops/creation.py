@@ -1,0 +1,375 @@
+"""Creating tensors: ``tensor``, ``zeros``/``ones``/``full``/``empty``, ranges, ``eye``,
+random tensors, the ``*_like`` and ``new_*`` families and the legacy constructors."""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from .. import _dtype as dtypes
+from .._device import device as Device
+from .._size import Size
+from .._tensor import Tensor, _init_leaf, wrap
+from ..backend import cupy, to_numpy
+from ..random import rng
+from ._core import register_method
+
+__all__ = [
+    "arange", "as_tensor", "empty", "empty_like", "eye", "from_numpy", "full", "full_like",
+    "linspace", "logspace", "normal", "ones", "ones_like", "rand", "rand_like", "randint",
+    "randint_like", "randn", "randn_like", "randperm", "scalar_tensor", "tensor", "zeros",
+    "zeros_like",
+]
+
+
+def _sizes(size) -> tuple:
+    if len(size) == 1 and isinstance(size[0], (tuple, list, Size)):
+        size = tuple(size[0])
+    out = []
+    for s in size:
+        if isinstance(s, Tensor):
+            s = s.item()
+        if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
+            raise TypeError(
+                f"expected a sequence of integers or a single integer, got {type(s).__name__}"
+            )
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: "
+                               f"{list(size)}")
+        out.append(int(s))
+    return tuple(out)
+
+
+def _finish(arr, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if dtype is not None:
+        npd = dtypes.to_dtype(dtype)._np
+        if arr.dtype != npd:
+            arr = arr.astype(npd)
+    if device is not None and Device(device).type == "cuda":
+        arr = cupy().asarray(arr)
+    t = wrap(arr)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _infer_dtype(data) -> np.dtype:
+    """PyTorch's inference: bool < int64 < default float < complex over all elements."""
+    kind = 0
+    stack = [data]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, (bool, np.bool_)):
+            continue
+        if isinstance(x, (int, np.integer)):
+            kind = max(kind, 1)
+        elif isinstance(x, (float, np.floating)):
+            kind = max(kind, 2)
+        elif isinstance(x, (complex, np.complexfloating)):
+            kind = 3
+        elif isinstance(x, Tensor):
+            stack.append(x.item() if x.dim() == 0 else x.tolist())
+        elif isinstance(x, (list, tuple)):
+            stack.extend(x)
+        elif isinstance(x, np.ndarray):
+            return x.dtype
+        else:
+            raise TypeError(f"Could not infer dtype of {type(x).__name__}")
+    return [np.bool_, np.int64, dtypes.get_default_dtype()._np,
+            dtypes.default_for_category(3)._np][kind]
+
+
+def _to_array(data, dtype=None) -> np.ndarray:
+    if isinstance(data, Tensor):
+        arr = to_numpy(data._data).copy()
+    elif isinstance(data, np.ndarray):
+        arr = np.array(data, copy=True)
+    elif hasattr(data, "__array__") and not isinstance(data, (list, tuple)):
+        arr = np.array(data)
+    else:
+        if isinstance(data, (list, tuple)):
+            data = _unwrap_nested(data)
+        npd = dtypes.to_dtype(dtype)._np if dtype is not None else _infer_dtype(data)
+        try:
+            arr = np.array(data, dtype=npd)
+        except ValueError as e:
+            raise ValueError(f"expected sequence of equal-length lists: {e}") from None
+        if arr.dtype == object:
+            raise TypeError(f"Could not infer dtype of {type(data).__name__}")
+    return arr
+
+
+def _unwrap_nested(data):
+    if isinstance(data, Tensor):
+        return to_numpy(data._data).tolist()
+    if isinstance(data, (list, tuple)):
+        return [_unwrap_nested(d) for d in data]
+    return data
+
+
+def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
+    """A new leaf tensor holding a copy of ``data``; the dtype is inferred as PyTorch does
+    (Python ints give int64, floats the default float dtype).
+
+    >>> import retrograd as torch
+    >>> torch.tensor([1, 2]).dtype
+    torch.int64
+    """
+    arr = _to_array(data, dtype)
+    return _finish(arr, dtype, device, requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """Like ``tensor`` but shares memory with a Tensor or ndarray when it can."""
+    if isinstance(data, Tensor):
+        return data.to(dtype) if dtype is not None else data
+    if isinstance(data, np.ndarray) and (dtype is None or
+                                         dtypes.to_dtype(dtype)._np == data.dtype):
+        dtypes.from_numpy_dtype(data.dtype)
+        return wrap(data)
+    return tensor(data, dtype=dtype, device=device)
+
+
+def from_numpy(ndarray: np.ndarray) -> Tensor:
+    """A tensor sharing memory with ``ndarray`` (changes show on both sides)."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    dtypes.from_numpy_dtype(ndarray.dtype)
+    return wrap(ndarray)
+
+
+def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _finish(np.array(s, dtype=(dtypes.to_dtype(dtype) if dtype else
+                                      dtypes.get_default_dtype())._np), None, device,
+                   requires_grad)
+
+
+def _default(dtype):
+    return (dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype())._np
+
+
+def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
+    return _finish(np.zeros(_sizes(size), _default(dtype)), None, device, requires_grad)
+
+
+def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
+    return _finish(np.ones(_sizes(size), _default(dtype)), None, device, requires_grad)
+
+
+def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+          memory_format=None, pin_memory=False) -> Tensor:
+    return _finish(np.empty(_sizes(size), _default(dtype)), None, device, requires_grad)
+
+
+def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
+         requires_grad=False) -> Tensor:
+    """A tensor of ``size`` filled with ``fill_value``; the dtype follows the value."""
+    if dtype is None:
+        if isinstance(fill_value, Tensor):
+            fill_value = fill_value.item()
+        dtype = dtypes.default_for_category(dtypes.scalar_category(fill_value))
+    return _finish(np.full(_sizes((size,) if isinstance(size, int) else (tuple(size),)),
+                           fill_value, dtypes.to_dtype(dtype)._np), None, device,
+                   requires_grad)
+
+
+def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
+           requires_grad=False) -> Tensor:
+    """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 for integer args."""
+    if end is None:
+        start, end = 0, start
+    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    if vals[2] == 0:
+        raise RuntimeError("step must be nonzero")
+    if (vals[1] - vals[0]) / vals[2] < 0:
+        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+    if dtype is None:
+        is_int = all(isinstance(v, (int, np.integer)) for v in vals)
+        dtype = dtypes.int64 if is_int else dtypes.get_default_dtype()
+    n = max(0, math.ceil((vals[1] - vals[0]) / vals[2]))
+    arr = (vals[0] + np.arange(n, dtype=np.float64) * vals[2]) if not all(
+        isinstance(v, (int, np.integer)) for v in vals) else np.arange(*vals)
+    return _finish(np.asarray(arr).astype(dtypes.to_dtype(dtype)._np), None, device,
+                   requires_grad)
+
+
+def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
+             requires_grad=False) -> Tensor:
+    arr = np.linspace(float(start), float(end), int(steps))
+    return _finish(arr.astype(_default(dtype)), None, device, requires_grad)
+
+
+def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
+             requires_grad=False) -> Tensor:
+    arr = np.logspace(float(start), float(end), int(steps), base=base)
+    return _finish(arr.astype(_default(dtype)), None, device, requires_grad)
+
+
+def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None,
+        requires_grad=False) -> Tensor:
+    return _finish(np.eye(n, n if m is None else m, dtype=_default(dtype)), None, device,
+                   requires_grad)
+
+
+def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
+         requires_grad=False) -> Tensor:
+    """Uniform samples on [0, 1)."""
+    d = _default(dtype)
+    arr = rng(generator).random(_sizes(size), dtype=d if d in (np.float32, np.float64)
+                                else np.float64)
+    return _finish(arr.astype(d, copy=False), None, device, requires_grad)
+
+
+def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
+          requires_grad=False) -> Tensor:
+    """Standard normal samples."""
+    d = _default(dtype)
+    arr = rng(generator).standard_normal(_sizes(size), dtype=d if d in (np.float32, np.float64)
+                                         else np.float64)
+    return _finish(arr.astype(d, copy=False), None, device, requires_grad)
+
+
+def randint(low, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None,
+            device=None, requires_grad=False) -> Tensor:
+    """Integers uniformly from [low, high)."""
+    if size is None:
+        if high is None or not isinstance(high, (tuple, list, Size)):
+            raise TypeError("randint() missing required argument 'size'")
+        low, high, size = 0, low, high
+    elif high is None:
+        low, high = 0, low
+    arr = rng(generator).integers(low, high, size=tuple(size), dtype=np.int64)
+    return _finish(arr, dtype or dtypes.int64, device, requires_grad)
+
+
+def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None,
+             requires_grad=False) -> Tensor:
+    return _finish(rng(generator).permutation(n).astype(np.int64), dtype or dtypes.int64,
+                   device, requires_grad)
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None,
+           device=None, requires_grad=False) -> Tensor:
+    """Normal samples; ``mean``/``std`` may be tensors (broadcast) or numbers with ``size``."""
+    m = mean._data if isinstance(mean, Tensor) else mean
+    s = std._data if isinstance(std, Tensor) else std
+    if size is None:
+        size = np.broadcast_shapes(np.shape(m), np.shape(s))
+    like = mean if isinstance(mean, Tensor) else std if isinstance(std, Tensor) else None
+    d = like._data.dtype if like is not None else _default(dtype)
+    arr = rng(generator).normal(m, s, size=tuple(size)).astype(d)
+    return _finish(arr, None, device, requires_grad)
+
+
+def _like(fn):
+    def like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
+             memory_format=None, **kw):
+        d = dtype if dtype is not None else input.dtype
+        return fn(*input.shape, dtype=d, device=device or input.device,
+                  requires_grad=requires_grad, **kw)
+
+    like.__name__ = fn.__name__ + "_like"
+    like.__doc__ = f"``{fn.__name__}`` with the shape (and by default dtype) of ``input``."
+    return like
+
+
+zeros_like = _like(zeros)
+ones_like = _like(ones)
+empty_like = _like(empty)
+rand_like = _like(rand)
+randn_like = _like(randn)
+
+
+def full_like(input, fill_value, *, dtype=None, layout=None, device=None,
+              requires_grad=False, memory_format=None) -> Tensor:
+    return full(input.shape, fill_value, dtype=dtype or input.dtype, device=device,
+                requires_grad=requires_grad)
+
+
+def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=None,
+                 requires_grad=False, memory_format=None) -> Tensor:
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype, device=device)
+
+
+# ---------------------------------------------------------------------- new_* methods
+
+def _new_fn(fn):
+    def new(self, *size, dtype=None, device=None, requires_grad=False, **kw):
+        return fn(*size, dtype=dtype or self.dtype, device=device or self.device,
+                  requires_grad=requires_grad)
+
+    new.__name__ = "new_" + fn.__name__
+    return new
+
+
+register_method("new_zeros")(_new_fn(zeros))
+register_method("new_ones")(_new_fn(ones))
+register_method("new_empty")(_new_fn(empty))
+
+
+@register_method("new_full")
+def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    return full(size, fill_value, dtype=dtype or self.dtype, device=device,
+                requires_grad=requires_grad)
+
+
+@register_method("new_tensor")
+def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+    return tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+
+
+# ---------------------------------------------------------------------- legacy constructors
+
+def legacy_construct(t: Tensor, *args, dtype=None, device=None, requires_grad=False) -> None:
+    """``Tensor(*sizes)`` (uninitialized) or ``Tensor(data)`` (a copy), as PyTorch's."""
+    npd = (dtype or dtypes.float32)._np if isinstance(dtype, dtypes.dtype) else \
+        dtypes.to_dtype(dtype or dtypes.float32)._np
+    if not args:
+        arr = np.empty((0,), npd)
+    elif all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args):
+        arr = np.empty(tuple(int(a) for a in args), npd)
+    elif len(args) == 1 and isinstance(args[0], Size):
+        arr = np.empty(tuple(args[0]), npd)
+    elif len(args) == 1:
+        data = args[0]
+        if isinstance(data, Tensor):
+            arr = data._data.astype(npd, copy=False)
+        elif isinstance(data, numbers.Number):
+            raise TypeError(
+                f"new(): data must be a sequence (got {type(data).__name__})"
+            )
+        else:
+            arr = np.array(_unwrap_nested(data) if isinstance(data, (list, tuple)) else data,
+                           dtype=npd)
+    else:
+        raise TypeError(f"new() received an invalid combination of arguments: {args}")
+    _init_leaf(t, arr, False)
+    if requires_grad:
+        t.requires_grad_(True)
+
+
+def _legacy_type(name: str, dt):
+    def construct(*args, **kwargs):
+        t = Tensor.__new__(Tensor)
+        legacy_construct(t, *args, dtype=dt, **kwargs)
+        return t
+
+    construct.__name__ = name
+    construct.__qualname__ = name
+    construct.__doc__ = f"Legacy constructor: a {dt} tensor from data or sizes."
+    return construct
+
+
+FloatTensor = _legacy_type("FloatTensor", dtypes.float32)
+DoubleTensor = _legacy_type("DoubleTensor", dtypes.float64)
+HalfTensor = _legacy_type("HalfTensor", dtypes.float16)
+LongTensor = _legacy_type("LongTensor", dtypes.int64)
+IntTensor = _legacy_type("IntTensor", dtypes.int32)
+ShortTensor = _legacy_type("ShortTensor", dtypes.int16)
+CharTensor = _legacy_type("CharTensor", dtypes.int8)
+ByteTensor = _legacy_type("ByteTensor", dtypes.uint8)
+BoolTensor = _legacy_type("BoolTensor", dtypes.bool)

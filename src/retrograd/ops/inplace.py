@@ -1,0 +1,197 @@
+"""In-place ops: the values change in the same memory, and autograd still sees the truth.
+
+An in-place op is recorded as its out-of-place twin applied to a snapshot of the old value;
+the tensor then takes the new node as its ``grad_fn``. Writing through a view rebases the
+view's base (PyTorch's CopySlices): the base's new node puts the view's new value into the
+base's old value, so gradients reach both the base's history and the written value.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._tensor import Tensor, wrap
+from ..autograd.grad_mode import state as _state
+from ..autograd.graph import creation_site
+from ._core import Primitive, _promote
+
+__all__ = ["bump_version", "inplace_apply", "inplace_write"]
+
+_new = object.__new__
+
+
+def bump_version(t: Tensor) -> None:
+    """Record an in-place change of ``t`` (and of every view sharing its counter)."""
+    vc = t._vc
+    vc[0] += 1
+    site = creation_site(2)
+    if len(vc) > 1:
+        vc[1] = site
+    else:
+        vc.append(site)
+
+
+def _check_leaf(x: Tensor) -> None:
+    if x._grad_fn is None and x._requires_grad:
+        raise RuntimeError(
+            "a leaf Variable that requires grad is being used in an in-place operation."
+        )
+    base = x._base
+    if base is not None and base._grad_fn is None and base._requires_grad:
+        raise RuntimeError(
+            "a view of a leaf Variable that requires grad is being used in an in-place "
+            "operation."
+        )
+
+
+def _snapshot(x: Tensor) -> Tensor:
+    """A tensor standing for ``x``'s current value and graph position (shares memory)."""
+    old = wrap(x._data, x._grad_fn, x._output_nr)
+    old._requires_grad = x._requires_grad
+    if x._grad_fn is None and x._requires_grad:
+        old._extra = {"acc": x._extra["acc"]} if x._extra and "acc" in x._extra else None
+    return old
+
+
+def inplace_apply(cls, x: Tensor, *args, **attrs) -> Tensor:
+    """Run primitive ``cls`` on ``(x, *args)`` and store the result into ``x``."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"in-place op expects a Tensor, got {type(x).__name__}")
+    recording = _state.grad_enabled and (
+        x._requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args)
+    )
+    if not recording:
+        node = _new(cls)
+        node.saved = ()
+        arrays = [x._data, *[a._data if isinstance(a, Tensor) else a for a in args]]
+        if cls.promote:
+            arrays = _promote((x, *args), arrays)
+        out = cls.forward(node, *arrays, **attrs)
+        _store(x, out, cls)
+        bump_version(x)
+        return x
+    _check_leaf(x)
+    old = _snapshot(x)
+    new = cls.apply(old, *args, **attrs)
+    return inplace_write(x, old, new, cls)
+
+
+def inplace_write(x: Tensor, old: Tensor, new: Tensor, cls=None) -> Tensor:
+    """Make ``x`` hold ``new`` (computed from the snapshot ``old``) in place."""
+    node = new._grad_fn
+    if node is not None and node.saved:
+        saved = node.saved
+        if any(s is old._data for s in saved):
+            # The node needs the old value: give it a copy the write below cannot touch.
+            copy = old._data.copy()
+            node.saved = tuple(copy if s is old._data else s for s in saved)
+            old._data = copy
+    _store(x, new._data, cls)
+    bump_version(x)
+    if node is None:
+        return x
+    base = x._base
+    recipe = _view_chain(x) if base is not None else None
+    if recipe is None:
+        x._grad_fn = node
+        x._output_nr = new._output_nr
+        x._requires_grad = True
+        return x
+    # Writing through a view: the base's new value is its old value with the view replaced.
+    old_base = _snapshot(base)
+    new_base = SetView.apply(old_base, new, chain=recipe)
+    base._grad_fn = new_base._grad_fn
+    base._output_nr = 0
+    base._requires_grad = True
+    again = replay(base, recipe)
+    x._grad_fn = again._grad_fn
+    x._output_nr = again._output_nr
+    x._requires_grad = True
+    return x
+
+
+def _store(x: Tensor, out, cls) -> None:
+    data = x._data
+    shape = getattr(out, "shape", ())
+    if shape != data.shape:
+        if np.broadcast_shapes(shape, data.shape) != data.shape:
+            name = cls.__name__.lower() + "_" if cls is not None else "in-place op"
+            raise RuntimeError(
+                f"{name}(): output with shape {list(data.shape)} doesn't match the broadcast "
+                f"shape {list(np.broadcast_shapes(shape, data.shape))}"
+            )
+    out_dtype = getattr(out, "dtype", None)
+    if out_dtype is not None and out_dtype != data.dtype and not _can_cast(out_dtype,
+                                                                            data.dtype):
+        from .._dtype import from_numpy_dtype
+
+        raise RuntimeError(
+            f"result type {_type_word(from_numpy_dtype(out_dtype))} can't be cast to the "
+            f"desired output type {_type_word(from_numpy_dtype(data.dtype))}"
+        )
+    if out is not data:
+        data[...] = out
+
+
+def _can_cast(src, dst) -> bool:
+    if dst.kind == "b":
+        return src.kind == "b"
+    if dst.kind in "iu":
+        return src.kind in "biu"
+    if dst.kind == "f":
+        return src.kind in "biuf"
+    return True
+
+
+def _type_word(d) -> str:
+    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+            "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+            "bool": "Bool"}.get(repr(d)[6:], repr(d))
+
+
+def _view_chain(x: Tensor):
+    """The view ops that lead from ``x._base`` to ``x``, oldest first; None if unknown."""
+    chain = []
+    t = x
+    base = x._base
+    while t is not base:
+        rec = t._extra.get("view") if t._extra else None
+        if rec is None:
+            return None
+        parent, cls, rest, attrs = rec
+        chain.append((cls, rest, attrs))
+        t = parent
+    chain.reverse()
+    return tuple(chain)
+
+
+def replay(t, chain):
+    """Apply a view chain to ``t`` (a Tensor or a raw array)."""
+    for cls, rest, attrs in chain:
+        t = cls.generic(t, *rest, **attrs)
+    return t
+
+
+class SetView(Primitive):
+    """``base`` with the region that ``chain`` selects replaced by ``value``.
+
+    d/dbase = grad with that region zeroed; d/dvalue = the region of grad.
+    """
+
+    __slots__ = ("chain",)
+    formula = "grad with region zeroed, grad[region]"
+
+    def forward(ctx, base, value, chain=()):
+        ctx.chain = chain
+        out = base.copy()
+        view = replay(out, chain)
+        view[...] = value
+        return out
+
+    def backward(ctx, grad):
+        from .creation import zeros_like
+
+        region = replay(grad, ctx.chain)
+        return SetView.generic(grad, zeros_like(region), chain=ctx.chain), region
+
+    _name = "CopySlices"

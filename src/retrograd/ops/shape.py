@@ -1,0 +1,317 @@
+"""Views and shape changes: view, reshape, transpose, permute, expand, squeeze, unsqueeze,
+flatten, t; plus clone and contiguous. View ops share memory with their input."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._size import Size
+from .._tensor import Tensor, _wrap_dim
+from ..backend import xp
+from ._core import Primitive, register_method
+
+__all__ = ["clone", "expand", "flatten", "permute", "reshape", "squeeze", "t", "transpose",
+           "unsqueeze", "view"]
+
+
+def _infer_shape(shape, numel: int, op: str) -> tuple:
+    shape = tuple(int(s) for s in shape)
+    if shape.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    known = 1
+    for s in shape:
+        if s != -1:
+            if s < 0:
+                raise RuntimeError(f"invalid shape dimension {s}")
+            known *= s
+    if -1 in shape:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+        shape = tuple(numel // known if s == -1 else s for s in shape)
+    elif known != numel:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+    return shape
+
+
+class View(Primitive):
+    """x viewed with a new shape.  d/dx = grad reshaped to x's shape."""
+
+    __slots__ = ("shape",)
+    is_view = True
+    formula = "reshape(grad, x.shape)"
+
+    def forward(ctx, x, shape=()):
+        ctx.shape = x.shape
+        new = _infer_shape(shape, x.size, "view")
+        if not x.flags.c_contiguous and x.size > 1:
+            try:
+                out = x.view()
+                out.shape = new
+                return out
+            except AttributeError:
+                raise RuntimeError(
+                    "view size is not compatible with input tensor's size and stride (at least"
+                    " one dimension spans across two contiguous subspaces). Use .reshape(...) "
+                    "instead."
+                ) from None
+        return x.reshape(new)
+
+    def backward(ctx, grad):
+        return reshape(grad, ctx.shape)
+
+
+class Reshape(View):
+    """x reshaped (a view when possible, else a copy).  d/dx = grad reshaped back."""
+
+    __slots__ = ()
+    _name = "ViewBackward0"
+
+    def forward(ctx, x, shape=()):
+        ctx.shape = x.shape
+        return x.reshape(_infer_shape(shape, x.size, "reshape"))
+
+
+class Transpose(Primitive):
+    """x with dims d0 and d1 swapped.  d/dx = grad with them swapped back."""
+
+    __slots__ = ("d0", "d1")
+    is_view = True
+    formula = "transpose(grad, d0, d1)"
+
+    def forward(ctx, x, dim0=0, dim1=1):
+        ctx.d0, ctx.d1 = dim0, dim1
+        if x.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
+            return x.view()
+        return xp(x).swapaxes(x, _wrap_dim(dim0, x.ndim), _wrap_dim(dim1, x.ndim))
+
+    def backward(ctx, grad):
+        return transpose(grad, ctx.d0, ctx.d1)
+
+
+class T(Transpose):
+    """The 2-d transpose ``t()``; recorded as TBackward0."""
+
+    __slots__ = ()
+
+
+class Permute(Primitive):
+    """x with dims reordered.  d/dx = grad with the inverse order."""
+
+    __slots__ = ("dims",)
+    is_view = True
+    formula = "permute(grad, argsort(dims))"
+
+    def forward(ctx, x, dims=()):
+        dims = tuple(_wrap_dim(d, x.ndim) for d in dims)
+        if len(dims) != x.ndim:
+            raise RuntimeError(
+                f"permute(sparse_coo): number of dimensions in the tensor input does not match "
+                f"the length of the desired ordering of dimensions i.e. input.dim() = {x.ndim} "
+                f"is not equal to len(dims) = {len(dims)}"
+            )
+        if len(set(dims)) != len(dims):
+            raise RuntimeError("permute(): duplicate dims are not allowed.")
+        ctx.dims = dims
+        return x.transpose(dims)
+
+    def backward(ctx, grad):
+        return permute(grad, tuple(int(i) for i in np.argsort(ctx.dims)))
+
+
+class Expand(Primitive):
+    """x broadcast to ``shape`` (a read-only view).  d/dx = grad summed over the new dims."""
+
+    __slots__ = ("shape",)
+    is_view = True
+    formula = "sum_to(grad, x.shape)"
+
+    def forward(ctx, x, shape=()):
+        ctx.shape = x.shape
+        lead = len(shape) - x.ndim
+        if lead < 0:
+            raise RuntimeError(
+                f"expand: the number of sizes provided ({len(shape)}) must be greater or equal "
+                f"to the number of dimensions in the tensor ({x.ndim})"
+            )
+        target = tuple(x.shape[i - lead] if s == -1 and i >= lead else s
+                       for i, s in enumerate(shape))
+        for i in range(x.ndim):
+            if x.shape[i] != 1 and x.shape[i] != target[i + lead]:
+                raise RuntimeError(
+                    f"The expanded size of the tensor ({target[i + lead]}) must match the "
+                    f"existing size ({x.shape[i]}) at non-singleton dimension {i + lead}.  "
+                    f"Target sizes: {list(shape)}.  Tensor sizes: {list(x.shape)}"
+                )
+        return xp(x).broadcast_to(x, target)
+
+    def backward(ctx, grad):
+        from .reduction import sum_to
+
+        return sum_to(grad, ctx.shape)
+
+
+class Squeeze(Primitive):
+    """x without size-1 dims.  d/dx = grad reshaped back."""
+
+    __slots__ = ("shape",)
+    is_view = True
+    formula = "reshape(grad, x.shape)"
+
+    def forward(ctx, x, dim=None):
+        ctx.shape = x.shape
+        if dim is None:
+            return x.squeeze()
+        dims = (dim,) if isinstance(dim, int) else tuple(dim)
+        dims = tuple(_wrap_dim(d, x.ndim) for d in dims)
+        keep = tuple(d for d in dims if x.ndim and x.shape[d] == 1)
+        return x.squeeze(axis=keep) if keep else x.view()
+
+    def backward(ctx, grad):
+        return reshape(grad, ctx.shape)
+
+
+class SqueezeDim(Squeeze):
+    __slots__ = ()
+    _name = "SqueezeBackward1"
+
+
+class Unsqueeze(Primitive):
+    """x with a new size-1 dim.  d/dx = grad with it removed."""
+
+    __slots__ = ("dim",)
+    is_view = True
+    formula = "squeeze(grad, dim)"
+
+    def forward(ctx, x, dim=0):
+        d = _wrap_dim(dim, x.ndim + 1)
+        ctx.dim = d
+        return xp(x).expand_dims(x, d)
+
+    def backward(ctx, grad):
+        return squeeze(grad, ctx.dim)
+
+
+class Clone(Primitive):
+    """A copy.  d/dx = grad."""
+
+    formula = "grad"
+
+    def forward(ctx, x):
+        return x.copy()
+
+    def backward(ctx, grad):
+        return grad
+
+
+# ---------------------------------------------------------------------- public functions
+
+def _shape_args(shape) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list, Size)):
+        return tuple(shape[0])
+    return tuple(int(s) for s in shape)
+
+
+def view(input, *shape):
+    """The same data with another shape (no copy); -1 infers one dim."""
+    if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int, Size, np.integer)):
+        from .conversion import view_dtype
+
+        return view_dtype(input, shape[0])
+    return View.generic(input, shape=_shape_args(shape))
+
+
+def reshape(input, *shape):
+    """The data with another shape: a view when possible, else a copy."""
+    return Reshape.generic(input, shape=_shape_args(shape))
+
+
+def transpose(input, dim0, dim1):
+    return Transpose.generic(input, dim0=dim0, dim1=dim1)
+
+
+def t(input):
+    """Transpose of a tensor of at most 2 dims."""
+    if input.dim() > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
+                           f"{input.dim()}D")
+    return T.generic(input, dim0=0, dim1=-1 if input.dim() == 2 else 0)
+
+
+def permute(input, *dims):
+    return Permute.generic(input, dims=_shape_args(dims))
+
+
+def expand(input, *sizes):
+    """Broadcast to ``sizes`` without copying; -1 keeps a dim."""
+    return Expand.generic(input, shape=_shape_args(sizes))
+
+
+def squeeze(input, dim=None):
+    if dim is None:
+        return Squeeze.generic(input)
+    return SqueezeDim.generic(input, dim=dim)
+
+
+def unsqueeze(input, dim):
+    return Unsqueeze.generic(input, dim=dim)
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    """Merge dims ``start_dim``..``end_dim`` into one."""
+    shape = input.shape
+    nd = len(shape)
+    if nd == 0:
+        return reshape(input, (1,))
+    s = _wrap_dim(start_dim, nd)
+    e = _wrap_dim(end_dim, nd)
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if s == e:
+        return input
+    n = 1
+    for d in shape[s:e + 1]:
+        n *= d
+    return reshape(input, tuple(shape[:s]) + (n,) + tuple(shape[e + 1:]))
+
+
+def clone(input, *, memory_format=None):
+    return Clone.generic(input)
+
+
+def contiguous(input, memory_format=None):
+    if input._data.flags.c_contiguous:
+        return input
+    return Clone.generic(input)
+
+
+def _T(self):
+    if self.dim() != 2:
+        return permute(self, tuple(range(self.dim() - 1, -1, -1)))
+    return t(self)
+
+
+def _mT(self):
+    return transpose(self, -2, -1)
+
+
+def _view_as(self, other):
+    return view(self, other.shape)
+
+
+def _reshape_as(self, other):
+    return reshape(self, other.shape)
+
+
+def _expand_as(self, other):
+    return expand(self, other.shape)
+
+
+for _name, _fn in {"view": view, "reshape": reshape, "transpose": transpose, "t": t,
+                   "permute": permute, "expand": expand, "squeeze": squeeze,
+                   "unsqueeze": unsqueeze, "flatten": flatten, "clone": clone,
+                   "contiguous": contiguous, "view_as": _view_as, "reshape_as": _reshape_as,
+                   "expand_as": _expand_as}.items():
+    register_method(_name)(_fn)
+
+Tensor.T = property(_T)  # type: ignore[attr-defined]
+Tensor.mT = property(_mT)  # type: ignore[attr-defined]
