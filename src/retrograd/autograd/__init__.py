@@ -19,3 +19,7 @@ __all__ = [
     "enable_grad", "grad", "graph", "inference_mode", "is_grad_enabled",
     "is_inference_mode_enabled", "no_grad", "once_differentiable", "set_grad_enabled",
 ]
+
+from .gradcheck import gradcheck, gradgradcheck
+
+__all__ += ["gradcheck", "gradgradcheck"]
