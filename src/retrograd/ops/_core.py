@@ -135,7 +135,7 @@ class Primitive(Node):
         if type(out) is tuple:
             return _finish_multi(cls, node, args, arrays, out, record)
         if type(out) is not _ndarray:
-            out = _asarray(out)
+            out = _as_array(node, out)
         if not record:
             result = wrap(out)
             if cls.is_view:
@@ -165,7 +165,7 @@ class Primitive(Node):
 
 
 def _finish_multi(cls, node, args, arrays, outs, record):
-    outs = tuple(o if type(o) is _ndarray else _asarray(o) for o in outs)
+    outs = tuple(o if type(o) is _ndarray else _as_array(node, o) for o in outs)
     nondiff = cls.nondiff_outputs
     if not record:
         results = tuple(wrap(o) for o in outs)
@@ -190,6 +190,14 @@ def _finish_multi(cls, node, args, arrays, outs, record):
 
         attach_tangent(node, args, arrays, results, {})
     return results
+
+
+def _as_array(node, value):
+    """NumPy returns scalars from 0-d math; keep arrays, and keep ``saved`` pointing at them."""
+    out = _asarray(value)
+    if node.saved:
+        node.saved = tuple(out if s is value else s for s in node.saved)
+    return out
 
 
 def _map_saved(node, args, arrays, results) -> None:
