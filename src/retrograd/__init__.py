@@ -10,7 +10,8 @@ tensor([[4.5000, 4.5000],
         [4.5000, 4.5000]])
 """
 
-from . import _dtype
+from . import _dtype, autograd
+from . import ops as _ops
 from ._device import device
 from ._dtype import (
     bfloat16,
@@ -41,8 +42,6 @@ from ._dtype import (
 from ._printing import get_printoptions, printoptions, set_printoptions
 from ._size import Size
 from ._tensor import Tensor
-from . import ops as _ops
-from . import autograd
 from .autograd.grad_mode import (
     enable_grad,
     inference_mode,
@@ -67,6 +66,9 @@ from .ops.creation import (
     LongTensor,
     ShortTensor,
 )
+from .ops.joining import *
+from .ops.linalg import *
+from .ops.pointwise import *
 from .ops.reduction import *
 from .ops.shape import *
 from .ops.tensor_methods import *

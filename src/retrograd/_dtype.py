@@ -24,8 +24,15 @@ BOOL, INT, FLOAT, COMPLEX = 0, 1, 2, 3
 class dtype:
     """A tensor element type; ``str(retrograd.float32) == 'torch.float32'``."""
 
-    __slots__ = ("_np", "_name", "category", "is_floating_point", "is_complex", "is_signed",
-                 "itemsize")
+    __slots__ = (
+        "_name",
+        "_np",
+        "category",
+        "is_complex",
+        "is_floating_point",
+        "is_signed",
+        "itemsize",
+    )
 
     def __init__(self, name: str, np_dtype: np.dtype, category: int) -> None:
         self._name = name

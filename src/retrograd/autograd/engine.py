@@ -412,7 +412,7 @@ def _version_message(node, m) -> str:
             what = f", which is output {t._output_nr} of {t._grad_fn.name()},"
     else:
         shape, dtype, what = "?", "?", f", which is output {src} of {node.name()},"
-        data = node.saved[[i for i, x in enumerate(node._saved_meta) if x is m][0]]
+        data = node.saved[next(i for i, x in enumerate(node._saved_meta) if x is m)]
         shape = list(data.shape)
         dtype = _dtype_of(data.dtype)
     tname = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",

@@ -2,15 +2,24 @@
 their Tensor methods."""
 
 from . import (
+    activation,
     arithmetic,
     comparison,
+    conv,
     conversion,
     creation,
     indexing,
     inplace,
+    joining,
+    linalg,
+    loss,
+    normalization,
+    pointwise,
+    pooling,
     reduction,
     shape,
+    tensor_methods,
     unary,
+    vision,
 )
-from . import tensor_methods
 from ._core import METHODS, REGISTRY, Primitive

@@ -14,7 +14,7 @@ __all__ = ["to"]
 class ToCopy(Primitive):
     """x converted to another dtype and/or device.  d/dx = grad converted back."""
 
-    __slots__ = ("src_dtype", "src_cuda")
+    __slots__ = ("src_cuda", "src_dtype")
     formula = "grad.to(x.dtype, x.device)"
 
     def forward(ctx, x, dtype=None, cuda=None):

@@ -73,7 +73,7 @@ def _check_bounds(shape, idx) -> None:
 class Index(Primitive):
     """x[idx] (advanced indexing copies).  d/dx = grad added into zeros at idx."""
 
-    __slots__ = ("idx", "shape", "basic")
+    __slots__ = ("basic", "idx", "shape")
     formula = "index_put(zeros, idx, grad, accumulate=True)"
 
     def forward(ctx, x, idx=None):

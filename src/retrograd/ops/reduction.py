@@ -74,7 +74,7 @@ class SumDim(Sum):
 class Mean(Primitive):
     """mean over dims.  d/dx = grad / n broadcast back."""
 
-    __slots__ = ("dims", "keepdim", "shape", "n")
+    __slots__ = ("dims", "keepdim", "n", "shape")
     formula = "expand(grad, x.shape) / n"
 
     def forward(ctx, x, dim=None, keepdim=False, dtype=None):
@@ -151,7 +151,7 @@ class MinAll(MaxAll):
 class MaxDim(Primitive):
     """(max, argmax) along dim.  d/dx = grad placed at the argmax positions."""
 
-    __slots__ = ("dim", "keepdim", "idx", "shape")
+    __slots__ = ("dim", "idx", "keepdim", "shape")
     _name = "MaxBackward0"
     nondiff_outputs = (1,)
     formula = "scatter(zeros, dim, argmax, grad)"
@@ -198,7 +198,7 @@ class MinDim(MaxDim):
 class Norm(Primitive):
     """p-norm over dims.  d/dx (p=2) = grad * x / norm (0 where the norm is 0)."""
 
-    __slots__ = ("dims", "keepdim", "shape", "p")
+    __slots__ = ("dims", "keepdim", "p", "shape")
     _name = "NormBackward1"
     formula = "grad * x * |x|**(p-2) / norm**(p-1)"
 
