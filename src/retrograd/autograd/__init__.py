@@ -1,7 +1,7 @@
 """Reverse-mode automatic differentiation: ``backward``, ``grad``, ``Function``,
 ``Variable`` and the grad-mode switches."""
 
-from . import graph
+from . import forward_ad, graph
 from .engine import backward, grad
 from .function import Function, FunctionCtx, InplaceFunction, NestedIOFunction, once_differentiable
 from .grad_mode import (

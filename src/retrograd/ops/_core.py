@@ -98,6 +98,11 @@ class Primitive(Node):
         self.saved = values
 
     @property
+    def out_shape(self) -> tuple:
+        """The shape of the (first) output; set before a jvp rule runs."""
+        return self._out_meta[0][0]
+
+    @property
     def needs_input_grad(self) -> tuple:
         return tuple(fn is not None for fn, _ in self.next_functions)
 

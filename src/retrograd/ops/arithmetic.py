@@ -30,6 +30,9 @@ class Add(Primitive):
     def backward(ctx, grad):
         return grad, grad if ctx.alpha == 1 else grad * ctx.alpha
 
+    def jvp(ctx, tx, ty):
+        return _add_opt(tx, None if ty is None else ty * ctx.alpha)
+
 
 class Sub(Primitive):
     """x - alpha * y.  d/dx = 1, d/dy = -alpha."""
@@ -44,6 +47,9 @@ class Sub(Primitive):
 
     def backward(ctx, grad):
         return grad, -grad if ctx.alpha == 1 else grad * -ctx.alpha
+
+    def jvp(ctx, tx, ty):
+        return _add_opt(tx, None if ty is None else ty * -ctx.alpha)
 
 
 class Mul(Primitive):
@@ -61,6 +67,10 @@ class Mul(Primitive):
         x, y = ctx.saved
         nx, ny = ctx.needs_input_grad
         return grad * y if nx else None, grad * x if ny else None
+
+    def jvp(ctx, tx, ty):
+        x, y = ctx.saved
+        return _add_opt(None if tx is None else tx * y, None if ty is None else ty * x)
 
 
 class Div(Primitive):
@@ -86,6 +96,11 @@ class Div(Primitive):
         gy = -grad * x / (y * y) if ny else None
         return gx, gy
 
+    def jvp(ctx, tx, ty):
+        x, y = ctx.saved
+        return _add_opt(None if tx is None else tx / y,
+                        None if ty is None else -ty * x / (y * y))
+
 
 class Neg(Primitive):
     """-x.  d/dx = -1."""
@@ -98,6 +113,9 @@ class Neg(Primitive):
 
     def backward(ctx, grad):
         return -grad
+
+    def jvp(ctx, tx):
+        return -tx
 
 
 class Pow(Primitive):
@@ -130,6 +148,14 @@ class Pow(Primitive):
             # PyTorch: the gradient w.r.t. the exponent is 0 where the base is 0.
             gy = where(x == 0, 0.0, grad * out * log(where(x == 0, 1.0, x)))
         return gx, gy
+
+    def jvp(ctx, tx, ty):
+        from .unary import log, where
+
+        x, y, out = ctx.saved
+        a = None if tx is None else tx * y * x ** (y - 1)
+        b = None if ty is None else ty * where(x == 0, 0.0, out * log(where(x == 0, 1.0, x)))
+        return _add_opt(a, b)
 
 
 class MatMul(Primitive):
@@ -166,11 +192,22 @@ class MatMul(Primitive):
         gy = _mT(x) @ grad if ny else None
         return gx, gy
 
+    def jvp(ctx, tx, ty):
+        x, y = ctx.saved
+        return _add_opt(None if tx is None else tx @ y, None if ty is None else x @ ty)
+
 
 class Mm(MatMul):
     """``mm``: MatMul restricted to 2-d operands; recorded as MmBackward0."""
 
     __slots__ = ()
+
+
+def _add_opt(a, b):
+    """a + b where either may be None (an input without a tangent)."""
+    if a is None:
+        return b
+    return a if b is None else a + b
 
 
 def _mT(a):
@@ -305,13 +342,13 @@ def _swap(fn):
 
 
 def _matmul_method(self, other):
-    if not isinstance(other, Tensor):
+    if not isinstance(other, (Tensor, np.ndarray)):
         return NotImplemented
     return matmul(self, other)
 
 
 def _rmatmul_method(self, other):
-    if not isinstance(other, Tensor):
+    if not isinstance(other, (Tensor, np.ndarray)):
         return NotImplemented
     return matmul(other, self)
 

@@ -31,6 +31,9 @@ class ToCopy(Primitive):
     def backward(ctx, grad):
         return ToCopy.generic(grad, dtype=ctx.src_dtype, cuda=ctx.src_cuda)
 
+    def jvp(ctx, tx):
+        return ToCopy.generic(tx, dtype=ctx._out_meta[0][1])
+
 
 _TYPE_NAMES = {
     "torch.FloatTensor": dtypes.float32, "torch.DoubleTensor": dtypes.float64,

@@ -86,6 +86,9 @@ class Index(Primitive):
     def backward(ctx, grad):
         return IndexBackward.generic(grad, shape=ctx.shape, idx=ctx.idx, basic=ctx.basic)
 
+    def jvp(ctx, tx):
+        return getitem(tx, ctx.idx)
+
 
 class Slice(Index):
     """x[basic idx] (a view).  d/dx = grad placed at idx in zeros."""
@@ -103,11 +106,11 @@ class Select(Slice):
 class IndexBackward(Primitive):
     """zeros(shape) with grad added at idx.  d/dgrad = its values at idx."""
 
-    __slots__ = ("idx",)
+    __slots__ = ("basic", "idx")
     formula = "grad[idx]"
 
     def forward(ctx, g, shape=(), idx=None, basic=True):
-        ctx.idx = idx
+        ctx.idx, ctx.basic = idx, basic
         out = xp(g).zeros(shape, dtype=g.dtype)
         if basic:
             out[idx] = g
@@ -117,6 +120,9 @@ class IndexBackward(Primitive):
 
     def backward(ctx, grad):
         return getitem(grad, ctx.idx)
+
+    def jvp(ctx, tg):
+        return IndexBackward.generic(tg, shape=ctx.out_shape, idx=ctx.idx, basic=ctx.basic)
 
 
 class IndexPut(Primitive):
@@ -137,6 +143,9 @@ class IndexPut(Primitive):
         gv = getitem(grad, ctx.idx) if nv else None
         return gx, gv
 
+    def jvp(ctx, tx, tv):
+        return IndexPut.generic(tx, 0.0 if tv is None else tv, idx=ctx.idx)
+
 
 class ScatterZeros(Primitive):
     """zeros(shape) with grad placed along ``dim`` at ``index``.  d/dgrad = gather."""
@@ -154,6 +163,9 @@ class ScatterZeros(Primitive):
     def backward(ctx, grad):
         return TakeAlong.generic(grad, dim=ctx.dim, index=ctx.index)
 
+    def jvp(ctx, tg):
+        return ScatterZeros.generic(tg, shape=ctx.out_shape, dim=ctx.dim, index=ctx.index)
+
 
 class TakeAlong(Primitive):
     """x gathered along ``dim`` at ``index``.  d/dx = grad scattered back into zeros."""
@@ -167,6 +179,9 @@ class TakeAlong(Primitive):
 
     def backward(ctx, grad):
         return ScatterZeros.generic(grad, shape=ctx.shape, dim=ctx.dim, index=ctx.index)
+
+    def jvp(ctx, tx):
+        return TakeAlong.generic(tx, dim=ctx.dim, index=ctx.index)
 
 
 def scatter_into_zeros(grad, shape, dim, index):

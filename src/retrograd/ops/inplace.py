@@ -194,4 +194,7 @@ class SetView(Primitive):
         region = replay(grad, ctx.chain)
         return SetView.generic(grad, zeros_like(region), chain=ctx.chain), region
 
+    def jvp(ctx, tb, tv):
+        return SetView.generic(tb, tv, chain=ctx.chain)
+
     _name = "CopySlices"

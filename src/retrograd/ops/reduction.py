@@ -65,6 +65,9 @@ class Sum(Primitive):
     def backward(ctx, grad):
         return expand_back(grad, ctx.shape, ctx.dims, ctx.keepdim)
 
+    def jvp(ctx, tx):
+        return sum(tx, dim=ctx.dims, keepdim=ctx.keepdim)
+
 
 class SumDim(Sum):
     __slots__ = ()
@@ -100,6 +103,9 @@ class Mean(Primitive):
     def backward(ctx, grad):
         return expand_back(grad, ctx.shape, ctx.dims, ctx.keepdim) / ctx.n
 
+    def jvp(ctx, tx):
+        return sum(tx, dim=ctx.dims, keepdim=ctx.keepdim) / ctx.n
+
 
 class MeanDim(Mean):
     __slots__ = ()
@@ -129,6 +135,11 @@ class MaxAll(Primitive):
         x, out = ctx.saved
         mask = x == out
         return where(mask, grad / sum(mask), 0)
+
+    def jvp(ctx, tx):
+        x, out = ctx.saved
+        mask = x == out
+        return sum(tx * mask) / sum(mask)
 
 
 class MinAll(MaxAll):
@@ -188,6 +199,14 @@ class MaxDim(Primitive):
             grad = unsqueeze(grad, ctx.dim)
         return scatter_into_zeros(grad, ctx.shape, ctx.dim, ctx.idx)
 
+    def jvp(ctx, tx):
+        from .indexing import TakeAlong
+
+        if ctx.shape == ():
+            return tx, None
+        t = TakeAlong.generic(tx, dim=ctx.dim, index=ctx.idx)
+        return (t if ctx.keepdim else t.squeeze(ctx.dim)), None
+
 
 class MinDim(MaxDim):
     __slots__ = ()
@@ -243,6 +262,11 @@ class Norm(Primitive):
             return where(n == 0, 0, g * x / safe_n)
         return where(n == 0, 0, g * sign(x) * abs(x) ** (p - 1) / safe_n ** (p - 1))
 
+    def jvp(ctx, tx):
+        out = ctx.saved[1]
+        g = Norm.backward(ctx, out * 0 + 1)
+        return sum(g * tx, dim=ctx.dims, keepdim=ctx.keepdim)
+
 
 class SumToSize(Primitive):
     """sum of a broadcast gradient back to ``shape``.  d/dx = grad expanded to x's shape."""
@@ -258,6 +282,9 @@ class SumToSize(Primitive):
         from .shape import expand
 
         return expand(grad, ctx.shape)
+
+    def jvp(ctx, tx):
+        return sum_to(tx, ctx.out_shape)
 
 
 def _sum_to_array(x, shape):

@@ -59,6 +59,9 @@ class View(Primitive):
     def backward(ctx, grad):
         return reshape(grad, ctx.shape)
 
+    def jvp(ctx, tx):
+        return reshape(tx, ctx.out_shape)
+
 
 class Reshape(View):
     """x reshaped (a view when possible, else a copy).  d/dx = grad reshaped back."""
@@ -86,6 +89,9 @@ class Transpose(Primitive):
 
     def backward(ctx, grad):
         return transpose(grad, ctx.d0, ctx.d1)
+
+    def jvp(ctx, tx):
+        return transpose(tx, ctx.d0, ctx.d1)
 
 
 class T(Transpose):
@@ -116,6 +122,9 @@ class Permute(Primitive):
 
     def backward(ctx, grad):
         return permute(grad, tuple(int(i) for i in np.argsort(ctx.dims)))
+
+    def jvp(ctx, tx):
+        return permute(tx, ctx.dims)
 
 
 class Expand(Primitive):
@@ -149,6 +158,9 @@ class Expand(Primitive):
 
         return sum_to(grad, ctx.shape)
 
+    def jvp(ctx, tx):
+        return expand(tx, ctx.out_shape)
+
 
 class Squeeze(Primitive):
     """x without size-1 dims.  d/dx = grad reshaped back."""
@@ -168,6 +180,9 @@ class Squeeze(Primitive):
 
     def backward(ctx, grad):
         return reshape(grad, ctx.shape)
+
+    def jvp(ctx, tx):
+        return reshape(tx, ctx.out_shape)
 
 
 class SqueezeDim(Squeeze):
@@ -190,6 +205,9 @@ class Unsqueeze(Primitive):
     def backward(ctx, grad):
         return squeeze(grad, ctx.dim)
 
+    def jvp(ctx, tx):
+        return unsqueeze(tx, ctx.dim)
+
 
 class Clone(Primitive):
     """A copy.  d/dx = grad."""
@@ -201,6 +219,9 @@ class Clone(Primitive):
 
     def backward(ctx, grad):
         return grad
+
+    def jvp(ctx, tx):
+        return tx
 
 
 # ---------------------------------------------------------------------- public functions

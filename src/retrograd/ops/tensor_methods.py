@@ -26,6 +26,9 @@ class Fill(Primitive):
 
         return grad * 0, sum(grad)
 
+    def jvp(ctx, tx, tv):
+        return Fill.generic(tx * 0, 0.0 if tv is None else tv)
+
 
 class Copy(Primitive):
     """x's values replaced by src (broadcast, cast).  d/dx = 0, d/dsrc = grad."""
@@ -39,6 +42,9 @@ class Copy(Primitive):
 
     def backward(ctx, grad):
         return grad * 0, grad
+
+    def jvp(ctx, tx, ts):
+        return Copy.generic(tx * 0, 0.0 if ts is None else ts)
 
 
 @register_method("zero_")

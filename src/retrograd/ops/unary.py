@@ -26,6 +26,10 @@ class Abs(Primitive):
         (x,) = ctx.saved
         return grad * sign(x)
 
+    def jvp(ctx, tx):
+        (x,) = ctx.saved
+        return tx * sign(x)
+
 
 class Sign(Primitive):
     """sign(x).  d/dx = 0."""
@@ -38,6 +42,9 @@ class Sign(Primitive):
 
     def backward(ctx, grad):
         return grad * 0
+
+    def jvp(ctx, tx):
+        return tx * 0
 
 
 class Exp(Primitive):
@@ -54,6 +61,10 @@ class Exp(Primitive):
         (out,) = ctx.saved
         return grad * out
 
+    def jvp(ctx, tx):
+        (out,) = ctx.saved
+        return tx * out
+
 
 class Log(Primitive):
     """log(x).  d/dx = 1 / x."""
@@ -67,6 +78,10 @@ class Log(Primitive):
     def backward(ctx, grad):
         (x,) = ctx.saved
         return safe_div(grad, x)
+
+    def jvp(ctx, tx):
+        (x,) = ctx.saved
+        return tx / x
 
 
 class Sqrt(Primitive):
@@ -83,6 +98,10 @@ class Sqrt(Primitive):
         (out,) = ctx.saved
         return safe_div(grad, out * 2)
 
+    def jvp(ctx, tx):
+        (out,) = ctx.saved
+        return tx / (out * 2)
+
 
 class Sin(Primitive):
     """sin(x).  d/dx = cos(x)."""
@@ -96,6 +115,10 @@ class Sin(Primitive):
     def backward(ctx, grad):
         (x,) = ctx.saved
         return grad * cos(x)
+
+    def jvp(ctx, tx):
+        (x,) = ctx.saved
+        return tx * cos(x)
 
 
 class Cos(Primitive):
@@ -111,6 +134,10 @@ class Cos(Primitive):
         (x,) = ctx.saved
         return -grad * sin(x)
 
+    def jvp(ctx, tx):
+        (x,) = ctx.saved
+        return -tx * sin(x)
+
 
 class Tanh(Primitive):
     """tanh(x).  d/dx = 1 - tanh(x)**2."""
@@ -125,6 +152,10 @@ class Tanh(Primitive):
     def backward(ctx, grad):
         (out,) = ctx.saved
         return grad * (1 - out * out)
+
+    def jvp(ctx, tx):
+        (out,) = ctx.saved
+        return tx * (1 - out * out)
 
 
 class Sigmoid(Primitive):
@@ -144,6 +175,10 @@ class Sigmoid(Primitive):
         (out,) = ctx.saved
         return grad * out * (1 - out)
 
+    def jvp(ctx, tx):
+        (out,) = ctx.saved
+        return tx * out * (1 - out)
+
 
 class Relu(Primitive):
     """max(x, 0).  d/dx = 1 where x > 0, else 0 (also at 0, as PyTorch)."""
@@ -158,6 +193,10 @@ class Relu(Primitive):
     def backward(ctx, grad):
         (out,) = ctx.saved
         return where(out > 0, grad, 0)
+
+    def jvp(ctx, tx):
+        (out,) = ctx.saved
+        return where(out > 0, tx, 0)
 
 
 class Clamp(Primitive):
@@ -188,6 +227,9 @@ class Clamp(Primitive):
     def backward(ctx, grad):
         return where(ctx.mask, grad, 0)
 
+    def jvp(ctx, tx):
+        return where(ctx.mask, tx, 0)
+
 
 class Where(Primitive):
     """cond ? x : y.  d/dx = grad where cond, d/dy = grad elsewhere (NaN-safe: the other
@@ -213,6 +255,14 @@ class Where(Primitive):
         _, nx, ny = ctx.needs_input_grad
         return None, where(cond, grad, 0) if nx else None, where(cond, 0, grad) if ny else None
 
+    def jvp(ctx, tc, tx, ty):
+        (cond,) = ctx.saved
+        if tx is None:
+            tx = 0.0
+        if ty is None:
+            ty = 0.0
+        return where(cond, tx, ty)
+
 
 class Floor(Primitive):
     """floor(x).  d/dx = 0."""
@@ -225,6 +275,9 @@ class Floor(Primitive):
     def backward(ctx, grad):
         return grad * 0
 
+    def jvp(ctx, tx):
+        return tx * 0
+
 
 class Trunc(Primitive):
     """trunc(x).  d/dx = 0."""
@@ -236,6 +289,9 @@ class Trunc(Primitive):
 
     def backward(ctx, grad):
         return grad * 0
+
+    def jvp(ctx, tx):
+        return tx * 0
 
 
 def safe_div(grad, denom):
