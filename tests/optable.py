@@ -163,3 +163,37 @@ def params(cases: Sequence[OpCase]):
 
     return [pytest.param(c, s, id=f"{c.name}-{'x'.join(map(str, s[0])) or 'scalar'}-{i}")
             for c in cases for i, s in enumerate(c.shapes)]
+
+
+def check_forward_ad(case: OpCase, shapes) -> None:
+    """The op's jvp rule (forward mode) equals a central finite difference along a random
+    tangent, in float64."""
+    import retrograd.autograd.forward_ad as fwAD
+
+    arrays = make_inputs(case, shapes, seed=3)
+    rng = np.random.default_rng(4)
+    ts = to_tensors(retrograd, arrays, case, requires_grad=False)
+    float_idx = [i for i, a in enumerate(arrays)
+                 if isinstance(a, np.ndarray) and a.dtype.kind == "f" and i not in case.int_inputs]
+    if not float_idx:
+        return
+    tangents = {i: rng.standard_normal(arrays[i].shape) for i in float_idx}
+    with fwAD.dual_level():
+        duals = [fwAD.make_dual(t, retrograd.tensor(tangents[i])) if i in tangents else t
+                 for i, t in enumerate(ts)]
+        outs = as_tuple(case.fn(retrograd, *duals))
+        jvps = [fwAD.unpack_dual(o).tangent for o in outs]
+    eps = 1e-6
+
+    def run(sign):
+        args = [retrograd.tensor(a + sign * eps * tangents[i]) if i in tangents else t
+                for i, (a, t) in enumerate(zip(arrays, ts))]
+        return [numpy_of(o).astype(np.float64) for o in as_tuple(case.fn(retrograd, *args))]
+
+    plus, minus = run(1), run(-1)
+    for o, j, p, m in zip(outs, jvps, plus, minus):
+        if not o.is_floating_point():
+            continue
+        numeric = (p - m) / (2 * eps)
+        assert j is not None, f"{case.name}: no tangent on a floating output"
+        np.testing.assert_allclose(numpy_of(j), numeric, atol=1e-5, rtol=1e-3)

@@ -7,6 +7,7 @@ import pytest
 from optable import (
     OpCase,
     check_against_torch,
+    check_forward_ad,
     check_forward_numpy,
     check_gradients,
     params,
@@ -105,3 +106,8 @@ def test_gradients_match_finite_differences(case, shapes):
 @pytest.mark.parametrize(("case", "shapes"), params(CASES))
 def test_matches_pytorch(case, shapes):
     check_against_torch(case, shapes)
+
+
+@pytest.mark.parametrize(("case", "shapes"), params(CASES))
+def test_forward_ad_matches_finite_differences(case, shapes):
+    check_forward_ad(case, shapes)
