@@ -279,20 +279,29 @@ def once_differentiable(fn):
             return outputs
         single = not isinstance(outputs, tuple)
         outs = (outputs,) if single else outputs
-        marked = tuple(_DelayedError.apply(o) if isinstance(o, Tensor) else o for o in outs)
+        marked = tuple(_delayed_error(o) if isinstance(o, Tensor) else o for o in outs)
         return marked[0] if single else marked
 
     return wrapper
 
 
-class _DelayedError(Function):
-    @staticmethod
-    def forward(ctx, x):
-        return x.clone()
+class DelayedError(Node):
+    """Stands for a gradient that cannot be differentiated again; raises if asked to."""
 
-    @staticmethod
-    def backward(ctx, grad):
+    _name = "DelayedError"
+
+    def backward(self, *grads):
         raise RuntimeError(
             "trying to differentiate twice a function that was marked with "
             "@once_differentiable"
         )
+
+
+def _delayed_error(t: Tensor) -> Tensor:
+    node = DelayedError()
+    node.next_functions = ()
+    node._in_meta = ()
+    node.saved = ()
+    node._saved_meta = None
+    node._site = creation_site(3)
+    return wrap(t._data, node)

@@ -13,7 +13,7 @@ from typing import Any
 
 __all__ = ["AccumulateGrad", "Node", "RemovableHandle", "creation_site", "format_site"]
 
-_PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+_PKG_DIR = os.path.dirname(os.path.dirname(os.path.realpath(__file__))) + os.sep
 _in_package: dict[Any, bool] = {}
 
 
@@ -25,7 +25,7 @@ def creation_site(depth: int = 2) -> tuple | None:
         code = f.f_code
         inside = cache.get(code)
         if inside is None:
-            inside = cache[code] = code.co_filename.startswith(_PKG_DIR)
+            inside = cache[code] = os.path.realpath(code.co_filename).startswith(_PKG_DIR)
         if not inside:
             return (code, f.f_lineno)
         f = f.f_back
