@@ -84,9 +84,9 @@ def test_autograd_grad_options():
     assert x.grad is None
     with pytest.raises(RuntimeError, match="appears to not have been used"):
         rg.autograd.grad((x * 2).sum(), [x, unused])
-    g1, g2 = rg.autograd.grad((x * 2).sum(), [x, unused], allow_unused=True)
+    _g1, g2 = rg.autograd.grad((x * 2).sum(), [x, unused], allow_unused=True)
     assert g2 is None
-    g1, g2 = rg.autograd.grad((x * 2).sum(), [x, unused], materialize_grads=True)
+    _g1, g2 = rg.autograd.grad((x * 2).sum(), [x, unused], materialize_grads=True)
     assert g2.tolist() == [0.0]
     y = x * 2
     (gy,) = rg.autograd.grad(y, x, grad_outputs=rg.ones(2))
