@@ -183,7 +183,7 @@ class Function(FunctionCtx, metaclass=_FunctionMeta):
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
-        from ..ops._core import edge
+        from ..ops._core import _record
 
         node = cls._backward_cls.__new__(cls._backward_cls)
         node.saved = ()
@@ -203,9 +203,7 @@ class Function(FunctionCtx, metaclass=_FunctionMeta):
             return output
         dirty = getattr(node, "dirty_tensors", ())
         nondiff = getattr(node, "non_differentiable", ())
-        node.next_functions = tuple(edge(a) for a in args)
-        node._in_meta = tuple((a._data.shape, a._data.dtype) if isinstance(a, Tensor) else None
-                              for a in args)
+        _record(node, args)
         node._site = creation_site(2)
         results = []
         out_meta = []
@@ -301,6 +299,7 @@ def _delayed_error(t: Tensor) -> Tensor:
     node = DelayedError()
     node.next_functions = ()
     node._in_meta = ()
+    node._pre_hooks = node._hooks = None
     node.saved = ()
     node._saved_meta = None
     node._site = creation_site(3)
