@@ -16,7 +16,8 @@ from .grad_mode import (
 from .variable import Variable
 
 __all__ = [
-    "Function", "FunctionCtx", "detect_anomaly", "set_detect_anomaly", "InplaceFunction", "NestedIOFunction", "Variable", "backward",
+    "Function", "FunctionCtx", "InplaceFunction", "NestedIOFunction", "Variable", "backward",
+    "detect_anomaly", "set_detect_anomaly",
     "enable_grad", "grad", "graph", "inference_mode", "is_grad_enabled",
     "is_inference_mode_enabled", "no_grad", "once_differentiable", "set_grad_enabled",
 ]

@@ -113,7 +113,7 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     from ..ops.creation import zeros_like
 
     with enable_grad():
-        is_in_tuple, ins = _as_tuple(inputs, "inputs", "jvp")
+        _, ins = _as_tuple(inputs, "inputs", "jvp")
         ins = _prepare(ins, create_graph)
         if v is None:
             if len(ins) != 1 or ins[0].numel() != 1:
