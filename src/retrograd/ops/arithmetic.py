@@ -512,8 +512,9 @@ def float_power(input, exponent, *, out=None):
 
 def _to_double(v):
     if isinstance(v, Tensor):
-        return v.to(v.dtype if v._data.dtype == np.complex128 else
-                    ("complex128" if v._data.dtype.kind == "c" else "float64"))
+        from .. import _dtype
+
+        return v.to(_dtype.complex128 if v._data.dtype.kind == "c" else _dtype.float64)
     return v
 
 
