@@ -29,7 +29,7 @@ def _along(dim: int, key) -> tuple:
 class Cat(Primitive):
     """The inputs joined along ``dim``.  d/dx_i = the slice of grad that x_i filled."""
 
-    __slots__ = ("dim", "sizes")
+    __slots__ = ("dim", "empty", "sizes")
     promote = True
     formula = "grad.narrow(dim, offset_i, size_i)"
 
@@ -37,7 +37,8 @@ class Cat(Primitive):
         if not xs:
             raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
         # PyTorch still skips 1-d empty tensors whatever their partners' shapes.
-        parts = [x for x in xs if not (x.ndim == 1 and x.shape[0] == 0)]
+        ctx.empty = tuple(x.ndim == 1 and x.shape[0] == 0 for x in xs)
+        parts = [x for x, e in zip(xs, ctx.empty) if not e]
         if not parts:
             ctx.dim, ctx.sizes = 0, tuple(0 for _ in xs)
             return xp(xs[0]).concatenate(xs)
@@ -66,8 +67,13 @@ class Cat(Primitive):
     def backward(ctx, grad):
         out = []
         start = 0
-        for n, need in zip(ctx.sizes, ctx.needs_input_grad):
-            out.append(getitem(grad, _along(ctx.dim, slice(start, start + n))) if need else None)
+        for n, need, empty in zip(ctx.sizes, ctx.needs_input_grad, ctx.empty):
+            if not need:
+                out.append(None)
+            elif empty:  # a skipped 1-d empty input
+                out.append(getitem(reshape(grad, (-1,)), slice(0, 0)))
+            else:
+                out.append(getitem(grad, _along(ctx.dim, slice(start, start + n))))
             start += n
         return tuple(out)
 
@@ -120,7 +126,7 @@ class Split(Primitive):
         return tuple(outs)
 
     def backward(ctx, *grads):
-        return cat(grads, ctx.dim)
+        return cat(_all_grads(ctx, grads), ctx.dim)
 
     def jvp(ctx, tx):
         return tuple(getitem(tx, _along(ctx.dim, slice(a, b)))
@@ -145,10 +151,20 @@ class Unbind(Primitive):
         return tuple(x[_along(d, i)] for i in range(x.shape[d]))
 
     def backward(ctx, *grads):
-        return stack(grads, ctx.dim)
+        return stack(_all_grads(ctx, grads), ctx.dim)
 
     def jvp(ctx, tx):
         return tuple(getitem(tx, _along(ctx.dim, i)) for i in range(len(ctx._out_meta)))
+
+
+def _all_grads(ctx, grads) -> list:
+    """One gradient per output: zeros for the outputs nothing reached."""
+    out = list(grads) + [None] * (len(ctx._out_meta) - len(grads))
+    for k, g in enumerate(out):
+        if g is None:
+            shape, dt = ctx._out_meta[k]
+            out[k] = np.zeros(shape, dt)
+    return out
 
 
 def _bounds(sizes):
@@ -369,7 +385,6 @@ def meshgrid(*tensors, indexing=None):
         grids.append(expand(reshape(t, tuple(view)), shape))
     if swap:
         grids[0], grids[1] = grids[1], grids[0]
-        grids = [g.transpose(0, 1) for g in grids]
     return tuple(grids)
 
 
