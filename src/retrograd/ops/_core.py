@@ -285,6 +285,7 @@ def _finish_multi(cls, node, args, arrays, outs, record):
     else:
         _record(node, args)
         node._site = creation_site(3)
+        node._out_meta = tuple((o.shape, o.dtype) for o in outs)
         results = tuple(
             wrap(o) if i in nondiff else wrap(o, node, i) for i, o in enumerate(outs)
         )
