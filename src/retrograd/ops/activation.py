@@ -30,9 +30,6 @@ __all__ = ["celu", "celu_", "elu", "elu_", "gelu", "glu", "hardshrink", "hardsig
            "softmin", "softplus", "softshrink", "softsign", "tanh", "tanhshrink", "threshold",
            "threshold_"]
 
-#: Names PyTorch also has at the top level (``torch.softmax`` ...); retrograd/__init__ adds them.
-TORCH_NAMES = ["celu", "celu_", "selu", "selu_", "rrelu", "rrelu_", "relu_", "threshold",
-               "threshold_", "softmax", "log_softmax", "hardshrink", "prelu", "bilinear"]
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
@@ -472,10 +469,22 @@ def bilinear(input1, input2, weight, bias=None):
     return out.reshape(*lead, out_f)
 
 
-def _method(fn):
-    return lambda self, *args, **kwargs: fn(self, *args, **kwargs)
+def _torch_softmax(input, dim, dtype=None):
+    """``torch.softmax`` / ``Tensor.softmax``: dtype is the third positional argument."""
+    return softmax(input, dim, dtype=dtype)
 
 
-for _name, _fn in {"softmax": softmax, "log_softmax": log_softmax, "hardshrink": hardshrink,
-                   "prelu": prelu}.items():
-    register_method(_name)(_method(_fn))
+def _torch_log_softmax(input, dim, dtype=None):
+    return log_softmax(input, dim, dtype=dtype)
+
+
+#: What PyTorch also has at the top level (``torch.softmax`` ...); retrograd/__init__ adds them.
+TORCH_NAMES = {"celu": celu, "celu_": celu_, "selu": selu, "selu_": selu_, "rrelu": rrelu,
+               "rrelu_": rrelu_, "relu_": relu_, "threshold": threshold,
+               "threshold_": threshold_, "softmax": _torch_softmax,
+               "log_softmax": _torch_log_softmax, "hardshrink": hardshrink, "prelu": prelu,
+               "bilinear": bilinear}
+
+for _name, _fn in {"softmax": _torch_softmax, "log_softmax": _torch_log_softmax,
+                   "hardshrink": hardshrink, "prelu": prelu}.items():
+    register_method(_name)(_fn)
