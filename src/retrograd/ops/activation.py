@@ -447,6 +447,10 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
 
 def linear(input, weight, bias=None):
     """input @ weight.T + bias."""
+    if weight.dim() == 2 and input.dim() >= 1 and input.shape[-1] != weight.shape[1]:
+        rows = int(np.prod(input.shape[:-1]))
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} "
+                           f"and {weight.shape[1]}x{weight.shape[0]})")
     out = input.matmul(weight.t() if weight.dim() == 2 else weight)
     return out + bias if bias is not None else out
 
