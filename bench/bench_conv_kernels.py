@@ -34,17 +34,23 @@ def step(lib, F, x, w1, b1, w2, b2):
         p.grad = None
 
 
-def timeit(lib, F, arrays, repeat=30):
-    x = lib.tensor(arrays[0])
-    params = [lib.tensor(a, requires_grad=True) for a in arrays[1:]]
-    for _ in range(3):
-        step(lib, F, x, *params)
-    times = []
+def timeit(libs, arrays, repeat=30):
+    """Median step time of each library; the steps alternate so that both see the same
+    machine load."""
+    setups = []
+    for lib, F in libs:
+        x = lib.tensor(arrays[0])
+        params = [lib.tensor(a, requires_grad=True) for a in arrays[1:]]
+        for _ in range(3):
+            step(lib, F, x, *params)
+        setups.append((lib, F, x, params))
+    times = [[] for _ in libs]
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        step(lib, F, x, *params)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+        for k, (lib, F, x, params) in enumerate(setups):
+            t0 = time.perf_counter()
+            step(lib, F, x, *params)
+            times[k].append(time.perf_counter() - t0)
+    return [statistics.median(t) for t in times]
 
 
 def main() -> None:
@@ -57,8 +63,7 @@ def main() -> None:
               [(64, 1, 28, 28), (16, 1, 3, 3), (16,), (32, 16, 3, 3), (32,)]]
     ratios = []
     for _ in range(5):
-        tr = timeit(retrograd, RF, arrays)
-        tt = timeit(torch, TF, arrays)
+        tr, tt = timeit([(retrograd, RF), (torch, TF)], arrays)
         ratios.append(tr / tt)
         print(f"retrograd {tr * 1e3:7.2f} ms   torch {tt * 1e3:7.2f} ms   ratio {tr / tt:5.2f}")
     print(f"median ratio retrograd/torch: {statistics.median(ratios):.2f}")

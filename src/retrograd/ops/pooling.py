@@ -101,19 +101,50 @@ class MaxPool(Primitive):
 
     def forward(ctx, x, k=(), stride=(), pads=(), dilation=(), out=()):
         m = xp(x)
-        fill = -m.inf if x.dtype.kind == "f" else m.iinfo(x.dtype).min
         nd = len(k)
-        xpad = _pad_array(x, pads) if not any(lo or hi for lo, hi in pads) else \
-            _fill_pad(x, pads, fill)
+        isfloat = x.dtype.kind == "f"
+        fill = -m.inf if isfloat else m.iinfo(x.dtype).min
+        xpad = _fill_pad(x, pads, fill) if any(lo or hi for lo, hi in pads) else x
         win = _windows(xpad, k, stride, dilation, out)  # (N, C, *K, *O)
-        perm = (0, 1) + tuple(range(2 + nd, 2 + 2 * nd)) + tuple(range(2, 2 + nd))
-        wk = win.transpose(perm).reshape(x.shape[:2] + tuple(out) + (-1,))
-        coords = [m.arange(out[i]).reshape(-1, 1) * stride[i] - pads[i][0]
-                  + m.arange(k[i]).reshape(1, -1) * dilation[i] for i in range(nd)]
-        res, idx = _argmax_windows(wk, x.shape[2:], k, coords)
+        size = x.shape[2:]
+        sstr = [1] * nd
+        for i in range(nd - 2, -1, -1):
+            sstr[i] = sstr[i + 1] * size[i + 1]
+        # PyTorch's scan: start at -inf and the window's first in-range element, move on a
+        # strictly greater value or a NaN (so ties keep the first occurrence). The winner is
+        # kept as a small kernel-offset number and turned into a flat index at the end.
+        base, first = 0, 0
+        for i in range(nd):
+            o = m.arange(out[i]).reshape((-1,) + (1,) * (nd - 1 - i))
+            start = o * stride[i] - pads[i][0]
+            skip = m.maximum(0, -start + dilation[i] - 1) // dilation[i]
+            base = base + start * sstr[i]
+            first = first + (start + skip * dilation[i]) * sstr[i]
+        kernel = list(np.ndindex(*k))
+        offs = m.asarray([sum(kk[i] * dilation[i] * sstr[i] for i in range(nd))
+                          for kk in kernel] + [0], dtype=m.int64)
+        padded = xpad is not x
+        kdt = m.uint8 if len(kernel) < 255 else m.int32
+        if padded:
+            best = m.full(x.shape[:2] + tuple(out), fill, dtype=x.dtype)
+            kb = m.full(best.shape, len(kernel), dtype=kdt)
+        for j, kidx in enumerate(kernel):
+            v = win[(slice(None), slice(None)) + kidx]
+            if j == 0 and not padded:
+                best = v.copy()
+                kb = m.zeros(best.shape, dtype=kdt)
+                continue
+            mask = m.greater(v, best)
+            if isfloat:
+                mask |= m.isnan(v)
+            m.maximum(best, v, out=best)
+            kb = m.where(mask, kdt(j), kb)
+        idx = base + offs.take(kb)
+        if padded:
+            idx = m.where(kb == len(kernel), first, idx)
         ctx.idx, ctx.shape = idx, x.shape
         ctx.unique = all(stride[i] >= dilation[i] * (k[i] - 1) + 1 for i in range(nd))
-        return res, idx
+        return best, idx
 
     def backward(ctx, grad, grad_idx=None):
         return ScatterAdd.generic(grad, idx=ctx.idx, shape=ctx.shape, unique=ctx.unique)
@@ -217,7 +248,7 @@ def _pool_size(size, k, s, p, d, ceil_mode) -> int:
     return o
 
 
-def _geometry(x, nd, kernel_size, stride, padding, dilation, ceil_mode, avg):
+def _geometry(x, nd, kernel_size, stride, padding, dilation, ceil_mode):
     k = _ntuple(kernel_size, nd, "kernel_size")
     s = k if stride is None or (isinstance(stride, (list, tuple)) and not stride) else \
         _ntuple(stride, nd, "stride")
@@ -227,12 +258,9 @@ def _geometry(x, nd, kernel_size, stride, padding, dilation, ceil_mode, avg):
         raise RuntimeError("stride should be greater than zero, but got "
                            f"stride={list(s)}")
     for i in range(nd):
-        if avg and p[i] > k[i] // 2:
+        if p[i] > k[i] // 2:
             raise RuntimeError("pad should be smaller than or equal to half of kernel size, "
                                f"but got pad={p[i]}, kernel_size={k[i]}")
-        if not avg and p[i] > (d[i] * (k[i] - 1) + 1) // 2:
-            raise RuntimeError("pad should be at most half of effective kernel size, but got "
-                               f"pad={p[i]}, kernel_size={k[i]} and dilation={d[i]}")
     size = x.shape[2:]
     out = tuple(_pool_size(size[i], k[i], s[i], p[i], d[i], ceil_mode) for i in range(nd))
     if any(o < 1 for o in out):
@@ -252,8 +280,7 @@ _MAXPOOL = {1: MaxPool1DWithIndices, 2: MaxPool2DWithIndices, 3: MaxPool3DWithIn
 
 def _max_poolnd(nd, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
     x, unbatched = _batched(input, nd, f"max_pool{nd}d")
-    k, s, d, pads, out = _geometry(x, nd, kernel_size, stride, padding, dilation, ceil_mode,
-                                   avg=False)
+    k, s, d, pads, out = _geometry(x, nd, kernel_size, stride, padding, dilation, ceil_mode)
     res, idx = _MAXPOOL[nd].generic(x, k=k, stride=s, pads=pads, dilation=d, out=out)
     if unbatched:
         res, idx = squeeze(res, 0), squeeze(idx, 0)
@@ -383,8 +410,7 @@ def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_siz
 def _avg_poolnd(nd, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
                 divisor_override):
     x, unbatched = _batched(input, nd, f"avg_pool{nd}d")
-    k, s, _, pads, out = _geometry(x, nd, kernel_size, stride, padding, 1, ceil_mode,
-                                   avg=True)
+    k, s, _, pads, out = _geometry(x, nd, kernel_size, stride, padding, 1, ceil_mode)
     n, c = x.shape[:2]
     size = tuple(x.shape[2:])
     m = xp(x._data)
