@@ -222,10 +222,12 @@ def _run(outputs, root_grads, retain_graph, create_graph, inputs, accumulate):
         while ready:
             node = ready.pop()
             grads = buffers.pop(node, None)
+            hooks_done = False
             if capture is not None:
                 targets = capture.by_edge.get(node)
                 if targets is not None and grads is not None:
                     grads = _run_pre_hooks(node, grads, create_graph)
+                    hooks_done = True
                     for nr, i in targets:
                         if nr < len(grads):
                             capture.results[i] = grads[nr]
@@ -239,21 +241,25 @@ def _run(outputs, root_grads, retain_graph, create_graph, inputs, accumulate):
             if grads is None:
                 _release_edges(node, deps, ready)
                 continue
-            in_grads = _call_node(node, grads, retain_graph, create_graph)
-            in_meta = node._in_meta
+            in_grads = _call_node(node, grads, retain_graph, create_graph, hooks_done)
+            n_in = len(in_grads)
             for i, (nxt, nr) in enumerate(node.next_functions):
                 if nxt is None:
                     continue
-                g = in_grads[i] if i < len(in_grads) else None
+                g = in_grads[i] if i < n_in else None
                 if g is not None:
-                    shape, dt = in_meta[i]
+                    shape, dt = node._in_meta[i]
                     arr = g._data if create_graph else g
                     if arr.shape != shape:
                         g = _sum_to(g, shape)
                         arr = g._data if create_graph else g
-                    if arr.dtype != dt:
+                    if arr.dtype is not dt and arr.dtype != dt:
                         g = g.to(_dtype_of(dt)) if create_graph else arr.astype(dt)
-                    _add_to_buffer(buffers, nxt, nr, g)
+                    buf = buffers.get(nxt)
+                    if buf is None and nr == 0:
+                        buffers[nxt] = [g]
+                    else:
+                        _add_to_buffer(buffers, nxt, nr, g)
                 c = deps[nxt] - 1
                 deps[nxt] = c
                 if c == 0:
@@ -324,20 +330,22 @@ def _as_tensor(g):
     return wrap(g if type(g) is _ndarray else np.asarray(g))
 
 
-def _call_node(node, grads: list, retain_graph: bool, create_graph: bool) -> tuple:
+def _call_node(node, grads: list, retain_graph: bool, create_graph: bool,
+               hooks_done: bool = False) -> tuple:
     """Run one node's backward: hooks, saved-tensor checks, the formula, release."""
-    if node._get_pre_hooks():
+    if node._pre_hooks and not hooks_done:
         grads = _run_pre_hooks(node, grads, create_graph)
     saved = node.saved
-    if saved is FREED:
-        raise RuntimeError(_freed_message(node))
-    meta = node._saved_meta
-    if meta is not None:
-        _check_versions(node, meta)
-        if create_graph:
-            node.saved = _unpack(node, meta, saved)
-    n_out = len(grads)
-    if n_out > 1 or grads[0] is None:
+    meta = None
+    if saved:
+        if saved is FREED:
+            raise RuntimeError(_freed_message(node))
+        meta = node._saved_meta
+        if meta is not None:
+            _check_versions(node, meta)
+            if create_graph:
+                node.saved = _unpack(node, meta, saved)
+    if len(grads) > 1 or grads[0] is None:
         grads = _materialize(node, grads, create_graph)
     try:
         if node._wants_tensors:
@@ -354,12 +362,11 @@ def _call_node(node, grads: list, retain_graph: bool, create_graph: bool) -> tup
         _annotate(e, node)
         raise
     finally:
-        if create_graph and meta is not None:
+        if meta is not None and create_graph:
             node.saved = saved
-    hooks = node._get_hooks()
-    if hooks:
-        res = _run_post_hooks(node, hooks, res, grads, create_graph)
-    if not retain_graph and saved:
+    if node._hooks:
+        res = _run_post_hooks(node, node._hooks, res, grads, create_graph)
+    if saved and not retain_graph:
         node.saved = FREED
         node._saved_meta = None
     return res

@@ -13,7 +13,7 @@ from typing import Any
 
 __all__ = ["AccumulateGrad", "Node", "RemovableHandle", "creation_site", "format_site"]
 
-_PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+_PKG_DIR = os.path.dirname(os.path.dirname(os.path.realpath(__file__))) + os.sep
 _in_package: dict[Any, bool] = {}
 
 
@@ -25,7 +25,7 @@ def creation_site(depth: int = 2) -> tuple | None:
         code = f.f_code
         inside = cache.get(code)
         if inside is None:
-            inside = cache[code] = code.co_filename.startswith(_PKG_DIR)
+            inside = cache[code] = os.path.realpath(code.co_filename).startswith(_PKG_DIR)
         if not inside:
             return (code, f.f_lineno)
         f = f.f_back
@@ -107,7 +107,7 @@ class Node:
         return format_site(getattr(self, "_site", None))
 
     def _hook_dict(self, attr: str) -> OrderedDict:
-        d = getattr(self, attr, None)
+        d = getattr(self, attr, None)  # unset on nodes that never entered a graph
         if d is None:
             d = OrderedDict()
             setattr(self, attr, d)
@@ -133,10 +133,10 @@ class Node:
         raise NotImplementedError
 
     def _get_pre_hooks(self):
-        return getattr(self, "_pre_hooks", None)
+        return self._pre_hooks
 
     def _get_hooks(self):
-        return getattr(self, "_hooks", None)
+        return self._hooks
 
 
 class AccumulateGrad(Node):
@@ -152,6 +152,8 @@ class AccumulateGrad(Node):
         self._saved_meta = None
         self._in_meta = ((variable._data.shape, variable._data.dtype),)
         self._site = None
+        self._pre_hooks = None
+        self._hooks = None
 
     def name(self) -> str:
         return self._name

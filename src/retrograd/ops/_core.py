@@ -130,7 +130,7 @@ class Primitive(Node):
                     record = True
             else:
                 arrays.append(a)
-        if cls.promote:
+        if cls.promote and _needs_promotion(arrays):
             arrays = _promote(args, arrays)
         try:
             out = cls.forward(node, *arrays, **attrs)
@@ -141,25 +141,16 @@ class Primitive(Node):
             return _finish_multi(cls, node, args, arrays, out, record)
         if type(out) is not _ndarray:
             out = _as_array(node, out)
-        if not record:
-            result = wrap(out)
-            if cls.is_view:
-                _mark_view(result, args, out, cls, attrs)
-            if _state.forward_level:
-                from ..autograd.forward_ad import attach_tangent
-
-                attach_tangent(node, args, arrays, (result,), attrs)
-            return result
-        node.next_functions = tuple([edge(a) for a in args])
-        node._in_meta = tuple([
-            (a._data.shape, a._data.dtype) if isinstance(a, Tensor) else None for a in args
-        ])
-        node._site = creation_site(2)
-        result = wrap(out, node)
-        if node.saved:
-            _map_saved(node, args, arrays, (result,))
+        if record:
+            _record(node, args)
+            node._site = creation_site(2)
+            result = wrap(out, node)
+            if node.saved:
+                _map_saved(node, args, arrays, (result,))
+            else:
+                node._saved_meta = None
         else:
-            node._saved_meta = None
+            result = wrap(out)
         if cls.is_view:
             _mark_view(result, args, out, cls, attrs)
         if _state.forward_level:
@@ -169,16 +160,93 @@ class Primitive(Node):
         return result
 
 
+_NO_EDGE = (None, 0)
+
+
+def _record(node, args) -> None:
+    """Graph edges and input metadata for a node that will take part in backward."""
+    node._pre_hooks = None
+    node._hooks = None
+    if len(args) == 1:
+        a = args[0]
+        d = a._data
+        fn = a._grad_fn
+        node.next_functions = ((fn, a._output_nr) if fn is not None else (accumulator(a), 0),)
+        node._in_meta = ((d.shape, d.dtype),)
+        return
+    if len(args) == 2:
+        a, b = args
+        if isinstance(a, Tensor) and not isinstance(b, Tensor):
+            d = a._data
+            fn = a._grad_fn
+            node.next_functions = ((fn, a._output_nr) if fn is not None
+                                   else (accumulator(a), 0), _NO_EDGE)
+            node._in_meta = ((d.shape, d.dtype), None)
+            return
+    edges = []
+    meta = []
+    for a in args:
+        if isinstance(a, Tensor):
+            d = a._data
+            meta.append((d.shape, d.dtype))
+            if a._requires_grad:
+                fn = a._grad_fn
+                edges.append((fn, a._output_nr) if fn is not None else (accumulator(a), 0))
+            else:
+                edges.append(_NO_EDGE)
+        else:
+            meta.append(None)
+            edges.append(_NO_EDGE)
+    node.next_functions = tuple(edges)
+    node._in_meta = tuple(meta)
+
+
+def _needs_promotion(arrays) -> bool:
+    """False in the common cases where NumPy already gives PyTorch's result dtype."""
+    if len(arrays) == 2:
+        x, y = arrays
+        if type(x) is _ndarray:
+            ty = type(y)
+            if ty is _ndarray:
+                if x.dtype is y.dtype:
+                    return False
+            elif ty is float:
+                if x.dtype.kind in "fc":
+                    return False
+            elif ty is int and x.dtype.kind in "iufc":
+                return False
+    first = None
+    for a in arrays:
+        if type(a) is _ndarray:
+            if first is None:
+                first = a.dtype
+            elif a.dtype is not first:
+                return True
+    if first is None:
+        return False
+    kind = first.kind
+    for a in arrays:
+        t = type(a)
+        if t is _ndarray or t is bool or a is None:
+            continue
+        if t is float:
+            if kind not in "fc":
+                return True
+        elif t is int:
+            if kind == "b":
+                return True
+        else:
+            return True
+    return False
+
+
 def _finish_multi(cls, node, args, arrays, outs, record):
     outs = tuple(o if type(o) is _ndarray else _as_array(node, o) for o in outs)
     nondiff = cls.nondiff_outputs
     if not record:
         results = tuple(wrap(o) for o in outs)
     else:
-        node.next_functions = tuple([edge(a) for a in args])
-        node._in_meta = tuple([
-            (a._data.shape, a._data.dtype) if isinstance(a, Tensor) else None for a in args
-        ])
+        _record(node, args)
         node._site = creation_site(3)
         results = tuple(
             wrap(o) if i in nondiff else wrap(o, node, i) for i, o in enumerate(outs)
@@ -208,25 +276,30 @@ def _as_array(node, value):
 def _map_saved(node, args, arrays, results) -> None:
     """Remember where each saved array came from, so backward can check versions and,
     under create_graph, hand the formula the differentiable Tensor instead."""
-    meta = []
-    any_tensor = False
-    for s in node.saved:
+    saved = node.saved
+    meta = None
+    for j, s in enumerate(saved):
+        if type(s) is not _ndarray:
+            continue
         m = None
-        if type(s) is _ndarray:
-            for i, arr in enumerate(arrays):
-                if s is arr and isinstance(args[i], Tensor):
-                    t = args[i]
-                    m = (INPUT, t, t._vc, t._vc[0])
+        for i, arr in enumerate(arrays):
+            if s is arr:
+                t = args[i]
+                if isinstance(t, Tensor):
+                    vc = t._vc
+                    m = (INPUT, t, vc, vc[0])
+                break
+        else:
+            for k, r in enumerate(results):
+                if s is r._data:
+                    vc = r._vc
+                    m = (OUTPUT, k, vc, vc[0])
                     break
-            else:
-                for k, r in enumerate(results):
-                    if s is r._data:
-                        m = (OUTPUT, k, r._vc, r._vc[0])
-                        break
         if m is not None:
-            any_tensor = True
-        meta.append(m)
-    node._saved_meta = tuple(meta) if any_tensor else None
+            if meta is None:
+                meta = [None] * len(saved)
+            meta[j] = m
+    node._saved_meta = None if meta is None else tuple(meta)
 
 
 def _mark_view(result: Tensor, args, out, cls, attrs) -> None:
