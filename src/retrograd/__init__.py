@@ -104,4 +104,4 @@ def set_num_threads(n: _dtype._builtin_int) -> None:
     """Accepted for compatibility; NumPy's BLAS threads follow OPENBLAS_NUM_THREADS."""
 
 
-from . import nn  # noqa: E402  (nn builds on the tensor API above)
+from . import nn

@@ -44,7 +44,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     if nonlinearity == "leaky_relu":
         if param is None:
             negative_slope = 0.01
-        elif (not isinstance(param, bool) and isinstance(param, int)
+        elif ((not isinstance(param, bool) and isinstance(param, int))
               or isinstance(param, float)):
             negative_slope = param
         else:
@@ -205,7 +205,7 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) 
     if tensor.dim() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     rows, cols = tuple(tensor.shape)
-    num_zeros = int(math.ceil(sparsity * rows))
+    num_zeros = math.ceil(sparsity * rows)
     g = rng(generator)
     vals = g.normal(0.0, std, (rows, cols))
     for col_idx in range(cols):

@@ -14,8 +14,8 @@ from typing import Any
 
 from ... import _dtype as dtypes
 from ..._tensor import Tensor
-from ...autograd.graph import RemovableHandle
 from ...autograd.grad_mode import no_grad
+from ...autograd.graph import RemovableHandle
 from ..parameter import Buffer, Parameter, is_lazy
 from ._hooks import BackwardHook
 
@@ -407,7 +407,7 @@ class Module:
         if recurse:
             for module in self.children():
                 module._apply(fn)
-        for key, param in self._parameters.items():
+        for param in self._parameters.values():
             if param is None or is_lazy(param):
                 continue
             with no_grad():
@@ -426,7 +426,7 @@ class Module:
         ``to(tensor)``); integer buffers keep their dtype."""
         from ...ops.conversion import _parse_to
 
-        device, dtype, non_blocking = _parse_to(args, kwargs)[:3]
+        device, dtype, _non_blocking = _parse_to(args, kwargs)[:3]
         if dtype is not None and not (dtype.is_floating_point or dtype.is_complex):
             raise TypeError(
                 "nn.Module.to only accepts floating point or complex dtypes, but got desired "

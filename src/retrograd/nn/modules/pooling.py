@@ -65,8 +65,7 @@ class AvgPool1d(Module):
                             self.count_include_pad)
 
     def extra_repr(self) -> str:
-        return "kernel_size={}, stride={}, padding={}".format(
-            self.kernel_size, self.stride, self.padding)
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class _AvgPoolNd(Module):
@@ -88,8 +87,7 @@ class _AvgPoolNd(Module):
                                     self.divisor_override)
 
     def extra_repr(self) -> str:
-        return "kernel_size={}, stride={}, padding={}".format(
-            self.kernel_size, self.stride, self.padding)
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class AvgPool2d(_AvgPoolNd):

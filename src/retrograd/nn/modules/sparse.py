@@ -6,6 +6,8 @@ fallback here gathers rows with advanced indexing (same values and gradients).
 
 from __future__ import annotations
 
+import itertools
+
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
 from ...ops.creation import empty
@@ -72,7 +74,7 @@ def _embedding_bag(input: Tensor, weight: Tensor, offsets, max_norm, norm_type,
     if not include_last_offset:
         bounds.append(input.shape[0])
     bags = []
-    for start, stop in zip(bounds[:-1], bounds[1:]):
+    for start, stop in itertools.pairwise(bounds):
         idx = input[start:stop]
         if padding_idx is not None:
             keep = [k for k, v in enumerate(idx.tolist()) if v != padding_idx]
