@@ -109,6 +109,12 @@ def _check_bounds(shape, idx) -> None:
         dim += 1
 
 
+def _all_ints(idx) -> bool:
+    if isinstance(idx, tuple):
+        return all(type(i) is int for i in idx)
+    return type(idx) is int
+
+
 class Index(Primitive):
     """x[idx] (advanced indexing copies).  d/dx = grad added into zeros at idx."""
 
@@ -118,7 +124,11 @@ class Index(Primitive):
     def forward(ctx, x, idx=None):
         _check_bounds(x.shape, idx)
         ctx.idx, ctx.shape = idx, x.shape
-        ctx.basic = _is_basic(idx)
+        ctx.basic = basic = _is_basic(idx)
+        if basic and x.ndim and _all_ints(idx):
+            # NumPy gives a copied scalar for a full integer index; a trailing Ellipsis
+            # gives a 0-d view instead, so writes through it reach x.
+            return x[(*idx, Ellipsis) if isinstance(idx, tuple) else (idx, Ellipsis)]
         return x[idx]
 
     def backward(ctx, grad):

@@ -217,12 +217,11 @@ class SetView(Primitive):
         return out
 
     def backward(ctx, grad):
-        from .creation import zeros_like
 
         region = replay(grad, ctx.chain)
-        return SetView.generic(grad, zeros_like(region), chain=ctx.chain), region
+        return SetView.generic(grad, region * 0, chain=ctx.chain), region
 
     def jvp(ctx, tb, tv):
         return SetView.generic(tb, tv, chain=ctx.chain)
 
-    _name = "CopySlices"
+    _name = "torch::autograd::CopySlices"
