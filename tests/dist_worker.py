@@ -120,7 +120,7 @@ def ddp_equals_full_batch():
 
 
 def ddp_no_sync():
-    r, n = dist.get_rank(), dist.get_world_size()
+    r = dist.get_rank()
     model = _model(seed=7).double()
     ddp = DDP(model)
     ref = _model(seed=0).double()

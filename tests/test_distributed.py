@@ -57,12 +57,12 @@ def test_faults_end_with_a_clear_error(case, message):
 
 def test_launcher_runs_ranks(tmp_path):
     script = tmp_path / "hello.py"
+    src = os.path.join(HERE, "..", "src")
     script.write_text(
-        "import sys; sys.path.insert(0, %r)\n"
+        f"import sys; sys.path.insert(0, {src!r})\n"
         "import retrograd.distributed as dist\n"
         "dist.init_process_group('mpi')\n"
-        "print('hello from', dist.get_rank(), 'of', dist.get_world_size())\n"
-        % os.path.join(HERE, "..", "src"))
+        "print('hello from', dist.get_rank(), 'of', dist.get_world_size())\n")
     out = subprocess.run([sys.executable, "-m", "retrograd.distributed.run", "-n", "2",
                           str(script)], capture_output=True, text=True, timeout=60,
                          env=dict(os.environ, PYTHONPATH=os.path.join(HERE, "..", "src")))

@@ -134,7 +134,8 @@ def get_backend(group: ProcessGroup | None = None) -> str:
     return "mpi"
 
 
-def new_group(ranks=None, timeout=None, backend=None, pg_options=None, use_local_synchronization=False):
+def new_group(ranks=None, timeout=None, backend=None, pg_options=None,
+              use_local_synchronization=False):
     """A group of ``ranks`` (all ranks when None). Every rank must call it."""
     MPI = mpi()
     world = _group(None)
