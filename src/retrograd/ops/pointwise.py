@@ -26,7 +26,7 @@ from . import _special
 from ._core import Primitive, register_method
 from .arithmetic import _add_opt, _out
 from .inplace import inplace_apply
-from .unary import exp, floating, log, nan_safe, quiet, safe_div, sqrt, where
+from .unary import exp, floating, log, nan_safe, no_bool, quiet, safe_div, sqrt, where
 
 __all__ = ["acos", "acosh", "addcdiv", "addcmul", "arccos", "arccosh", "arcsin", "arcsinh",
            "arctan", "arctan2", "arctanh", "asin", "asinh", "atan", "atan2", "atanh", "ceil",
@@ -500,6 +500,7 @@ class Ceil(_Unary):
     formula = "0"
 
     def forward(ctx, x):
+        no_bool("ceil", x)
         return xp(x).ceil(x) if x.dtype.kind == "f" else x.copy()
 
     def backward(ctx, grad):
@@ -512,6 +513,7 @@ class Round(_Unary):
     formula = "0"
 
     def forward(ctx, x):
+        no_bool("round", x)
         return xp(x).rint(x) if x.dtype.kind == "f" else x.copy()
 
     def backward(ctx, grad):
