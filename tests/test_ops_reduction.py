@@ -235,7 +235,7 @@ def test_median_even_count_is_the_lower_one():
 
 
 def test_cummax_ties_take_the_latest_index():
-    v, i = retrograd.cummax(retrograd.tensor([1.0, 3.0, 3.0, 2.0, 3.0]), 0)
+    _, i = retrograd.cummax(retrograd.tensor([1.0, 3.0, 3.0, 2.0, 3.0]), 0)
     assert i.tolist() == [0, 1, 2, 2, 4]
 
 
@@ -310,7 +310,7 @@ def test_empty_reductions_raise_like_pytorch():
 
 
 def test_mean_and_var_of_integers_raise():
-    with pytest.raises(RuntimeError, match="mean.*Long"):
+    with pytest.raises(RuntimeError, match=r"mean.*Long"):
         retrograd.tensor([1, 2]).mean()
     with pytest.raises(RuntimeError, match="std and var"):
         retrograd.tensor([1, 2]).var()
