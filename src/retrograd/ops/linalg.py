@@ -35,8 +35,13 @@ def _mT(a):
     return transpose(a, -1, -2)
 
 
+def _arr(x):
+    """The array behind a Tensor (or the array itself)."""
+    return x._data if isinstance(x, Tensor) else x
+
+
 def _eye_like(x, n: int):
-    return xp(x._data if isinstance(x, Tensor) else x).eye(n, dtype=bool)
+    return xp(_arr(x)).eye(n, dtype=bool)
 
 
 def _sq(x, name: str) -> None:
@@ -183,7 +188,7 @@ def _triangle(input, diagonal, lower: bool):
     if input.ndim < 2:
         name = "tril" if lower else "triu"
         raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
-    m = xp(input._data)
+    m = xp(_arr(input))
     ones = m.ones(input.shape[-2:], dtype=bool)
     mask = m.tril(ones, diagonal) if lower else m.triu(ones, diagonal)
     return where(mask, input, 0)
@@ -242,18 +247,19 @@ def _einsum_grad(ctx, grad, ops, k):
     size = {c: shape[i] for i, c in enumerate(sub)}
     free = iter(c for c in string.ascii_letters if c not in set(ctx.rhs).union(*ctx.ins))
     seen, out_sub, ins, consts = set(), "", [target], []
-    m = xp(ops[k]._data if isinstance(ops[k], Tensor) else ops[k])
+    m = xp(_arr(ops[k]))
+    dtype = _arr(ops[k]).dtype
     for c in sub:
         if c in seen:  # repeated subscript: a fresh one tied to it by the identity
             f = next(free)
             ins.append(c + f)
-            consts.append(m.eye(size[c], dtype=ops[k].dtype))
+            consts.append(m.eye(size[c], dtype=dtype))
             out_sub += f
             continue
         seen.add(c)
         if c not in avail:  # summed within this operand only: the gradient is constant there
             ins.append(c)
-            consts.append(m.ones(size[c], dtype=ops[k].dtype))
+            consts.append(m.ones(size[c], dtype=dtype))
         out_sub += c
     if out_sub == target:
         return g
@@ -398,8 +404,10 @@ def _scaled(x, s):
 
 def _addmul(input, prod, beta, alpha):
     res = _scaled(prod, alpha)
-    if beta == 0:  # input is ignored (NaN in it does not propagate), only its shape counts
-        return res.expand(*_bshape(input, res))
+    if beta == 0:  # input is ignored (NaN in it does not propagate); its gradient is zero
+        from .unary import where
+
+        return res + where(np.zeros((), bool), input, 0)
     return res + _scaled(input, beta)
 
 
@@ -512,28 +520,28 @@ class Det(Primitive):
 
 
 class Slogdet(Primitive):
-    """(sign, log|det A|).  d/dA logabsdet = inv(A)^T; sign carries no gradient."""
+    """(sign, log|det A|).  d/dA logabsdet = inv(A)^T; sign is locally constant (gradient 0)."""
 
     __slots__ = ()
     _name = "LinalgSlogdetBackward0"
-    nondiff_outputs = (0,)
     formula = "grad_logabsdet * inv(A)^T"
 
     def forward(ctx, x):
         _sq(x, "linalg.slogdet")
         sign, logabs = xp(x).linalg.slogdet(x)
-        ctx.save(x)
-        return xp(x).asarray(sign, dtype=x.dtype), xp(x).asarray(logabs, dtype=x.dtype)
+        sign = xp(x).asarray(sign, dtype=x.dtype)
+        ctx.save(x, sign)
+        return sign, xp(x).asarray(logabs, dtype=x.dtype)
 
     def backward(ctx, grad_sign, grad=None):
-        (x,) = ctx.saved
+        x, _ = ctx.saved
         if grad is None:
             return None
         return _bcast_col(_bcast_col(grad)) * _mT(inv(x))
 
     def jvp(ctx, tx):
-        (x,) = ctx.saved
-        return None, (_mT(inv(x)) * tx).sum((-2, -1))
+        x, sign = ctx.saved
+        return sign * 0, (_mT(inv(x)) * tx).sum((-2, -1))
 
 
 class Inv(Primitive):
@@ -596,7 +604,7 @@ def _phi(x):
     from .unary import where
 
     n = x.shape[-1]
-    m = xp(x._data if isinstance(x, Tensor) else x)
+    m = xp(_arr(x))
     return where(m.eye(n, dtype=bool), x * 0.5, where(m.tril(m.ones((n, n), bool), -1), x, 0))
 
 
@@ -670,6 +678,7 @@ class Qr(Primitive):
     def backward(ctx, gq, gr=None):
         q, r = ctx.saved
         gr = r * 0 if gr is None else gr
+        gq = q * 0 if gq is None else gq
         if ctx.mode == "r":
             raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed "
                                "when mode='r'. Please use linalg.qr(A, mode='reduced') if you "
@@ -717,6 +726,7 @@ class Eigh(Primitive):
         from .unary import where
 
         w, v = ctx.saved
+        gw = w * 0 if gw is None else gw
         if gv is None:
             return v @ (_bcast_col(gw) * _mT(v))
         e, eye = ctx._gaps(w)
@@ -800,8 +810,8 @@ class Svd(Primitive):
         f = where(eye, 0, 1 / e)
         ps = p * _bcast_mat(s)
         sp = _bcast_col(s) * p
-        du = u @ (f * (ps + _mT(sp)))
-        dv = v @ (f * (sp + _mT(ps)))
+        du = u @ (f * (ps + _mT(ps)))
+        dv = v @ (f * (sp + _mT(sp)))
         if m > k:
             du = du + (tx @ v - u @ p) / _bcast_mat(s)
         if n > k:
@@ -1023,6 +1033,8 @@ def linalg_norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
 
 
 def linalg_cross(input, other, *, dim=-1, out=None):
+    if input.ndim != other.ndim:
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
     return _out(_cross(input, other, dim, "linalg.cross"), out)
 
 
