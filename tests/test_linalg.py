@@ -319,3 +319,12 @@ def test_bad_dims_raise_index_error():
         retrograd.ones(2, 3).diagonal(0, 0, 2)
     with pytest.raises(IndexError, match="Dimension out of range"):
         retrograd.linalg.matrix_norm(retrograd.ones(2, 3), dim=(0, 3))
+
+
+def test_det_gradient_at_a_singular_matrix_is_the_cofactor_matrix():
+    # rank 2: the cofactor matrix is nonzero; finite differences agree (PyTorch 2.13 gives 0)
+    a = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]])
+    x = retrograd.tensor(a, requires_grad=True)
+    (g,) = retrograd.autograd.grad(retrograd.linalg.det(x), x)
+    np.testing.assert_allclose(g.numpy(), [[4, 4, -4], [-2, -2, 2], [0, 0, 0]], atol=1e-9)
+    assert retrograd.autograd.gradcheck(retrograd.linalg.det, (x,))

@@ -512,11 +512,25 @@ class Det(Primitive):
 
     def backward(ctx, grad):
         x, out = ctx.saved
-        return _bcast_col(_bcast_col(grad * out)) * _mT(inv(x))
+        return _bcast_col(_bcast_col(grad)) * _cofactor(x, out)
 
     def jvp(ctx, tx):
         x, out = ctx.saved
-        return out * (_mT(inv(x)) * tx).sum((-2, -1))
+        return (_cofactor(x, out) * tx).sum((-2, -1))
+
+
+def _cofactor(x, det):
+    """The cofactor matrix det(A) A^{-T}; through the SVD when some A is singular, as
+    PyTorch does: U diag(prod of the other singular values) Vh * det(U) det(Vh)."""
+    from .reduction import _prod_others
+
+    if (_arr(det) != 0).all():
+        return _bcast_col(_bcast_col(det)) * _mT(inv(x))
+    u, s, vh = Svd.generic(x, full_matrices=False)
+    m = xp(_arr(s))
+    sign = m.linalg.det(_arr(u)) * m.linalg.det(_arr(vh))
+    others = _prod_others(s, None, (s.ndim - 1,), False, s.shape)
+    return (u * _bcast_mat(others)) @ vh * m.asarray(sign)[..., None, None]
 
 
 class Slogdet(Primitive):

@@ -18,7 +18,7 @@ from .._tensor import Tensor, _wrap_dim, wrap
 from ..backend import xp
 from ._core import Primitive, register_method
 
-__all__ = ["all", "amax", "amin", "any", "argmax", "argmin", "argsort", "count_nonzero",
+__all__ = ["all", "amax", "amin", "aminmax", "any", "argmax", "argmin", "argsort", "count_nonzero",
            "cummax", "cummin", "cumprod", "cumsum", "kthvalue", "logsumexp", "max", "mean",
            "median", "min", "mode", "msort", "nanmean", "nanmedian", "nansum", "norm", "prod",
            "sort", "std", "std_mean", "sum", "sum_to", "topk", "var", "var_mean"]
@@ -28,8 +28,9 @@ def _result(name, fields=("values", "indices")):
     return namedtuple(name, fields)
 
 
-_RESULTS = {n: _result(n) for n in ("max", "min", "median", "nanmedian", "kthvalue", "mode",
-                                    "sort", "topk", "cummax", "cummin")}
+_RESULTS = {"aminmax": _result("aminmax", ("min", "max"))}
+_RESULTS.update({n: _result(n) for n in ("max", "min", "median", "nanmedian", "kthvalue", "mode",
+                                    "sort", "topk", "cummax", "cummin")})
 
 
 def _dims(dim, ndim: int) -> tuple | None:
@@ -740,6 +741,12 @@ def amin(input, dim=(), keepdim=False, *, out=None):
     return _out(Amin.generic(input, dim=dim, keepdim=keepdim), out)
 
 
+def aminmax(input, *, dim=None, keepdim=False, out=None):
+    """``(min, max)`` over ``dim`` (all elements when None); ties share the gradient."""
+    d = () if dim is None else dim
+    return _RESULTS["aminmax"](amin(input, d, keepdim), amax(input, d, keepdim))
+
+
 def _arg(fn, input, dim, keepdim):
     data = input._data
     if data.size == 0 and (dim is None or data.ndim == 0 or data.shape[_wrap_dim(dim, data.ndim)]
@@ -969,7 +976,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
 
 for _name, _fn in {"sum": sum, "mean": mean, "max": max, "min": min, "norm": norm,
                    "nansum": nansum, "nanmean": nanmean, "prod": prod, "amax": amax,
-                   "amin": amin, "argmax": argmax, "argmin": argmin, "var": var, "std": std,
+                   "amin": amin, "aminmax": aminmax, "argmax": argmax, "argmin": argmin, "var": var, "std": std,
                    "logsumexp": logsumexp, "cumsum": cumsum, "cumprod": cumprod,
                    "cummax": cummax, "cummin": cummin, "median": median,
                    "nanmedian": nanmedian, "mode": mode, "kthvalue": kthvalue, "topk": topk,
