@@ -20,7 +20,6 @@ from .ops.linalg import (
     matrix_power,
     multi_dot,
     pinv,
-    slogdet,
     solve,
     svdvals,
     vecdot,
@@ -28,6 +27,7 @@ from .ops.linalg import (
 from .ops.linalg import linalg_cross as cross
 from .ops.linalg import linalg_norm as norm
 from .ops.linalg import linalg_qr as qr
+from .ops.linalg import linalg_slogdet as slogdet
 from .ops.linalg import linalg_svd as svd
 from .ops.reduction import vector_norm
 

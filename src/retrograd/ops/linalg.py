@@ -9,13 +9,14 @@ Decomposition gradients are PyTorch's: valid for distinct eigenvalues / singular
 from __future__ import annotations
 
 import string
-from collections import Counter, namedtuple
+from collections import Counter
 
 import numpy as np
 
 from .._tensor import Tensor, _wrap_dim
 from ..backend import xp
 from ._core import Primitive, register_method
+from .reduction import _result
 
 __all__ = ["LinAlgError", "addbmm", "addmm", "addmv", "baddbmm", "bmm", "cholesky", "cross",
            "det", "diag", "diag_embed", "diagonal", "dot", "einsum", "ger", "inner", "inverse",
@@ -844,10 +845,15 @@ def det(A, *, out=None):
 
 def slogdet(A, *, out=None):
     """``(sign, logabsdet)`` of the determinant."""
+    return _slogdet_old(*Slogdet.generic(A))
+
+
+def linalg_slogdet(A, *, out=None):
     return _slogdet_result(*Slogdet.generic(A))
 
 
-_slogdet_result = namedtuple("slogdet", ["sign", "logabsdet"])
+_slogdet_result = _result("linalg_slogdet", ("sign", "logabsdet"))
+_slogdet_old = _result("slogdet", ("sign", "logabsdet"))
 
 
 def logdet(input):
@@ -884,7 +890,8 @@ def cholesky(A, upper=False, *, out=None):
     return _out(_mT(L) if upper else L, out)
 
 
-_qr_result = namedtuple("qr", ["Q", "R"])
+_qr_result = _result("linalg_qr", ("Q", "R"))
+_qr_old = _result("qr", ("Q", "R"))
 
 
 def linalg_qr(A, mode="reduced", *, out=None):
@@ -893,10 +900,10 @@ def linalg_qr(A, mode="reduced", *, out=None):
 
 def qr(input, some=True, *, out=None):
     """``(Q, R)`` (reduced when ``some``, complete otherwise)."""
-    return _qr_result(*Qr.generic(input, mode="reduced" if some else "complete"))
+    return _qr_old(*Qr.generic(input, mode="reduced" if some else "complete"))
 
 
-_eigh_result = namedtuple("eigh", ["eigenvalues", "eigenvectors"])
+_eigh_result = _result("linalg_eigh", ("eigenvalues", "eigenvectors"))
 
 
 def eigh(A, UPLO="L", *, out=None):
@@ -908,8 +915,8 @@ def eigvalsh(A, UPLO="L", *, out=None):
     return eigh(A, UPLO).eigenvalues
 
 
-_svd_result = namedtuple("svd", ["U", "S", "Vh"])
-_svd_old = namedtuple("svd", ["U", "S", "V"])
+_svd_result = _result("linalg_svd", ("U", "S", "Vh"))
+_svd_old = _result("svd", ("U", "S", "V"))
 
 
 def linalg_svd(A, full_matrices=True, *, driver=None, out=None):
@@ -971,7 +978,7 @@ def matrix_power(A, n, *, out=None):
     return _out(result, out)
 
 
-_lstsq_result = namedtuple("lstsq", ["solution", "residuals", "rank", "singular_values"])
+_lstsq_result = _result("linalg_lstsq", ("solution", "residuals", "rank", "singular_values"))
 
 
 def lstsq(A, B, rcond=None, *, driver=None):

@@ -25,7 +25,16 @@ __all__ = ["all", "amax", "amin", "aminmax", "any", "argmax", "argmin", "argsort
 
 
 def _result(name, fields=("values", "indices")):
-    return namedtuple(name, fields)
+    """A named result tuple that prints like ``torch.return_types.<name>``."""
+    cls = namedtuple(name, fields)
+
+    def __repr__(self) -> str:
+        body = ",\n".join(f"{f}={v!r}" for f, v in zip(self._fields, self))
+        return f"torch.return_types.{name}(\n{body})"
+
+    cls.__repr__ = __repr__
+    cls.__module__ = "torch.return_types"
+    return cls
 
 
 _RESULTS = {"aminmax": _result("aminmax", ("min", "max"))}
@@ -976,7 +985,8 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
 
 for _name, _fn in {"sum": sum, "mean": mean, "max": max, "min": min, "norm": norm,
                    "nansum": nansum, "nanmean": nanmean, "prod": prod, "amax": amax,
-                   "amin": amin, "aminmax": aminmax, "argmax": argmax, "argmin": argmin, "var": var, "std": std,
+                   "amin": amin, "aminmax": aminmax, "argmax": argmax, "argmin": argmin,
+                   "var": var, "std": std,
                    "logsumexp": logsumexp, "cumsum": cumsum, "cumprod": cumprod,
                    "cummax": cummax, "cummin": cummin, "median": median,
                    "nanmedian": nanmedian, "mode": mode, "kthvalue": kthvalue, "topk": topk,
