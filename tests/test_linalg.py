@@ -328,3 +328,20 @@ def test_det_gradient_at_a_singular_matrix_is_the_cofactor_matrix():
     (g,) = retrograd.autograd.grad(retrograd.linalg.det(x), x)
     np.testing.assert_allclose(g.numpy(), [[4, 4, -4], [-2, -2, 2], [0, 0, 0]], atol=1e-9)
     assert retrograd.autograd.gradcheck(retrograd.linalg.det, (x,))
+
+
+def test_inplace_triangles_and_result_names_match_pytorch():
+    arr = np.random.default_rng(0).standard_normal((3, 3))
+    grads = []
+    for lib in (retrograd, torch):
+        x = lib.tensor(arr, requires_grad=True)
+        y = x * 2
+        y.tril_(-1)
+        y.triu_(-1)
+        (g,) = lib.autograd.grad((y * y).sum(), x)
+        grads.append(g.detach().numpy())
+    np.testing.assert_allclose(grads[0], grads[1])
+    eye = [[2.0, 0.0], [0.0, 3.0]]
+    assert repr(retrograd.linalg.slogdet(retrograd.tensor(eye))) == \
+        repr(torch.linalg.slogdet(torch.tensor(eye)))
+    assert type(retrograd.linalg.eigh(retrograd.tensor(eye))).__name__ == "linalg_eigh"

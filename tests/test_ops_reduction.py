@@ -354,3 +354,22 @@ def test_reductions_match_pytorch_over_random_shapes(shape, name, data):
     assert s1 == s2
     np.testing.assert_allclose(y1, y2, rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(g1, g2, rtol=1e-6, atol=1e-9)
+
+
+def test_result_tuples_print_like_pytorch():
+    x = [[1.0, 5.0], [4.0, 2.0]]
+    assert repr(retrograd.tensor(x).max(1)) == repr(torch.tensor(x).max(1))
+    assert repr(retrograd.tensor(x).sort(0)) == repr(torch.tensor(x).sort(0))
+
+
+def test_inplace_cumulative_ops_match_pytorch():
+    arr = np.random.default_rng(0).uniform(0.5, 2, size=(3, 4))
+    grads = []
+    for lib in (retrograd, torch):
+        x = lib.tensor(arr, requires_grad=True)
+        y = x * 1.5
+        y.cumsum_(1)
+        y.cumprod_(0)
+        (g,) = lib.autograd.grad((y * y).sum(), x)
+        grads.append(g.detach().numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-10)

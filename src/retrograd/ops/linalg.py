@@ -1079,3 +1079,16 @@ for _name, _fn in {"bmm": bmm, "mv": mv, "dot": dot, "vdot": vdot, "outer": oute
                    "pinverse": pinverse, "matrix_power": matrix_power, "tensordot": tensordot,
                    }.items():
     register_method(_name)(_fn)
+
+
+def _inplace_via_copy(fn):
+    def method(self, *args, **kwargs):
+        return self.copy_(fn(self, *args, **kwargs))
+
+    method.__name__ = fn.__name__ + "_"
+    method.__doc__ = f"In-place ``{fn.__name__}``."
+    return method
+
+
+for _fn in (tril, triu):
+    register_method(_fn.__name__ + "_")(_inplace_via_copy(_fn))

@@ -993,3 +993,17 @@ for _name, _fn in {"sum": sum, "mean": mean, "max": max, "min": min, "norm": nor
                    "sort": sort, "argsort": argsort, "msort": msort, "all": all, "any": any,
                    "count_nonzero": count_nonzero}.items():
     register_method(_name)(_fn)
+
+
+def _inplace_via_copy(fn):
+    def method(self, *args, **kwargs):
+        # the op may save its input for backward: give it a copy that copy_ leaves alone
+        return self.copy_(fn(self.clone(), *args, **kwargs))
+
+    method.__name__ = fn.__name__ + "_"
+    method.__doc__ = f"In-place ``{fn.__name__}``."
+    return method
+
+
+for _fn in (cumsum, cumprod):
+    register_method(_fn.__name__ + "_")(_inplace_via_copy(_fn))
