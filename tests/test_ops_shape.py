@@ -16,8 +16,6 @@ from optable import (
     params,
 )
 
-import retrograd
-
 torch = pytest.importorskip("torch")
 
 
