@@ -189,7 +189,7 @@ def _to_lib(L, idx):
     return tuple(out)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(index_exprs())
 def test_random_indexing_matches_torch(idx):
     rng = np.random.default_rng(0)
