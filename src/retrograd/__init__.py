@@ -107,3 +107,6 @@ def get_num_threads() -> _dtype._builtin_int:
 
 def set_num_threads(n: _dtype._builtin_int) -> None:
     """Accepted for compatibility; NumPy's BLAS threads follow OPENBLAS_NUM_THREADS."""
+
+
+from . import func, nn
