@@ -2,8 +2,7 @@
 
 Most are composites of core ops (no derivative of their own, so they differentiate to any
 order). Primitives are kept where speed, stability or PyTorch's kink conventions need them:
-softmax / log_softmax, hardtanh (strict interior mask), leaky_relu, hardswish and a private
-erf for the exact GELU.
+softmax / log_softmax, softplus, hardtanh (strict interior mask), leaky_relu and hardswish.
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ from ..backend import xp
 from . import unary as _unary
 from ._core import Primitive, register_method
 from .inplace import _check_leaf, _snapshot, _store, bump_version, inplace_apply, inplace_write
+from .pointwise import erf
 from .reduction import sum
 from .unary import exp, sigmoid, tanh, where
 
@@ -36,31 +36,6 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 
 # ---------------------------------------------------------------------- primitives
-
-class Erf(Primitive):
-    """erf(x).  d/dx = 2/sqrt(pi) * exp(-x**2).  (Private: the exact GELU needs it.)"""
-
-    _name = "ErfBackward0"
-    formula = "grad * 2 / sqrt(pi) * exp(-x**2)"
-    _ufunc = np.frompyfunc(math.erf, 1, 1)
-
-    def forward(ctx, x):
-        ctx.save(x)
-        work = x.astype(np.float64) if x.dtype != np.float64 else x
-        return xp(x).asarray(Erf._ufunc(work), dtype=np.float64).astype(x.dtype, copy=False)
-
-    def backward(ctx, grad):
-        (x,) = ctx.saved
-        return grad * (2 / math.sqrt(math.pi)) * exp(-(x * x))
-
-    def jvp(ctx, tx):
-        (x,) = ctx.saved
-        return tx * (2 / math.sqrt(math.pi)) * exp(-(x * x))
-
-
-def _erf(x):
-    return Erf.generic(x)
-
 
 def _lastdim(x, dim):
     """Work on 0-d inputs as 1-element vectors (PyTorch accepts dim 0 / -1 for them)."""
@@ -314,7 +289,7 @@ def gelu(input, approximate="none"):
         return input * 0.5 * (tanh(inner) + 1)
     if approximate != "none":
         raise RuntimeError("approximate argument must be either none or tanh.")
-    return input * 0.5 * (_erf(input * math.sqrt(0.5)) + 1)
+    return input * 0.5 * (erf(input * math.sqrt(0.5)) + 1)
 
 
 def silu(input, inplace=False):
