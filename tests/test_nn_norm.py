@@ -368,3 +368,13 @@ def test_batch_norm_double_backward_gradgradcheck():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert gradcheck(f, (x, w)) and gradgradcheck(f, (x, w))
+
+
+def test_standardize_node_and_float16():
+    x = retrograd.randn(4, 3, 5, requires_grad=True)
+    out = F.layer_norm(x, (5,))
+    assert out.grad_fn.name() == "StandardizeBackward0"
+    h = F.batch_norm(retrograd.randn(6, 3).half(), None, None, training=True)
+    assert h.dtype == retrograd.float16
+    np.testing.assert_allclose(h.float().numpy().mean(0), 0, atol=2e-3)
+    np.testing.assert_allclose(h.float().numpy().std(0), 1, atol=2e-3)
