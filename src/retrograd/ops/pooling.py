@@ -14,7 +14,7 @@ import numpy as np
 from ..backend import xp
 from ._core import Primitive
 from .arithmetic import matmul
-from .conv import Conv, _ntuple, _pad_array, _windows
+from .conv import Conv, _ntuple, _windows
 from .shape import reshape, squeeze, transpose, unsqueeze
 from .unary import abs as _abs
 from .unary import relu, sign

@@ -252,7 +252,7 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest",
             raise ValueError(f"Input and scale_factor must have the same number of spatial "
                              f"dimensions, but got input with spatial dimensions of "
                              f"{list(in_size)} and scale_factor of shape {list(sf)}.")
-        out = tuple(int(math.floor(in_size[i] * float(sf[i]))) for i in range(nd))
+        out = tuple(math.floor(in_size[i] * float(sf[i])) for i in range(nd))
         scales = [None if recompute_scale_factor else 1.0 / float(f) for f in sf]
     else:
         raise ValueError("either size or scale_factor should be defined")
