@@ -134,7 +134,8 @@ class Conv(Primitive):
         x, w = ctx.saved
         kw = dict(stride=ctx.stride, pads=ctx.pads, dilation=ctx.dilation, groups=ctx.groups,
                   out=ctx.out)
-        return Conv.generic(tx, w, tb, **kw) + Conv.generic(x, tw, None, **kw)
+        return _add_terms(Conv.generic(tx, w, tb, **kw) if tx is not None else None,
+                          Conv.generic(x, tw, None, **kw) if tw is not None else None)
 
 
 def _conv(ctx, x, w, stride, pads, dilation, groups, out=None):
@@ -145,6 +146,13 @@ def _conv(ctx, x, w, stride, pads, dilation, groups, out=None):
     wm = w.reshape(g, w.shape[0] // g, -1)
     res = xp(x).matmul(wm, cols)  # (N, G, Cog, P)
     return res.reshape((x.shape[0], w.shape[0]) + out)
+
+
+def _add_terms(a, b):
+    """Sum of the jvp terms that exist (a constant operand has no tangent)."""
+    if a is None:
+        return b
+    return a if b is None else a + b
 
 
 class ConvInputGrad(Primitive):
@@ -181,7 +189,8 @@ class ConvInputGrad(Primitive):
         g, w = ctx.saved
         kw = dict(size=ctx.size, stride=ctx.stride, pads=ctx.pads, dilation=ctx.dilation,
                   groups=ctx.groups)
-        return ConvInputGrad.generic(tg, w, **kw) + ConvInputGrad.generic(g, tw, **kw)
+        return _add_terms(ConvInputGrad.generic(tg, w, **kw) if tg is not None else None,
+                          ConvInputGrad.generic(g, tw, **kw) if tw is not None else None)
 
 
 class ConvWeightGrad(Primitive):
@@ -215,7 +224,8 @@ class ConvWeightGrad(Primitive):
         x, g = ctx.saved
         kw = dict(ksize=ctx.ksize, stride=ctx.stride, pads=ctx.pads, dilation=ctx.dilation,
                   groups=ctx.groups)
-        return ConvWeightGrad.generic(tx, g, **kw) + ConvWeightGrad.generic(x, tg, **kw)
+        return _add_terms(ConvWeightGrad.generic(tx, g, **kw) if tx is not None else None,
+                          ConvWeightGrad.generic(x, tg, **kw) if tg is not None else None)
 
 
 class Im2Col(Primitive):
