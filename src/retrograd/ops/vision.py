@@ -9,6 +9,7 @@ with matmul, so every derivative order comes for free.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -99,8 +100,8 @@ def pad(input, pad, mode: str = "constant", value=None):
     if nd not in (1, 2, 3) or dim not in (nd + 1, nd + 2):
         raise NotImplementedError(f"Padding size {len(pad)} is not supported for {dim}D input "
                                   f"tensor.\n{_PAD_HELP}")
-    out = input
-    for i, (lo, hi) in enumerate(pads):
+    for i in reversed(range(nd)):  # PyTorch checks the last dim first
+        lo, hi = pads[i]
         d = dim - nd + i
         size = input.shape[d]
         if mode == "reflect" and (lo >= size or hi >= size):
@@ -111,6 +112,10 @@ def pad(input, pad, mode: str = "constant", value=None):
             raise RuntimeError("Padding value causes wrapping around more than once.")
         if mode == "replicate" and size == 0:
             raise RuntimeError(f"padding of a dimension of size 0 at dimension {d}")
+    out = input
+    for i, (lo, hi) in enumerate(pads):
+        d = dim - nd + i
+        size = input.shape[d]
         if mode == "circular" and (lo < 0 or hi < 0):
             # PyTorch crops first, then wraps around the cropped part.
             out = getitem(out, (slice(None),) * d + (slice(max(0, -lo), size - max(0, -hi)),))
@@ -278,14 +283,20 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest",
 
 def upsample(input, size=None, scale_factor=None, mode: str = "nearest", align_corners=None):
     """Deprecated alias of ``interpolate``."""
+    warnings.warn("`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` "
+                  "instead.", stacklevel=2)
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
 def upsample_nearest(input, size=None, scale_factor=None):
+    warnings.warn("`nn.functional.upsample_nearest` is deprecated. Use "
+                  "`nn.functional.interpolate` instead.", stacklevel=2)
     return interpolate(input, size, scale_factor, mode="nearest")
 
 
 def upsample_bilinear(input, size=None, scale_factor=None):
+    warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use "
+                  "`nn.functional.interpolate` instead.", stacklevel=2)
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 
