@@ -53,6 +53,7 @@ from .autograd.grad_mode import (
 from .ops._core import result_dtype as _result_dtype
 from .ops.arithmetic import *
 from .ops.comparison import *
+from .ops.conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d
 from .ops.conversion import *
 from .ops.creation import *
 from .ops.creation import (
@@ -69,10 +70,12 @@ from .ops.creation import (
 from .ops.joining import *
 from .ops.linalg import *
 from .ops.pointwise import *
+from .ops.pooling import adaptive_avg_pool1d, avg_pool1d, max_pool1d, max_pool2d, max_pool3d
 from .ops.reduction import *
 from .ops.shape import *
 from .ops.tensor_methods import *
 from .ops.unary import *
+from .ops.vision import pixel_shuffle, pixel_unshuffle
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 
 # nn kernels that PyTorch also exposes at the top level (torch.softmax, torch.dropout, ...)
