@@ -97,7 +97,7 @@ def test_forward_backward_matches_torch():
     close(ro, to)
     ro.sum().backward()
     to.sum().backward()
-    for (k, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters()):
+    for p, q in zip(ours.parameters(), theirs.parameters()):
         close(p.grad, q.grad)
 
 
@@ -144,7 +144,6 @@ def test_assignment_errors_match_torch(case):
             m.weight = lib.ones(1, 1)
         elif case == "int_as_module":
             s = lib.nn.Sequential(lib.nn.ReLU())
-            s._modules  # noqa: B018
             setattr(s, "0", 5)
         elif case == "param_before_init":
             class Bad(lib.nn.Module):
