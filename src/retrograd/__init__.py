@@ -75,6 +75,11 @@ from .ops.tensor_methods import *
 from .ops.unary import *
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 
+# nn kernels that PyTorch also exposes at the top level (torch.softmax, torch.dropout, ...)
+for _m in (_ops.activation, _ops.loss, _ops.normalization):
+    globals().update(_m.TORCH_NAMES)
+del _m
+
 __version__ = "0.1.0"
 
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from .._tensor import Tensor, wrap
 from .grad_mode import state as _state
-from .graph import FREED, AccumulateGrad, format_site
+from .graph import FREED, AccumulateGrad, PackedSaved, format_site
 
 __all__ = ["backward", "grad"]
 
@@ -345,6 +345,9 @@ def _call_node(node, grads: list, retain_graph: bool, create_graph: bool,
             _check_versions(node, meta)
             if create_graph:
                 node.saved = _unpack(node, meta, saved)
+        elif type(saved) is PackedSaved:
+            meta = True  # restore the packed values after the formula ran
+            node.saved = _unpack_hooked(saved, create_graph)
     if len(grads) > 1 or grads[0] is None:
         grads = _materialize(node, grads, create_graph)
     try:
@@ -362,10 +365,14 @@ def _call_node(node, grads: list, retain_graph: bool, create_graph: bool,
         _annotate(e, node)
         raise
     finally:
-        if meta is not None and create_graph:
+        if meta is not None and (create_graph or meta is True):
             node.saved = saved
     if node._hooks:
         res = _run_post_hooks(node, node._hooks, res, grads, create_graph)
+    if _state.anomaly and _state.anomaly_check_nan:
+        from .anomaly_mode import check_backward_result
+
+        check_backward_result(node, res)
     if saved and not retain_graph:
         node.saved = FREED
         node._saved_meta = None
@@ -395,8 +402,9 @@ def _run_post_hooks(node, hooks, res, grads, create_graph):
 
 
 def _annotate(e: Exception, node) -> None:
-    site = getattr(node, "_site", None)
-    note = f"(while running {node.name()}, created at {format_site(site)})"
+    from .anomaly_mode import forward_trace
+
+    note = f"(while running {node.name()})\n{forward_trace(node)}"
     if hasattr(e, "add_note"):
         e.add_note(note)
 
@@ -450,6 +458,32 @@ def _unpack(node, meta, saved) -> tuple:
             out.append(t)
         else:
             out.append(wrap(s, node, m[1]))
+    return tuple(out)
+
+
+def _unpack_hooked(saved, create_graph: bool) -> tuple:
+    """Unpack hooked saved values; under create_graph, reattach them where they were in
+    the graph (as PyTorch does), whatever the pack hook did to them."""
+    out = []
+    for packed, unpack, link in saved:
+        if unpack is None:
+            out.append(packed)
+            continue
+        t = unpack(packed)
+        if not isinstance(t, Tensor):
+            raise TypeError("unpack_hook should return a Tensor, got " + type(t).__name__)
+        if not create_graph:
+            out.append(t._data)
+            continue
+        if link is not None:
+            fn, nr, acc = link
+            t = wrap(t._data, fn, nr)
+            if fn is None:
+                import weakref
+
+                t._requires_grad = True
+                t._extra = {"acc": weakref.ref(acc)}
+        out.append(t)
     return tuple(out)
 
 

@@ -11,7 +11,8 @@ import sys
 from collections import OrderedDict
 from typing import Any
 
-__all__ = ["AccumulateGrad", "Node", "RemovableHandle", "creation_site", "format_site"]
+__all__ = ["AccumulateGrad", "Node", "RemovableHandle", "creation_site", "format_site",
+           "save_on_cpu", "saved_tensors_hooks"]
 
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.realpath(__file__))) + os.sep
 _in_package: dict[Any, bool] = {}
@@ -160,3 +161,62 @@ class AccumulateGrad(Node):
 
     def __repr__(self) -> str:
         return f"<AccumulateGrad object at {hex(id(self))}>"
+
+
+# ---------------------------------------------------------------- saved-tensor hooks
+
+_saved_hooks: list = []
+
+
+class PackedSaved(tuple):
+    """``node.saved`` when saved_tensors_hooks were active: (packed, unpack_hook) pairs."""
+
+    __slots__ = ()
+
+
+class saved_tensors_hooks:
+    """Within this block, every tensor an op saves for backward is replaced by
+    ``pack_hook(tensor)``, and ``unpack_hook(packed)`` gives it back during backward."""
+
+    def __init__(self, pack_hook, unpack_hook) -> None:
+        self.pack_hook = pack_hook
+        self.unpack_hook = unpack_hook
+
+    def __enter__(self) -> saved_tensors_hooks:
+        _saved_hooks.append((self.pack_hook, self.unpack_hook))
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        _saved_hooks.pop()
+
+
+class save_on_cpu(saved_tensors_hooks):
+    """Keep saved tensors in host memory (a copy) and bring them back for backward."""
+
+    def __init__(self, pin_memory: bool = False, device_type: str = "cuda") -> None:
+        def pack(t):
+            return (t.device, t.detach().cpu().clone())
+
+        def unpack(packed):
+            dev, t = packed
+            return t.to(dev)
+
+        super().__init__(pack, unpack)
+
+
+class disable_saved_tensors_hooks:
+    """Forbid saved-tensor hooks inside the block (they raise with ``error_message``)."""
+
+    def __init__(self, error_message: str) -> None:
+        self.error_message = error_message
+
+    def __enter__(self) -> None:
+        msg = self.error_message
+
+        def refuse(*_):
+            raise RuntimeError(msg)
+
+        _saved_hooks.append((refuse, refuse))
+
+    def __exit__(self, *exc: Any) -> None:
+        _saved_hooks.pop()

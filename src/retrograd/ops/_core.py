@@ -17,7 +17,15 @@ import numpy as np
 from .. import _dtype as dtypes
 from .._tensor import Tensor, wrap
 from ..autograd.grad_mode import state as _state
-from ..autograd.graph import AccumulateGrad, Node, creation_site
+from ..autograd.graph import _PKG_DIR as _PKG_PREFIX
+from ..autograd.graph import (
+    AccumulateGrad,
+    Node,
+    PackedSaved,
+    _saved_hooks,
+    creation_site,
+    format_site,
+)
 
 __all__ = ["REGISTRY", "Primitive", "accumulator", "edge", "register_method", "METHODS"]
 
@@ -136,12 +144,11 @@ class Primitive(Node):
             out = cls.forward(node, *arrays, **attrs)
         except (ValueError, TypeError, IndexError) as e:
             raise _op_error(cls, args, e) from None
-        record = record and _state.grad_enabled
         if type(out) is tuple:
-            return _finish_multi(cls, node, args, arrays, out, record)
+            return _finish_multi(cls, node, args, arrays, out, record and _state.grad_enabled)
         if type(out) is not _ndarray:
             out = _as_array(node, out)
-        if record:
+        if record and _state.grad_enabled and out.dtype.kind in "fc":
             _record(node, args)
             node._site = creation_site(2)
             result = wrap(out, node)
@@ -149,8 +156,12 @@ class Primitive(Node):
                 _map_saved(node, args, arrays, (result,))
             else:
                 node._saved_meta = None
+            if _state.anomaly:
+                _anomaly_trace(node)
         else:
             result = wrap(out)
+            if record or _state.grad_enabled:
+                _note_cut(cls, args, result, record)
         if cls.is_view:
             _mark_view(result, args, out, cls, attrs)
         if _state.forward_level:
@@ -201,6 +212,32 @@ def _record(node, args) -> None:
     node._in_meta = tuple(meta)
 
 
+def _note_cut(cls, args, result: Tensor, had_grad: bool) -> None:
+    """Remember why ``result`` is outside the graph, for the "does not require grad" error.
+
+    Called only off the recording path: when an input needed grad but the output will not
+    (no_grad, an integer result) or when an input already carries such a note.
+    """
+    if had_grad:
+        why = ("an integer-valued op" if result._data.dtype.kind not in "fc"
+               else "an op run under no_grad()")
+        result._extra = {"cut": f"{cls.__name__} ({why}) at {format_site(creation_site(3))}"}
+        return
+    for a in args:
+        if isinstance(a, Tensor) and a._extra is not None:
+            cut = a._extra.get("cut")
+            if cut is not None:
+                result._extras["cut"] = cut
+                return
+
+
+def _anomaly_trace(node) -> None:
+    import traceback
+
+    stack = traceback.extract_stack()
+    node.metadata["traceback_"] = [f for f in stack if not f.filename.startswith(_PKG_PREFIX)]
+
+
 def _needs_promotion(arrays) -> bool:
     """False in the common cases where NumPy already gives PyTorch's result dtype."""
     if len(arrays) == 2:
@@ -248,6 +285,7 @@ def _finish_multi(cls, node, args, arrays, outs, record):
     else:
         _record(node, args)
         node._site = creation_site(3)
+        node._out_meta = tuple((o.shape, o.dtype) for o in outs)
         results = tuple(
             wrap(o) if i in nondiff else wrap(o, node, i) for i, o in enumerate(outs)
         )
@@ -276,6 +314,9 @@ def _as_array(node, value):
 def _map_saved(node, args, arrays, results) -> None:
     """Remember where each saved array came from, so backward can check versions and,
     under create_graph, hand the formula the differentiable Tensor instead."""
+    if _saved_hooks:
+        _pack_saved(node, args, arrays, results)
+        return
     saved = node.saved
     meta = None
     for j, s in enumerate(saved):
@@ -300,6 +341,37 @@ def _map_saved(node, args, arrays, results) -> None:
                 meta = [None] * len(saved)
             meta[j] = m
     node._saved_meta = None if meta is None else tuple(meta)
+
+
+def _pack_saved(node, args, arrays, results) -> None:
+    """Run the active saved_tensors_hooks' pack hook on every saved tensor, keeping only
+    the graph position (not the data) to reconnect the unpacked value."""
+    pack, unpack = _saved_hooks[-1]
+    packed = []
+    for s in node.saved:
+        if type(s) is not _ndarray:
+            packed.append((s, None, None))
+            continue
+        t = None
+        link = None
+        for i, arr in enumerate(arrays):
+            if s is arr and isinstance(args[i], Tensor):
+                t = args[i]
+                if t._requires_grad:
+                    fn = t._grad_fn
+                    link = (fn, t._output_nr, None if fn is not None else accumulator(t))
+                break
+        else:
+            for r in results:
+                if s is r._data:
+                    t = r
+                    link = (node, r._output_nr, None)
+                    break
+        if t is None:
+            t = wrap(s)
+        packed.append((pack(t), unpack, link))
+    node.saved = PackedSaved(packed)
+    node._saved_meta = None
 
 
 def _mark_view(result: Tensor, args, out, cls, attrs) -> None:
