@@ -52,11 +52,13 @@ def compare_grads(ours, theirs, atol: float = 1e-5) -> None:
 def run_both(ours, theirs, *inputs, dtype=np.float32, grad_inputs=True, reduce=None):
     """Forward the same numpy inputs through both; backward a fixed random cotangent."""
     rin, tin = [], []
-    for x in inputs:
+    if isinstance(grad_inputs, bool):
+        grad_inputs = (grad_inputs,) * len(inputs)
+    for x, want in zip(inputs, grad_inputs):
         x = np.asarray(x)
-        floating = x.dtype.kind == "f"
-        rin.append(R.tensor(x, requires_grad=grad_inputs and floating))
-        tin.append(torch.tensor(x, requires_grad=grad_inputs and floating))
+        want = want and x.dtype.kind == "f"
+        rin.append(R.tensor(x, requires_grad=want))
+        tin.append(torch.tensor(x, requires_grad=want))
     ro, to = ours(*rin), theirs(*tin)
     ro1 = ro[0] if isinstance(ro, tuple) else ro
     to1 = to[0] if isinstance(to, tuple) else to
