@@ -9,6 +9,8 @@ import torch
 import retrograd as R
 
 F = R.nn.functional
+# torch's intra-op threads thrash on small CI machines (an LSTM step takes ~100x longer).
+torch.set_num_threads(1)
 
 
 def needs(*names: str):
@@ -18,7 +20,9 @@ def needs(*names: str):
 
 
 def to_np(t) -> np.ndarray:
-    return t.detach().numpy().copy() if t is not None else None
+    if t is None or isinstance(t, np.ndarray):
+        return t
+    return t.detach().numpy().copy()
 
 
 def copy_weights(src, dst) -> None:
