@@ -76,5 +76,5 @@ def test_parameters_to_vector_and_back():
     for p, q in zip(ours.parameters(), theirs.parameters()):
         close(p, q)
         assert isinstance(p, R.nn.Parameter)
-    with pytest.raises(TypeError, match="expected torch.Tensor, but got: list"):
+    with pytest.raises(TypeError, match=r"expected torch\.Tensor, but got: list"):
         R.nn.utils.vector_to_parameters([1.0], ours.parameters())
