@@ -67,7 +67,27 @@ LAYERS = [
     ("ReflectionPad2d", (1,), {}, [(1, 2, 3, 3)], ("pad",)),
     ("ReplicationPad1d", ((1, 2),), {}, [(1, 2, 4)], ("pad",)),
     ("Dropout", (0.3,), {}, [(3, 4)], ()),
+    ("Dropout2d", (0.3,), {}, [(2, 3, 4, 4)], ()),
+    ("AlphaDropout", (0.3,), {}, [(3, 4)], ()),
     ("PReLU", (3,), {}, [(2, 3, 4)], ("prelu",)),
+    ("PReLU", (), {}, [(2, 3)], ("prelu",)),
+    ("Conv1d", (2, 3, 3), {"padding": 2, "padding_mode": "circular"}, [(1, 2, 6)],
+     ("conv1d", "pad")),
+    ("ConvTranspose3d", (2, 2, 2), {"stride": 2}, [(1, 2, 2, 3, 2)], ("conv_transpose3d",)),
+    ("MaxPool3d", (2,), {}, [(1, 2, 4, 4, 4)], ("max_pool3d",)),
+    ("AvgPool3d", (2,), {"stride": 1}, [(1, 2, 3, 3, 3)], ("avg_pool3d",)),
+    ("AdaptiveMaxPool1d", (3,), {}, [(2, 2, 7)], ("adaptive_max_pool1d",)),
+    ("AdaptiveAvgPool3d", (2,), {}, [(1, 2, 4, 5, 3)], ("adaptive_avg_pool3d",)),
+    ("LPPool2d", (2, 2), {}, [(1, 2, 4, 4)], ("lp_pool2d",)),
+    ("LPPool1d", (3, 2), {"stride": 1}, [(1, 2, 5)], ("lp_pool1d",)),
+    ("BatchNorm3d", (2,), {}, [(2, 2, 3, 2, 2)], ("batch_norm",)),
+    ("InstanceNorm1d", (3,), {"affine": True}, [(3, 5)], ("instance_norm",)),
+    ("RMSNorm", (4,), {"eps": 1e-6}, [(2, 3, 4)], ("rms_norm",)),
+    ("LocalResponseNorm", (3,), {}, [(2, 5, 3)], ("local_response_norm",)),
+    ("Softmax2d", (), {}, [(2, 3, 2, 2)], ("softmax",)),
+    ("CircularPad2d", (1,), {}, [(1, 2, 3, 3)], ("pad",)),
+    ("ChannelShuffle", (2,), {}, [(1, 4, 2, 2)], ("channel_shuffle",)),
+    ("PixelUnshuffle", (2,), {}, [(1, 2, 4, 4)], ("pixel_unshuffle",)),
 ]
 
 ACTIVATIONS = [
@@ -94,7 +114,7 @@ def test_layer_matches_torch(row):
     assert repr(ours) == repr(theirs)
     assert [k for k, _ in ours.named_parameters()] == [k for k, _ in theirs.named_parameters()]
     assert list(ours.state_dict()) == list(theirs.state_dict())
-    if name == "Dropout":
+    if "Dropout" in name:
         ours.eval()
         theirs.eval()
     run_both(ours, theirs, *[randn(*s) for s in shapes])
@@ -242,6 +262,69 @@ def _loss_inputs(kind):
         p = np.exp(randn(4, 3))
         return [x - np.log(np.exp(x).sum(1, keepdims=True)), p / p.sum(1, keepdims=True)]
     return [x, np.sign(randn(4, 3)).astype(np.float32)]
+
+
+THREE_INPUT_LOSSES = [
+    ("CosineEmbeddingLoss", {"margin": 0.2}), ("MarginRankingLoss", {"margin": 0.1}),
+    ("TripletMarginLoss", {"margin": 0.5, "swap": True}), ("GaussianNLLLoss", {}),
+]
+
+
+@pytest.mark.parametrize("name,kwargs", THREE_INPUT_LOSSES, ids=[n for n, _ in THREE_INPUT_LOSSES])
+def test_three_input_loss_matches_torch(name, kwargs):
+    ours, theirs = pair(name, **kwargs)
+    assert repr(ours) == repr(theirs)
+    a, b = randn(4, 3), randn(4, 3)
+    if name == "CosineEmbeddingLoss":
+        third, grads = np.array([1.0, -1.0, 1.0, -1.0], np.float32), (True, True, False)
+    elif name == "MarginRankingLoss":
+        a, b = randn(4), randn(4)
+        third, grads = np.array([1.0, -1.0, 1.0, -1.0], np.float32), (True, True, False)
+    elif name == "GaussianNLLLoss":
+        third, grads = np.exp(randn(4, 3)), (True, False, True)
+    else:
+        third, grads = randn(4, 3), (True, True, True)
+    run_both(ours, theirs, a, b, third, grad_inputs=grads)
+
+
+@pytest.mark.parametrize("name,kwargs,kind", [
+    ("PoissonNLLLoss", {}, "float"), ("PoissonNLLLoss", {"log_input": False, "full": True},
+                                      "positive"),
+    ("HingeEmbeddingLoss", {"margin": 0.5}, "sign"),
+])
+def test_more_losses_match_torch(name, kwargs, kind):
+    ours, theirs = pair(name, **kwargs)
+    assert repr(ours) == repr(theirs)
+    x, y = randn(4, 3), np.abs(randn(4, 3)) * 3
+    if kind == "positive":
+        x = np.abs(x) + 0.1
+    if kind == "sign":
+        y = np.sign(randn(4, 3)).astype(np.float32)
+    run_both(ours, theirs, x, y.astype(np.float32), grad_inputs=(True, False))
+
+
+def test_conv_transpose_output_size():
+    ours, theirs = pair("ConvTranspose2d", 2, 3, 3, stride=2)
+    x = randn(1, 2, 4, 4)
+    ro = ours(R.tensor(x), output_size=[10, 9])
+    to = theirs(torch.tensor(x), output_size=[10, 9])
+    assert ro.shape == to.shape == (1, 3, 10, 9)
+    close(ro, to)
+    with pytest.raises(ValueError) as a:
+        ours(R.tensor(x), output_size=[20, 9])
+    with pytest.raises(ValueError) as b:
+        theirs(torch.tensor(x), output_size=[20, 9])
+    assert str(a.value) == str(b.value)
+
+
+def test_conv_constructor_errors_match_torch():
+    for kwargs in ({"groups": 2}, {"padding": "full"}, {"padding_mode": "wrap"},
+                   {"padding": "same", "stride": 2}):
+        with pytest.raises(ValueError) as a:
+            R.nn.Conv2d(3, 4, 3, **kwargs)
+        with pytest.raises(ValueError) as b:
+            torch.nn.Conv2d(3, 4, 3, **kwargs)
+        assert str(a.value) == str(b.value), kwargs
 
 
 @pytest.mark.parametrize("name,kwargs,kind", LOSSES, ids=[_id((n, 0, k)) for n, k, _ in LOSSES])
