@@ -74,6 +74,9 @@ from .ops.shape import *
 from .ops.tensor_methods import *
 from .ops.unary import *
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from .serialization import load, save
+
+from . import optim, utils  # isort: skip  (they use the tensor API above)
 
 __version__ = "0.1.0"
 
