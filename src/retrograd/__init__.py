@@ -78,6 +78,11 @@ from .serialization import load, save
 
 from . import optim, utils  # isort: skip  (they use the tensor API above)
 
+# nn kernels that PyTorch also exposes at the top level (torch.softmax, torch.dropout, ...)
+for _m in (_ops.activation, _ops.loss, _ops.normalization):
+    globals().update(_m.TORCH_NAMES)
+del _m
+
 __version__ = "0.1.0"
 
 
@@ -105,3 +110,6 @@ def get_num_threads() -> _dtype._builtin_int:
 
 def set_num_threads(n: _dtype._builtin_int) -> None:
     """Accepted for compatibility; NumPy's BLAS threads follow OPENBLAS_NUM_THREADS."""
+
+
+from . import nn
