@@ -215,3 +215,26 @@ def test_save_to_path_is_atomic_and_load_accepts_torch_kwargs(tmp_path):
     out = retrograd.load(path, map_location="cpu", weights_only=True)
     np.testing.assert_array_equal(out["a"].numpy(), [1, 1])
     assert [p.name for p in tmp_path.iterdir()] == ["x.safetensors"]
+
+
+def test_torch_pickle_checkpoints_are_refused_without_unpickling(tmp_path):
+    path = tmp_path / "model.pt"
+    torch.save({"w": torch.ones(2)}, path)
+    with pytest.raises(ValueError, match="never unpickles"):
+        retrograd.load(path)
+    buf = io.BytesIO()
+    torch.save({"w": torch.ones(2)}, buf, _use_new_zipfile_serialization=False)
+    with pytest.raises(ValueError, match="never unpickles"):
+        retrograd.load(io.BytesIO(buf.getvalue()))
+
+
+def test_header_length_starting_with_pickle_byte_still_loads():
+    # A header of 384 bytes starts the file with 0x80, like a pickle: it must still load.
+    for pad in range(200):
+        buf = io.BytesIO()
+        retrograd.save({"k" * pad: retrograd.ones(1)}, buf)
+        if buf.getvalue()[:1] == b"\x80":
+            assert retrograd.load(io.BytesIO(buf.getvalue()))["k" * pad].item() == 1.0
+            break
+    else:
+        raise AssertionError("no header length starting with 0x80 was produced")

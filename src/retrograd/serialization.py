@@ -187,6 +187,10 @@ def _parse(blob: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     if len(blob) < 8:
         raise _bad(f"{len(blob)} bytes is too short for the 8-byte header length")
     (n,) = struct.unpack("<Q", blob[:8])
+    if 8 + n > len(blob) and (blob[:4] == b"PK\x03\x04" or blob[:1] == b"\x80"):
+        raise _bad("this looks like a torch.save (zip/pickle) checkpoint; retrograd never "
+                   "unpickles. Convert it with safetensors.torch.save_file(torch.load(...), "
+                   "path) and load that file")
     if n > _MAX_HEADER:
         raise _bad(f"header length {n} is larger than the limit of {_MAX_HEADER} bytes")
     if 8 + n > len(blob):
