@@ -112,4 +112,4 @@ def set_num_threads(n: _dtype._builtin_int) -> None:
     """Accepted for compatibility; NumPy's BLAS threads follow OPENBLAS_NUM_THREADS."""
 
 
-from . import nn
+from . import func, nn

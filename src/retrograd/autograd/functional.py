@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from .._tensor import Tensor
 from .engine import grad as _grad
+from .forward_ad import fresh_leaf
 from .grad_mode import enable_grad
 
 __all__ = ["hessian", "hvp", "jacobian", "jvp", "vhp", "vjp"]
@@ -29,7 +30,7 @@ def _prepare(inputs, create_graph: bool):
         if create_graph and t.requires_grad:
             out.append(t.view_as(t))
         else:
-            out.append(t.detach().requires_grad_(True))
+            out.append(fresh_leaf(t))
     return tuple(out)
 
 
@@ -240,29 +241,17 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
 
 def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
             outer_jacobian_strategy="reverse-mode"):
-    """The Hessian of a scalar ``func``: shape ``input.shape + input.shape``."""
-    is_in_tuple, ins = _as_tuple(inputs, "inputs", "hessian")
+    """The Hessian of a scalar ``func``: shape ``input.shape + input.shape`` (nested
+    ``h[i][j]`` for tuple inputs)."""
+    is_in_tuple, _ = _as_tuple(inputs, "inputs", "hessian")
+    inner = _scalar_grad_fn(func, strict, "hessian")
 
     def grad_fn(*args):
-        out = func(*args)
-        is_t, outs = _as_tuple(out, "outputs of the user-provided function", "hessian")
-        if is_t or outs[0].numel() != 1:
-            raise RuntimeError("The function given to hessian should return a single Tensor "
-                               "with a single element.")
-        out = outs[0]
-        if not out.requires_grad:
-            from ..ops.creation import zeros_like
+        gs = inner(*args)[1]
+        return gs if is_in_tuple else gs[0]
 
-            return tuple(zeros_like(a).requires_grad_(True) * 1 for a in args)
-        gs = _grad(out, args, create_graph=True, allow_unused=True)
-        return _fill_none(gs, args, strict, "hessian")
-
-    res = jacobian(grad_fn, ins, create_graph=create_graph, strict=strict,
-                   vectorize=vectorize, strategy=outer_jacobian_strategy)
-    if is_in_tuple:
-        return res
-    return res[0] if isinstance(res, tuple) and len(res) == 1 and isinstance(res[0], Tensor) \
-        else res
+    return jacobian(grad_fn, inputs, create_graph=create_graph, strict=strict,
+                    vectorize=vectorize, strategy=outer_jacobian_strategy)
 
 
 def _scalar_grad_fn(func, strict, name):
