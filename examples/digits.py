@@ -19,10 +19,11 @@ import numpy as np
 from sklearn.datasets import load_digits
 from tqdm import tqdm
 
-import retrograd as torch
-import retrograd.nn as nn
-import retrograd.nn.functional as F
-from retrograd.utils.data import DataLoader, TensorDataset, random_split
+import retrograd as torch  # the one line that differs from the PyTorch program
+
+nn = torch.nn
+F = torch.nn.functional
+DataLoader = torch.utils.data.DataLoader
 
 
 class Net(nn.Module):
@@ -54,8 +55,9 @@ def load_data(seed: int = 0):
     digits = load_digits()
     images = torch.tensor(digits.images.astype(np.float32) / 16.0).unsqueeze(1)
     labels = torch.tensor(digits.target.astype(np.int64))
-    dataset = TensorDataset(images, labels)
-    return random_split(dataset, [0.8, 0.2], generator=torch.Generator().manual_seed(seed))
+    dataset = torch.utils.data.TensorDataset(images, labels)
+    generator = torch.Generator().manual_seed(seed)
+    return torch.utils.data.random_split(dataset, [0.8, 0.2], generator=generator)
 
 
 def evaluate(model: nn.Module, loader: DataLoader) -> tuple[float, float]:
