@@ -77,6 +77,9 @@ from .ops.tensor_methods import *
 from .ops.unary import *
 from .ops.vision import pixel_shuffle, pixel_unshuffle
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from .serialization import load, save
+
+from . import optim, utils  # isort: skip  (they use the tensor API above)
 
 # nn kernels that PyTorch also exposes at the top level (torch.softmax, torch.dropout, ...)
 for _m in (_ops.activation, _ops.loss, _ops.normalization):
