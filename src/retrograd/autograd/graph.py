@@ -25,7 +25,7 @@ def creation_site(depth: int = 2) -> tuple | None:
         code = f.f_code
         inside = cache.get(code)
         if inside is None:
-            inside = cache[code] = code.co_filename.startswith(_PKG_DIR)
+            inside = cache[code] = os.path.abspath(code.co_filename).startswith(_PKG_DIR)
         if not inside:
             return (code, f.f_lineno)
         f = f.f_back

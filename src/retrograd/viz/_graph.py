@@ -1,0 +1,296 @@
+"""The backward graph as plain lists, in forward order, with its repeated blocks found.
+
+Everything here is iterative: graphs of a million nodes (a long unrolled loop) are walked
+without recursion. Both views (DOT and text) are drawn from a ``Graph``.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+
+from .._tensor import Tensor
+from ..autograd.graph import AccumulateGrad
+
+# Repeated blocks: a block has at most MAX_PERIOD nodes; it is collapsed when it repeats at
+# least MIN_REPEATS times in a row and the run covers at least MIN_NODES nodes.
+MAX_PERIOD = 512
+MAX_CANDIDATES = 64
+MIN_REPEATS = 4
+MIN_NODES = 8
+
+_MOD = (1 << 61) - 1
+_BASE = 1_000_003
+
+
+class Run:
+    """``count`` consecutive copies of a block of ``period`` nodes starting at ``start``."""
+
+    __slots__ = ("count", "number", "period", "start")
+
+    def __init__(self, start: int, period: int, count: int, number: int) -> None:
+        self.start, self.period, self.count, self.number = start, period, count, number
+
+    def rep(self, pos: int) -> int:
+        """The node standing for ``pos`` in the block that is shown (the last copy)."""
+        return self.start + (self.count - 1) * self.period + (pos - self.start) % self.period
+
+    def copy(self, pos: int) -> int:
+        """Which copy (0-based, in forward order) ``pos`` belongs to."""
+        return (pos - self.start) // self.period
+
+
+class Graph:
+    """Nodes reachable from some tensors' ``grad_fn``, numbered in forward order.
+
+    Attributes:
+        nodes: the graph nodes; a node's inputs come before it (a valid forward order in
+            which the nodes of one loop iteration are next to each other).
+        kids: per node, ``(input index, node position, output_nr)`` per input with a node.
+        roots: ``(label, tensor)`` per tensor given.
+        root_pos: the position of each root's ``grad_fn`` (None for tensors without one).
+        names: leaf names by ``id(tensor)`` (from ``params``).
+        out_meta: per node, ``{output_nr: (shape, dtype)}`` of the tensors it makes.
+        runs / run_of: repeated blocks, and the run index of each node (-1: none).
+    """
+
+    def __init__(self, tensors, params=None, expand_repeats: bool = False) -> None:
+        # The walk makes millions of small containers for a large graph; pausing the cycle
+        # collector keeps it from rescanning the whole graph again and again.
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            self._build(tensors, params, expand_repeats)
+        finally:
+            if paused:
+                gc.enable()
+
+    def _build(self, tensors, params, expand_repeats: bool) -> None:
+        self.roots = _as_roots(tensors)
+        self.names = _param_names(params)
+        start = [t._grad_fn for _, t in self.roots if t._grad_fn is not None]
+        nodes, kids = _discover(start)
+        n_start = len({id(n) for n in start})
+        order = _forward_order(nodes, kids, list(range(n_start)))
+        new = [0] * len(nodes)
+        for i, old in enumerate(order):
+            new[old] = i
+        self.nodes = [nodes[old] for old in order]
+        self.kids = [[(i, new[j], nr) for i, j, nr in kids[old]] for old in order]
+        pos = {id(n): i for i, n in enumerate(self.nodes)}
+        self.root_pos = [pos[id(t._grad_fn)] if t._grad_fn is not None else None
+                         for _, t in self.roots]
+        self.out_meta = self._out_meta()
+        self.runs: list[Run] = []
+        self.run_of = [-1] * len(self.nodes)
+        if not expand_repeats:
+            self._find_runs()
+
+    def _out_meta(self) -> list:
+        meta: list = [{} for _ in self.nodes]
+        for pos, node in enumerate(self.nodes):
+            for nr, m in enumerate(getattr(node, "_out_meta", None) or ()):
+                if m is not None:
+                    meta[pos][nr] = (tuple(m[0]), m[1])
+            in_meta = getattr(node, "_in_meta", None) or ()
+            for i, j, nr in self.kids[pos]:
+                if nr not in meta[j] and i < len(in_meta) and in_meta[i] is not None:
+                    meta[j][nr] = (tuple(in_meta[i][0]), in_meta[i][1])
+        for (_, t), p in zip(self.roots, self.root_pos):
+            if p is not None:
+                meta[p][t._output_nr] = (tuple(t._data.shape), t._data.dtype)
+        return meta
+
+    # ------------------------------------------------------------------ repeats
+    def signature(self, node) -> tuple:
+        """What must match for two nodes to count as copies: op name and creation line
+        (for leaves: the parameter name, or else shape and dtype)."""
+        if isinstance(node, AccumulateGrad):
+            v = node.variable
+            name = self.names.get(id(v))
+            return ("leaf", name) if name else ("leaf", v._data.shape, str(v._data.dtype))
+        site = getattr(node, "_site", None)
+        return (node.name(), (site[0].co_filename, site[1]) if site else None)
+
+    def _find_runs(self) -> None:
+        ids: dict = {}
+        seq = [ids.setdefault(self.signature(n), len(ids)) for n in self.nodes]
+        n = len(seq)
+        if n < MIN_NODES:
+            return
+        nxt = [-1] * n
+        last: dict = {}
+        for i in range(n - 1, -1, -1):
+            nxt[i] = last.get(seq[i], -1)
+            last[seq[i]] = i
+        prefix = [0] * (n + 1)
+        h = 0
+        for i, s in enumerate(seq):
+            h = (h * _BASE + s + 1) % _MOD
+            prefix[i + 1] = h
+        powers = [1] * (MAX_PERIOD + 1)
+        for i in range(1, MAX_PERIOD + 1):
+            powers[i] = powers[i - 1] * _BASE % _MOD
+
+        def block(i: int, p: int) -> int:
+            return (prefix[i + p] - prefix[i] * powers[p]) % _MOD
+
+        i = 0
+        while i < n:
+            best = None
+            j, tried = nxt[i], 0
+            while j != -1 and j - i <= MAX_PERIOD and tried < MAX_CANDIDATES:
+                p = j - i
+                tried += 1
+                if i + MIN_REPEATS * p <= n:
+                    first = block(i, p)
+                    k = 1
+                    while i + (k + 1) * p <= n and block(i + k * p, p) == first \
+                            and seq[i + k * p:i + (k + 1) * p] == seq[i:i + p]:
+                        k += 1
+                    if k >= MIN_REPEATS and k * p >= MIN_NODES and \
+                            (best is None or k * p > best[0] * best[1]):
+                        best = (k, p)
+                j = nxt[j]
+            if best is None:
+                i += 1
+                continue
+            k, p = best
+            run = Run(i, p, k, len(self.runs) + 1)
+            for q in range(i, i + k * p):
+                self.run_of[q] = len(self.runs)
+            self.runs.append(run)
+            i += k * p
+
+    def shown(self, pos: int) -> int:
+        """The node drawn for ``pos``: itself, or its stand-in in a collapsed block."""
+        r = self.run_of[pos]
+        return pos if r < 0 else self.runs[r].rep(pos)
+
+    def is_hidden(self, pos: int) -> bool:
+        return self.shown(pos) != pos
+
+    # ------------------------------------------------------------------ labels
+    def leaf_name(self, node) -> str | None:
+        return self.names.get(id(node.variable))
+
+    def out_text(self, pos: int) -> str:
+        """The shape(s) and dtype(s) of what a node produces, e.g. ``(2, 2) float32``."""
+        metas = sorted(self.out_meta[pos].items())
+        if not metas:
+            return ""
+        if len(metas) == 1 and metas[0][0] == 0:
+            return meta_text(metas[0][1])
+        return ", ".join(f"out{nr} {meta_text(m)}" for nr, m in metas)
+
+
+def meta_text(meta) -> str:
+    """``(2, 3) float32`` for a ``(shape, dtype)`` pair."""
+    shape, dtype = meta
+    dims = ", ".join(str(int(d)) for d in shape)
+    if len(shape) == 1:
+        dims += ","
+    return f"({dims}) {getattr(dtype, 'name', dtype)}"
+
+
+def short_site(node) -> str:
+    """``basename:line`` of the user's line that created a node ('' when unknown)."""
+    site = getattr(node, "_site", None)
+    if site is not None:
+        return f"{os.path.basename(site[0].co_filename)}:{site[1]}"
+    text = getattr(node, "creation_site", "<unknown>")
+    if not isinstance(text, str) or text == "<unknown>":
+        return ""
+    return os.path.basename(text.split(" (in ")[0])
+
+
+def _as_roots(tensors) -> list:
+    if isinstance(tensors, Tensor):
+        return [("", tensors)]
+    if isinstance(tensors, dict):
+        items = list(tensors.items())
+    else:
+        items = [("", t) for t in tensors]
+    for _, t in items:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensors to draw, got {type(t).__name__}")
+    return [(str(k), t) for k, t in items]
+
+
+def _param_names(params) -> dict:
+    if params is None:
+        return {}
+    items = params.items() if isinstance(params, dict) else params
+    return {id(t): str(name) for name, t in items}
+
+
+def _discover(start: list) -> tuple[list, list]:
+    """Every node reachable from ``start`` (which come first), with its input edges."""
+    index: dict = {}
+    nodes: list = []
+    for n in start:
+        if id(n) not in index:
+            index[id(n)] = len(nodes)
+            nodes.append(n)
+    kids: list = [None] * len(nodes)
+    stack = list(range(len(nodes)))
+    while stack:
+        pos = stack.pop()
+        edges = []
+        for i, (fn, nr) in enumerate(getattr(nodes[pos], "next_functions", ()) or ()):
+            if fn is None:
+                continue
+            j = index.get(id(fn))
+            if j is None:
+                j = index[id(fn)] = len(nodes)
+                nodes.append(fn)
+                kids.append(None)
+                stack.append(j)
+            edges.append((i, j, nr))
+        kids[pos] = edges
+    return nodes, kids
+
+
+def _postorder(roots, children) -> list:
+    """Inputs before the nodes that use them; ``children(pos)`` gives the visiting order."""
+    seen = bytearray(len(children))
+    out = []
+    for r in roots:
+        if seen[r]:
+            continue
+        seen[r] = 1
+        stack = [(r, iter(children[r]))]
+        while stack:
+            pos, it = stack[-1]
+            for c in it:
+                if not seen[c]:
+                    seen[c] = 1
+                    stack.append((c, iter(children[c])))
+                    break
+            else:
+                stack.pop()
+                out.append(pos)
+    return out
+
+
+def _forward_order(nodes, kids, roots) -> list:
+    """A forward order that keeps each loop iteration together.
+
+    Visiting the deepest input first (the loop-carried value) puts what an iteration made
+    right after the previous iteration. Nodes used more than once (a weight shared by all
+    iterations, a residual stream) are placed first, shallowest first, so a shared weight
+    does not land inside the first iteration and make it differ from the others.
+    """
+    plain = [[j for _, j, _ in k] for k in kids]
+    height = [0] * len(nodes)
+    for pos in _postorder(roots, plain):
+        hs = [height[j] for j in plain[pos]]
+        height[pos] = 1 + (max(hs) if hs else 0)
+    uses = [0] * len(nodes)
+    for c in plain:
+        for j in c:
+            uses[j] += 1
+    shared = sorted((p for p in range(len(nodes)) if uses[p] > 1), key=height.__getitem__)
+    key = height.__getitem__
+    deep_first = [sorted(c, key=key, reverse=True) if len(c) > 1 else c for c in plain]
+    return _postorder(shared + list(roots), deep_first)
