@@ -9,6 +9,9 @@ from ._labels import attr_items, leaf_text, node_parts, saved_items
 
 NODE_ATTR = {"style": "filled", "shape": "box", "align": "left", "fontsize": "10",
              "ranksep": "0.1", "height": "0.2", "fontname": "monospace"}
+EDGE_ATTR = {"fontname": "monospace", "fontsize": "9"}
+CLUSTER_ATTR = {"style": "dashed", "color": "blue", "fontcolor": "blue", "fontname": "monospace",
+                "fontsize": "10"}
 LEAF, OUTPUT, SAVED = "lightblue", "darkolivegreen1", "orange"
 
 
@@ -30,7 +33,7 @@ def build_scene(tensors, params=None, show_saved: bool = False, show_attrs: bool
     for run in g.runs:
         ids: list[str] = []
         in_cluster[run.number] = ids
-        ops = "op" if run.period == 1 else f"{run.period} ops"
+        ops = "1 op" if run.period == 1 else f"{run.period} ops"
         scene.clusters.append((f"cluster_{run.number}",
                                f"repeated block x {run.count} ({ops} each; last copy shown)",
                                ids))
@@ -100,7 +103,7 @@ def _attrs(attrs: dict) -> str:
 
 def scene_to_dot(scene: Scene) -> str:
     clustered = {nid for _, _, ids in scene.clusters for nid in ids}
-    lines = ["digraph {", f"\tnode [{_attrs(NODE_ATTR)}]"]
+    lines = ["digraph {", f"\tnode [{_attrs(NODE_ATTR)}]", f"\tedge [{_attrs(EDGE_ATTR)}]"]
 
     def node_line(nid, label, attrs, indent="\t"):
         extra = " " + _attrs(attrs) if attrs else ""
@@ -112,7 +115,7 @@ def scene_to_dot(scene: Scene) -> str:
             lines.append(node_line(nid, label, attrs))
     for cid, label, ids in scene.clusters:
         lines.append(f"\tsubgraph {cid} {{")
-        lines.append(f'\t\tlabel="{escape(label)}" style=dashed color=blue fontcolor=blue')
+        lines.append(f"\t\t{_attrs({'label': label, **CLUSTER_ATTR})}")
         lines += [node_line(*by_id[nid], indent="\t\t") for nid in ids]
         lines.append("\t}")
     for src, dst, attrs in scene.edges:
@@ -130,7 +133,7 @@ def scene_to_digraph(scene: Scene):
             "make_dot needs the graphviz Python package: pip install 'retrograd[viz]' "
             "(to_dot and render work without it)"
         ) from None
-    dot = graphviz.Digraph(node_attr=dict(NODE_ATTR))
+    dot = graphviz.Digraph(node_attr=dict(NODE_ATTR), edge_attr=dict(EDGE_ATTR))
     clustered = {nid for _, _, ids in scene.clusters for nid in ids}
     by_id = {}
     for nid, label, attrs in scene.nodes:
@@ -139,7 +142,7 @@ def scene_to_digraph(scene: Scene):
             dot.node(nid, escape(label), **attrs)
     for cid, label, ids in scene.clusters:
         with dot.subgraph(name=cid) as sub:
-            sub.attr(label=escape(label), style="dashed", color="blue", fontcolor="blue")
+            sub.attr(label=escape(label), **CLUSTER_ATTR)
             for nid in ids:
                 lab, attrs = by_id[nid]
                 sub.node(nid, escape(lab), **attrs)

@@ -72,6 +72,7 @@ class Graph:
         nodes, kids = _discover(start)
         n_start = len({id(n) for n in start})
         order = _forward_order(nodes, kids, list(range(n_start)))
+        found = [] if expand_repeats else self._find_runs(nodes, order)
         new = [0] * len(nodes)
         for i, old in enumerate(order):
             new[old] = i
@@ -81,10 +82,11 @@ class Graph:
         self.root_pos = [pos[id(t._grad_fn)] if t._grad_fn is not None else None
                          for _, t in self.roots]
         self.out_meta = self._out_meta()
-        self.runs: list[Run] = []
+        self.runs = [Run(i, p, k, r + 1) for r, (i, p, k) in enumerate(found)]
         self.run_of = [-1] * len(self.nodes)
-        if not expand_repeats:
-            self._find_runs()
+        for r, run in enumerate(self.runs):
+            self.run_of[run.start:run.start + run.count * run.period] = \
+                [r] * (run.count * run.period)
 
     def _out_meta(self) -> list:
         meta: list = [{} for _ in self.nodes]
@@ -112,12 +114,18 @@ class Graph:
         site = getattr(node, "_site", None)
         return (node.name(), (site[0].co_filename, site[1]) if site else None)
 
-    def _find_runs(self) -> None:
+    def _find_runs(self, nodes: list, order: list) -> list[tuple[int, int, int]]:
+        """``(start, period, count)`` of each run of consecutive copies of a block in
+        ``order`` (a block: the same sequence of signatures). Greedy, left to right; block
+        hashes make each candidate period cost O(1). ``order`` may be locally rearranged:
+        leaves only the first copy uses (the loop's initial value) move before it."""
         ids: dict = {}
-        seq = [ids.setdefault(self.signature(n), len(ids)) for n in self.nodes]
+        seq = [ids.setdefault(self.signature(nodes[o]), len(ids)) for o in order]
+        leaf = [isinstance(nodes[o], AccumulateGrad) for o in order]
         n = len(seq)
+        found: list[tuple[int, int, int]] = []
         if n < MIN_NODES:
-            return
+            return found
         nxt = [-1] * n
         last: dict = {}
         for i in range(n - 1, -1, -1):
@@ -133,34 +141,43 @@ class Graph:
             powers[i] = powers[i - 1] * _BASE % _MOD
 
         def block(i: int, p: int) -> int:
+            # Stays right for blocks at or after i even once earlier positions are rearranged.
             return (prefix[i + p] - prefix[i] * powers[p]) % _MOD
 
-        i = 0
+        i = floor = 0
         while i < n:
             best = None
             j, tried = nxt[i], 0
             while j != -1 and j - i <= MAX_PERIOD and tried < MAX_CANDIDATES:
                 p = j - i
                 tried += 1
-                if i + MIN_REPEATS * p <= n:
+                if i + 2 * p <= n:
                     first = block(i, p)
                     k = 1
                     while i + (k + 1) * p <= n and block(i + k * p, p) == first \
                             and seq[i + k * p:i + (k + 1) * p] == seq[i:i + p]:
                         k += 1
-                    if k >= MIN_REPEATS and k * p >= MIN_NODES and \
-                            (best is None or k * p > best[0] * best[1]):
-                        best = (k, p)
+                    # Three copies may become four once the first copy is pulled in.
+                    rank = (k >= MIN_REPEATS, k * p)
+                    if k >= MIN_REPEATS - 1 and (best is None or rank > best[0]):
+                        best = (rank, k, p)
                 j = nxt[j]
             if best is None:
                 i += 1
                 continue
-            k, p = best
-            run = Run(i, p, k, len(self.runs) + 1)
-            for q in range(i, i + k * p):
-                self.run_of[q] = len(self.runs)
-            self.runs.append(run)
-            i += k * p
+            _, k, p = best
+            start = _rephase(seq, leaf, order, i, p, floor)
+            if start != i:
+                body = seq[start:start + p]
+                k = 1
+                while seq[start + k * p:start + (k + 1) * p] == body:
+                    k += 1
+            if k >= MIN_REPEATS and k * p >= MIN_NODES:
+                found.append((start, p, k))
+                i = floor = start + k * p
+            else:
+                i += 1
+        return found
 
     def shown(self, pos: int) -> int:
         """The node drawn for ``pos``: itself, or its stand-in in a collapsed block."""
@@ -202,6 +219,32 @@ def short_site(node) -> str:
     if not isinstance(text, str) or text == "<unknown>":
         return ""
     return os.path.basename(text.split(" (in ")[0])
+
+
+def _rephase(seq, leaf, order, start, p, floor) -> int:
+    """Where a run found at ``start`` really begins: the nodes before it that continue the
+    pattern backwards, skipping leaves mixed in (the loop's initial value, a weight first
+    seen there). Those leaves move before the run; they have no inputs, so the order stays
+    a valid forward order."""
+    matched, moved = [], []
+    j = start - 1
+    while j >= floor and len(moved) <= p:
+        if seq[j] == seq[start + (-1 - len(matched)) % p]:
+            matched.append(j)
+        elif leaf[j]:
+            moved.append(j)
+        else:
+            break
+        j -= 1
+    if not matched:
+        return start
+    lo = min(matched)
+    moved = [m for m in moved if m > lo]
+    if moved:
+        keep = sorted(moved) + sorted(matched)
+        for lst in (seq, leaf, order):
+            lst[lo:start] = [lst[x] for x in keep]
+    return start - len(matched)
 
 
 def _as_roots(tensors) -> list:
@@ -286,11 +329,13 @@ def _forward_order(nodes, kids, roots) -> list:
     for pos in _postorder(roots, plain):
         hs = [height[j] for j in plain[pos]]
         height[pos] = 1 + (max(hs) if hs else 0)
+    key = height.__getitem__
     uses = [0] * len(nodes)
     for c in plain:
         for j in c:
             uses[j] += 1
-    shared = sorted((p for p in range(len(nodes)) if uses[p] > 1), key=height.__getitem__)
-    key = height.__getitem__
+    shared = sorted((p for p in range(len(nodes)) if uses[p] > 1), key=key)
     deep_first = [sorted(c, key=key, reverse=True) if len(c) > 1 else c for c in plain]
-    return _postorder(shared + list(roots), deep_first)
+    # The deepest output first: a shallower one (a value read mid-loop) then comes last
+    # instead of splitting the loop in two.
+    return _postorder(shared + sorted(roots, key=key, reverse=True), deep_first)

@@ -38,8 +38,9 @@ def format_graph(tensors, params=None, expand_repeats: bool = False, show_saved:
                 continue
             if kind == "loop":
                 run = g.runs[g.run_of[what[0]]]
+                took = "; the first copy took:" if what[1] is not None else ""
                 lines.append(f"{prefix}{conn}{art['loop']} from the previous copy (block repeated "
-                             f"x {run.count}); the first copy took:")
+                             f"x {run.count}){took}")
                 if what[1] is not None:
                     stack.append(("node", what[1], _indent(prefix, conn, art), art["last"]))
                 continue
@@ -57,10 +58,12 @@ def format_graph(tensors, params=None, expand_repeats: bool = False, show_saved:
                 attrs = attr_items(g.nodes[pos])
                 if attrs:
                     text += "  {" + ", ".join(f"{k}={v}" for k, v in attrs) + "}"
+            if copy:
+                text += f"  (here: copy {g.runs[r].copy(what) + 1} of {g.runs[r].count})"
             if r >= 0 and r not in announced:
                 announced.add(r)
                 run = g.runs[r]
-                ops = "op" if run.period == 1 else f"{run.period} ops"
+                ops = "1 op" if run.period == 1 else f"{run.period} ops"
                 text += f"  [repeated block x {run.count}, {ops} each; last copy shown]"
             lines.append(prefix + conn + text)
             saved = saved_items(g, g.nodes[pos]) if show_saved else []
