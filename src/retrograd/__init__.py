@@ -75,6 +75,11 @@ from .ops.tensor_methods import *
 from .ops.unary import *
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 
+# nn kernels that PyTorch also exposes at the top level (torch.softmax, torch.dropout, ...)
+for _m in (_ops.activation, _ops.loss, _ops.normalization):
+    globals().update(_m.TORCH_NAMES)
+del _m
+
 __version__ = "0.1.0"
 
 
@@ -102,3 +107,6 @@ def get_num_threads() -> _dtype._builtin_int:
 
 def set_num_threads(n: _dtype._builtin_int) -> None:
     """Accepted for compatibility; NumPy's BLAS threads follow OPENBLAS_NUM_THREADS."""
+
+
+from . import func, nn

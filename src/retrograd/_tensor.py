@@ -229,6 +229,10 @@ class Tensor:
         out = wrap(self._data)
         out._vc = self._vc
         out._base = self._base if self._base is not None else self
+        if self._requires_grad:
+            from .autograd.graph import creation_site, format_site
+
+            out._extra = {"cut": f"detach() at {format_site(creation_site(2))}"}
         return out
 
     def detach_(self) -> Tensor:

@@ -12,7 +12,7 @@ import numpy as np
 
 from .._tensor import Tensor, wrap
 from .grad_mode import state as _state
-from .graph import FREED, AccumulateGrad, format_site
+from .graph import FREED, AccumulateGrad, PackedSaved, format_site
 
 __all__ = ["backward", "grad"]
 
@@ -222,10 +222,12 @@ def _run(outputs, root_grads, retain_graph, create_graph, inputs, accumulate):
         while ready:
             node = ready.pop()
             grads = buffers.pop(node, None)
+            hooks_done = False
             if capture is not None:
                 targets = capture.by_edge.get(node)
                 if targets is not None and grads is not None:
                     grads = _run_pre_hooks(node, grads, create_graph)
+                    hooks_done = True
                     for nr, i in targets:
                         if nr < len(grads):
                             capture.results[i] = grads[nr]
@@ -239,21 +241,25 @@ def _run(outputs, root_grads, retain_graph, create_graph, inputs, accumulate):
             if grads is None:
                 _release_edges(node, deps, ready)
                 continue
-            in_grads = _call_node(node, grads, retain_graph, create_graph)
-            in_meta = node._in_meta
+            in_grads = _call_node(node, grads, retain_graph, create_graph, hooks_done)
+            n_in = len(in_grads)
             for i, (nxt, nr) in enumerate(node.next_functions):
                 if nxt is None:
                     continue
-                g = in_grads[i] if i < len(in_grads) else None
+                g = in_grads[i] if i < n_in else None
                 if g is not None:
-                    shape, dt = in_meta[i]
+                    shape, dt = node._in_meta[i]
                     arr = g._data if create_graph else g
                     if arr.shape != shape:
                         g = _sum_to(g, shape)
                         arr = g._data if create_graph else g
-                    if arr.dtype != dt:
+                    if arr.dtype is not dt and arr.dtype != dt:
                         g = g.to(_dtype_of(dt)) if create_graph else arr.astype(dt)
-                    _add_to_buffer(buffers, nxt, nr, g)
+                    buf = buffers.get(nxt)
+                    if buf is None and nr == 0:
+                        buffers[nxt] = [g]
+                    else:
+                        _add_to_buffer(buffers, nxt, nr, g)
                 c = deps[nxt] - 1
                 deps[nxt] = c
                 if c == 0:
@@ -324,20 +330,25 @@ def _as_tensor(g):
     return wrap(g if type(g) is _ndarray else np.asarray(g))
 
 
-def _call_node(node, grads: list, retain_graph: bool, create_graph: bool) -> tuple:
+def _call_node(node, grads: list, retain_graph: bool, create_graph: bool,
+               hooks_done: bool = False) -> tuple:
     """Run one node's backward: hooks, saved-tensor checks, the formula, release."""
-    if node._get_pre_hooks():
+    if node._pre_hooks and not hooks_done:
         grads = _run_pre_hooks(node, grads, create_graph)
     saved = node.saved
-    if saved is FREED:
-        raise RuntimeError(_freed_message(node))
-    meta = node._saved_meta
-    if meta is not None:
-        _check_versions(node, meta)
-        if create_graph:
-            node.saved = _unpack(node, meta, saved)
-    n_out = len(grads)
-    if n_out > 1 or grads[0] is None:
+    meta = None
+    if saved:
+        if saved is FREED:
+            raise RuntimeError(_freed_message(node))
+        meta = node._saved_meta
+        if meta is not None:
+            _check_versions(node, meta)
+            if create_graph:
+                node.saved = _unpack(node, meta, saved)
+        elif type(saved) is PackedSaved:
+            meta = True  # restore the packed values after the formula ran
+            node.saved = _unpack_hooked(saved, create_graph)
+    if len(grads) > 1 or grads[0] is None:
         grads = _materialize(node, grads, create_graph)
     try:
         if node._wants_tensors:
@@ -354,12 +365,15 @@ def _call_node(node, grads: list, retain_graph: bool, create_graph: bool) -> tup
         _annotate(e, node)
         raise
     finally:
-        if create_graph and meta is not None:
+        if meta is not None and (create_graph or meta is True):
             node.saved = saved
-    hooks = node._get_hooks()
-    if hooks:
-        res = _run_post_hooks(node, hooks, res, grads, create_graph)
-    if not retain_graph and saved:
+    if node._hooks:
+        res = _run_post_hooks(node, node._hooks, res, grads, create_graph)
+    if _state.anomaly and _state.anomaly_check_nan:
+        from .anomaly_mode import check_backward_result
+
+        check_backward_result(node, res)
+    if saved and not retain_graph:
         node.saved = FREED
         node._saved_meta = None
     return res
@@ -388,8 +402,9 @@ def _run_post_hooks(node, hooks, res, grads, create_graph):
 
 
 def _annotate(e: Exception, node) -> None:
-    site = getattr(node, "_site", None)
-    note = f"(while running {node.name()}, created at {format_site(site)})"
+    from .anomaly_mode import forward_trace
+
+    note = f"(while running {node.name()})\n{forward_trace(node)}"
     if hasattr(e, "add_note"):
         e.add_note(note)
 
@@ -443,6 +458,32 @@ def _unpack(node, meta, saved) -> tuple:
             out.append(t)
         else:
             out.append(wrap(s, node, m[1]))
+    return tuple(out)
+
+
+def _unpack_hooked(saved, create_graph: bool) -> tuple:
+    """Unpack hooked saved values; under create_graph, reattach them where they were in
+    the graph (as PyTorch does), whatever the pack hook did to them."""
+    out = []
+    for packed, unpack, link in saved:
+        if unpack is None:
+            out.append(packed)
+            continue
+        t = unpack(packed)
+        if not isinstance(t, Tensor):
+            raise TypeError("unpack_hook should return a Tensor, got " + type(t).__name__)
+        if not create_graph:
+            out.append(t._data)
+            continue
+        if link is not None:
+            fn, nr, acc = link
+            t = wrap(t._data, fn, nr)
+            if fn is None:
+                import weakref
+
+                t._requires_grad = True
+                t._extra = {"acc": weakref.ref(acc)}
+        out.append(t)
     return tuple(out)
 
 

@@ -139,3 +139,12 @@ def attach_tangent(node, args, arrays, results, attrs) -> None:
         if t._data.dtype != r._data.dtype:
             t = t.to(r.dtype)
         _set_tangent(r, t)
+
+
+def fresh_leaf(t: Tensor) -> Tensor:
+    """``t.detach().requires_grad_()`` that keeps ``t``'s tangent (forward-over-reverse)."""
+    out = t.detach().requires_grad_(True)
+    tangent = get_tangent(t) if _state.forward_level else None
+    if tangent is not None:
+        _set_tangent(out, tangent)
+    return out

@@ -183,7 +183,7 @@ class Function(FunctionCtx, metaclass=_FunctionMeta):
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
-        from ..ops._core import edge
+        from ..ops._core import _record
 
         node = cls._backward_cls.__new__(cls._backward_cls)
         node.saved = ()
@@ -203,9 +203,7 @@ class Function(FunctionCtx, metaclass=_FunctionMeta):
             return output
         dirty = getattr(node, "dirty_tensors", ())
         nondiff = getattr(node, "non_differentiable", ())
-        node.next_functions = tuple(edge(a) for a in args)
-        node._in_meta = tuple((a._data.shape, a._data.dtype) if isinstance(a, Tensor) else None
-                              for a in args)
+        _record(node, args)
         node._site = creation_site(2)
         results = []
         out_meta = []
@@ -279,20 +277,30 @@ def once_differentiable(fn):
             return outputs
         single = not isinstance(outputs, tuple)
         outs = (outputs,) if single else outputs
-        marked = tuple(_DelayedError.apply(o) if isinstance(o, Tensor) else o for o in outs)
+        marked = tuple(_delayed_error(o) if isinstance(o, Tensor) else o for o in outs)
         return marked[0] if single else marked
 
     return wrapper
 
 
-class _DelayedError(Function):
-    @staticmethod
-    def forward(ctx, x):
-        return x.clone()
+class DelayedError(Node):
+    """Stands for a gradient that cannot be differentiated again; raises if asked to."""
 
-    @staticmethod
-    def backward(ctx, grad):
+    _name = "DelayedError"
+
+    def backward(self, *grads):
         raise RuntimeError(
             "trying to differentiate twice a function that was marked with "
             "@once_differentiable"
         )
+
+
+def _delayed_error(t: Tensor) -> Tensor:
+    node = DelayedError()
+    node.next_functions = ()
+    node._in_meta = ()
+    node._pre_hooks = node._hooks = None
+    node.saved = ()
+    node._saved_meta = None
+    node._site = creation_site(3)
+    return wrap(t._data, node)

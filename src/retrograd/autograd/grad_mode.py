@@ -18,8 +18,11 @@ __all__ = [
 class _State:
     grad_enabled = True
     inference = False
-    # Forward-mode AD: > 0 while some dual_level is active and a dual tensor exists.
+    # Forward-mode AD: > 0 while a dual_level is active.
     forward_level = 0
+    # Anomaly mode: record forward stacks and check backward results for NaN.
+    anomaly = False
+    anomaly_check_nan = True
 
 
 state = _State

@@ -11,9 +11,10 @@ import sys
 from collections import OrderedDict
 from typing import Any
 
-__all__ = ["AccumulateGrad", "Node", "RemovableHandle", "creation_site", "format_site"]
+__all__ = ["AccumulateGrad", "Node", "RemovableHandle", "creation_site", "format_site",
+           "save_on_cpu", "saved_tensors_hooks"]
 
-_PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+_PKG_DIR = os.path.dirname(os.path.dirname(os.path.realpath(__file__))) + os.sep
 _in_package: dict[Any, bool] = {}
 
 
@@ -25,7 +26,7 @@ def creation_site(depth: int = 2) -> tuple | None:
         code = f.f_code
         inside = cache.get(code)
         if inside is None:
-            inside = cache[code] = os.path.abspath(code.co_filename).startswith(_PKG_DIR)
+            inside = cache[code] = os.path.realpath(code.co_filename).startswith(_PKG_DIR)
         if not inside:
             return (code, f.f_lineno)
         f = f.f_back
@@ -107,7 +108,7 @@ class Node:
         return format_site(getattr(self, "_site", None))
 
     def _hook_dict(self, attr: str) -> OrderedDict:
-        d = getattr(self, attr, None)
+        d = getattr(self, attr, None)  # unset on nodes that never entered a graph
         if d is None:
             d = OrderedDict()
             setattr(self, attr, d)
@@ -133,10 +134,10 @@ class Node:
         raise NotImplementedError
 
     def _get_pre_hooks(self):
-        return getattr(self, "_pre_hooks", None)
+        return self._pre_hooks
 
     def _get_hooks(self):
-        return getattr(self, "_hooks", None)
+        return self._hooks
 
 
 class AccumulateGrad(Node):
@@ -152,9 +153,70 @@ class AccumulateGrad(Node):
         self._saved_meta = None
         self._in_meta = ((variable._data.shape, variable._data.dtype),)
         self._site = None
+        self._pre_hooks = None
+        self._hooks = None
 
     def name(self) -> str:
         return self._name
 
     def __repr__(self) -> str:
         return f"<AccumulateGrad object at {hex(id(self))}>"
+
+
+# ---------------------------------------------------------------- saved-tensor hooks
+
+_saved_hooks: list = []
+
+
+class PackedSaved(tuple):
+    """``node.saved`` when saved_tensors_hooks were active: (packed, unpack_hook) pairs."""
+
+    __slots__ = ()
+
+
+class saved_tensors_hooks:
+    """Within this block, every tensor an op saves for backward is replaced by
+    ``pack_hook(tensor)``, and ``unpack_hook(packed)`` gives it back during backward."""
+
+    def __init__(self, pack_hook, unpack_hook) -> None:
+        self.pack_hook = pack_hook
+        self.unpack_hook = unpack_hook
+
+    def __enter__(self) -> saved_tensors_hooks:
+        _saved_hooks.append((self.pack_hook, self.unpack_hook))
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        _saved_hooks.pop()
+
+
+class save_on_cpu(saved_tensors_hooks):
+    """Keep saved tensors in host memory (a copy) and bring them back for backward."""
+
+    def __init__(self, pin_memory: bool = False, device_type: str = "cuda") -> None:
+        def pack(t):
+            return (t.device, t.detach().cpu().clone())
+
+        def unpack(packed):
+            dev, t = packed
+            return t.to(dev)
+
+        super().__init__(pack, unpack)
+
+
+class disable_saved_tensors_hooks:
+    """Forbid saved-tensor hooks inside the block (they raise with ``error_message``)."""
+
+    def __init__(self, error_message: str) -> None:
+        self.error_message = error_message
+
+    def __enter__(self) -> None:
+        msg = self.error_message
+
+        def refuse(*_):
+            raise RuntimeError(msg)
+
+        _saved_hooks.append((refuse, refuse))
+
+    def __exit__(self, *exc: Any) -> None:
+        _saved_hooks.pop()

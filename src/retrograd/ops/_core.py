@@ -17,7 +17,15 @@ import numpy as np
 from .. import _dtype as dtypes
 from .._tensor import Tensor, wrap
 from ..autograd.grad_mode import state as _state
-from ..autograd.graph import AccumulateGrad, Node, creation_site
+from ..autograd.graph import _PKG_DIR as _PKG_PREFIX
+from ..autograd.graph import (
+    AccumulateGrad,
+    Node,
+    PackedSaved,
+    _saved_hooks,
+    creation_site,
+    format_site,
+)
 
 __all__ = ["REGISTRY", "Primitive", "accumulator", "edge", "register_method", "METHODS"]
 
@@ -130,36 +138,30 @@ class Primitive(Node):
                     record = True
             else:
                 arrays.append(a)
-        if cls.promote:
+        if cls.promote and _needs_promotion(arrays):
             arrays = _promote(args, arrays)
         try:
             out = cls.forward(node, *arrays, **attrs)
         except (ValueError, TypeError, IndexError) as e:
             raise _op_error(cls, args, e) from None
-        record = record and _state.grad_enabled
         if type(out) is tuple:
-            return _finish_multi(cls, node, args, arrays, out, record)
+            return _finish_multi(cls, node, args, arrays, out, record and _state.grad_enabled)
         if type(out) is not _ndarray:
             out = _as_array(node, out)
-        if not record:
-            result = wrap(out)
-            if cls.is_view:
-                _mark_view(result, args, out, cls, attrs)
-            if _state.forward_level:
-                from ..autograd.forward_ad import attach_tangent
-
-                attach_tangent(node, args, arrays, (result,), attrs)
-            return result
-        node.next_functions = tuple([edge(a) for a in args])
-        node._in_meta = tuple([
-            (a._data.shape, a._data.dtype) if isinstance(a, Tensor) else None for a in args
-        ])
-        node._site = creation_site(2)
-        result = wrap(out, node)
-        if node.saved:
-            _map_saved(node, args, arrays, (result,))
+        if record and _state.grad_enabled and out.dtype.kind in "fc":
+            _record(node, args)
+            node._site = creation_site(2)
+            result = wrap(out, node)
+            if node.saved:
+                _map_saved(node, args, arrays, (result,))
+            else:
+                node._saved_meta = None
+            if _state.anomaly:
+                _anomaly_trace(node)
         else:
-            node._saved_meta = None
+            result = wrap(out)
+            if record or _state.grad_enabled:
+                _note_cut(cls, args, result, record)
         if cls.is_view:
             _mark_view(result, args, out, cls, attrs)
         if _state.forward_level:
@@ -169,17 +171,121 @@ class Primitive(Node):
         return result
 
 
+_NO_EDGE = (None, 0)
+
+
+def _record(node, args) -> None:
+    """Graph edges and input metadata for a node that will take part in backward."""
+    node._pre_hooks = None
+    node._hooks = None
+    if len(args) == 1:
+        a = args[0]
+        d = a._data
+        fn = a._grad_fn
+        node.next_functions = ((fn, a._output_nr) if fn is not None else (accumulator(a), 0),)
+        node._in_meta = ((d.shape, d.dtype),)
+        return
+    if len(args) == 2:
+        a, b = args
+        if isinstance(a, Tensor) and not isinstance(b, Tensor):
+            d = a._data
+            fn = a._grad_fn
+            node.next_functions = ((fn, a._output_nr) if fn is not None
+                                   else (accumulator(a), 0), _NO_EDGE)
+            node._in_meta = ((d.shape, d.dtype), None)
+            return
+    edges = []
+    meta = []
+    for a in args:
+        if isinstance(a, Tensor):
+            d = a._data
+            meta.append((d.shape, d.dtype))
+            if a._requires_grad:
+                fn = a._grad_fn
+                edges.append((fn, a._output_nr) if fn is not None else (accumulator(a), 0))
+            else:
+                edges.append(_NO_EDGE)
+        else:
+            meta.append(None)
+            edges.append(_NO_EDGE)
+    node.next_functions = tuple(edges)
+    node._in_meta = tuple(meta)
+
+
+def _note_cut(cls, args, result: Tensor, had_grad: bool) -> None:
+    """Remember why ``result`` is outside the graph, for the "does not require grad" error.
+
+    Called only off the recording path: when an input needed grad but the output will not
+    (no_grad, an integer result) or when an input already carries such a note.
+    """
+    if had_grad:
+        why = ("an integer-valued op" if result._data.dtype.kind not in "fc"
+               else "an op run under no_grad()")
+        result._extra = {"cut": f"{cls.__name__} ({why}) at {format_site(creation_site(3))}"}
+        return
+    for a in args:
+        if isinstance(a, Tensor) and a._extra is not None:
+            cut = a._extra.get("cut")
+            if cut is not None:
+                result._extras["cut"] = cut
+                return
+
+
+def _anomaly_trace(node) -> None:
+    import traceback
+
+    stack = traceback.extract_stack()
+    node.metadata["traceback_"] = [f for f in stack if not f.filename.startswith(_PKG_PREFIX)]
+
+
+def _needs_promotion(arrays) -> bool:
+    """False in the common cases where NumPy already gives PyTorch's result dtype."""
+    if len(arrays) == 2:
+        x, y = arrays
+        if type(x) is _ndarray:
+            ty = type(y)
+            if ty is _ndarray:
+                if x.dtype is y.dtype:
+                    return False
+            elif ty is float:
+                if x.dtype.kind in "fc":
+                    return False
+            elif ty is int and x.dtype.kind in "iufc":
+                return False
+    first = None
+    for a in arrays:
+        if type(a) is _ndarray:
+            if first is None:
+                first = a.dtype
+            elif a.dtype is not first:
+                return True
+    if first is None:
+        return False
+    kind = first.kind
+    for a in arrays:
+        t = type(a)
+        if t is _ndarray or t is bool or a is None:
+            continue
+        if t is float:
+            if kind not in "fc":
+                return True
+        elif t is int:
+            if kind == "b":
+                return True
+        else:
+            return True
+    return False
+
+
 def _finish_multi(cls, node, args, arrays, outs, record):
     outs = tuple(o if type(o) is _ndarray else _as_array(node, o) for o in outs)
     nondiff = cls.nondiff_outputs
     if not record:
         results = tuple(wrap(o) for o in outs)
     else:
-        node.next_functions = tuple([edge(a) for a in args])
-        node._in_meta = tuple([
-            (a._data.shape, a._data.dtype) if isinstance(a, Tensor) else None for a in args
-        ])
+        _record(node, args)
         node._site = creation_site(3)
+        node._out_meta = tuple((o.shape, o.dtype) for o in outs)
         results = tuple(
             wrap(o) if i in nondiff else wrap(o, node, i) for i, o in enumerate(outs)
         )
@@ -208,25 +314,64 @@ def _as_array(node, value):
 def _map_saved(node, args, arrays, results) -> None:
     """Remember where each saved array came from, so backward can check versions and,
     under create_graph, hand the formula the differentiable Tensor instead."""
-    meta = []
-    any_tensor = False
-    for s in node.saved:
+    if _saved_hooks:
+        _pack_saved(node, args, arrays, results)
+        return
+    saved = node.saved
+    meta = None
+    for j, s in enumerate(saved):
+        if type(s) is not _ndarray:
+            continue
         m = None
-        if type(s) is _ndarray:
-            for i, arr in enumerate(arrays):
-                if s is arr and isinstance(args[i], Tensor):
-                    t = args[i]
-                    m = (INPUT, t, t._vc, t._vc[0])
+        for i, arr in enumerate(arrays):
+            if s is arr:
+                t = args[i]
+                if isinstance(t, Tensor):
+                    vc = t._vc
+                    m = (INPUT, t, vc, vc[0])
+                break
+        else:
+            for k, r in enumerate(results):
+                if s is r._data:
+                    vc = r._vc
+                    m = (OUTPUT, k, vc, vc[0])
                     break
-            else:
-                for k, r in enumerate(results):
-                    if s is r._data:
-                        m = (OUTPUT, k, r._vc, r._vc[0])
-                        break
         if m is not None:
-            any_tensor = True
-        meta.append(m)
-    node._saved_meta = tuple(meta) if any_tensor else None
+            if meta is None:
+                meta = [None] * len(saved)
+            meta[j] = m
+    node._saved_meta = None if meta is None else tuple(meta)
+
+
+def _pack_saved(node, args, arrays, results) -> None:
+    """Run the active saved_tensors_hooks' pack hook on every saved tensor, keeping only
+    the graph position (not the data) to reconnect the unpacked value."""
+    pack, unpack = _saved_hooks[-1]
+    packed = []
+    for s in node.saved:
+        if type(s) is not _ndarray:
+            packed.append((s, None, None))
+            continue
+        t = None
+        link = None
+        for i, arr in enumerate(arrays):
+            if s is arr and isinstance(args[i], Tensor):
+                t = args[i]
+                if t._requires_grad:
+                    fn = t._grad_fn
+                    link = (fn, t._output_nr, None if fn is not None else accumulator(t))
+                break
+        else:
+            for r in results:
+                if s is r._data:
+                    t = r
+                    link = (node, r._output_nr, None)
+                    break
+        if t is None:
+            t = wrap(s)
+        packed.append((pack(t), unpack, link))
+    node.saved = PackedSaved(packed)
+    node._saved_meta = None
 
 
 def _mark_view(result: Tensor, args, out, cls, attrs) -> None:

@@ -1,5 +1,494 @@
-"""(placeholder: filled in by the op-library work)"""
+"""Activation functions of ``retrograd.nn.functional`` (PyTorch's names and defaults).
+
+Most are composites of core ops (no derivative of their own, so they differentiate to any
+order). Primitives are kept where speed, stability or PyTorch's kink conventions need them:
+softmax / log_softmax, hardtanh (strict interior mask), leaky_relu, hardswish and a private
+erf for the exact GELU.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import math
+import warnings
+
+import numpy as np
+
+from .._tensor import Tensor, _wrap_dim
+from ..autograd.grad_mode import no_grad
+from ..autograd.grad_mode import state as _state
+from ..backend import xp
+from . import unary as _unary
+from ._core import Primitive, register_method
+from .inplace import _check_leaf, _snapshot, _store, bump_version, inplace_apply, inplace_write
+from .reduction import sum
+from .unary import exp, sigmoid, tanh, where
+
+__all__ = ["celu", "celu_", "elu", "elu_", "gelu", "glu", "hardshrink", "hardsigmoid",
+           "hardswish", "hardtanh", "hardtanh_", "leaky_relu", "leaky_relu_", "linear",
+           "bilinear", "log_softmax", "logsigmoid", "mish", "normalize", "prelu", "relu",
+           "relu6", "relu_", "rrelu", "rrelu_", "selu", "selu_", "sigmoid", "silu", "softmax",
+           "softmin", "softplus", "softshrink", "softsign", "tanh", "tanhshrink", "threshold",
+           "threshold_"]
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+# ---------------------------------------------------------------------- primitives
+
+class Erf(Primitive):
+    """erf(x).  d/dx = 2/sqrt(pi) * exp(-x**2).  (Private: the exact GELU needs it.)"""
+
+    _name = "ErfBackward0"
+    formula = "grad * 2 / sqrt(pi) * exp(-x**2)"
+    _ufunc = np.frompyfunc(math.erf, 1, 1)
+
+    def forward(ctx, x):
+        ctx.save(x)
+        work = x.astype(np.float64) if x.dtype != np.float64 else x
+        return xp(x).asarray(Erf._ufunc(work), dtype=np.float64).astype(x.dtype, copy=False)
+
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        return grad * (2 / math.sqrt(math.pi)) * exp(-(x * x))
+
+    def jvp(ctx, tx):
+        (x,) = ctx.saved
+        return tx * (2 / math.sqrt(math.pi)) * exp(-(x * x))
+
+
+def _erf(x):
+    return Erf.generic(x)
+
+
+def _lastdim(x, dim):
+    """Work on 0-d inputs as 1-element vectors (PyTorch accepts dim 0 / -1 for them)."""
+    _wrap_dim(dim, x.ndim)
+    return (0 if x.ndim == 0 else _wrap_dim(dim, x.ndim)), x.reshape(1) if x.ndim == 0 else x
+
+
+class LogSoftmax(Primitive):
+    """x - logsumexp(x, dim).  d/dx = grad - exp(out) * sum(grad, dim)."""
+
+    __slots__ = ("dim",)
+    formula = "grad - exp(out) * sum(grad, dim)"
+
+    def forward(ctx, x, dim=-1):
+        shape = x.shape
+        d, x = _lastdim(x, dim)
+        ctx.dim = d
+        m = xp(x)
+        work = x.astype(np.float32) if x.dtype == np.float16 else x
+        with np.errstate(invalid="ignore", over="ignore"):
+            shift = work - work.max(axis=d, keepdims=True) if work.size else work
+            out = shift - m.log(m.exp(shift).sum(axis=d, keepdims=True))
+        out = out.astype(x.dtype, copy=False).reshape(shape)
+        ctx.save(out)
+        return out
+
+    def backward(ctx, grad):
+        (out,) = ctx.saved
+        if out.ndim == 0:
+            return grad * 0
+        return grad - exp(out) * sum(grad, ctx.dim, keepdim=True)
+
+    def jvp(ctx, tx):
+        (out,) = ctx.saved
+        if out.ndim == 0:
+            return tx * 0
+        return tx - sum(exp(out) * tx, ctx.dim, keepdim=True)
+
+
+class Softmax(Primitive):
+    """exp(x) / sum(exp(x), dim).  d/dx = out * (grad - sum(grad * out, dim))."""
+
+    __slots__ = ("dim",)
+    formula = "out * (grad - sum(grad * out, dim))"
+
+    def forward(ctx, x, dim=-1):
+        shape = x.shape
+        d, x = _lastdim(x, dim)
+        ctx.dim = d
+        work = x.astype(np.float32) if x.dtype == np.float16 else x
+        with np.errstate(invalid="ignore", over="ignore"):
+            e = xp(x).exp(work - work.max(axis=d, keepdims=True)) if work.size else work
+            out = e / e.sum(axis=d, keepdims=True)
+        out = out.astype(x.dtype, copy=False).reshape(shape)
+        ctx.save(out)
+        return out
+
+    def backward(ctx, grad):
+        (out,) = ctx.saved
+        if out.ndim == 0:
+            return grad * 0
+        return out * (grad - sum(grad * out, ctx.dim, keepdim=True))
+
+    def jvp(ctx, tx):
+        (out,) = ctx.saved
+        if out.ndim == 0:
+            return tx * 0
+        return out * (tx - sum(tx * out, ctx.dim, keepdim=True))
+
+
+class Hardtanh(Primitive):
+    """clamp(x, lo, hi).  d/dx = grad where lo < x < hi (bounds excluded, as PyTorch)."""
+
+    __slots__ = ("mask",)
+    formula = "grad * (lo < x < hi)"
+
+    def forward(ctx, x, min_val=-1.0, max_val=1.0):
+        ctx.mask = (x > min_val) & (x < max_val)
+        return xp(x).clip(x, min_val, max_val).astype(x.dtype, copy=False)
+
+    def backward(ctx, grad):
+        return where(ctx.mask, grad, 0)
+
+    def jvp(ctx, tx):
+        return where(ctx.mask, tx, 0)
+
+
+class LeakyRelu(Primitive):
+    """x > 0 ? x : slope * x.  d/dx = 1 or slope (slope at 0, as PyTorch)."""
+
+    __slots__ = ("mask", "slope")
+    formula = "grad * (x > 0 ? 1 : slope)"
+
+    def forward(ctx, x, negative_slope=0.01):
+        ctx.mask = x > 0
+        ctx.slope = negative_slope
+        return xp(x).where(ctx.mask, x, x * negative_slope).astype(x.dtype, copy=False)
+
+    def backward(ctx, grad):
+        return where(ctx.mask, grad, grad * ctx.slope)
+
+    def jvp(ctx, tx):
+        return where(ctx.mask, tx, tx * ctx.slope)
+
+
+class Hardswish(Primitive):
+    """x * relu6(x + 3) / 6.  d/dx = 0 (x <= -3), x/3 + 1/2 (-3 < x < 3), 1 (x >= 3)."""
+
+    formula = "grad * (x <= -3 ? 0 : x < 3 ? x / 3 + 0.5 : 1)"
+
+    def forward(ctx, x):
+        ctx.save(x)
+        return (x * xp(x).clip(x + 3, 0, 6) / 6).astype(x.dtype, copy=False)
+
+    def _slope(ctx):
+        (x,) = ctx.saved
+        return where(x <= -3, 0.0, where(x < 3, x / 3 + 0.5, 1.0))
+
+    def backward(ctx, grad):
+        return grad * ctx._slope()
+
+    def jvp(ctx, tx):
+        return tx * ctx._slope()
+
+
+class Softplus(Primitive):
+    """log(1 + exp(beta x)) / beta, x itself where beta x > threshold.
+    d/dx = sigmoid(beta x) (1 above the threshold)."""
+
+    __slots__ = ("beta", "threshold")
+    formula = "grad * (beta x > threshold ? 1 : sigmoid(beta x))"
+
+    def forward(ctx, x, beta=1.0, threshold=20.0):
+        ctx.save(x)
+        ctx.beta, ctx.threshold = beta, threshold
+        m = xp(x)
+        z = x * beta
+        # log1p(exp(-|z|)) + max(z, 0) never overflows.
+        soft = (m.log1p(m.exp(-m.abs(z))) + m.maximum(z, 0)) / beta
+        return m.where(z > threshold, x, soft).astype(x.dtype, copy=False)
+
+    def _slope(ctx):
+        (x,) = ctx.saved
+        z = x * ctx.beta
+        return where(z > ctx.threshold, 1.0, sigmoid(z))
+
+    def backward(ctx, grad):
+        return grad * ctx._slope()
+
+    def jvp(ctx, tx):
+        return tx * ctx._slope()
+
+
+# ---------------------------------------------------------------------- helpers
+
+def _inplace(fn, x: Tensor, *args, **kwargs) -> Tensor:
+    """Run the composite ``fn`` and write its result into ``x`` (autograd sees the truth)."""
+    if not (_state.grad_enabled and x._requires_grad):
+        with no_grad():
+            out = fn(x, *args, **kwargs)
+        _store(x, out._data, None)
+        bump_version(x)
+        return x
+    _check_leaf(x)
+    old = _snapshot(x)
+    old._data = old._data.copy()  # inner nodes may keep the old values
+    return inplace_write(x, old, fn(old, *args, **kwargs))
+
+
+def _maybe_inplace(fn, input, inplace, *args, **kwargs):
+    return _inplace(fn, input, *args, **kwargs) if inplace else fn(input, *args, **kwargs)
+
+
+def _softmax_dim(name, ndim, stacklevel):
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
+                  "to include dim=X as an argument.", UserWarning, stacklevel=stacklevel)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+# ---------------------------------------------------------------------- public functions
+
+def relu(input, inplace=False):
+    """max(input, 0); in place with ``inplace=True``."""
+    return relu_(input) if inplace else _unary.relu(input)
+
+
+def relu_(input):
+    return inplace_apply(_unary.Relu, input)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    if inplace:
+        return hardtanh_(input, min_val, max_val)
+    return Hardtanh.generic(input, min_val=min_val, max_val=max_val)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    return inplace_apply(Hardtanh, input, min_val=min_val, max_val=max_val)
+
+
+def relu6(input, inplace=False):
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    if inplace:
+        return leaky_relu_(input, negative_slope)
+    return LeakyRelu.generic(input, negative_slope=negative_slope)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    return inplace_apply(LeakyRelu, input, negative_slope=negative_slope)
+
+
+def _elu(x, alpha=1.0, scale=1.0, input_scale=1.0):
+    neg = (exp(x.clamp(max=0) * input_scale) - 1) * alpha
+    out = where(x > 0, x, neg)
+    return out * scale if scale != 1.0 else out
+
+
+def elu(input, alpha=1.0, inplace=False):
+    return _maybe_inplace(_elu, input, inplace, alpha)
+
+
+def elu_(input, alpha=1.0):
+    return _inplace(_elu, input, alpha)
+
+
+def selu(input, inplace=False):
+    return _maybe_inplace(_elu, input, inplace, _SELU_ALPHA, _SELU_SCALE)
+
+
+def selu_(input):
+    return _inplace(_elu, input, _SELU_ALPHA, _SELU_SCALE)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError")
+    return _maybe_inplace(_elu, input, inplace, alpha, 1.0, 1.0 / alpha)
+
+
+def celu_(input, alpha=1.0):
+    return celu(input, alpha, True)
+
+
+def gelu(input, approximate="none"):
+    """x * Phi(x); approximate='tanh' uses 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+    if approximate == "tanh":
+        inner = (input + input * input * input * 0.044715) * math.sqrt(2 / math.pi)
+        return input * 0.5 * (tanh(inner) + 1)
+    if approximate != "none":
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    return input * 0.5 * (_erf(input * math.sqrt(0.5)) + 1)
+
+
+def silu(input, inplace=False):
+    return _maybe_inplace(lambda x: x * sigmoid(x), input, inplace)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    return Softplus.generic(input, beta=beta, threshold=threshold)
+
+
+def mish(input, inplace=False):
+    return _maybe_inplace(lambda x: x * tanh(Softplus.generic(x)), input, inplace)
+
+
+def softsign(input):
+    return input / (input.abs() + 1)
+
+
+def hardsigmoid(input, inplace=False):
+    return _maybe_inplace(lambda x: Hardtanh.generic(x + 3, min_val=0.0, max_val=6.0) / 6,
+                          input, inplace)
+
+
+def hardswish(input, inplace=False):
+    return inplace_apply(Hardswish, input) if inplace else Hardswish.generic(input)
+
+
+def logsigmoid(input):
+    return -Softplus.generic(-input, threshold=math.inf)
+
+
+def tanhshrink(input):
+    return input - tanh(input)
+
+
+def softshrink(input, lambd=0.5):
+    if lambd < 0:
+        raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
+    return where(input > lambd, input - lambd, where(input < -lambd, input + lambd, 0.0))
+
+
+def hardshrink(input, lambd=0.5):
+    return where(input.abs() > lambd, input, 0.0)
+
+
+def _threshold(x, threshold, value):
+    return where(x > threshold, x, float(value))
+
+
+def threshold(input, threshold, value, inplace=False):
+    return _maybe_inplace(_threshold, input, inplace, threshold, value)
+
+
+def threshold_(input, threshold, value):
+    return _inplace(_threshold, input, threshold, value)
+
+
+def _rrelu(x, lower, upper, training):
+    if not training:
+        return LeakyRelu.generic(x, negative_slope=(lower + upper) / 2)
+    from ..random import rng
+
+    noise = rng().uniform(lower, upper, size=x.shape).astype(x._data.dtype)
+    return where(x >= 0, x, x * noise)
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    return _maybe_inplace(_rrelu, input, inplace, lower, upper, training)
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    return _inplace(_rrelu, input, lower, upper, training)
+
+
+def prelu(input, weight):
+    """x > 0 ? x : w * x, ``w`` per channel (dim 1) or one shared value."""
+    w = weight
+    if weight.numel() != 1:
+        if input.dim() < 2 or weight.numel() != input.shape[1]:
+            raise RuntimeError(
+                f"Mismatch of parameter numbers and input channel size. Found parameter "
+                f"numbers = {weight.numel()} and channel size = "
+                f"{input.shape[1] if input.dim() >= 2 else 1}.")
+        w = weight.reshape(-1, *([1] * (input.dim() - 2)))
+    else:
+        w = weight.reshape(())
+    return where(input > 0, input, input * w)
+
+
+def glu(input, dim=-1):
+    """a * sigmoid(b), where a and b are the two halves of ``input`` along ``dim``."""
+    if input.dim() == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    d = _wrap_dim(dim, input.dim())
+    n = input.shape[d]
+    if n % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {n}")
+    pre = (slice(None),) * d
+    return input[(*pre, slice(0, n // 2))] * sigmoid(input[(*pre, slice(n // 2, n))])
+
+
+def _prep_softmax(name, input, dim, stacklevel, dtype):
+    if dim is None:
+        dim = _softmax_dim(name, input.dim(), stacklevel + 1)
+    if dtype is not None:
+        input = input.to(dtype)
+    return input, dim
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    input, dim = _prep_softmax("softmax", input, dim, _stacklevel, dtype)
+    return Softmax.generic(input, dim=dim)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    input, dim = _prep_softmax("softmin", input, dim, _stacklevel, dtype)
+    return Softmax.generic(-input, dim=dim)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    input, dim = _prep_softmax("log_softmax", input, dim, _stacklevel, dtype)
+    return LogSoftmax.generic(input, dim=dim)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """input / max(||input||_p over dim, eps)."""
+    denom = input.norm(p, dim, keepdim=True).clamp(min=eps).expand_as(input)
+    return input / denom
+
+
+def linear(input, weight, bias=None):
+    """input @ weight.T + bias."""
+    if weight.dim() == 2 and input.dim() >= 1 and input.shape[-1] != weight.shape[1]:
+        rows = int(np.prod(input.shape[:-1]))
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} "
+                           f"and {weight.shape[1]}x{weight.shape[0]})")
+    out = input.matmul(weight.t() if weight.dim() == 2 else weight)
+    return out + bias if bias is not None else out
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """y_k = x1^T W_k x2 + b_k over the last dimension."""
+    out_f, in1, in2 = weight.shape
+    if input1.shape[-1] != in1 or input2.shape[-1] != in2 or \
+            tuple(input1.shape[:-1]) != tuple(input2.shape[:-1]):
+        raise RuntimeError(
+            f"bilinear(): input dimensions do not match: got {input1.shape[-1]} and "
+            f"{input2.shape[-1]} for weight of shape {list(weight.shape)}")
+    lead = tuple(input1.shape[:-1])
+    a = input1.reshape(-1, in1)
+    b = input2.reshape(-1, in2)
+    t = a.matmul(weight.permute(1, 0, 2).reshape(in1, out_f * in2)).reshape(-1, out_f, in2)
+    out = (t * b.unsqueeze(1)).sum(-1)
+    if bias is not None:
+        out = out + bias
+    return out.reshape(*lead, out_f)
+
+
+def _torch_softmax(input, dim, dtype=None):
+    """``torch.softmax`` / ``Tensor.softmax``: dtype is the third positional argument."""
+    return softmax(input, dim, dtype=dtype)
+
+
+def _torch_log_softmax(input, dim, dtype=None):
+    return log_softmax(input, dim, dtype=dtype)
+
+
+#: What PyTorch also has at the top level (``torch.softmax`` ...); retrograd/__init__ adds them.
+TORCH_NAMES = {"celu": celu, "celu_": celu_, "selu": selu, "selu_": selu_, "rrelu": rrelu,
+               "rrelu_": rrelu_, "relu_": relu_, "threshold": threshold,
+               "threshold_": threshold_, "softmax": _torch_softmax,
+               "log_softmax": _torch_log_softmax, "hardshrink": hardshrink, "prelu": prelu,
+               "bilinear": bilinear}
+
+for _name, _fn in {"softmax": _torch_softmax, "log_softmax": _torch_log_softmax,
+                   "hardshrink": hardshrink, "prelu": prelu}.items():
+    register_method(_name)(_fn)

@@ -15,7 +15,7 @@ from ..autograd.grad_mode import state as _state
 from ..autograd.graph import creation_site
 from ._core import Primitive, _promote
 
-__all__ = ["bump_version", "inplace_apply", "inplace_write"]
+__all__ = ["bump_version", "inplace_apply", "inplace_result", "inplace_write"]
 
 _new = object.__new__
 
@@ -76,9 +76,32 @@ def inplace_apply(cls, x: Tensor, *args, **attrs) -> Tensor:
     return inplace_write(x, old, new, cls)
 
 
+def inplace_result(x: Tensor, fn) -> Tensor:
+    """Store ``fn(x)`` (any out-of-place computation of x's shape) into ``x`` in place."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"in-place op expects a Tensor, got {type(x).__name__}")
+    if not _state.grad_enabled:
+        out = fn(x)
+        _store(x, out._data, None)
+        bump_version(x)
+        return x
+    if x._requires_grad:
+        _check_leaf(x)
+    old = _snapshot(x)
+    new = fn(old)
+    if not new._requires_grad:
+        _store(x, new._data, None)
+        bump_version(x)
+        return x
+    _check_leaf(x)
+    return inplace_write(x, old, new)
+
+
 def inplace_write(x: Tensor, old: Tensor, new: Tensor, cls=None) -> Tensor:
     """Make ``x`` hold ``new`` (computed from the snapshot ``old``) in place."""
     node = new._grad_fn
+    base = x._base
+    recipe = _view_chain(x) if base is not None and node is not None else None
     if node is not None and node.saved:
         saved = node.saved
         if any(s is old._data for s in saved):
@@ -90,8 +113,6 @@ def inplace_write(x: Tensor, old: Tensor, new: Tensor, cls=None) -> Tensor:
     bump_version(x)
     if node is None:
         return x
-    base = x._base
-    recipe = _view_chain(x) if base is not None else None
     if recipe is None:
         x._grad_fn = node
         x._output_nr = new._output_nr
@@ -159,6 +180,13 @@ def _view_chain(x: Tensor):
         if rec is None:
             return None
         parent, cls, rest, attrs = rec
+        if getattr(cls, "multi_view", False):
+            raise RuntimeError(
+                f"Output {t._output_nr} of {cls.__name__}Backward0 is a view and is being "
+                "modified inplace. This view is the output of a function that returns "
+                "multiple views. Such functions do not allow the output views to be modified "
+                "inplace. You should replace the inplace operation by an out-of-place one."
+            )
         chain.append((cls, rest, attrs))
         t = parent
     chain.reverse()

@@ -1,5 +1,587 @@
-"""(placeholder: filled in by the op-library work)"""
+"""Joining and splitting: cat, stack, split, chunk, unbind, tensor_split, the h/v/d/column
+stacks, meshgrid, cartesian_prod, broadcast_tensors and atleast_nd.
+
+cat, stack, split and unbind are primitives (PyTorch's CatBackward0, StackBackward0,
+SplitBackward0, UnbindBackward0); the rest are written with them and the view ops.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import numpy as np
+
+from .._tensor import Tensor, _wrap_dim
+from ..backend import xp
+from ._core import Primitive, register_method
+from .indexing import getitem
+from .shape import expand, reshape, unsqueeze
+
+__all__ = ["atleast_1d", "atleast_2d", "atleast_3d", "broadcast_shapes", "broadcast_tensors",
+           "cartesian_prod", "cat", "chunk", "column_stack", "concat", "concatenate", "dstack",
+           "hsplit", "hstack", "meshgrid", "row_stack", "split", "stack", "tensor_split",
+           "unbind", "vsplit", "vstack"]
+
+
+def _along(dim: int, key) -> tuple:
+    """An index that applies ``key`` to dimension ``dim`` (``dim`` >= 0)."""
+    return (slice(None),) * dim + (key,)
+
+
+class Cat(Primitive):
+    """The inputs joined along ``dim``.  d/dx_i = the slice of grad that x_i filled."""
+
+    __slots__ = ("dim", "empty", "sizes")
+    promote = True
+    formula = "grad.narrow(dim, offset_i, size_i)"
+
+    def forward(ctx, *xs, dim=0):
+        if not xs:
+            raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        # PyTorch still skips 1-d empty tensors whatever their partners' shapes.
+        ctx.empty = tuple(x.ndim == 1 and x.shape[0] == 0 for x in xs)
+        parts = [x for x, e in zip(xs, ctx.empty) if not e]
+        if not parts:
+            ctx.dim, ctx.sizes = 0, tuple(0 for _ in xs)
+            return xp(xs[0]).concatenate(xs)
+        ref = parts[0]
+        for i, x in enumerate(xs):
+            if x.ndim == 0:
+                raise RuntimeError(
+                    f"zero-dimensional tensor (at position {i}) cannot be concatenated")
+        d = _wrap_dim(dim, ref.ndim)
+        for i, x in enumerate(xs):
+            if x.ndim == 1 and x.shape[0] == 0:
+                continue
+            if x.ndim != ref.ndim:
+                raise RuntimeError(
+                    f"Tensors must have same number of dimensions: got {ref.ndim} and {x.ndim}")
+            for k in range(ref.ndim):
+                if k != d and x.shape[k] != ref.shape[k]:
+                    raise RuntimeError(
+                        f"Sizes of tensors must match except in dimension {d}. Expected size "
+                        f"{ref.shape[k]} but got size {x.shape[k]} for tensor number {i} in "
+                        f"the list.")
+        ctx.dim = d
+        ctx.sizes = tuple(0 if (x.ndim == 1 and x.shape[0] == 0) else x.shape[d] for x in xs)
+        return xp(ref).concatenate(parts, axis=d)
+
+    def backward(ctx, grad):
+        out = []
+        start = 0
+        for n, need, empty in zip(ctx.sizes, ctx.needs_input_grad, ctx.empty):
+            if not need:
+                out.append(None)
+            elif empty:  # a skipped 1-d empty input
+                out.append(getitem(reshape(grad, (-1,)), slice(0, 0)))
+            else:
+                out.append(getitem(grad, _along(ctx.dim, slice(start, start + n))))
+            start += n
+        return tuple(out)
+
+    def jvp(ctx, *ts):
+        return cat(ts, ctx.dim)
+
+
+class Stack(Primitive):
+    """The inputs stacked along a new dim.  d/dx_i = grad.select(dim, i)."""
+
+    __slots__ = ("dim",)
+    promote = True
+    formula = "grad.select(dim, i)"
+
+    def forward(ctx, *xs, dim=0):
+        if not xs:
+            raise RuntimeError("stack expects a non-empty TensorList")
+        for i, x in enumerate(xs):
+            if x.shape != xs[0].shape:
+                raise RuntimeError(
+                    f"stack expects each tensor to be equal size, but got "
+                    f"{list(xs[0].shape)} at entry 0 and {list(x.shape)} at entry {i}")
+        d = _wrap_dim(dim, xs[0].ndim + 1)
+        ctx.dim = d
+        return xp(xs[0]).stack(xs, axis=d)
+
+    def backward(ctx, grad):
+        return tuple(getitem(grad, _along(ctx.dim, i)) if need else None
+                     for i, need in enumerate(ctx.needs_input_grad))
+
+    def jvp(ctx, *ts):
+        return stack(ts, ctx.dim)
+
+
+class Split(Primitive):
+    """Consecutive views along ``dim`` of the given sizes.  d/dx = cat(grads, dim)."""
+
+    __slots__ = ("dim",)
+    is_view = True
+    multi_view = True
+    formula = "cat(grads, dim)"
+
+    def forward(ctx, x, sizes=(), dim=0):
+        d = _wrap_dim(dim, x.ndim)
+        ctx.dim = d
+        outs, start = [], 0
+        for n in sizes:
+            outs.append(x[_along(d, slice(start, start + n))])
+            start += n
+        return tuple(outs)
+
+    def backward(ctx, *grads):
+        return cat(_all_grads(ctx, grads), ctx.dim)
+
+    def jvp(ctx, tx):
+        return tuple(getitem(tx, _along(ctx.dim, slice(a, b)))
+                     for a, b in _bounds([s[ctx.dim] for s, _ in ctx._out_meta]))
+
+
+class SplitWithSizes(Split):
+    __slots__ = ()
+
+
+class Unbind(Primitive):
+    """The slices along ``dim`` as views.  d/dx = stack(grads, dim)."""
+
+    __slots__ = ("dim",)
+    is_view = True
+    multi_view = True
+    formula = "stack(grads, dim)"
+
+    def forward(ctx, x, dim=0):
+        d = _wrap_dim(dim, x.ndim)
+        ctx.dim = d
+        return tuple(x[_along(d, i)] for i in range(x.shape[d]))
+
+    def backward(ctx, *grads):
+        return stack(_all_grads(ctx, grads), ctx.dim)
+
+    def jvp(ctx, tx):
+        return tuple(getitem(tx, _along(ctx.dim, i)) for i in range(len(ctx._out_meta)))
+
+
+def _all_grads(ctx, grads) -> list:
+    """One gradient per output: zeros for the outputs nothing reached."""
+    out = list(grads) + [None] * (len(ctx._out_meta) - len(grads))
+    for k, g in enumerate(out):
+        if g is None:
+            shape, dt = ctx._out_meta[k]
+            out[k] = np.zeros(shape, dt)
+    return out
+
+
+def _bounds(sizes):
+    start = 0
+    for n in sizes:
+        yield start, start + n
+        start += n
+
+
+# ---------------------------------------------------------------------- public functions
+
+def _tensors(tensors, name: str) -> tuple:
+    if isinstance(tensors, Tensor):
+        raise TypeError(f"{name}(): argument 'tensors' must be tuple of Tensors, not Tensor")
+    return tuple(tensors)
+
+
+def cat(tensors, dim=0, *, out=None):
+    """Join tensors along an existing dim."""
+    return Cat.generic(*_tensors(tensors, "cat"), dim=dim)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim=0, *, out=None):
+    """Join equally shaped tensors along a new dim."""
+    return Stack.generic(*_tensors(tensors, "stack"), dim=dim)
+
+
+@register_method("split")
+def split(tensor, split_size_or_sections, dim=0):
+    """Views of ``split_size`` along ``dim`` (the last may be smaller), or of given sizes."""
+    n = tensor.shape[_wrap_dim(dim, tensor.dim())]
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        size = int(split_size_or_sections)
+        if size < 0 or (size == 0 and n != 0):
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got "
+                               f"dimension size of {n}" if size == 0 else
+                               f"split expects split_size be non-negative, but got "
+                               f"split_size={size}")
+        sizes = [size] * (n // size) + ([n % size] if n % size else []) if size else [0]
+        return Split.generic(tensor, sizes=tuple(sizes), dim=dim)
+    sizes = tuple(int(s) for s in split_size_or_sections)
+    if sum(sizes) != n or any(s < 0 for s in sizes):
+        raise RuntimeError(
+            f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
+            f"at dimension {dim}), but got split_sizes={list(sizes)}")
+    return SplitWithSizes.generic(tensor, sizes=sizes, dim=dim)
+
+
+@register_method("split_with_sizes")
+def split_with_sizes(input, split_sizes, dim=0):
+    return split(input, list(split_sizes), dim)
+
+
+@register_method("chunk")
+def chunk(input, chunks, dim=0):
+    """At most ``chunks`` views of equal size (the last may be smaller)."""
+    if chunks <= 0:
+        raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
+    n = input.shape[_wrap_dim(dim, input.dim())]
+    size = max(-(-n // chunks), 1) if n else 0
+    if n == 0:
+        return split(input, [0] * chunks, dim) if chunks > 1 else split(input, [0], dim)
+    return split(input, size, dim)
+
+
+@register_method("unbind")
+def unbind(input, dim=0):
+    """The slices along ``dim`` as a tuple of views."""
+    if input.dim() == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    return Unbind.generic(input, dim=dim)
+
+
+@register_method("tensor_split")
+def tensor_split(input, indices_or_sections, dim=0):
+    """Views split at indices, or into ``sections`` nearly equal parts."""
+    d = _wrap_dim(dim, input.dim())
+    n = input.shape[d]
+    ios = indices_or_sections
+    if isinstance(ios, Tensor):
+        ios = ios.item() if ios.dim() == 0 else ios.tolist()
+    if isinstance(ios, (int, np.integer)):
+        k = int(ios)
+        if k <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {k}")
+        q, r = divmod(n, k)
+        sizes = [q + 1] * r + [q] * (k - r)
+        bounds = list(_bounds(sizes))
+    else:
+        cuts = [0] + [int(i) for i in ios] + [n]
+        bounds = [(cuts[i], cuts[i + 1]) for i in range(len(cuts) - 1)]
+    return tuple(getitem(input, _along(d, slice(a, max(a, b)))) for a, b in bounds)
+
+
+def _split_nd(name, axis, min_dim):
+    def fn(input, indices_or_sections):
+        if input.dim() < min_dim:
+            raise RuntimeError(
+                f"torch.{name} requires a tensor with at least {min_dim} dimension, but got a "
+                f"tensor with {input.dim()} dimensions!")
+        d = 0 if name == "hsplit" and input.dim() == 1 else axis
+        if isinstance(indices_or_sections, int):
+            n = input.shape[d]
+            if n % indices_or_sections:
+                raise RuntimeError(
+                    f"torch.{name} attempted to split along dimension {d}, but the size of the "
+                    f"dimension {n} is not divisible by the split_size {indices_or_sections}!")
+        return tensor_split(input, indices_or_sections, d)
+
+    fn.__name__ = name
+    return register_method(name)(fn)
+
+
+hsplit = _split_nd("hsplit", 1, 1)
+vsplit = _split_nd("vsplit", 0, 2)
+dsplit = _split_nd("dsplit", 2, 3)
+
+
+def atleast_1d(*tensors):
+    return _atleast(tensors, 1)
+
+
+def atleast_2d(*tensors):
+    return _atleast(tensors, 2)
+
+
+def atleast_3d(*tensors):
+    return _atleast(tensors, 3)
+
+
+def _atleast(tensors, n):
+    single = len(tensors) == 1 and isinstance(tensors[0], Tensor)
+    if len(tensors) == 1 and not single:
+        tensors = tuple(tensors[0])
+    out = []
+    for t in tensors:
+        if t.dim() >= n:
+            out.append(t)
+        elif t.dim() == 0:
+            out.append(reshape(t, (1,) * n))
+        elif n == 2 or t.dim() == 2:
+            out.append(unsqueeze(t, 0) if n == 2 else unsqueeze(t, -1))
+        else:  # a 1-d tensor to 3-d: (1, N, 1)
+            out.append(unsqueeze(unsqueeze(t, 0), -1))
+    return out[0] if single else tuple(out)
+
+
+def hstack(tensors, *, out=None):
+    ts = atleast_1d(*_tensors(tensors, "hstack"))
+    return cat(ts, 0 if ts[0].dim() == 1 else 1)
+
+
+def vstack(tensors, *, out=None):
+    return cat(atleast_2d(*_tensors(tensors, "vstack")), 0)
+
+
+row_stack = vstack
+
+
+def dstack(tensors, *, out=None):
+    return cat(atleast_3d(*_tensors(tensors, "dstack")), 2)
+
+
+def column_stack(tensors, *, out=None):
+    ts = [reshape(t, (-1, 1)) if t.dim() <= 1 else t for t in _tensors(tensors, "column_stack")]
+    return cat(ts, 1)
+
+
+def broadcast_shapes(*shapes):
+    from .._size import Size
+
+    try:
+        return Size(np.broadcast_shapes(*[(s,) if isinstance(s, int) else tuple(s)
+                                          for s in shapes]))
+    except ValueError:
+        raise RuntimeError(
+            f"shape mismatch: objects cannot be broadcast to a single shape: "
+            f"{', '.join(str(list(s)) for s in shapes)}") from None
+
+
+def broadcast_tensors(*tensors):
+    """Views of the tensors expanded to their common shape."""
+    if len(tensors) == 1 and not isinstance(tensors[0], Tensor):
+        tensors = tuple(tensors[0])
+    try:
+        shape = np.broadcast_shapes(*[tuple(t.shape) for t in tensors])
+    except ValueError:
+        raise RuntimeError(
+            "The size of tensor a must match the size of tensor b: shapes "
+            f"{', '.join(str(list(t.shape)) for t in tensors)} cannot be broadcast") from None
+    return tuple(expand(t, shape) for t in tensors)
+
+
+def meshgrid(*tensors, indexing=None):
+    """Coordinate grids from 1-d tensors; ``indexing`` is "ij" (default) or "xy"."""
+    if len(tensors) == 1 and not isinstance(tensors[0], Tensor):
+        tensors = tuple(tensors[0])
+    indexing = indexing or "ij"
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but "
+                           f"received: {indexing}")
+    for t in tensors:
+        if t.dim() > 1:
+            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list "
+                               f"but got: {t}")
+    ts = [reshape(t, (-1,)) for t in tensors]
+    swap = indexing == "xy" and len(ts) >= 2
+    if swap:
+        ts[0], ts[1] = ts[1], ts[0]
+    shape = tuple(t.shape[0] for t in ts)
+    grids = []
+    for i, t in enumerate(ts):
+        view = [1] * len(ts)
+        view[i] = shape[i]
+        grids.append(expand(reshape(t, tuple(view)), shape))
+    if swap:
+        grids[0], grids[1] = grids[1], grids[0]
+    return tuple(grids)
+
+
+def cartesian_prod(*tensors):
+    """All tuples of one element from each 1-d tensor, as rows."""
+    if len(tensors) == 1:
+        return tensors[0]
+    grids = meshgrid(*tensors, indexing="ij")
+    return stack([reshape(g, (-1,)) for g in grids], 1)
+
+
+# ---------------------------------------------------------------------- rearranging copies
+
+def _dims(dims, nd: int, op: str) -> tuple:
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    out = tuple(_wrap_dim(d, nd) for d in dims)
+    for d in out:
+        if out.count(d) > 1:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+    return out
+
+
+class Flip(Primitive):
+    """x reversed along ``dims``.  d/dx = flip(grad, dims)."""
+
+    __slots__ = ("dims",)
+    formula = "flip(grad, dims)"
+
+    def forward(ctx, x, dims=()):
+        ctx.dims = _dims(dims, x.ndim, "flip")
+        return xp(x).flip(x, ctx.dims).copy() if ctx.dims else x.copy()
+
+    def backward(ctx, grad):
+        return Flip.generic(grad, dims=ctx.dims)
+
+    def jvp(ctx, tx):
+        return Flip.generic(tx, dims=ctx.dims)
+
+
+class Roll(Primitive):
+    """x shifted cyclically.  d/dx = roll(grad, -shifts, dims)."""
+
+    __slots__ = ("dims", "shifts")
+    formula = "roll(grad, -shifts, dims)"
+
+    def forward(ctx, x, shifts=(), dims=None):
+        ctx.shifts, ctx.dims = shifts, dims
+        if dims is None:
+            return xp(x).roll(x.reshape(-1), shifts).reshape(x.shape)
+        return xp(x).roll(x, shifts, tuple(_wrap_dim(d, x.ndim) for d in dims))
+
+    def backward(ctx, grad):
+        return Roll.generic(grad, shifts=tuple(-s for s in ctx.shifts), dims=ctx.dims)
+
+    def jvp(ctx, tx):
+        return Roll.generic(tx, shifts=ctx.shifts, dims=ctx.dims)
+
+
+class Rot90(Primitive):
+    """x rotated by k quarter turns in the plane ``dims``.  d/dx = rot90(grad, -k, dims)."""
+
+    __slots__ = ("dims", "k")
+    formula = "rot90(grad, -k, dims)"
+
+    def forward(ctx, x, k=1, dims=(0, 1)):
+        ctx.k, ctx.dims = k, dims
+        return xp(x).rot90(x, k, tuple(_wrap_dim(d, x.ndim) for d in dims)).copy()
+
+    def backward(ctx, grad):
+        return Rot90.generic(grad, k=-ctx.k, dims=ctx.dims)
+
+    def jvp(ctx, tx):
+        return Rot90.generic(tx, k=ctx.k, dims=ctx.dims)
+
+
+class Repeat(Primitive):
+    """x tiled ``repeats`` times along each dim.  d/dx = grad summed over the copies."""
+
+    __slots__ = ("repeats", "shape")
+    formula = "grad.reshape(r0, s0, r1, s1, ...).sum(r dims)"
+
+    def forward(ctx, x, repeats=()):
+        ctx.repeats, ctx.shape = repeats, x.shape
+        lead = (1,) * (len(repeats) - x.ndim)
+        return xp(x).tile(x.reshape(lead + x.shape), repeats)
+
+    def backward(ctx, grad):
+        from .reduction import sum
+
+        reps = ctx.repeats
+        sizes = (1,) * (len(reps) - len(ctx.shape)) + tuple(ctx.shape)
+        split_shape = tuple(v for pair in zip(reps, sizes) for v in pair)
+        g = sum(reshape(grad, split_shape), tuple(range(0, 2 * len(reps), 2)))
+        return reshape(g, ctx.shape)
+
+    def jvp(ctx, tx):
+        return Repeat.generic(tx, repeats=ctx.repeats)
+
+
+@register_method("flip")
+def flip(input, *dims):
+    if len(dims) == 1 and not isinstance(dims[0], int):
+        dims = tuple(dims[0])
+    return Flip.generic(input, dims=dims)
+
+
+@register_method("fliplr")
+def fliplr(input):
+    if input.dim() < 2:
+        raise RuntimeError("Input must be >= 2-d.")
+    return flip(input, (1,))
+
+
+@register_method("flipud")
+def flipud(input):
+    if input.dim() < 1:
+        raise RuntimeError("Input must be >= 1-d.")
+    return flip(input, (0,))
+
+
+@register_method("roll")
+def roll(input, shifts, dims=None):
+    """Elements shifted cyclically along ``dims`` (the flattened tensor when None)."""
+    shifts = (shifts,) if isinstance(shifts, int) else tuple(int(s) for s in shifts)
+    if dims is not None:
+        dims = (dims,) if isinstance(dims, int) else tuple(dims)
+        if len(shifts) != len(dims):
+            raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, "
+                               f"dims:{len(dims)}")
+    elif len(shifts) != 1:
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:0")
+    return Roll.generic(input, shifts=shifts, dims=dims)
+
+
+@register_method("rot90")
+def rot90(input, k=1, dims=(0, 1)):
+    """Rotation by 90 degrees ``k`` times from the first dim towards the second."""
+    dims = tuple(dims)
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if input.dim() < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {input.dim()}")
+    d0, d1 = (_wrap_dim(d, input.dim()) for d in dims)
+    if d0 == d1:
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {d0} and "
+                           f"dim1 = {d1}")
+    return Rot90.generic(input, k=int(k) % 4, dims=(d0, d1))
+
+
+@register_method("repeat")
+def repeat(input, *repeats):
+    """The tensor tiled: ``repeats[i]`` copies along dim i (leading dims are added)."""
+    if len(repeats) == 1 and not isinstance(repeats[0], int):
+        repeats = tuple(repeats[0])
+    repeats = tuple(int(r) for r in repeats)
+    if len(repeats) < input.dim():
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
+                           "of dimensions of tensor")
+    if any(r < 0 for r in repeats):
+        raise RuntimeError(f"Trying to create tensor with negative dimension "
+                           f"{min(repeats)}: {list(repeats)}")
+    return Repeat.generic(input, repeats=repeats)
+
+
+@register_method("tile")
+def tile(input, dims):
+    dims = tuple(int(d) for d in dims)
+    return repeat(input, (1,) * (input.dim() - len(dims)) + dims)
+
+
+@register_method("repeat_interleave")
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """Each element repeated ``repeats`` times (a number or one count per element)."""
+    from .indexing import index_select
+
+    if repeats is None:  # repeat_interleave(repeats): indices 0.. repeated by count
+        counts = np.asarray(input._data if isinstance(input, Tensor) else input)
+        from .creation import tensor
+
+        return tensor(np.repeat(np.arange(counts.size), counts))
+    if dim is None:
+        input = reshape(input, (-1,))
+        dim = 0
+    d = _wrap_dim(dim, input.dim())
+    n = input.shape[d]
+    reps = repeats._data if isinstance(repeats, Tensor) else np.asarray(repeats)
+    reps = np.asarray(reps).reshape(-1) if np.ndim(reps) else int(reps)
+    if isinstance(reps, np.ndarray) and reps.size not in (1, n):
+        raise RuntimeError("repeats must have the same size as input along dim, but got "
+                           f"repeats.size(0) = {reps.size} and input.size({d}) = {n}")
+    if np.any(np.asarray(reps) < 0):
+        raise RuntimeError("repeats can not be negative")
+    from .creation import tensor
+
+    index = tensor(np.repeat(np.arange(n), reps))
+    return index_select(input, d, index)
+
+
+__all__ += ["flip", "fliplr", "flipud", "repeat_interleave", "roll", "rot90", "tile",
+            "dsplit", "split_with_sizes"]

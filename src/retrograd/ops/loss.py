@@ -1,5 +1,552 @@
-"""(placeholder: filled in by the op-library work)"""
+"""Loss functions of ``retrograd.nn.functional`` (PyTorch's names, arguments and defaults).
+
+All are composites of primitives (log_softmax, softplus, gather, ...), so they differentiate
+to any order. ``cross_entropy`` with class indices is the training hot path: it runs one fused
+primitive (``CrossEntropyIndex``) whose backward is itself written with differentiable ops.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import builtins
+import math
+import warnings
+
+import numpy as np
+
+from .._tensor import Tensor
+from ..backend import xp
+from ._core import Primitive
+from .activation import LogSoftmax, Softplus, log_softmax
+from .indexing import TakeAlong
+from .unary import exp, log, where
+
+__all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cosine_embedding_loss",
+           "cosine_similarity", "cross_entropy", "ctc_loss", "gaussian_nll_loss",
+           "hinge_embedding_loss", "huber_loss", "kl_div", "l1_loss", "margin_ranking_loss",
+           "mse_loss", "multilabel_soft_margin_loss", "nll_loss", "pairwise_distance",
+           "poisson_nll_loss", "smooth_l1_loss", "soft_margin_loss", "triplet_margin_loss"]
+
+
+
+# ---------------------------------------------------------------------- reduction helpers
+
+def _legacy(size_average, reduce, reduction, stacklevel=3):
+    """PyTorch's mapping of the deprecated ``size_average``/``reduce`` flags."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    out = "mean" if size_average and reduce else "sum" if reduce else "none"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use "
+                  f"reduction='{out}' instead.", UserWarning, stacklevel=stacklevel)
+    return out
+
+
+def _check_reduction(reduction):
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _reduce(loss, reduction):
+    _check_reduction(reduction)
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _size_warning(input, target):
+    if tuple(target.shape) != tuple(input.shape):
+        warnings.warn(
+            f"Using a target size ({target.size()}) that is different to the input size "
+            f"({input.size()}). This will likely lead to incorrect results due to "
+            "broadcasting. Please ensure they have the same size.", UserWarning, stacklevel=3)
+
+
+def _weighted(loss, weight, input, reduction):
+    if weight is None:
+        return _reduce(loss, reduction)
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError("Weights and input must have the same size.")
+    loss = loss * weight
+    _check_reduction(reduction)
+    if reduction == "mean":
+        return loss.sum() / weight.sum()
+    return _reduce(loss, reduction)
+
+
+def _const(value, like):
+    """A constant array in ``like``'s dtype (never differentiated)."""
+    return xp(like._data).asarray(value, dtype=like._data.dtype)
+
+
+# ---------------------------------------------------------------------- regression losses
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    _size_warning(input, target)
+    reduction = _legacy(size_average, reduce, reduction)
+    diff = input - target
+    return _weighted(diff * diff, weight, input, reduction)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    _size_warning(input, target)
+    reduction = _legacy(size_average, reduce, reduction)
+    return _weighted((input - target).abs(), weight, input, reduction)
+
+
+def _huber(diff, delta):
+    a = diff.abs()
+    return where(a < delta, diff * diff * 0.5, (a - 0.5 * delta) * delta)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    _size_warning(input, target)
+    reduction = _legacy(size_average, reduce, reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    diff = input - target
+    if beta == 0:
+        return _reduce(diff.abs(), reduction)
+    return _reduce(_huber(diff, beta) / beta, reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    _size_warning(input, target)
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    loss = _huber(input - target, delta)
+    if weight is None:
+        return _reduce(loss, reduction)
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError("Weights and input must have the same size.")
+    return _reduce(loss * weight, reduction)
+
+
+# ---------------------------------------------------------------------- classification
+
+def _check_nll(input, target, weight):
+    """PyTorch's shape checks; returns the class dimension and the class count."""
+    if target._data.dtype.kind not in "iu":
+        name = "Float" if target._data.dtype.kind == "f" else str(target.dtype)
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {name}")
+    nd = input.dim()
+    if nd < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {nd})")
+    if nd == 1:
+        if target.dim() > 1:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+        cdim = 0
+    else:
+        if nd == 2 and target.dim() != 1:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+        if target.dim() == 0 or input.shape[0] != target.shape[0]:
+            tn = target.shape[0] if target.dim() else 1
+            raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target "
+                             f"batch_size ({tn}).")
+        want = (input.shape[0], *input.shape[2:])
+        if tuple(target.shape) != want:
+            if nd == 3:
+                raise RuntimeError(f"Expected target size {list(want)}, got "
+                                   f"{list(target.shape)}")
+            raise RuntimeError(f"size mismatch (got input: {list(input.shape)} , target: "
+                               f"{list(target.shape)})")
+        cdim = 1
+    c = input.shape[cdim]
+    if weight is not None and weight.numel() != c:
+        raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no "
+                           f"classes but got weight tensor of shape: {list(weight.shape)}")
+    return cdim, c
+
+
+def _class_weights(target, weight, ignore_index, c, like):
+    """(safe target indices, per-element weight array with ignored entries zeroed)."""
+    t = target._data.astype(np.int64, copy=False)
+    valid = t != ignore_index
+    bad = valid & ((t < 0) | (t >= c))
+    if bad.any():
+        raise IndexError(f"Target {int(t[bad].flat[0])} is out of bounds.")
+    safe = np.where(valid, t, 0)
+    dt = like._data.dtype
+    w = weight._data.astype(dt)[safe] if weight is not None else np.ones(t.shape, dt)
+    return safe, np.where(valid, w, 0).astype(dt), valid
+
+
+class CrossEntropyIndex(Primitive):
+    """Per-element -w[t] * log_softmax(x)[t] along dim 1 (fused log_softmax + gather).
+
+    d/dx = -grad * w[t] * (onehot(t) - softmax(x)).  The backward is written with
+    differentiable ops, so double backward works.
+    """
+
+    __slots__ = ("dim", "index", "w")
+    formula = "grad * w[t] * (softmax(x) - onehot(t))"
+
+    def forward(ctx, x, dim=1, index=None, w=None):
+        ctx.dim, ctx.index, ctx.w = dim, index, w
+        m = xp(x)
+        work = x.astype(np.float32) if x.dtype == np.float16 else x
+        shift = work - work.max(axis=dim, keepdims=True)
+        lse = m.log(m.exp(shift).sum(axis=dim, keepdims=True))
+        picked = m.take_along_axis(shift, index, dim) - lse
+        ctx.save(x)
+        return (-picked.squeeze(dim) * w).astype(x.dtype, copy=False)
+
+    def backward(ctx, grad):
+        from .indexing import scatter_into_zeros
+        from .shape import unsqueeze
+
+        (x,) = ctx.saved
+        g = unsqueeze(grad * ctx.w, ctx.dim)
+        p = exp(LogSoftmax.generic(x, dim=ctx.dim))
+        return p * g - scatter_into_zeros(g, tuple(x.shape), ctx.dim, ctx.index)
+
+    def jvp(ctx, tx):
+        (x,) = ctx.saved
+        p = exp(LogSoftmax.generic(x, dim=ctx.dim))
+        dot = (p * tx).sum(ctx.dim)
+        picked = TakeAlong.generic(tx, dim=ctx.dim, index=ctx.index).squeeze(ctx.dim)
+        return (dot - picked) * ctx.w
+
+
+def _nll_reduce(loss, w, reduction):
+    _check_reduction(reduction)
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return loss.sum() / _const(w.sum(), loss)
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+             reduction="mean"):
+    """-w[t] * input[t] along the class dimension (1, or 0 for unbatched input)."""
+    reduction = _legacy(size_average, reduce, reduction)
+    cdim, c = _check_nll(input, target, weight)
+    safe, w, _ = _class_weights(target, weight, ignore_index, c, input)
+    index = np.expand_dims(safe, cdim)
+    picked = TakeAlong.generic(input, dim=cdim, index=index).squeeze(cdim)
+    return _nll_reduce(-picked * w, w, reduction)
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                  reduction="mean", label_smoothing=0.0):
+    """log_softmax over the class dimension, then nll (class indices) or the soft-label
+    cross entropy (class probabilities), with optional label smoothing."""
+    reduction = _legacy(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    cdim = 0 if input.dim() == 1 else 1
+    if target._data.dtype.kind == "f":
+        return _cross_entropy_probs(input, target, weight, cdim, reduction, label_smoothing)
+    cdim, c = _check_nll(input, target, weight)
+    safe, w, valid = _class_weights(target, weight, ignore_index, c, input)
+    loss = CrossEntropyIndex.generic(input, dim=cdim, index=np.expand_dims(safe, cdim), w=w)
+    nll = _nll_reduce(loss, w, reduction)
+    if label_smoothing == 0:
+        return nll
+    logp = log_softmax(input, cdim)
+    if weight is not None:
+        shape = [1] * input.dim()
+        shape[cdim] = c
+        smooth = -(logp * weight.reshape(shape)).sum(cdim)
+    else:
+        smooth = -logp.sum(cdim)
+    smooth = where(valid, smooth, 0.0)
+    if reduction == "mean":
+        denom = w.sum() if weight is not None else valid.sum()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            smooth = smooth.sum() / _const(denom, smooth)
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    return nll * (1 - label_smoothing) + smooth * (label_smoothing / c)
+
+
+def _cross_entropy_probs(input, target, weight, cdim, reduction, ls):
+    if tuple(target.shape) != tuple(input.shape):
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    c = input.shape[cdim]
+    logp = log_softmax(input, cdim)
+    if ls > 0:
+        target = target * (1 - ls) + ls / c
+    prod = logp * target
+    if weight is not None:
+        shape = [1] * input.dim()
+        shape[cdim] = c
+        prod = prod * weight.reshape(shape)
+    if reduction == "mean":
+        return -prod.sum() / (input.numel() // c if c else 0)
+    if reduction == "sum":
+        return -prod.sum()
+    return -prod.sum(cdim)
+
+
+def _target_size(input, target, word):
+    if tuple(target.shape) != tuple(input.shape):
+        if word == "logits":
+            raise ValueError(f"Target size ({target.size()}) must be the same as input size "
+                             f"({input.size()})")
+        raise ValueError(f"Using a target size ({target.size()}) that is different to the "
+                         f"input size ({input.size()}) is deprecated. Please ensure they have "
+                         "the same size.")
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
+                         reduction="mean"):
+    """-w (t log x + (1 - t) log(1 - x)), each log clamped at -100 as PyTorch."""
+    reduction = _legacy(size_average, reduce, reduction)
+    _target_size(input, target, "probs")
+    data = input._data
+    if ((data < 0) | (data > 1)).any():
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    loss = -(target * log(input).clamp(min=-100) + (1 - target) * log(1 - input).clamp(min=-100))
+    if weight is not None:
+        loss = loss * weight.expand(*np.broadcast_shapes(tuple(weight.shape),
+                                                         tuple(target.shape)))
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction="mean", pos_weight=None):
+    """(1 - t) x + (1 + (pw - 1) t) softplus(-x), stable for any logit."""
+    reduction = _legacy(size_average, reduce, reduction)
+    _target_size(input, target, "logits")
+    sp = Softplus.generic(-input, threshold=math.inf)
+    if pos_weight is not None:
+        sp = sp * ((pos_weight - 1) * target + 1)
+    loss = (1 - target) * input + sp
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """target * (log target - input) pointwise (``input`` holds log-probabilities)."""
+    if size_average is not None or reduce is not None:
+        reduction = _legacy(size_average, reduce, reduction)
+    elif reduction == "mean":
+        warnings.warn(
+            "reduction: 'mean' divides the total loss by both the batch size and the support "
+            "size.'batchmean' divides only by the batch size, and aligns with the KL div math "
+            "definition.'mean' will be changed to behave the same as 'batchmean' in the next "
+            "major release.", UserWarning, stacklevel=2)
+    if log_target:
+        loss = exp(target) * (target - input)
+    else:
+        zero = target == 0
+        loss = where(zero, 0.0, target * log(where(zero, 1.0, target))) - target * input
+    if reduction == "batchmean":
+        return loss.sum() / (input.shape[0] if input.dim() else 1)
+    return _reduce(loss, reduction)
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8,
+                     reduce=None, reduction="mean"):
+    reduction = _legacy(size_average, reduce, reduction)
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(reduction + " is not a valid value for reduction")
+    loss = exp(input) - target * input if log_input else input - target * log(input + eps)
+    if full:
+        t = target.detach() if isinstance(target, Tensor) else target
+        big = t > 1
+        ts = where(big, target, 2.0)
+        stirling = ts * log(ts) - ts + log(ts * (2 * math.pi)) * 0.5
+        loss = loss + where(big, stirling, 0.0)
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """0.5 (log var + (input - target)^2 / var); var is clamped at eps without blocking grad."""
+    if isinstance(var, (int, float)):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        var = input.detach() * 0 + float(var)
+    elif bool((var._data < 0).any()):
+        raise ValueError("var has negative entry/entries")
+    if tuple(var.shape) != tuple(input.shape):
+        if tuple(input.shape[:-1]) == tuple(var.shape):
+            var = var.unsqueeze(-1)
+        elif not (input.dim() == var.dim() and builtins.sum(
+                y for x, y in zip(input.shape, var.shape) if x != y) == 1):
+            raise ValueError("var is of incorrect size")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(reduction + " is not valid")
+    var = var + _const(np.maximum(var._data, eps) - var._data, var)
+    diff = input - target
+    loss = (log(var) + diff * diff / var) * 0.5
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
+
+
+
+# ---------------------------------------------------------------------- distances, margins
+
+def _broadcast_check(a, b):
+    sa, sb = tuple(a.shape), tuple(b.shape)
+    n = max(len(sa), len(sb))
+    pa, pb = (1,) * (n - len(sa)) + sa, (1,) * (n - len(sb)) + sb
+    for i in range(n - 1, -1, -1):
+        if pa[i] != pb[i] and 1 not in (pa[i], pb[i]):
+            raise RuntimeError(f"The size of tensor a ({pa[i]}) must match the size of tensor b "
+                               f"({pb[i]}) at non-singleton dimension {i}")
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """sum(x1/|x1| * x2/|x2|, dim); each norm is clamped at eps without blocking grad."""
+    _broadcast_check(x1, x2)
+
+    def unit(x):
+        n = x.norm(2, dim, keepdim=True)
+        n = n + _const(np.maximum(n._data, eps) - n._data, n)
+        return x / n
+
+    return (unit(x1) * unit(x2)).sum(dim)
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """||x1 - x2 + eps||_p over the last dimension."""
+    _broadcast_check(x1, x2)
+    dim = max(x1.dim(), x2.dim()) - 1
+    return (x1 - x2 + eps).norm(p, dim if dim >= 0 else None, keepdim=keepdim)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
+                          reduction="mean"):
+    reduction = _legacy(size_average, reduce, reduction)
+    d = input1.dim() - 1
+    prod = (input1 * input2).sum(d)
+    mag1 = (input1 * input1).sum(d) + 1e-12
+    mag2 = (input2 * input2).sum(d) + 1e-12
+    cos = prod / (mag1 * mag2).sqrt()
+    loss = where(target == 1, 1 - cos, 0.0) + where(target == -1, (cos - margin).clamp(min=0),
+                                                       0.0)
+    return _reduce(loss, reduction)
+
+
+def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
+                        reduction="mean"):
+    reduction = _legacy(size_average, reduce, reduction)
+    if not (input1.dim() == input2.dim() == target.dim()):
+        raise RuntimeError(
+            f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
+            f"input1: {input1.size()}, input2: {input2.size()}, target: {target.size()} ")
+    return _reduce((-target * (input1 - input2) + margin).clamp(min=0), reduction)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
+                        size_average=None, reduce=None, reduction="mean"):
+    reduction = _legacy(size_average, reduce, reduction)
+    d_ap = pairwise_distance(anchor, positive, p, eps)
+    d_an = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_pn = pairwise_distance(positive, negative, p, eps)
+        d_an = where(d_pn < d_an, d_pn, d_an)
+    return _reduce((d_ap - d_an + margin).clamp(min=0), reduction)
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None,
+                         reduction="mean"):
+    reduction = _legacy(size_average, reduce, reduction)
+    loss = where(target != 1, (margin - input).clamp(min=0), 0.0) + \
+        where(target != -1, input, 0.0)
+    return _reduce(loss, reduction)
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    reduction = _legacy(size_average, reduce, reduction)
+    return _reduce(Softplus.generic(-input * target, threshold=math.inf), reduction)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,
+                                reduction="mean"):
+    reduction = _legacy(size_average, reduce, reduction)
+    sp_neg = Softplus.generic(-input, threshold=math.inf)  # -logsigmoid(x)
+    sp_pos = Softplus.generic(input, threshold=math.inf)  # -logsigmoid(-x)
+    loss = target * sp_neg + (1 - target) * sp_pos
+    if weight is not None:
+        loss = loss * weight
+    cdim = input.dim() - 1
+    loss = loss.sum(cdim) / input.shape[cdim]
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(reduction + " is not valid")
+    return _reduce(loss, reduction)
+
+
+# ---------------------------------------------------------------------- CTC
+
+_NEG = -1e30  # "log 0" that stays finite, so no inf - inf reaches a gradient
+
+
+def _lse(terms):
+    """log(sum(exp(t))) over a list of same-shape tensors, shifted by their (constant) max."""
+    m = terms[0]._data
+    for t in terms[1:]:
+        m = np.maximum(m, t._data)
+    m = _const(m, terms[0])
+    total = exp(terms[0] - m)
+    for t in terms[1:]:
+        total = total + exp(t - m)
+    return log(total) + m
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean",
+             zero_infinity=False):
+    """Connectionist Temporal Classification loss: -log p(target | input), by the forward
+    (alpha) recursion over time in log space, written with differentiable ops."""
+    unbatched = log_probs.dim() == 2
+    if unbatched:
+        log_probs = log_probs.unsqueeze(1)
+    t_max, n, _ = log_probs.shape
+    il = np.asarray(input_lengths._data if isinstance(input_lengths, Tensor) else input_lengths,
+                    dtype=np.int64).reshape(-1)
+    tl = np.asarray(target_lengths._data if isinstance(target_lengths, Tensor)
+                    else target_lengths, dtype=np.int64).reshape(-1)
+    tg = targets._data.astype(np.int64)
+    if unbatched and tg.ndim == 1 and tl.size == 1:
+        tg = tg[None]
+    starts = np.concatenate([[0], np.cumsum(tl)[:-1]])
+    seqs = [tg[i, :tl[i]] if tg.ndim == 2 else tg[starts[i]:starts[i] + tl[i]] for i in range(n)]
+    width = 2 * int(tl.max(initial=0)) + 1
+    ext = np.full((n, width), blank, np.int64)
+    allow2 = np.zeros((n, width), bool)  # may skip from s-2 (a label differing from s-2's)
+    for i, seq in enumerate(seqs):
+        ext[i, 1:2 * len(seq):2] = seq
+        for s in range(3, 2 * len(seq), 2):
+            allow2[i, s] = ext[i, s] != ext[i, s - 2]
+    # emissions[t, i, s] = log_probs[t, i, ext[i, s]]
+    # (advanced indexing accumulates repeated indices in backward; blanks repeat)
+    emit = log_probs[:, np.arange(n)[:, None], ext]
+    pos = np.arange(width)
+    prev1 = np.maximum(pos - 1, 0)
+    prev2 = np.maximum(pos - 2, 0)
+    start = np.where(pos < 2, 0.0, _NEG)
+    alpha = emit[0] + _const(start, log_probs)
+    neg = _const(_NEG, log_probs)
+    has1 = pos >= 1
+    for t in range(1, t_max):
+        a1 = where(has1, alpha[:, prev1], neg)
+        a2 = where(allow2, alpha[:, prev2], neg)
+        new = _lse([alpha, a1, a2]) + emit[t]
+        alpha = where((t < il)[:, None], new, alpha)
+    last = np.stack([2 * tl, np.maximum(2 * tl - 1, 0)], 1)
+    ends = alpha[np.arange(n)[:, None], last]
+    ends = where(np.stack([np.ones(n, bool), tl > 0], 1), ends, neg)
+    loss = -_lse([ends[:, 0], ends[:, 1]])
+    impossible = loss._data > -_NEG / 10
+    if impossible.any():
+        loss = where(impossible, 0.0 if zero_infinity else math.inf, loss)
+    if unbatched:
+        loss = loss.squeeze(0)
+    _check_reduction(reduction)
+    if reduction == "mean":
+        return (loss / _const(np.maximum(tl, 1).reshape(loss.shape), loss)).mean()
+    return loss.sum() if reduction == "sum" else loss
+
+
+#: What PyTorch also has at the top level with the same signature (its top-level losses take
+#: an integer reduction enum, so they are left out).
+TORCH_NAMES = {"cosine_similarity": cosine_similarity, "pairwise_distance": pairwise_distance}

@@ -10,8 +10,9 @@ from .._tensor import Tensor, _wrap_dim
 from ..backend import xp
 from ._core import Primitive, register_method
 
-__all__ = ["clone", "expand", "flatten", "permute", "reshape", "squeeze", "t", "transpose",
-           "unsqueeze", "view"]
+__all__ = ["adjoint", "broadcast_to", "clone", "expand", "flatten", "moveaxis", "movedim",
+           "permute", "reshape", "squeeze", "swapaxes", "swapdims", "t", "transpose",
+           "unflatten", "unsqueeze", "view"]
 
 
 def _infer_shape(shape, numel: int, op: str) -> tuple:
@@ -43,18 +44,14 @@ class View(Primitive):
     def forward(ctx, x, shape=()):
         ctx.shape = x.shape
         new = _infer_shape(shape, x.size, "view")
-        if not x.flags.c_contiguous and x.size > 1:
-            try:
-                out = x.view()
-                out.shape = new
-                return out
-            except AttributeError:
-                raise RuntimeError(
-                    "view size is not compatible with input tensor's size and stride (at least"
-                    " one dimension spans across two contiguous subspaces). Use .reshape(...) "
-                    "instead."
-                ) from None
-        return x.reshape(new)
+        try:
+            return xp(x).reshape(x, new, copy=False)
+        except ValueError:
+            raise RuntimeError(
+                "view size is not compatible with input tensor's size and stride (at least"
+                " one dimension spans across two contiguous subspaces). Use .reshape(...) "
+                "instead."
+            ) from None
 
     def backward(ctx, grad):
         return reshape(grad, ctx.shape)
@@ -190,6 +187,11 @@ class SqueezeDim(Squeeze):
     _name = "SqueezeBackward1"
 
 
+class SqueezeDims(Squeeze):
+    __slots__ = ()
+    _name = "SqueezeBackward2"
+
+
 class Unsqueeze(Primitive):
     """x with a new size-1 dim.  d/dx = grad with it removed."""
 
@@ -270,6 +272,8 @@ def expand(input, *sizes):
 def squeeze(input, dim=None):
     if dim is None:
         return Squeeze.generic(input)
+    if isinstance(dim, (tuple, list)):
+        return SqueezeDims.generic(input, dim=tuple(dim))
     return SqueezeDim.generic(input, dim=dim)
 
 
@@ -305,6 +309,85 @@ def contiguous(input, memory_format=None):
     return Clone.generic(input)
 
 
+swapaxes = swapdims = transpose
+
+
+def movedim(input, source, destination):
+    """``input`` with the dims at ``source`` moved to ``destination`` (a permute view)."""
+    src = (source,) if isinstance(source, int) else tuple(source)
+    dst = (destination,) if isinstance(destination, int) else tuple(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(
+            f"movedim: Invalid source or destination dims: source ({list(src)} dims) should "
+            f"contain the same number of dims as destination ({list(dst)} dims)")
+    nd = input.dim()
+    src = tuple(_wrap_dim(d, nd) for d in src)
+    dst = tuple(_wrap_dim(d, nd) for d in dst)
+    for name, ds in (("source", src), ("destination", dst)):
+        if len(set(ds)) != len(ds):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({list(ds)})")
+    order = [None] * nd
+    for a, b in zip(src, dst):
+        order[b] = a
+    rest = iter(d for d in range(nd) if d not in src)
+    order = [next(rest) if o is None else o for o in order]
+    return permute(input, tuple(order))
+
+
+moveaxis = movedim
+
+
+def unflatten(input, dim, sizes):
+    """Dimension ``dim`` split into ``sizes`` (one of them may be -1)."""
+    d = _wrap_dim(dim, input.dim())
+    sizes = tuple(int(s) for s in sizes)
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    shape = tuple(input.shape)
+    inner = _infer_shape(sizes, shape[d], "unflatten") if -1 in sizes else sizes
+    n = 1
+    for s in inner:
+        n *= s
+    if n != shape[d]:
+        raise RuntimeError(
+            f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim "
+            f"{dim} ({shape[d]}) in the input tensor")
+    return reshape(input, shape[:d] + inner + shape[d + 1:])
+
+
+def broadcast_to(input, size):
+    return expand(input, tuple(size))
+
+
+def adjoint(input):
+    return _mH(input)
+
+
+def _inplace_view(self, fn, *args):
+    """Apply the view op ``fn`` to ``self`` in place: ``self`` takes the view's shape and
+    grad_fn (PyTorch's squeeze_, unsqueeze_, t_, transpose_)."""
+    from ..autograd.grad_mode import state
+    from .inplace import _check_leaf, bump_version
+
+    if state.grad_enabled and self._requires_grad:
+        _check_leaf(self)
+    old = Tensor.__new__(Tensor)
+    for slot in ("_data", "_grad_fn", "_output_nr", "_requires_grad", "_vc", "_base",
+                 "_extra", "_grad"):
+        setattr(old, slot, getattr(self, slot))
+    out = fn(old, *args)
+    self._data = out._data
+    self._grad_fn = out._grad_fn
+    self._output_nr = out._output_nr
+    self._requires_grad = out._requires_grad
+    if self._base is not None:
+        extra = dict(self._extra or {})
+        extra["view"] = (out._extra or {}).get("view")
+        self._extra = extra
+    bump_version(self)
+    return self
+
+
 def _T(self):
     if self.dim() != 2:
         return permute(self, tuple(range(self.dim() - 1, -1, -1)))
@@ -312,7 +395,28 @@ def _T(self):
 
 
 def _mT(self):
+    if self.dim() < 2:
+        raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. "
+                           f"Got {self.dim()}-D tensor.")
     return transpose(self, -2, -1)
+
+
+def _mH(self):
+    if self.dim() < 2:
+        raise RuntimeError(f"tensor.mH is only supported on matrices or batches of matrices. "
+                           f"Got {self.dim()}-D tensor.")
+    return _conj(transpose(self, -2, -1))
+
+
+def _H(self):
+    if self.dim() not in (0, 2):
+        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got "
+                           f"{self.dim()}-D tensor.")
+    return _conj(t(self)) if self.dim() == 2 else self
+
+
+def _conj(x):
+    return x.conj() if x.is_complex() else x
 
 
 def _view_as(self, other):
@@ -331,8 +435,17 @@ for _name, _fn in {"view": view, "reshape": reshape, "transpose": transpose, "t"
                    "permute": permute, "expand": expand, "squeeze": squeeze,
                    "unsqueeze": unsqueeze, "flatten": flatten, "clone": clone,
                    "contiguous": contiguous, "view_as": _view_as, "reshape_as": _reshape_as,
-                   "expand_as": _expand_as}.items():
+                   "expand_as": _expand_as, "swapaxes": swapaxes, "swapdims": swapdims,
+                   "movedim": movedim, "moveaxis": moveaxis, "unflatten": unflatten,
+                   "broadcast_to": broadcast_to, "adjoint": adjoint}.items():
     register_method(_name)(_fn)
+
+for _name, _fn in {"squeeze_": squeeze, "unsqueeze_": unsqueeze, "t_": t,
+                   "transpose_": transpose}.items():
+    register_method(_name)(lambda self, *a, _f=_fn, **k: _inplace_view(
+        self, lambda x, *b: _f(x, *b, **k), *a))
 
 Tensor.T = property(_T)  # type: ignore[attr-defined]
 Tensor.mT = property(_mT)  # type: ignore[attr-defined]
+Tensor.mH = property(_mH)  # type: ignore[attr-defined]
+Tensor.H = property(_H)  # type: ignore[attr-defined]

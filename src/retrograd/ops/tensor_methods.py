@@ -8,7 +8,7 @@ from .._tensor import Tensor
 from ._core import Primitive, register_method
 from .inplace import inplace_apply
 
-__all__ = ["unbind"]
+__all__: list[str] = []
 
 
 class Fill(Primitive):
@@ -76,16 +76,6 @@ def copy_(self, src, non_blocking=False):
     return inplace_apply(Copy, self, src)
 
 
-@register_method("unbind")
-def unbind(self, dim=0):
-    """The slices along ``dim`` as a tuple of views."""
-    from .indexing import getitem
-
-    n = self.shape[dim]
-    d = dim if dim >= 0 else dim + self.dim()
-    return tuple(getitem(self, (slice(None),) * d + (i,)) for i in range(n))
-
-
 @register_method("resize_")
 def resize_(self, *sizes):
     from .creation import _sizes
@@ -101,3 +91,107 @@ def resize_(self, *sizes):
     flat[:n] = data.reshape(-1)[:n]
     self._data = flat.reshape(shape)
     return self
+
+
+# ---------------------------------------------------------------------- index queries
+
+@register_method("nonzero")
+def nonzero(input, *, out=None, as_tuple=False):
+    """The indices of the non-zero elements: an (n, ndim) tensor, or one tensor per dim."""
+    from .creation import tensor
+
+    data = np.asarray(input._data)
+    if as_tuple:
+        if data.ndim == 0:
+            return (tensor(np.zeros(int(data != 0), dtype=np.int64)),)
+        return tuple(tensor(i.astype(np.int64)) for i in np.nonzero(data))
+    return tensor(np.argwhere(data).astype(np.int64).reshape(-1, data.ndim))
+
+
+@register_method("argwhere")
+def argwhere(input):
+    return nonzero(input)
+
+
+def _unique_result(values, inverse, counts, return_inverse, return_counts):
+    from .creation import tensor
+
+    out = [values]
+    if return_inverse:
+        out.append(tensor(np.asarray(inverse, dtype=np.int64)))
+    if return_counts:
+        out.append(tensor(np.asarray(counts, dtype=np.int64)))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+@register_method("unique")
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    """The distinct elements (or slices along ``dim``), sorted; not differentiable."""
+    from .._tensor import _wrap_dim
+    from .creation import tensor
+
+    data = np.asarray(input._data)
+    if dim is None:
+        vals, inv, cnt = np.unique(data.reshape(-1), return_inverse=True, return_counts=True)
+        return _unique_result(tensor(vals), inv.reshape(data.shape), cnt, return_inverse,
+                              return_counts)
+    d = _wrap_dim(dim, data.ndim)
+    vals, inv, cnt = np.unique(data, return_inverse=True, return_counts=True, axis=d)
+    return _unique_result(tensor(vals), inv.reshape(-1), cnt, return_inverse, return_counts)
+
+
+@register_method("unique_consecutive")
+def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
+    """Each run of equal consecutive elements (or slices along ``dim``) kept once."""
+    from .._tensor import _wrap_dim
+    from .creation import tensor
+
+    data = np.asarray(input._data)
+    if dim is None:
+        flat = data.reshape(-1)
+        axis_data = flat.reshape(-1, 1)
+    else:
+        d = _wrap_dim(dim, data.ndim)
+        flat = np.moveaxis(data, d, 0)
+        axis_data = flat.reshape(flat.shape[0], -1)
+    n = axis_data.shape[0]
+    if n == 0:
+        starts = np.zeros(0, dtype=bool)
+    else:
+        starts = np.concatenate([[True], (axis_data[1:] != axis_data[:-1]).any(axis=1)])
+    keep = np.flatnonzero(starts)
+    inv = np.cumsum(starts) - 1
+    counts = np.diff(np.append(keep, n))
+    if dim is None:
+        vals = flat[keep]
+        inv = inv.reshape(data.shape)
+    else:
+        vals = np.moveaxis(flat[keep], 0, d)
+    return _unique_result(tensor(np.ascontiguousarray(vals)), inv, counts, return_inverse,
+                          return_counts)
+
+
+from .indexing import (  # noqa: E402  (the torch-level names of the indexing ops)
+    gather,
+    index_add,
+    index_copy,
+    index_fill,
+    index_put,
+    index_select,
+    masked_fill,
+    masked_scatter,
+    masked_select,
+    narrow,
+    put,
+    scatter,
+    scatter_add,
+    scatter_reduce,
+    select,
+    take,
+    take_along_dim,
+)
+
+__all__ += ["argwhere", "gather", "index_add", "index_copy", "index_fill", "index_put",
+            "index_select", "masked_fill", "masked_scatter", "masked_select", "narrow",
+            "nonzero", "put", "scatter", "scatter_add", "scatter_reduce", "select", "take",
+            "take_along_dim", "unique", "unique_consecutive"]

@@ -9,8 +9,8 @@ from ..backend import xp
 from ._core import Primitive, register_method
 from .inplace import inplace_apply
 
-__all__ = ["abs", "clamp", "clip", "cos", "exp", "floor", "log", "relu", "sigmoid", "sign",
-           "sin", "sqrt", "tanh", "trunc", "where"]
+__all__ = ["abs", "absolute", "clamp", "clamp_max", "clamp_min", "clip", "cos", "exp", "fix",
+           "floor", "log", "relu", "sigmoid", "sign", "sin", "sqrt", "tanh", "trunc", "where"]
 
 
 class Abs(Primitive):
@@ -53,6 +53,7 @@ class Exp(Primitive):
     formula = "grad * out"
 
     def forward(ctx, x):
+        x = floating(x)
         out = xp(x).exp(x)
         ctx.save(out)
         return out
@@ -72,8 +73,10 @@ class Log(Primitive):
     formula = "grad / x"
 
     def forward(ctx, x):
+        x = floating(x)
         ctx.save(x)
-        return xp(x).log(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return xp(x).log(x)
 
     def backward(ctx, grad):
         (x,) = ctx.saved
@@ -81,7 +84,7 @@ class Log(Primitive):
 
     def jvp(ctx, tx):
         (x,) = ctx.saved
-        return tx / x
+        return safe_div(tx, x)
 
 
 class Sqrt(Primitive):
@@ -90,7 +93,9 @@ class Sqrt(Primitive):
     formula = "grad / (2 * out)"
 
     def forward(ctx, x):
-        out = xp(x).sqrt(x)
+        x = floating(x)
+        with np.errstate(invalid="ignore"):
+            out = xp(x).sqrt(x)
         ctx.save(out)
         return out
 
@@ -100,7 +105,7 @@ class Sqrt(Primitive):
 
     def jvp(ctx, tx):
         (out,) = ctx.saved
-        return tx / (out * 2)
+        return safe_div(tx, out * 2)
 
 
 class Sin(Primitive):
@@ -109,6 +114,7 @@ class Sin(Primitive):
     formula = "grad * cos(x)"
 
     def forward(ctx, x):
+        x = floating(x)
         ctx.save(x)
         return xp(x).sin(x)
 
@@ -127,6 +133,7 @@ class Cos(Primitive):
     formula = "-grad * sin(x)"
 
     def forward(ctx, x):
+        x = floating(x)
         ctx.save(x)
         return xp(x).cos(x)
 
@@ -145,6 +152,7 @@ class Tanh(Primitive):
     formula = "grad * (1 - out**2)"
 
     def forward(ctx, x):
+        x = floating(x)
         out = xp(x).tanh(x)
         ctx.save(out)
         return out
@@ -164,6 +172,7 @@ class Sigmoid(Primitive):
     formula = "grad * out * (1 - out)"
 
     def forward(ctx, x):
+        x = floating(x)
         m = xp(x)
         # exp of -|x| never overflows; both branches are the same function.
         e = m.exp(-m.abs(x))
@@ -200,35 +209,98 @@ class Relu(Primitive):
 
 
 class Clamp(Primitive):
-    """min(max(x, lo), hi).  d/dx = 1 where lo <= x <= hi (bounds included), else 0."""
+    """min(max(x, min), max) with number bounds.  d/dx = 1 where min <= x <= max (bounds
+    included, as PyTorch), else 0."""
 
     __slots__ = ("mask",)
-    formula = "grad * (lo <= x <= hi)"
+    promote = True
+    formula = "grad * (min <= x <= max)"
+    _name = "ClampBackward1"
 
-    def forward(ctx, x, lo=None, hi=None):
-        m = xp(x)
-        lo_v = lo._data if isinstance(lo, Tensor) else lo
-        hi_v = hi._data if isinstance(hi, Tensor) else hi
-        mask = True
-        out = x
-        if lo_v is not None:
-            mask = x >= lo_v
-            out = m.maximum(out, lo_v)
-        if hi_v is not None:
-            mask = mask & (x <= hi_v)
-            out = m.minimum(out, hi_v)
-        if lo_v is not None and hi_v is not None:
-            # PyTorch: when lo > hi every element is hi.
-            out = m.where(m.asarray(lo_v) > hi_v, hi_v, out)
-        ctx.mask = mask
-        return m.asarray(out, dtype=np.result_type(x, *(
-            v for v in (lo_v, hi_v) if isinstance(v, np.ndarray))))
+    def forward(ctx, x, lo, hi):
+        out, ctx.mask = _clamp(x, lo, hi)
+        return out
 
     def backward(ctx, grad):
-        return where(ctx.mask, grad, 0)
+        return where(ctx.mask, grad, 0), None, None
 
-    def jvp(ctx, tx):
+    def jvp(ctx, tx, tlo, thi):
         return where(ctx.mask, tx, 0)
+
+
+class ClampMin(Clamp):
+    """``clamp_min``: Clamp with only a lower bound."""
+
+    _name = "ClampMinBackward0"
+
+
+class ClampMax(Clamp):
+    """``clamp_max``: Clamp with only an upper bound."""
+
+    _name = "ClampMaxBackward0"
+
+
+class ClampTensor(Primitive):
+    """Clamp with Tensor bounds, differentiable in all three.  d/dx = 1 where
+    min <= x <= max; d/dmin = 1 where x < min (and min < max); d/dmax = 1 where x > max (or
+    max < min), as PyTorch's clamp_backward_min_max."""
+
+    __slots__ = ("hi_mask", "lo_mask", "mask")
+    promote = True
+    formula = "grad * (min <= x <= max), grad * (x < min), grad * (x > max)"
+    _name = "ClampBackward0"
+
+    def forward(ctx, x, lo, hi):
+        out, ctx.mask = _clamp(x, lo, hi)
+        if lo is not None and hi is not None:
+            ctx.lo_mask = (x < lo) & (lo < hi)
+            ctx.hi_mask = (x > hi) | (hi < lo)
+        else:
+            ctx.lo_mask = None if lo is None else x < lo
+            ctx.hi_mask = None if hi is None else x > hi
+        return out
+
+    def backward(ctx, grad):
+        nx, nlo, nhi = ctx.needs_input_grad
+        return (where(ctx.mask, grad, 0) if nx else None,
+                where(ctx.lo_mask, grad, 0) if nlo else None,
+                where(ctx.hi_mask, grad, 0) if nhi else None)
+
+    def jvp(ctx, tx, tlo, thi):
+        out = where(ctx.mask, tx, 0)
+        if tlo is not None:
+            out = out + where(ctx.lo_mask, tlo, 0)
+        if thi is not None:
+            out = out + where(ctx.hi_mask, thi, 0)
+        return out
+
+
+class ClampMinTensor(ClampTensor):
+    _name = "ClampMinBackward1"
+
+
+class ClampMaxTensor(ClampTensor):
+    _name = "ClampMaxBackward1"
+
+
+def _clamp(x, lo, hi):
+    """The clamped array and the mask where the gradient passes to ``x``."""
+    m = xp(x)
+    mask = True
+    out = x
+    if lo is not None:
+        mask = x >= lo
+        out = m.maximum(out, lo)
+    if hi is not None:
+        mask = mask & (x <= hi)
+        out = m.minimum(out, hi)
+    if lo is not None and hi is not None:
+        # PyTorch: where lo > hi every element is hi.
+        out = m.where(m.asarray(lo) > hi, hi, out)
+    out = m.asarray(out)
+    if out.dtype != x.dtype:
+        out = out.astype(x.dtype)
+    return out, mask
 
 
 class Where(Primitive):
@@ -296,49 +368,86 @@ class Trunc(Primitive):
 
 def safe_div(grad, denom):
     """grad / denom, but exactly 0 where grad is exactly 0 (NaN-safe masking)."""
-    q = grad / denom
-    if isinstance(q, Tensor):
-        return where(grad == 0, 0, q)
+    if isinstance(grad, Tensor) or isinstance(denom, Tensor):
+        return where(grad == 0, 0, grad / denom)
     with np.errstate(divide="ignore", invalid="ignore"):
+        q = grad / denom
         return xp(q).where(grad == 0, 0, q).astype(q.dtype, copy=False)
+
+
+def nan_safe(grad, value):
+    """``value`` (a gradient formula's result), but exactly 0 where the incoming ``grad`` is
+    exactly 0: an infinite or NaN local derivative times a zero gradient contributes nothing.
+    This differs from PyTorch, which gives NaN there (DESIGN, "NaN-safe masking")."""
+    if isinstance(value, Tensor) or isinstance(grad, Tensor):
+        return where(grad == 0, 0, value)
+    value = xp(value).asarray(value)
+    return xp(value).where(grad == 0, 0, value).astype(value.dtype, copy=False)
+
+
+def floating(x):
+    """Float math on integer or bool input computes in the default float dtype, as PyTorch."""
+    kind = getattr(getattr(x, "dtype", None), "kind", "f")
+    if kind in "biu":
+        from .._dtype import get_default_dtype
+
+        return x.astype(get_default_dtype()._np)
+    return x
+
+
+def quiet():
+    """Silence NumPy's warnings for the infinities and NaNs that PyTorch returns quietly."""
+    return np.errstate(divide="ignore", invalid="ignore", over="ignore")
 
 
 # ---------------------------------------------------------------------- public functions
 
+def _out(result, out):
+    from .arithmetic import _out as out_
+
+    return out_(result, out)
+
+
 def abs(input, *, out=None):
-    return Abs.generic(input)
+    """|input|."""
+    return _out(Abs.generic(input), out)
 
 
 def sign(input, *, out=None):
-    return Sign.generic(input)
+    """-1, 0 or 1 by the sign of each element."""
+    return _out(Sign.generic(input), out)
 
 
 def exp(input, *, out=None):
-    return Exp.generic(input)
+    """e ** input."""
+    return _out(Exp.generic(input), out)
 
 
 def log(input, *, out=None):
-    return Log.generic(input)
+    """Natural logarithm."""
+    return _out(Log.generic(input), out)
 
 
 def sqrt(input, *, out=None):
-    return Sqrt.generic(input)
+    """Square root."""
+    return _out(Sqrt.generic(input), out)
 
 
 def sin(input, *, out=None):
-    return Sin.generic(input)
+    return _out(Sin.generic(input), out)
 
 
 def cos(input, *, out=None):
-    return Cos.generic(input)
+    return _out(Cos.generic(input), out)
 
 
 def tanh(input, *, out=None):
-    return Tanh.generic(input)
+    return _out(Tanh.generic(input), out)
 
 
 def sigmoid(input, *, out=None):
-    return Sigmoid.generic(input)
+    """1 / (1 + exp(-input))."""
+    return _out(Sigmoid.generic(input), out)
 
 
 def relu(input):
@@ -346,24 +455,40 @@ def relu(input):
 
 
 def floor(input, *, out=None):
-    return Floor.generic(input)
+    return _out(Floor.generic(input), out)
 
 
 def trunc(input, *, out=None):
-    return Trunc.generic(input)
+    return _out(Trunc.generic(input), out)
+
+
+def _clamp_cls(min, max, scalar_cls, tensor_cls):
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        return tensor_cls
+    return scalar_cls
 
 
 def clamp(input, min=None, max=None, *, out=None):
-    """Limit values to [min, max]; either bound may be None (not both) or a Tensor."""
-    if min is None and max is None:
-        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    return Clamp.generic(input, lo=min, hi=max)
+    """Limit values to [min, max]; either bound may be None (not both) or a Tensor, and
+    Tensor bounds receive gradient where they are the result."""
+    cls = _clamp_cls(min, max, Clamp, ClampTensor)
+    return _out(cls.generic(input, min, max), out)
+
+
+def clamp_min(input, min, *, out=None):
+    return _out(_clamp_cls(min, None, ClampMin, ClampMinTensor).generic(input, min, None), out)
+
+
+def clamp_max(input, max, *, out=None):
+    return _out(_clamp_cls(None, max, ClampMax, ClampMaxTensor).generic(input, None, max), out)
 
 
 clip = clamp
 
 
-def where(condition, input=None, other=None):
+def where(condition, input=None, other=None, *, out=None):
     """``input`` where ``condition`` holds, else ``other``; ``where(cond)`` is nonzero."""
     if input is None and other is None:
         return condition.nonzero(as_tuple=True)
@@ -373,7 +498,7 @@ def where(condition, input=None, other=None):
                 f"where expected condition to be a boolean tensor, but got a tensor with "
                 f"dtype {condition.dtype}"
             )
-        return Where.apply(condition, *_promote_pair(input, other))
+        return _out(Where.apply(condition, *_promote_pair(input, other)), out)
     return Where.generic(condition, input, other)
 
 
@@ -393,9 +518,10 @@ def _promote_pair(a, b):
     return a, b
 
 
-for _name, _fn in {"abs": abs, "sign": sign, "exp": exp, "log": log, "sqrt": sqrt,
-                   "sin": sin, "cos": cos, "tanh": tanh, "sigmoid": sigmoid, "relu": relu,
-                   "floor": floor, "trunc": trunc, "clamp": clamp, "clip": clip,
+for _name, _fn in {"abs": abs, "absolute": abs, "sign": sign, "exp": exp, "log": log,
+                   "sqrt": sqrt, "sin": sin, "cos": cos, "tanh": tanh, "sigmoid": sigmoid,
+                   "relu": relu, "floor": floor, "trunc": trunc, "fix": trunc, "clamp": clamp,
+                   "clip": clip, "clamp_min": clamp_min, "clamp_max": clamp_max,
                    "__abs__": abs}.items():
     register_method(_name)(_fn)
 
@@ -406,14 +532,25 @@ def _where_method(self, condition, other):
 
 register_method("where")(_where_method)
 
-for _name, _cls in {"abs_": Abs, "exp_": Exp, "log_": Log, "sqrt_": Sqrt, "sin_": Sin,
-                    "cos_": Cos, "tanh_": Tanh, "sigmoid_": Sigmoid, "relu_": Relu,
-                    "floor_": Floor, "trunc_": Trunc, "sign_": Sign}.items():
+for _name, _cls in {"abs_": Abs, "absolute_": Abs, "exp_": Exp, "log_": Log, "sqrt_": Sqrt,
+                    "sin_": Sin, "cos_": Cos, "tanh_": Tanh, "sigmoid_": Sigmoid, "relu_": Relu,
+                    "floor_": Floor, "trunc_": Trunc, "fix_": Trunc, "sign_": Sign}.items():
     register_method(_name)(lambda self, _cls=_cls: inplace_apply(_cls, self))
 
 
 @register_method("clamp_", "clip_")
 def clamp_(self, min=None, max=None):
-    if min is None and max is None:
-        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    return inplace_apply(Clamp, self, lo=min, hi=max)
+    return inplace_apply(_clamp_cls(min, max, Clamp, ClampTensor), self, min, max)
+
+
+@register_method("clamp_min_")
+def clamp_min_(self, min):
+    return inplace_apply(_clamp_cls(min, None, ClampMin, ClampMinTensor), self, min, None)
+
+
+@register_method("clamp_max_")
+def clamp_max_(self, max):
+    return inplace_apply(_clamp_cls(None, max, ClampMax, ClampMaxTensor), self, None, max)
+
+
+absolute, fix = abs, trunc

@@ -1,0 +1,215 @@
+"""Benchmark workloads, written once against the PyTorch API and run on either library.
+
+Usage: python bench/workloads.py LIB WORKLOAD [REPEATS]
+LIB is "retrograd", "torch" or "numpy" (the hand-written floor, for big/memory only).
+Prints one JSON line: {"seconds": median seconds per iteration, ...}.
+"""
+
+from __future__ import annotations
+
+import gc
+import itertools
+import json
+import os
+import statistics
+import sys
+import time
+import tracemalloc
+
+import numpy as np
+
+
+def load(lib: str):
+    if lib == "torch":
+        import torch
+
+        torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "1")))
+        return torch
+    import retrograd
+
+    return retrograd
+
+
+def _time(step, repeats: int, warmup: int = 3) -> float:
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def chain(torch, repeats):
+    """1000 small elementwise ops on a (2, 2) tensor with grad, forward then backward."""
+    x = torch.ones(2, 2, requires_grad=True)
+
+    def step():
+        y = x
+        for _ in range(250):
+            y = y * 1.0001
+            y = y + 0.5
+            y = y.tanh()
+            y = y - 0.25
+        y.sum().backward()
+        x.grad = None
+
+    return {"seconds": _time(step, repeats), "ops": 1000}
+
+
+def _mlp_step(torch, sizes, batch, opt_name, n_classes):
+    nn = torch.nn
+    layers = []
+    for a, b in itertools.pairwise(sizes):
+        layers += [nn.Linear(a, b), nn.ReLU()]
+    model = nn.Sequential(*layers[:-1])
+    g = np.random.default_rng(0)
+    x = torch.tensor(g.standard_normal((batch, sizes[0])).astype(np.float32))
+    y = torch.tensor(g.integers(0, n_classes, batch))
+    if opt_name == "sgd":
+        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    else:
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+
+    return step
+
+
+def mlp(torch, repeats):
+    """64-128-128-10 MLP, ReLU, cross-entropy, SGD with momentum, batch 64."""
+    return {"seconds": _time(_mlp_step(torch, [64, 128, 128, 10], 64, "sgd", 10), repeats)}
+
+
+def big(torch, repeats):
+    """784-1024-1024-10 MLP, batch 256, Adam, one training step."""
+    return {"seconds": _time(_mlp_step(torch, [784, 1024, 1024, 10], 256, "adam", 10), repeats)}
+
+
+def conv(torch, repeats):
+    """Batch 64 of 1x28x28: Conv(1,16,3)-ReLU-MaxPool(2)-Conv(16,32,3)-ReLU-MaxPool(2)-Linear."""
+    nn = torch.nn
+    model = nn.Sequential(nn.Conv2d(1, 16, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(16, 32, 3),
+                          nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(800, 10))
+    g = np.random.default_rng(0)
+    x = torch.tensor(g.standard_normal((64, 1, 28, 28)).astype(np.float32))
+    y = torch.tensor(g.integers(0, 10, 64))
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    loss_fn = nn.CrossEntropyLoss()
+
+    def step():
+        opt.zero_grad()
+        loss_fn(model(x), y).backward()
+        opt.step()
+
+    return {"seconds": _time(step, repeats)}
+
+
+def deep(torch, repeats):
+    """Backward through a 1,000,000-node chain: time per node and peak memory."""
+    n = 1_000_000
+    x = torch.ones(1, requires_grad=True)
+    y = x
+    for _ in range(n):
+        y = y * 1.0
+    out = y.sum()
+    del y
+    t0 = time.perf_counter()
+    out.backward()
+    seconds = time.perf_counter() - t0
+    return {"seconds": seconds / n, "per": "node"}
+
+
+class _NumpyMLP:
+    """The floor: a hand-written NumPy forward/backward + Adam of the `big` network."""
+
+    def __init__(self, sizes, batch):
+        g = np.random.default_rng(0)
+        self.params = []
+        for a, b in itertools.pairwise(sizes):
+            bound = 1 / np.sqrt(a)
+            self.params.append(g.uniform(-bound, bound, (b, a)).astype(np.float32))
+            self.params.append(g.uniform(-bound, bound, b).astype(np.float32))
+        self.m = [np.zeros_like(p) for p in self.params]
+        self.v = [np.zeros_like(p) for p in self.params]
+        self.t = 0
+        self.x = g.standard_normal((batch, sizes[0])).astype(np.float32)
+        self.y = g.integers(0, sizes[-1], batch)
+
+    def step(self):
+        ps = self.params
+        acts = [self.x]
+        h = self.x
+        n_layers = len(ps) // 2
+        for i in range(n_layers):
+            h = h @ ps[2 * i].T + ps[2 * i + 1]
+            if i < n_layers - 1:
+                h = np.maximum(h, 0)
+            acts.append(h)
+        z = h - h.max(1, keepdims=True)
+        e = np.exp(z)
+        p = e / e.sum(1, keepdims=True)
+        p[np.arange(len(self.y)), self.y] -= 1
+        g = p / len(self.y)
+        grads = [None] * len(ps)
+        for i in range(n_layers - 1, -1, -1):
+            grads[2 * i] = g.T @ acts[i]
+            grads[2 * i + 1] = g.sum(0)
+            if i:
+                g = (g @ ps[2 * i]) * (acts[i] > 0)
+        self.t += 1
+        b1, b2, lr, eps = 0.9, 0.999, 1e-3, 1e-8
+        for p_, g_, m, v in zip(ps, grads, self.m, self.v):
+            m *= b1
+            m += (1 - b1) * g_
+            v *= b2
+            v += (1 - b2) * g_ * g_
+            mhat = m / (1 - b1**self.t)
+            vhat = v / (1 - b2**self.t)
+            p_ -= lr * mhat / (np.sqrt(vhat) + eps)
+
+
+def memory(torch, repeats):
+    """Peak traced memory (tracemalloc) of one `big` step."""
+    if torch is None:
+        model = _NumpyMLP([784, 1024, 1024, 10], 256)
+        step = model.step
+    else:
+        step = _mlp_step(torch, [784, 1024, 1024, 10], 256, "adam", 10)
+    step()
+    gc.collect()
+    tracemalloc.start()
+    step()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return {"seconds": 0.0, "peak_bytes": peak}
+
+
+WORKLOADS = {"chain": chain, "mlp": mlp, "big": big, "conv": conv, "deep": deep,
+             "memory": memory}
+
+
+def main():
+    lib, name = sys.argv[1], sys.argv[2]
+    repeats = int(sys.argv[3]) if len(sys.argv) > 3 else 20
+    if lib == "numpy":
+        if name == "memory":
+            result = memory(None, repeats)
+        else:
+            result = {"seconds": _time(_NumpyMLP([784, 1024, 1024, 10], 256).step, repeats)}
+    else:
+        try:
+            result = WORKLOADS[name](load(lib), repeats)
+        except (AttributeError, ImportError) as e:
+            result = {"error": f"unavailable: {e}"}
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

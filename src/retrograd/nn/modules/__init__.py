@@ -1,0 +1,44 @@
+"""The layers of ``retrograd.nn``."""
+
+from . import (
+    activation,
+    attention,
+    container,
+    conv,
+    dropout,
+    flatten,
+    linear,
+    loss,
+    module,
+    normalization,
+    padding,
+    pooling,
+    rnn,
+    sparse,
+    transformer,
+    vision,
+)
+from .activation import *
+from .attention import *
+from .container import *
+from .conv import *
+from .dropout import *
+from .flatten import *
+from .linear import *
+from .loss import *
+from .module import *
+from .normalization import *
+from .padding import *
+from .pooling import *
+from .rnn import *
+from .sparse import *
+from .transformer import *
+from .vision import *
+
+__all__ = [
+    name
+    for mod in (activation, attention, container, conv, dropout, flatten, linear, loss, module,
+                normalization, padding, pooling, rnn, sparse, transformer,
+                vision)
+    for name in mod.__all__
+]
