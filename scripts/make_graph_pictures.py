@@ -27,20 +27,26 @@ def tutorial_graph():
     return out, {"x": x}
 
 
+class MLP(torch.nn.Module):
+    """Two linear layers with a ReLU between them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc1 = torch.nn.Linear(3, 8)
+        self.fc2 = torch.nn.Linear(8, 1)
+
+    def forward(self, x):
+        hidden = torch.relu(self.fc1(x))
+        return self.fc2(hidden)
+
+
 def mlp_graph():
-    """A two-layer perceptron on a batch of 4, with a mean-squared-error loss."""
+    """The MLP on a batch of 4, with a mean-squared-error loss; leaves named by parameter."""
     torch.manual_seed(0)
-    params = {
-        "w1": torch.randn(8, 3, requires_grad=True),
-        "b1": torch.zeros(8, requires_grad=True),
-        "w2": torch.randn(1, 8, requires_grad=True),
-        "b2": torch.zeros(1, requires_grad=True),
-    }
+    model = MLP()
     x, target = torch.randn(4, 3), torch.randn(4, 1)
-    hidden = (x @ params["w1"].t() + params["b1"]).relu()
-    pred = hidden @ params["w2"].t() + params["b2"]
-    loss = ((pred - target) ** 2).mean()
-    return loss, params
+    loss = torch.nn.functional.mse_loss(model(x), target)
+    return loss, dict(model.named_parameters())
 
 
 def main() -> None:
