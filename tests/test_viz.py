@@ -475,3 +475,22 @@ def test_hidden_copies_referenced_from_outside():
     assert re.search(r"└─ \(see #1 above, copy 5 of 10\)", text)
     text = viz.format_graph({"mid": hs[4] * 1, "last": hs[-1]}, params={"w": w})
     assert re.search(r"└─ #2 TanhBackward0 .*  \(here: copy 5 of 10\)  \[repeated block x 10", text)
+
+
+def test_many_copies_feeding_one_node():
+    w = torch.ones(2, requires_grad=True)
+    h = torch.ones(2, requires_grad=True)
+    hs = []
+    for _ in range(10):
+        h = (h * w).tanh()
+        hs.append(h)
+    out = torch.stack(hs).sum()
+    nodes, edges, clusters = parse_dot(viz.to_dot(out, params={"w": w, "h0": h}))
+    (cluster,) = clusters.values()
+    assert "x 10 (2 ops each" in cluster["label"]
+    stack = one(nodes, "StackBackward0")
+    into = [(s, a) for s, d, a in edges if d == stack]
+    assert into == [(one(nodes, "TanhBackward0"), {"label": "x 10"})]
+    text = viz.format_graph(out, params={"w": w})
+    assert re.search(r"├─ #3 TanhBackward0 .*\(here: copy 1 of 10\)", text)
+    assert text.rstrip().endswith("└─ (see #3 above, copies 2-10 of 10)")

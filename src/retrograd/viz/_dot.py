@@ -72,24 +72,32 @@ def build_scene(tensors, params=None, show_saved: bool = False, show_attrs: bool
 
 def _add_edges(g: Graph, scene: Scene) -> None:
     """One arrow per input of each box; the copies of a repeated block share their stand-in's
-    arrows, and the arrow from one copy into the next is drawn dashed, closing the loop."""
-    done = set()
+    arrows, and the arrow from one copy into the next is drawn dashed, closing the loop.
+    Arrows from many copies into one box outside the block become one, labelled ``x N``."""
+    index: dict = {}
+    edges: list = []
     multi = [len(m) > 1 for m in g.out_meta]
     for pos, kids in enumerate(g.kids):
         dst = g.shown(pos)
         r = g.run_of[pos]
         for i, j, nr in kids:
             src = g.shown(j)
-            key = (src, dst, i)
-            if key in done:
+            merged = r < 0 and g.run_of[j] >= 0
+            key = (src, dst, None if merged else i)
+            if key in index:
+                index[key][1] += 1
                 continue
-            done.add(key)
             attrs = {}
             if r >= 0 and g.run_of[j] == r and g.runs[r].copy(j) != g.runs[r].copy(pos):
                 attrs = {"style": "dashed", "label": "next copy"}
             elif nr and multi[j]:
                 attrs = {"label": f"out{nr}"}
-            scene.edges.append((f"n{src}", f"n{dst}", attrs))
+            index[key] = entry = [(f"n{src}", f"n{dst}", attrs), 1, merged]
+            edges.append(entry)
+    for (src, dst, attrs), count, merged in edges:
+        if merged and count > 1:
+            attrs = {**attrs, "label": f"x {count}"}
+        scene.edges.append((src, dst, attrs))
 
 
 def escape(text: str) -> str:

@@ -72,7 +72,7 @@ class Graph:
         nodes, kids = _discover(start)
         n_start = len({id(n) for n in start})
         order = _forward_order(nodes, kids, list(range(n_start)))
-        found = [] if expand_repeats else self._find_runs(nodes, order)
+        found = [] if expand_repeats else self._find_runs(nodes, kids, order)
         new = [0] * len(nodes)
         for i, old in enumerate(order):
             new[old] = i
@@ -104,24 +104,28 @@ class Graph:
         return meta
 
     # ------------------------------------------------------------------ repeats
-    def signature(self, node) -> tuple:
-        """What must match for two nodes to count as copies: op name and creation line
-        (for leaves: the parameter name, or else shape and dtype)."""
+    def signature(self, node, inputs) -> tuple:
+        """What must match for two nodes to count as copies: op name, creation line, which
+        inputs carry gradient and their shapes and dtypes (for leaves: the parameter name, or
+        else shape and dtype)."""
         if isinstance(node, AccumulateGrad):
             v = node.variable
             name = self.names.get(id(v))
             return ("leaf", name) if name else ("leaf", v._data.shape, str(v._data.dtype))
         site = getattr(node, "_site", None)
-        return (node.name(), (site[0].co_filename, site[1]) if site else None)
+        meta = getattr(node, "_in_meta", None) or ()
+        slots = tuple((i, str(meta[i]) if i < len(meta) else None) for i, _, _ in inputs)
+        return (node.name(), (site[0].co_filename, site[1]) if site else None, slots)
 
-    def _find_runs(self, nodes: list, order: list) -> list[tuple[int, int, int]]:
+    def _find_runs(self, nodes: list, kids: list, order: list) -> list[tuple[int, int, int]]:
         """``(start, period, count)`` of each run of consecutive copies of a block in
         ``order`` (a block: the same sequence of signatures). Greedy, left to right; block
         hashes make each candidate period cost O(1). ``order`` may be locally rearranged:
-        leaves only the first copy uses (the loop's initial value) move before it."""
+        nodes mixed into the first copy (the loop's initial value, a weight transposed once
+        before the loop) move before it."""
         ids: dict = {}
-        seq = [ids.setdefault(self.signature(nodes[o]), len(ids)) for o in order]
-        leaf = [isinstance(nodes[o], AccumulateGrad) for o in order]
+        seq = [ids.setdefault(self.signature(nodes[o], kids[o]), len(ids)) for o in order]
+
         n = len(seq)
         found: list[tuple[int, int, int]] = []
         if n < MIN_NODES:
@@ -166,12 +170,8 @@ class Graph:
                 i += 1
                 continue
             _, k, p = best
-            start = _rephase(seq, leaf, order, i, p, floor)
-            if start != i:
-                body = seq[start:start + p]
-                k = 1
-                while seq[start + k * p:start + (k + 1) * p] == body:
-                    k += 1
+            start = _rephase(seq, order, kids, i, p, floor)
+            start, k = _align(seq, order, kids, start, p)
             if k >= MIN_REPEATS and k * p >= MIN_NODES:
                 found.append((start, p, k))
                 i = floor = start + k * p
@@ -221,17 +221,17 @@ def short_site(node) -> str:
     return os.path.basename(text.split(" (in ")[0])
 
 
-def _rephase(seq, leaf, order, start, p, floor) -> int:
+def _rephase(seq, order, kids, start, p, floor) -> int:
     """Where a run found at ``start`` really begins: the nodes before it that continue the
-    pattern backwards, skipping leaves mixed in (the loop's initial value, a weight first
-    seen there). Those leaves move before the run; they have no inputs, so the order stays
-    a valid forward order."""
+    pattern backwards, skipping up to ``p`` other nodes mixed in (the loop's initial value,
+    a weight first seen there). Those move before the run when that keeps every node after
+    its inputs."""
     matched, moved = [], []
     j = start - 1
-    while j >= floor and len(moved) <= p:
+    while j >= floor:
         if seq[j] == seq[start + (-1 - len(matched)) % p]:
             matched.append(j)
-        elif leaf[j]:
+        elif len(moved) < p:
             moved.append(j)
         else:
             break
@@ -241,10 +241,37 @@ def _rephase(seq, leaf, order, start, p, floor) -> int:
     lo = min(matched)
     moved = [m for m in moved if m > lo]
     if moved:
+        inside = {order[m] for m in matched}
+        if any(j in inside for m in moved for _, j, _ in kids[order[m]]):
+            return start
         keep = sorted(moved) + sorted(matched)
-        for lst in (seq, leaf, order):
+        for lst in (seq, order):
             lst[lo:start] = [lst[x] for x in keep]
     return start - len(matched)
+
+
+def _align(seq, order, kids, start, p) -> tuple[int, int]:
+    """Shift a run's block boundary (keeping the most copies) to where the fewest arrows
+    cross from one copy into the next: the loop-carried values, so each copy is one
+    iteration rather than the end of one and the start of the next."""
+    n = len(seq)
+    length = 0
+    while start + length < n and seq[start + length] == seq[start + length % p]:
+        length += 1
+    most = length // p
+    if most < 3:
+        return start, most
+    best = None
+    for shift in range(p):
+        if (length - shift) // p < most:
+            break
+        here = start + shift
+        cur = {order[q] for q in range(here, here + p)}
+        crossing = sum(j in cur for q in range(here + p, here + 2 * p)
+                       for _, j, _ in kids[order[q]])
+        if best is None or crossing < best[0]:
+            best = (crossing, shift)
+    return start + best[1], most
 
 
 def _as_roots(tensors) -> list:
@@ -320,9 +347,9 @@ def _forward_order(nodes, kids, roots) -> list:
     """A forward order that keeps each loop iteration together.
 
     Visiting the deepest input first (the loop-carried value) puts what an iteration made
-    right after the previous iteration. Nodes used more than once (a weight shared by all
-    iterations, a residual stream) are placed first, shallowest first, so a shared weight
-    does not land inside the first iteration and make it differ from the others.
+    right after the previous iteration. Leaves used more than once (a weight shared by all
+    iterations) are placed first, so they do not land inside the first iteration and make
+    it differ from the others.
     """
     plain = [[j for _, j, _ in k] for k in kids]
     height = [0] * len(nodes)
@@ -334,7 +361,7 @@ def _forward_order(nodes, kids, roots) -> list:
     for c in plain:
         for j in c:
             uses[j] += 1
-    shared = sorted((p for p in range(len(nodes)) if uses[p] > 1), key=key)
+    shared = [p for p in range(len(nodes)) if uses[p] > 1 and not plain[p]]
     deep_first = [sorted(c, key=key, reverse=True) if len(c) > 1 else c for c in plain]
     # The deepest output first: a shallower one (a value read mid-loop) then comes last
     # instead of splitting the loop in two.

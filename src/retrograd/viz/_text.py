@@ -44,6 +44,12 @@ def format_graph(tensors, params=None, expand_repeats: bool = False, show_saved:
                 if what[1] is not None:
                     stack.append(("node", what[1], _indent(prefix, conn, art), art["last"]))
                 continue
+            if kind == "group":
+                run = g.runs[g.run_of[what[0]]]
+                copies = ", ".join(_spans([run.copy(j) + 1 for j in what]))
+                lines.append(f"{prefix}{conn}(see #{number[g.shown(what[0])]} above, copies "
+                             f"{copies} of {run.count})")
+                continue
             pos = g.shown(what)
             r = g.run_of[what]
             copy = f", copy {g.runs[r].copy(what) + 1} of {g.runs[r].count}" \
@@ -89,7 +95,37 @@ def _inputs(g: Graph, pos: int) -> list[tuple]:
             items.append(("loop", (pos, outer)))
         else:
             items.append(("node", j))
-    return items
+    return _group(g, items)
+
+
+def _group(g: Graph, items: list) -> list:
+    """Consecutive inputs from copies of one repeated block become one item: the first is
+    printed (or referenced), the others are listed on one line."""
+    out: list = []
+    for item in items:
+        prev = out[-1] if out else None
+        if item[0] == "node" and g.run_of[item[1]] >= 0 and prev is not None and \
+                prev[0] in ("node", "group"):
+            last = prev[1] if prev[0] == "node" else prev[1][-1]
+            if g.shown(last) == g.shown(item[1]) and g.run_of[last] == g.run_of[item[1]]:
+                if prev[0] == "node":
+                    out.append(("group", [item[1]]))
+                else:
+                    prev[1].append(item[1])
+                continue
+        out.append(item)
+    return out
+
+
+def _spans(numbers: list) -> list:
+    """``[2, 3, 4, 7]`` -> ``["2-4", "7"]``."""
+    spans: list = []
+    for x in numbers:
+        if spans and x == spans[-1][1] + 1:
+            spans[-1][1] = x
+        else:
+            spans.append([x, x])
+    return [f"{a}-{b}" if b > a else str(a) for a, b in spans]
 
 
 def _indent(prefix: str, conn: str, art: dict) -> str:
