@@ -114,7 +114,7 @@ class Graph:
             return ("leaf", name) if name else ("leaf", v._data.shape, str(v._data.dtype))
         site = getattr(node, "_site", None)
         meta = getattr(node, "_in_meta", None) or ()
-        slots = tuple((i, str(meta[i]) if i < len(meta) else None) for i, _, _ in inputs)
+        slots = tuple((i, meta[i] if i < len(meta) else None) for i, _, _ in inputs)
         return (node.name(), (site[0].co_filename, site[1]) if site else None, slots)
 
     def _find_runs(self, nodes: list, kids: list, order: list) -> list[tuple[int, int, int]]:
