@@ -98,29 +98,113 @@ def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: floa
             "gradcheck expects at least one input tensor to require gradient, but none of "
             "the them have requires_grad=True."
         )
+    if fast_mode:
+        return _fast_check(func, inputs, eps, atol, rtol, raise_exception)
     outs, numerical = _numerical_jacobian(func, inputs, eps)
-    analytical = _analytical_jacobian(func, inputs)
     diff = _diff_inputs(inputs)
+    if check_backward_ad:
+        analytical = _analytical_jacobian(func, inputs)
+        if not _compare(analytical, numerical, outs, diff, atol, rtol, raise_exception, ""):
+            return False
+    if check_forward_ad:
+        forward = _forward_jacobian(func, inputs, outs)
+        if not _compare(forward, numerical, outs, diff, atol, rtol, raise_exception,
+                        "forward-mode "):
+            return False
+    if check_batched_grad and check_backward_ad:
+        batched = _batched_jacobian(func, inputs)
+        if not _compare(batched, numerical, outs, diff, atol, rtol, raise_exception,
+                        "batched-grad "):
+            return False
+    return True
+
+
+def _fail(msg: str, raise_exception: bool) -> bool:
+    if raise_exception:
+        raise GradcheckError(msg)
+    return False
+
+
+def _compare(jac, numerical, outs, diff, atol, rtol, raise_exception, kind: str) -> bool:
     for k in range(len(outs)):
         for j, (i, _) in enumerate(diff):
-            a, n = analytical[k][j], numerical[k][j]
+            a, n = jac[k][j], numerical[k][j]
             bad = ~np.isclose(a, n, rtol=rtol, atol=atol)
             if bad.any():
                 e_in, e_out = np.argwhere(bad)[0]
-                msg = (
-                    f"Jacobian mismatch for output {k} with respect to input {i},\n"
-                    f"numerical:{wrap(n)}\nanalytical:{wrap(a)}\n"
+                return _fail(
+                    f"{kind.capitalize()}Jacobian mismatch for output {k} with respect to "
+                    f"input {i},\nnumerical:{wrap(n)}\nanalytical:{wrap(a)}\n"
                     f"first mismatch at input element {e_in}, output element {e_out}: "
-                    f"analytical {a[e_in, e_out]!r} vs numerical {n[e_in, e_out]!r}\n"
-                )
-                if raise_exception:
-                    raise GradcheckError(msg)
-                return False
-    if check_forward_ad:
-        from .gradcheck_forward import check_forward
+                    f"analytical {a[e_in, e_out]!r} vs numerical {n[e_in, e_out]!r}\n",
+                    raise_exception)
+    return True
 
-        if not check_forward(func, inputs, numerical, diff, atol, rtol, raise_exception):
-            return False
+
+def _forward_jacobian(func, inputs, outs):
+    """Columns of the Jacobian by forward mode: one dual-number pass per input element."""
+    from . import forward_ad as fwAD
+
+    diff = _diff_inputs(inputs)
+    jac = [[np.zeros((t.numel(), o.numel()), dtype=np.float64) for _, t in diff] for o in outs]
+    for j, (i, t) in enumerate(diff):
+        for e in range(t.numel()):
+            tangent = np.zeros(t.shape, dtype=t._data.dtype)
+            tangent.reshape(-1)[e] = 1
+            with fwAD.dual_level():
+                args = list(inputs)
+                args[i] = fwAD.make_dual(t.detach(), wrap(tangent))
+                res = [o for o in _as_tuple(func(*args)) if isinstance(o, Tensor)]
+                for k, r in enumerate(res):
+                    tan = fwAD.unpack_dual(r).tangent
+                    if tan is not None:
+                        jac[k][j][e] = tan._data.astype(np.float64).reshape(-1)
+    return jac
+
+
+def _batched_jacobian(func, inputs):
+    """The Jacobian from one ``is_grads_batched`` call per output (all basis vectors)."""
+    diff = _diff_inputs(inputs)
+    outs = _outputs(func, inputs)
+    jac = [[np.zeros((t.numel(), o.numel()), dtype=np.float64) for _, t in diff] for o in outs]
+    for k, o in enumerate(outs):
+        if not o.requires_grad or o.numel() == 0:
+            continue
+        basis = np.eye(o.numel(), dtype=o._data.dtype).reshape((o.numel(), *o.shape))
+        grads = autograd_grad([o], [t for _, t in diff], [wrap(basis)], retain_graph=True,
+                              allow_unused=True, is_grads_batched=True)
+        for j, g in enumerate(grads):
+            if g is not None:
+                jac[k][j] = g._data.astype(np.float64).reshape(o.numel(), -1).T
+    return jac
+
+
+def _fast_check(func, inputs, eps, atol, rtol, raise_exception) -> bool:
+    """Fast mode: compare u^T J v analytically and numerically for random u, v."""
+    rng = np.random.default_rng(0)
+    diff = _diff_inputs(inputs)
+    outs = _outputs(func, inputs)
+    us = [rng.standard_normal(o.shape) for o in outs]
+    vs = [rng.standard_normal(t.shape) for _, t in diff]
+    # Numerical: directional derivative along v, projected on u.
+    saved = [t._data.copy() for _, t in diff]
+    for (_, t), v in zip(diff, vs):
+        t._data += eps * v.astype(t._data.dtype)
+    plus = [o._data.astype(np.float64) for o in _outputs(func, inputs)]
+    for (_, t), v, s in zip(diff, vs, saved):
+        t._data[...] = s - eps * v.astype(t._data.dtype)
+    minus = [o._data.astype(np.float64) for o in _outputs(func, inputs)]
+    for (_, t), s in zip(diff, saved):
+        t._data[...] = s
+    numeric = sum(float((u * (p - m) / (2 * eps)).sum()) for u, p, m in zip(us, plus, minus))
+    pairs = [(o, u) for o, u in zip(outs, us) if o.requires_grad]
+    grads = autograd_grad([o for o, _ in pairs], [t for _, t in diff],
+                          [wrap(u.astype(o._data.dtype)) for o, u in pairs], allow_unused=True)
+    analytic = sum(float((g._data.astype(np.float64) * v).sum())
+                   for g, v in zip(grads, vs) if g is not None)
+    if not np.isclose(analytic, numeric, rtol=rtol, atol=atol):
+        return _fail(f"Jacobian mismatch (fast mode): u^T J v is {analytic!r} analytically but "
+                     f"{numeric!r} numerically", raise_exception)
     return True
 
 
