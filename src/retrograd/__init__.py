@@ -10,7 +10,7 @@ tensor([[4.5000, 4.5000],
         [4.5000, 4.5000]])
 """
 
-from . import _dtype, autograd, linalg
+from . import _dtype, autograd, linalg, viz
 from . import ops as _ops
 from ._device import device
 from ._dtype import (
