@@ -16,6 +16,8 @@ from optable import (
     params,
 )
 
+import retrograd
+
 torch = pytest.importorskip("torch")
 
 U = [((2, 3),), ((),), ((4,),)]
