@@ -38,7 +38,12 @@ class Sign(Primitive):
     formula = "0"
 
     def forward(ctx, x):
-        return x.copy() if x.dtype == np.bool_ else xp(x).sign(x)
+        if x.dtype == np.bool_:
+            return x.copy()
+        out = xp(x).sign(x)
+        # PyTorch: sign(NaN) is 0.
+        return xp(x).where(out != out, 0, out).astype(out.dtype, copy=False) \
+            if x.dtype.kind == "f" else out
 
     def backward(ctx, grad):
         return grad * 0
@@ -54,7 +59,8 @@ class Exp(Primitive):
 
     def forward(ctx, x):
         x = floating(x)
-        out = xp(x).exp(x)
+        with quiet():
+            out = xp(x).exp(x)
         ctx.save(out)
         return out
 
@@ -116,7 +122,8 @@ class Sin(Primitive):
     def forward(ctx, x):
         x = floating(x)
         ctx.save(x)
-        return xp(x).sin(x)
+        with quiet():
+            return xp(x).sin(x)
 
     def backward(ctx, grad):
         (x,) = ctx.saved
@@ -135,7 +142,8 @@ class Cos(Primitive):
     def forward(ctx, x):
         x = floating(x)
         ctx.save(x)
-        return xp(x).cos(x)
+        with quiet():
+            return xp(x).cos(x)
 
     def backward(ctx, grad):
         (x,) = ctx.saved
