@@ -379,7 +379,8 @@ def _pack_saved(node, args, arrays, results) -> None:
 def _mark_view(result: Tensor, args, out, cls, attrs) -> None:
     """Share the parent's version counter and remember how to redo the view from it."""
     parent = args[0]
-    if not isinstance(parent, Tensor) or not np.may_share_memory(out, parent._data):
+    if not isinstance(parent, Tensor) or (
+            out.size and not np.may_share_memory(out, parent._data)):
         return
     result._vc = parent._vc
     result._base = parent._base if parent._base is not None else parent
