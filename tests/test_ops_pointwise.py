@@ -312,6 +312,16 @@ def test_masked_singular_gradient_is_zero_not_nan(name):
         assert np.isnan(tx.grad[0].item())
 
 
+def test_where_sqrt_at_zero_gives_zero_gradient():
+    """The example from the issue: PyTorch gives NaN here, retrograd gives 0."""
+    x = retrograd.tensor([0.0, 4.0], requires_grad=True)
+    retrograd.where(x > 0, x.sqrt(), 0).sum().backward()
+    np.testing.assert_array_equal(_np(x.grad), [0.0, 0.25])
+    tx = torch.tensor([0.0, 4.0], requires_grad=True)
+    torch.where(tx > 0, tx.sqrt(), 0).sum().backward()
+    assert np.isnan(tx.grad[0].item())
+
+
 def test_masked_singular_gradient_under_create_graph():
     x = retrograd.tensor([0.0, 4.0], requires_grad=True)
     y = retrograd.where(x > 0, x.sqrt(), 0.0).sum()
