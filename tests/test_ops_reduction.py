@@ -377,3 +377,10 @@ def test_inplace_cumulative_ops_match_pytorch():
         (g,) = lib.autograd.grad((y * y).sum(), x)
         grads.append(g.detach().numpy())
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-10)
+
+
+def test_std_of_constant_input_has_zero_gradient_like_pytorch():
+    for lib in (retrograd, torch):
+        x = lib.ones(2, 3, dtype=lib.float64, requires_grad=True)
+        (g,) = lib.autograd.grad(x.std(1).sum(), x)
+        assert g.tolist() == [[0.0] * 3] * 2

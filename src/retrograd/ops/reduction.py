@@ -807,9 +807,11 @@ def var(input, dim=None, unbiased=True, keepdim=False, *, correction=None, out=N
 
 def std(input, dim=None, unbiased=True, keepdim=False, *, correction=None, out=None):
     """Standard deviation: ``sqrt(var(...))``."""
-    from .unary import sqrt
+    from .unary import sqrt, where
 
-    return _out(sqrt(var(input, dim, unbiased, keepdim, correction=correction)), out)
+    v = var(input, dim, unbiased, keepdim, correction=correction)
+    # PyTorch's std gradient is 0 (not NaN) where std is 0: mask before the sqrt
+    return _out(sqrt(where(v == 0, 0.0, v)), out)
 
 
 def var_mean(input, dim=None, unbiased=True, keepdim=False, *, correction=None):
