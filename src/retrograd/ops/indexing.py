@@ -34,6 +34,8 @@ def _one(i):
             raise IndexError(
                 "tensors used as indices must be long, int, byte or bool tensors"
             )
+        if data.ndim == 0 and data.dtype.kind in "iu":
+            return int(data)  # PyTorch selects with a 0-d integer tensor, like an int
         return data
     if isinstance(i, (list, tuple)) and any(isinstance(e, Tensor) for e in i):
         return np.asarray([e.item() if isinstance(e, Tensor) else e for e in i])
