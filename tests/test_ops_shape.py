@@ -44,6 +44,19 @@ def _scatter_reduce_ref(x, idx, src, how, include_self, dim=0):
     return out
 
 
+def _with_zeros(rng, shapes):
+    """Factors for scatter_reduce prod with zeros (index IDX_DUP): place (0, 0) has one zero
+    factor in x, place (0, 1) one in src, place (1, 2) two (x and src). Double backward
+    is not exact where two zeros meet, so those rows check first derivatives only."""
+    a = rng.uniform(0.5, 2.0, shapes[0])
+    s = rng.uniform(0.5, 2.0, shapes[1])
+    a[0, 0] = 0.0
+    s[0, 1] = 0.0
+    s[1, 2] = 0.0
+    a[1, 2] = 0.0
+    return [a, s]
+
+
 IDX = np.array([[0, 2, 1], [2, 0, 0]])  # distinct per column: no scatter collisions
 IDX_DUP = np.array([[0, 0, 1], [0, 2, 1]])
 
@@ -233,6 +246,12 @@ CASES = [
              lambda a, s, how=how, inc=inc: _scatter_reduce_ref(a, IDX_DUP, s, how, inc),
              [((3, 3), (2, 3))], domain=(0.5, 2.0) if how == "prod" else (-2.0, 2.0))
       for how in ("sum", "prod", "mean", "amax", "amin") for inc in (True, False)],
+    *[OpCase(f"scatter_reduce_prod_zeros_{inc}",
+             lambda L, a, s, inc=inc: a.scatter_reduce(0, _i(L, IDX_DUP), s, "prod",
+                                                       include_self=inc),
+             lambda a, s, inc=inc: _scatter_reduce_ref(a, IDX_DUP, s, "prod", inc),
+             [((3, 3), (2, 3))], make=_with_zeros, gradgrad=False)
+      for inc in (True, False)],
     OpCase("index_add", lambda L, a, s: a.index_add(0, _i(L, [0, 2, 0]), s, alpha=2.0),
            lambda a, s: a + 2 * np.stack([s[0] + s[2], 0 * s[0], s[1]]), [((3, 2), (3, 2))]),
     OpCase("index_copy", lambda L, a, s: a.index_copy(1, _i(L, [2, 0]), s),
