@@ -282,4 +282,4 @@ class SetView(Primitive):
     def jvp(ctx, tb, tv):
         return SetView.generic(tb, tv, chain=ctx.chain)
 
-    _name = "CopySlices"
+    _name = "torch::autograd::CopySlices"
