@@ -22,8 +22,9 @@ from .inplace import bump_version
 from .unary import where
 
 __all__ = ["alpha_dropout", "batch_norm", "dropout", "dropout1d", "dropout2d", "dropout3d",
-           "embedding", "feature_alpha_dropout", "group_norm", "instance_norm", "layer_norm",
-           "local_response_norm", "one_hot", "rms_norm", "scaled_dot_product_attention"]
+           "embedding", "embedding_bag", "feature_alpha_dropout", "group_norm", "instance_norm",
+           "layer_norm", "local_response_norm", "one_hot", "rms_norm",
+           "scaled_dot_product_attention"]
 
 
 
@@ -432,6 +433,68 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         _renorm_rows(weight, idx, max_norm, norm_type)
     scale = _embedding_scale(idx, padding_idx, scale_grad_by_freq, weight._data.dtype)
     return _Embed.generic(weight, indices=idx, scale=scale)
+
+
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
+                  scale_grad_by_freq=False, mode="mean", sparse=False, per_sample_weights=None,
+                  include_last_offset=False, padding_idx=None):
+    """Sums, means or maxima of bags of embedding rows (without the [N, L, D] intermediate
+    being visible); entries equal to ``padding_idx`` are left out of their bag."""
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"mode has to be one of sum, mean or max, but got {mode}")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(
+            f"embedding_bag: per_sample_weights was not None. per_sample_weights is only "
+            f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
+            "GitHub.")
+    idx = input._data.astype(np.int64)
+    if idx.ndim == 2:
+        if offsets is not None:
+            raise ValueError("if input is 2D, then offsets has to be None, as input is treated "
+                             "is a mini-batch of fixed length sequences.")
+        starts = np.arange(0, idx.size, idx.shape[1] if idx.shape[1] else 1)[:idx.shape[0]]
+        ends = starts + idx.shape[1]
+        psw = per_sample_weights.reshape(-1) if per_sample_weights is not None else None
+        idx = idx.reshape(-1)
+    elif idx.ndim == 1:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        off = (offsets._data if isinstance(offsets, Tensor) else np.asarray(offsets)).astype(
+            np.int64)
+        bounds = off if include_last_offset else np.append(off, idx.size)
+        starts, ends = bounds[:-1], np.minimum(bounds[1:], idx.size)
+        psw = per_sample_weights
+    else:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension "
+                         f"{idx.ndim}")
+    num = weight.shape[0]
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += num
+    rows = embedding(wrap(idx), weight, padding_idx, max_norm, norm_type, scale_grad_by_freq)
+    pos = np.arange(idx.size)
+    member = (pos >= starts[:, None]) & (pos < ends[:, None])
+    if padding_idx is not None:
+        member &= idx != padding_idx
+    dt = weight._data.dtype
+    if mode == "max":
+        width = max(int(member.sum(1).max(initial=0)), 1)
+        take = np.zeros((len(starts), width), np.int64)
+        valid = np.zeros((len(starts), width), bool)
+        for b in range(len(starts)):
+            where_b = np.flatnonzero(member[b])
+            take[b, :where_b.size] = where_b
+            valid[b, :where_b.size] = True
+        gathered = where(valid[..., None], rows[take], -math.inf)
+        out = gathered.max(1).values
+        return where(valid.any(1)[:, None], out, 0.0)
+    mat = member.astype(dt)
+    if mode == "mean":
+        counts = mat.sum(1, keepdims=True)
+        mat = mat / np.maximum(counts, 1)
+    matrix = wrap(mat)
+    if psw is not None:
+        matrix = matrix * psw
+    return matrix.matmul(rows)
 
 
 def _renorm_rows(weight, idx, max_norm, norm_type):
