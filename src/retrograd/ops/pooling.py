@@ -121,27 +121,15 @@ class MaxPool(Primitive):
             base = base + start * sstr[i]
             first = first + (start + skip * dilation[i]) * sstr[i]
         kernel = list(np.ndindex(*k))
-        offs = m.asarray([sum(kk[i] * dilation[i] * sstr[i] for i in range(nd))
-                          for kk in kernel] + [0], dtype=m.int64)
+        offs = m.asarray([0] + [sum(kk[i] * dilation[i] * sstr[i] for i in range(nd))
+                                for kk in kernel], dtype=m.int64)
         padded = xpad is not x
-        kdt = m.uint8 if len(kernel) < 255 else m.int32
-        if padded:
-            best = m.full(x.shape[:2] + tuple(out), fill, dtype=x.dtype)
-            kb = m.full(best.shape, len(kernel), dtype=kdt)
-        for j, kidx in enumerate(kernel):
-            v = win[(slice(None), slice(None)) + kidx]
-            if j == 0 and not padded:
-                best = v.copy()
-                kb = m.zeros(best.shape, dtype=kdt)
-                continue
-            mask = m.greater(v, best)
-            if isfloat:
-                mask |= m.isnan(v)
-            m.maximum(best, v, out=best)
-            kb = m.where(mask, kdt(j), kb)
+        best, kb = _scan(m, win, kernel, padded, fill, x.shape[:2] + tuple(out), False)
+        if isfloat and m.isnan(best).any():
+            best, kb = _scan(m, win, kernel, padded, fill, best.shape, True)
         idx = base + offs.take(kb)
         if padded:
-            idx = m.where(kb == len(kernel), first, idx)
+            idx = m.where(kb == 0, first, idx)
         ctx.idx, ctx.shape = idx, x.shape
         ctx.unique = all(stride[i] >= dilation[i] * (k[i] - 1) + 1 for i in range(nd))
         return best, idx
@@ -163,6 +151,33 @@ class MaxPool2DWithIndices(MaxPool):
 
 class MaxPool3DWithIndices(MaxPool):
     __slots__ = ()
+
+
+def _scan(m, win, kernel, padded, fill, shape, nan_exact):
+    """Running max over the kernel offsets of ``win`` (N, C, *K, *O) and the winner as
+    1 + its offset number (0: none yet, the window's first in-range element). The fast
+    test ``not v <= best`` also moves on after a NaN; ``nan_exact`` redoes PyTorch's rule
+    (move on a greater value or a NaN) for inputs that hold NaNs."""
+    kdt = m.uint8 if len(kernel) < 255 else m.int32
+    if padded:
+        best = m.full(shape, fill, dtype=win.dtype)
+        kb = m.zeros(shape, dtype=kdt)
+    for j, kidx in enumerate(kernel):
+        v = win[(slice(None), slice(None)) + kidx]
+        if j == 0 and not padded:
+            best = v.copy()
+            kb = m.ones(shape, dtype=kdt)
+            continue
+        if nan_exact:
+            mask = m.greater(v, best)
+            mask |= m.isnan(v)
+            kb = m.where(mask, kdt(j + 1), kb)
+        else:
+            mask = ~m.less_equal(v, best)
+            # Later offsets have larger numbers, so a max records the newest winner.
+            kb = m.maximum(kb, mask * kdt(j + 1))
+        m.maximum(best, v, out=best)
+    return best, kb
 
 
 class AdaptiveMaxPool(MaxPool):
