@@ -9,6 +9,8 @@ adaptive average pooling is separable: one constant averaging matrix per spatial
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..backend import xp
@@ -37,8 +39,9 @@ class Gather(Primitive):
     def forward(ctx, x, idx=None, unique=False):
         ctx.idx, ctx.shape, ctx.unique = idx, x.shape, unique
         n, c = x.shape[:2]
-        flat = x.reshape(n, c, -1)
-        return xp(x).take_along_axis(flat, idx.reshape(n, c, -1), 2).reshape(idx.shape)
+        flat = x.reshape(n, c, math.prod(x.shape[2:]))
+        index = idx.reshape(n, c, math.prod(idx.shape[2:]))
+        return xp(x).take_along_axis(flat, index, 2).reshape(idx.shape)
 
     def backward(ctx, grad):
         return ScatterAdd.generic(grad, idx=ctx.idx, shape=ctx.shape, unique=ctx.unique)
@@ -61,7 +64,7 @@ class ScatterAdd(Primitive):
         size = 1
         for e in shape[2:]:
             size *= e
-        flat = idx.reshape(n * c, -1) + m.arange(n * c).reshape(-1, 1) * size
+        flat = idx.reshape(n * c, math.prod(idx.shape[2:])) + m.arange(n * c).reshape(-1, 1) * size
         if unique:
             out = m.zeros(n * c * size, dtype=g.dtype)
             out[flat.ravel()] = g.ravel()
@@ -200,7 +203,7 @@ class AdaptiveMaxPool(MaxPool):
         index = tuple(c.reshape((1,) * i + (c.shape[0],) + (1,) * (nd - 1) + (c.shape[1],)
                                 + (1,) * (nd - 1 - i)) for i, c in enumerate(coords))
         win = x[(slice(None), slice(None)) + index]  # (N, C, *O, *K)
-        wk = win.reshape(x.shape[:2] + tuple(out) + (-1,))
+        wk = win.reshape(x.shape[:2] + tuple(out) + (math.prod(ksize),))
         res, idx = _argmax_windows(wk, size, tuple(ksize), coords)
         ctx.idx, ctx.shape, ctx.unique = idx, x.shape, False
         return res, idx
