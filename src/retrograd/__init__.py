@@ -10,7 +10,7 @@ tensor([[4.5000, 4.5000],
         [4.5000, 4.5000]])
 """
 
-from . import _dtype, autograd
+from . import _dtype, autograd, linalg, viz
 from . import ops as _ops
 from ._device import device
 from ._dtype import (
@@ -77,6 +77,9 @@ from .ops.tensor_methods import *
 from .ops.unary import *
 from .ops.vision import pixel_shuffle, pixel_unshuffle
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from .serialization import load, save
+
+from . import optim, utils  # isort: skip  (they use the tensor API above)
 
 # nn kernels that PyTorch also exposes at the top level (torch.softmax, torch.dropout, ...)
 for _m in (_ops.activation, _ops.loss, _ops.normalization):
