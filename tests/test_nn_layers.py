@@ -88,6 +88,10 @@ LAYERS = [
     ("CircularPad2d", (1,), {}, [(1, 2, 3, 3)], ("pad",)),
     ("ChannelShuffle", (2,), {}, [(1, 4, 2, 2)], ("channel_shuffle",)),
     ("PixelUnshuffle", (2,), {}, [(1, 2, 4, 4)], ("pixel_unshuffle",)),
+    ("Fold", ((4, 5), 2), {}, [(1, 8, 12)], ("fold",)),
+    ("Unfold", (2,), {"padding": 1, "stride": 2}, [(1, 2, 4, 5)], ("unfold",)),
+    ("CosineSimilarity", (), {"dim": 0}, [(3, 4), (3, 4)], ("cosine_similarity",)),
+    ("PairwiseDistance", (), {"keepdim": True}, [(3, 4), (3, 4)], ("pairwise_distance",)),
 ]
 
 ACTIVATIONS = [
@@ -301,6 +305,35 @@ def test_more_losses_match_torch(name, kwargs, kind):
     if kind == "sign":
         y = np.sign(randn(4, 3)).astype(np.float32)
     run_both(ours, theirs, x, y.astype(np.float32), grad_inputs=(True, False))
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_max_unpool_inverts_max_pool(n):
+    pool_r = getattr(R.nn, f"MaxPool{n}d")(2, return_indices=True)
+    pool_t = getattr(torch.nn, f"MaxPool{n}d")(2, return_indices=True)
+    unpool_r, unpool_t = pair(f"MaxUnpool{n}d", 2)
+    assert repr(unpool_r) == repr(unpool_t) and repr(pool_r) == repr(pool_t)
+    x = randn(1, 2, *([4] * n))
+    rx, tx = R.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ro, ri = pool_r(rx)
+    to, ti = pool_t(tx)
+    assert ri.tolist() == ti.tolist()
+    ru, tu = unpool_r(ro, ri), unpool_t(to, ti)
+    close(ru, tu)
+    ru.sum().backward()
+    tu.sum().backward()
+    close(rx.grad, tx.grad)
+
+
+def test_rrelu_eval_and_threshold():
+    ours, theirs = pair("RReLU", 0.1, 0.3)
+    assert repr(ours) == repr(theirs)
+    ours.eval()
+    theirs.eval()
+    run_both(ours, theirs, randn(3, 4))
+    ours.train()
+    out = to_np(ours(R.tensor(-np.ones((200,), np.float32))))
+    assert np.all((out <= -0.1 + 1e-6) & (out >= -0.3 - 1e-6)) and out.std() > 0.01
 
 
 def test_conv_transpose_output_size():
