@@ -1,0 +1,52 @@
+"""Adadelta: step sizes from running averages of squared gradients and squared updates."""
+
+from __future__ import annotations
+
+from ..backend import xp
+from .optimizer import Optimizer, check_hparams, scalar_state, value, zeros_state
+
+__all__ = ["Adadelta"]
+
+
+class Adadelta(Optimizer):
+    """``torch.optim.Adadelta``: ``delta = sqrt(u + eps) / sqrt(v + eps) * g; p -= lr * delta``."""
+
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *,
+                 capturable=False, maximize=False, differentiable=False) -> None:
+        check_hparams(lr=lr, eps=eps, weight_decay=weight_decay)
+        if not 0.0 <= rho <= 1.0:
+            raise ValueError(f"Invalid rho value: {rho}")
+        defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay,
+                        maximize=maximize, capturable=capturable, foreach=foreach,
+                        differentiable=differentiable)
+        super().__init__(params, defaults)
+
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns the closure's loss."""
+        return self._simple_step(closure, self._update)
+
+    @staticmethod
+    def _update(p, grad, state, group) -> None:
+        x = p._data
+        m = xp(x)
+        if not state:
+            state["step"] = scalar_state(0.0)
+            state["square_avg"] = zeros_state(p)
+            state["acc_delta"] = zeros_state(p)
+        rho, eps = group["rho"], group["eps"]
+        state["step"]._data += 1
+        if group["maximize"]:
+            grad = -grad
+        wd = group["weight_decay"]
+        if wd != 0:
+            grad = grad + wd * x
+        square_avg, acc_delta = state["square_avg"]._data, state["acc_delta"]._data
+        square_avg *= rho
+        square_avg += (1 - rho) * grad * grad
+        std = m.sqrt(square_avg + eps)
+        delta = m.sqrt(acc_delta + eps)
+        delta /= std
+        delta *= grad
+        acc_delta *= rho
+        acc_delta += (1 - rho) * delta * delta
+        x += -value(group["lr"]) * delta

@@ -1,0 +1,58 @@
+"""Adagrad: per-coordinate learning rates from the sum of squared gradients."""
+
+from __future__ import annotations
+
+from ..backend import xp
+from .optimizer import Optimizer, check_hparams, scalar_state, value, zeros_state
+
+__all__ = ["Adagrad"]
+
+
+class Adagrad(Optimizer):
+    """``torch.optim.Adagrad``: ``s += g**2; p -= clr * g / (sqrt(s) + eps)``.
+
+    ``clr = lr / (1 + (t - 1) * lr_decay)``.
+
+    As in PyTorch, the state (``step`` and ``sum``) is made for every parameter up front.
+    """
+
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0,
+                 initial_accumulator_value=0, eps=1e-10, foreach=None, *, maximize=False,
+                 differentiable=False, fused=None) -> None:
+        check_hparams(lr=lr, eps=eps, weight_decay=weight_decay, lr_decay=lr_decay,
+                      initial_accumulator_value=initial_accumulator_value)
+        defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
+                        initial_accumulator_value=initial_accumulator_value,
+                        foreach=foreach, maximize=maximize, differentiable=differentiable,
+                        fused=fused)
+        super().__init__(params, defaults)
+        for group in self.param_groups:
+            for p in group["params"]:
+                state = self.state[p]
+                state["step"] = scalar_state(0.0)
+                state["sum"] = zeros_state(p, group["initial_accumulator_value"])
+
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns the closure's loss."""
+        return self._simple_step(closure, self._update)
+
+    @staticmethod
+    def _update(p, grad, state, group) -> None:
+        x = p._data
+        if not state:  # a group added after construction
+            state["step"] = scalar_state(0.0)
+            state["sum"] = zeros_state(p, group["initial_accumulator_value"])
+        step_t = state["step"]._data
+        step_t += 1
+        step = float(step_t)
+        if group["maximize"]:
+            grad = -grad
+        wd = group["weight_decay"]
+        if wd != 0:
+            grad = grad + wd * x
+        clr = value(group["lr"]) / (1 + (step - 1) * group["lr_decay"])
+        state_sum = state["sum"]._data
+        state_sum += 1 * grad * grad
+        std = xp(x).sqrt(state_sum)
+        std += group["eps"]
+        x += -clr * grad / std

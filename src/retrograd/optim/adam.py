@@ -1,0 +1,74 @@
+"""Adam (and, with decoupled weight decay, AdamW), with AMSGrad and ``maximize``."""
+
+from __future__ import annotations
+
+from ..backend import xp
+from .optimizer import Optimizer, check_hparams, lerp_, scalar_state, value, zeros_state
+
+__all__ = ["Adam"]
+
+
+class Adam(Optimizer):
+    """``torch.optim.Adam``: bias-corrected first and second moment estimates.
+
+    ``p -= lr / (1 - b1**t) * m / (sqrt(v) / sqrt(1 - b2**t) + eps)``
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 amsgrad=False, *, foreach=None, maximize=False, capturable=False,
+                 differentiable=False, fused=None, decoupled_weight_decay=False) -> None:
+        check_hparams(lr=lr, eps=eps, betas=betas, weight_decay=weight_decay)
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                        amsgrad=amsgrad, maximize=maximize, foreach=foreach,
+                        capturable=capturable, differentiable=differentiable, fused=fused,
+                        decoupled_weight_decay=decoupled_weight_decay)
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("amsgrad", False)
+            group.setdefault("maximize", False)
+            group.setdefault("decoupled_weight_decay", False)
+
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns the closure's loss."""
+        return self._simple_step(closure, self._update)
+
+    @staticmethod
+    def _update(p, grad, state, group) -> None:
+        x = p._data
+        m = xp(x)
+        if not state:
+            state["step"] = scalar_state(0.0)
+            state["exp_avg"] = zeros_state(p)
+            state["exp_avg_sq"] = zeros_state(p)
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = zeros_state(p)
+        lr, wd, eps = value(group["lr"]), group["weight_decay"], group["eps"]
+        beta1, beta2 = (value(b) for b in group["betas"])
+        if group["maximize"]:
+            grad = -grad
+        step_t = state["step"]._data
+        step_t += 1
+        step = float(step_t)
+        if wd != 0:
+            if group["decoupled_weight_decay"]:
+                x *= 1 - lr * wd
+            else:
+                grad = grad + wd * x
+        exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
+        lerp_(exp_avg, grad, 1 - beta1)
+        exp_avg_sq *= beta2
+        exp_avg_sq += (1 - beta2) * grad * grad
+        bias_correction1 = 1 - beta1**step
+        bias_correction2_sqrt = (1 - beta2**step) ** 0.5
+        step_size = lr / bias_correction1
+        if group["amsgrad"]:
+            max_sq = state["max_exp_avg_sq"]._data
+            m.maximum(max_sq, exp_avg_sq, out=max_sq)
+            denom = m.sqrt(max_sq) / bias_correction2_sqrt
+        else:
+            denom = m.sqrt(exp_avg_sq) / bias_correction2_sqrt
+        denom += eps
+        x += -step_size * exp_avg / denom

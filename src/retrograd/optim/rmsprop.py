@@ -1,0 +1,67 @@
+"""RMSprop: divide the gradient by a running root mean square (optionally centered)."""
+
+from __future__ import annotations
+
+from ..backend import xp
+from .optimizer import Optimizer, check_hparams, lerp_, scalar_state, value, zeros_state
+
+__all__ = ["RMSprop"]
+
+
+class RMSprop(Optimizer):
+    """``torch.optim.RMSprop``: ``v = alpha * v + (1 - alpha) * g**2``,
+    ``p -= lr * g / (sqrt(v) + eps)``.
+
+    ``centered`` subtracts the square of a running mean of ``g`` from ``v``; ``momentum``
+    accumulates the scaled step in a buffer.
+    """
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
+                 centered=False, capturable=False, foreach=None, maximize=False,
+                 differentiable=False) -> None:
+        check_hparams(lr=lr, eps=eps, weight_decay=weight_decay, momentum=momentum,
+                      alpha=alpha)
+        defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
+                        weight_decay=weight_decay, capturable=capturable, foreach=foreach,
+                        maximize=maximize, differentiable=differentiable)
+        super().__init__(params, defaults)
+
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns the closure's loss."""
+        return self._simple_step(closure, self._update)
+
+    @staticmethod
+    def _update(p, grad, state, group) -> None:
+        x = p._data
+        m = xp(x)
+        momentum, alpha = group["momentum"], group["alpha"]
+        if not state:
+            state["step"] = scalar_state(0.0)
+            state["square_avg"] = zeros_state(p)
+            if momentum > 0:
+                state["momentum_buffer"] = zeros_state(p)
+            if group["centered"]:
+                state["grad_avg"] = zeros_state(p)
+        lr, wd = value(group["lr"]), group["weight_decay"]
+        if group["maximize"]:
+            grad = -grad
+        state["step"]._data += 1
+        if wd != 0:
+            grad = grad + wd * x
+        square_avg = state["square_avg"]._data
+        square_avg *= alpha
+        square_avg += (1 - alpha) * grad * grad
+        if group["centered"]:
+            grad_avg = state["grad_avg"]._data
+            lerp_(grad_avg, grad, 1 - alpha)
+            avg = m.sqrt(square_avg + -1 * grad_avg * grad_avg)
+        else:
+            avg = m.sqrt(square_avg)
+        avg += group["eps"]
+        if momentum > 0:
+            buf = state["momentum_buffer"]._data
+            buf *= momentum
+            buf += grad / avg
+            x += -lr * buf
+        else:
+            x += -lr * grad / avg

@@ -1,0 +1,58 @@
+"""Stochastic gradient descent, with momentum, dampening, Nesterov and weight decay."""
+
+from __future__ import annotations
+
+from .._tensor import wrap
+from ..backend import xp
+from .optimizer import Optimizer, check_hparams, value
+
+__all__ = ["SGD"]
+
+
+class SGD(Optimizer):
+    """``torch.optim.SGD``: ``v = momentum * v + (1 - dampening) * g; p -= lr * v``.
+
+    The first step stores the gradient itself as the momentum buffer, as PyTorch does.
+    """
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
+                 nesterov=False, *, maximize=False, foreach=None, differentiable=False,
+                 fused=None) -> None:
+        check_hparams(lr=lr, weight_decay=weight_decay, momentum=momentum)
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
+                        weight_decay=weight_decay, nesterov=nesterov, maximize=maximize,
+                        foreach=foreach, differentiable=differentiable, fused=fused)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("nesterov", False)
+            group.setdefault("maximize", False)
+
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns the closure's loss."""
+        return self._simple_step(closure, self._update)
+
+    @staticmethod
+    def _update(p, grad, state, group) -> None:
+        x = p._data
+        lr, momentum, wd = value(group["lr"]), group["momentum"], group["weight_decay"]
+        if group["maximize"]:
+            grad = -grad
+        if wd != 0:
+            grad = grad + wd * x
+        if momentum != 0:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                # xp.array, not .copy(): arithmetic on 0-d arrays gives NumPy scalars
+                buf = state["momentum_buffer"] = wrap(xp(x).array(grad, dtype=x.dtype))
+                b = buf._data
+            else:
+                b = buf._data
+                b *= momentum
+                b += (1 - group["dampening"]) * grad
+            grad = grad + momentum * b if group["nesterov"] else b
+        x += -lr * grad

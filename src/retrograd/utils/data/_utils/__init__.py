@@ -1,0 +1,3 @@
+"""Helpers of ``DataLoader``: collation."""
+
+from . import collate
