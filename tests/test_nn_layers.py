@@ -86,7 +86,7 @@ LAYERS = [
     ("LocalResponseNorm", (3,), {}, [(2, 5, 3)], ("local_response_norm",)),
     ("Softmax2d", (), {}, [(2, 3, 2, 2)], ("softmax",)),
     ("CircularPad2d", (1,), {}, [(1, 2, 3, 3)], ("pad",)),
-    ("ChannelShuffle", (2,), {}, [(1, 4, 2, 2)], ("channel_shuffle",)),
+    ("ChannelShuffle", (2,), {}, [(1, 4, 2, 2)], ()),
     ("PixelUnshuffle", (2,), {}, [(1, 2, 4, 4)], ("pixel_unshuffle",)),
     ("Fold", ((4, 5), 2), {}, [(1, 8, 12)], ("fold",)),
     ("Unfold", (2,), {"padding": 1, "stride": 2}, [(1, 2, 4, 5)], ("unfold",)),
