@@ -402,3 +402,41 @@ def test_copy_weights_roundtrip_helper_detects_difference():
         close(ours.weight, theirs.weight)
     copy_weights(ours, theirs)
     close(ours.weight, theirs.weight)
+
+
+REPRS = [
+    ("Dropout1d", (0.2,)), ("Dropout3d", ()), ("FeatureAlphaDropout", (0.1, True)),
+    ("ZeroPad1d", (2,)), ("ZeroPad3d", ((1, 0, 1, 0, 2, 1),)), ("ConstantPad3d", (1, 0.5)),
+    ("ReflectionPad1d", ((1, 2),)), ("ReplicationPad3d", (1,)), ("CircularPad1d", (1,)),
+    ("UpsamplingNearest2d", (None, 2)), ("UpsamplingBilinear2d", ((4, 4),)),
+    ("Upsample", (None, (2.0, 3.0), "bilinear", True)), ("LazyLinear", (3,)),
+    ("Identity", (1, 2)), ("Bilinear", (2, 3, 4, False)), ("RMSNorm", ((2, 3), 1e-5, False)),
+    ("LPPool2d", (2.5, 3, 1, True)), ("AdaptiveMaxPool2d", ((2, 3), True)),
+    ("MaxPool2d", ((2, 3), (1, 2), 1, 2, True, True)), ("AvgPool3d", (2, 1, 0, True)),
+    ("BatchNorm2d", (3, 1e-3, None, False, False)), ("GroupNorm", (1, 4, 1e-3, False)),
+    ("InstanceNorm3d", (2, 1e-3, 0.2, True, True)), ("Embedding", (5, 2, None, 1.0, 1.0, True)),
+    ("EmbeddingBag", (5, 2, None, 2.0, False, "sum", False, None, True, 0)),
+    ("Softmax", ()), ("Softplus", (1.5, 10)), ("PReLU", (4, 0.1)), ("Hardtanh", (-2.0, 2.0, True)),
+    ("LeakyReLU", (0.1, True)), ("ELU", (0.5, True)), ("Threshold", (0.1, 2.0, True)),
+    ("ConvTranspose2d", (2, 4, 3, 2, 1, 1, 2, False, 2)),
+    ("Conv3d", (2, 4, 3, 1, "valid", 1, 1, True, "replicate")),
+    ("Transformer", (8, 2, 1, 1, 16, 0.0, "gelu")),
+    ("GRU", (2, 3, 1, False, True, 0.0, True)), ("RNNCell", (2, 3, True, "relu")),
+    ("MultiheadAttention", (8, 2, 0.1, True, True, True, 3, 5)),
+] + [(name, ()) for name in (
+    "L1Loss", "MSELoss", "NLLLoss", "PoissonNLLLoss", "GaussianNLLLoss", "KLDivLoss", "BCELoss",
+    "BCEWithLogitsLoss", "HingeEmbeddingLoss", "MultiLabelMarginLoss", "SmoothL1Loss",
+    "HuberLoss", "SoftMarginLoss", "CrossEntropyLoss", "MultiLabelSoftMarginLoss",
+    "CosineEmbeddingLoss", "MarginRankingLoss", "MultiMarginLoss", "TripletMarginLoss",
+    "TripletMarginWithDistanceLoss", "CTCLoss",
+)]
+
+
+@pytest.mark.parametrize("name,args", REPRS, ids=[r[0] for r in REPRS])
+def test_repr_and_state_keys_match_torch(name, args):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours, theirs = getattr(R.nn, name)(*args), getattr(torch.nn, name)(*args)
+    assert repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert [k for k, _ in ours.named_parameters()] == [k for k, _ in theirs.named_parameters()]
