@@ -11,6 +11,8 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from nn_common import close, copy_weights, needs, pair, run_both, to_np
 
 import retrograd as R
@@ -440,3 +442,19 @@ def test_repr_and_state_keys_match_torch(name, args):
     assert repr(ours) == repr(theirs)
     assert list(ours.state_dict()) == list(theirs.state_dict())
     assert [k for k, _ in ours.named_parameters()] == [k for k, _ in theirs.named_parameters()]
+
+
+@settings(max_examples=25, deadline=None)
+@given(batch=st.lists(st.integers(1, 3), min_size=0, max_size=2), fin=st.integers(1, 5),
+       fout=st.integers(1, 5), bias=st.booleans())
+def test_linear_any_shape_matches_torch(batch, fin, fout, bias):
+    ours, theirs = pair("Linear", fin, fout, bias=bias)
+    run_both(ours, theirs, randn(*batch, fin))
+
+
+@settings(max_examples=25, deadline=None)
+@given(size=st.integers(5, 8), k=st.integers(1, 3), stride=st.integers(1, 2),
+       padding=st.integers(0, 1), groups=st.sampled_from([1, 2]))
+def test_conv2d_any_geometry_matches_torch(size, k, stride, padding, groups):
+    ours, theirs = pair("Conv2d", 2, 4, k, stride=stride, padding=padding, groups=groups)
+    run_both(ours, theirs, randn(1, 2, size, size + 1))
