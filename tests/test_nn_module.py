@@ -406,3 +406,27 @@ def test_buffer_marker_and_init_errors_match_torch():
     with pytest.raises(NotImplementedError, match=r'Module \[Module\] is missing the required '
                                                   r'"forward" function'):
         nn.Module()(R.ones(1))
+
+
+def test_global_module_hooks_match_torch():
+    def run(lib):
+        from importlib import import_module
+
+        mm = import_module(lib.__name__ + ".nn.modules.module")
+        log = []
+        handles = [
+            mm.register_module_forward_pre_hook(lambda m, a: log.append(("pre", type(m).__name__))),
+            mm.register_module_forward_hook(lambda m, a, o: log.append(("post", type(m).__name__))),
+            mm.register_module_full_backward_hook(
+                lambda m, gi, go: log.append(("bw", type(m).__name__))),
+        ]
+        try:
+            net = lib.nn.Sequential(lib.nn.Linear(2, 2), lib.nn.Tanh())
+            net(lib.ones(1, 2, requires_grad=True)).sum().backward()
+        finally:
+            for h in handles:
+                h.remove()
+        net(lib.ones(1, 2))
+        return log
+
+    assert run(R) == run(torch)

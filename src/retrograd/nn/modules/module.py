@@ -15,7 +15,13 @@ from ... import _dtype as dtypes
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
 from ..parameter import Buffer, Parameter, is_lazy
-from ._hooks import HooksMixin
+from ._hooks import (  # noqa: F401  (register_module_*: PyTorch's home for them)
+    HooksMixin,
+    register_module_forward_hook,
+    register_module_forward_pre_hook,
+    register_module_full_backward_hook,
+    register_module_full_backward_pre_hook,
+)
 from ._state_dict import StateDictMixin, _IncompatibleKeys  # noqa: F401
 
 __all__ = ["Module"]
