@@ -304,3 +304,22 @@ def test_lbfgs_float32_and_errors():
     y.grad = retrograd.ones(2)
     with pytest.raises(RuntimeError, match="only 'strong_wolfe' is supported"):
         opt.step(lambda: (y * y).sum())
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta",
+                                  "Adamax", "NAdam", "RAdam"])
+def test_tensor_lr_with_scheduler_matches_torch(name):
+    # A tensor lr is kept in its dtype (float32) in the update arithmetic, as in PyTorch.
+    out = []
+    for lib in (retrograd, torch):
+        w = lib.ones(3, dtype=lib.float64, requires_grad=True)
+        kw = dict(momentum=0.9) if name == "SGD" else {}
+        opt = getattr(lib.optim, name)([w], lr=lib.tensor(0.05), weight_decay=0.1, **kw)
+        sched = lib.optim.lr_scheduler.ExponentialLR(opt, 0.9)
+        for i in range(20):
+            w.grad = w.detach() * 2 + i
+            opt.step()
+            sched.step()
+        assert isinstance(opt.param_groups[0]["lr"], lib.Tensor)
+        out.append(w.detach().numpy())
+    np.testing.assert_allclose(out[0], out[1], rtol=1e-14)

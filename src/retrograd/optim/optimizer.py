@@ -19,7 +19,7 @@ import numpy as np
 
 from .._tensor import Tensor, wrap
 from ..autograd.grad_mode import no_grad
-from ..backend import xp
+from ..backend import to_numpy, xp
 from ..ops.inplace import bump_version
 
 __all__ = ["Optimizer", "required"]
@@ -98,9 +98,12 @@ def scalar_state(value: float) -> Tensor:
     return wrap(np.array(value, dtype=np.float32))
 
 
-def value(x) -> float:
-    """A hyper-parameter as a Python number (PyTorch accepts 1-element tensors for ``lr``)."""
-    return x.item() if isinstance(x, Tensor) else x
+def value(x):
+    """A hyper-parameter as a number. PyTorch accepts 1-element tensors for ``lr`` and keeps
+    computing with them in their dtype, so a tensor becomes a NumPy scalar of its dtype."""
+    if isinstance(x, Tensor):
+        return to_numpy(x._data).reshape(())[()]
+    return x
 
 
 def lerp_(a, end, weight: float) -> None:
