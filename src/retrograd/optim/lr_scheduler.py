@@ -487,3 +487,6 @@ from ._lr_cyclic import (  # noqa: E402
     OneCycleLR,
     ReduceLROnPlateau,
 )
+
+for _cls in (CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR, ReduceLROnPlateau):
+    _cls.__module__ = __name__
