@@ -1,7 +1,7 @@
 """conv2d + max_pool2d forward and backward time, retrograd against PyTorch, one thread each.
 
-Network: batch 64 of 1x28x28 -> conv(1, 16, 3) -> relu -> max_pool(2) -> conv(16, 32, 3) -> relu
--> max_pool(2) -> sum; weights require grad. Prints each library's median step time and the
+Network: batch 64 of 1x28x28 -> conv(1, 16, 3) -> max_pool(2) -> conv(16, 32, 3) -> max_pool(2)
+-> sum; weights require grad. Prints each library's median step time and the
 ratio retrograd / torch (the target is <= 1.2).
 
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python bench/bench_conv_kernels.py
@@ -27,16 +27,21 @@ import retrograd.nn.functional as RF  # noqa: E402
 
 
 def step(lib, F, x, w1, b1, w2, b2):
-    h = F.max_pool2d(F.conv2d(x, w1, b1).relu(), 2)
-    h = F.max_pool2d(F.conv2d(h, w2, b2).relu(), 2)
+    h = F.max_pool2d(F.conv2d(x, w1, b1), 2)
+    h = F.max_pool2d(F.conv2d(h, w2, b2), 2)
     h.sum().backward()
     for p in (w1, b1, w2, b2):
         p.grad = None
 
 
+# CPU time of this thread (both libraries run on one thread): steadier than wall time on a
+# shared machine. BENCH_CLOCK=wall for wall-clock time.
+CLOCK = time.perf_counter if os.environ.get("BENCH_CLOCK") == "wall" else time.thread_time
+
+
 def timeit(libs, arrays, repeat=30):
     """Median step time of each library; the steps alternate so that both see the same
-    machine load."""
+    machine state."""
     setups = []
     for lib, F in libs:
         x = lib.tensor(arrays[0])
@@ -47,9 +52,9 @@ def timeit(libs, arrays, repeat=30):
     times = [[] for _ in libs]
     for _ in range(repeat):
         for k, (lib, F, x, params) in enumerate(setups):
-            t0 = time.perf_counter()
+            t0 = CLOCK()
             step(lib, F, x, *params)
-            times[k].append(time.perf_counter() - t0)
+            times[k].append(CLOCK() - t0)
     return [statistics.median(t) for t in times]
 
 

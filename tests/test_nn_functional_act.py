@@ -280,3 +280,18 @@ def test_top_level_and_method_spellings():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         retrograd.celu(x)
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_float32_matches_pytorch(approximate):
+    torch = pytest.importorskip("torch")
+    x = np.linspace(-8, 8, 4001).astype(np.float32)
+    r = retrograd.tensor(x, requires_grad=True)
+    t = torch.tensor(x, requires_grad=True)
+    ours = F.gelu(r, approximate=approximate)
+    theirs = torch.nn.functional.gelu(t, approximate=approximate)
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), atol=2e-6,
+                               rtol=1e-6)
+    ours.sum().backward()
+    theirs.sum().backward()
+    np.testing.assert_allclose(r.grad.numpy(), t.grad.numpy(), atol=3e-6, rtol=1e-6)

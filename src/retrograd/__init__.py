@@ -10,7 +10,7 @@ tensor([[4.5000, 4.5000],
         [4.5000, 4.5000]])
 """
 
-from . import _dtype, autograd
+from . import _dtype, autograd, linalg, viz
 from . import ops as _ops
 from ._device import device
 from ._dtype import (
@@ -53,6 +53,7 @@ from .autograd.grad_mode import (
 from .ops._core import result_dtype as _result_dtype
 from .ops.arithmetic import *
 from .ops.comparison import *
+from .ops.conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d
 from .ops.conversion import *
 from .ops.creation import *
 from .ops.creation import (
@@ -69,10 +70,12 @@ from .ops.creation import (
 from .ops.joining import *
 from .ops.linalg import *
 from .ops.pointwise import *
+from .ops.pooling import adaptive_avg_pool1d, avg_pool1d, max_pool1d, max_pool2d, max_pool3d
 from .ops.reduction import *
 from .ops.shape import *
 from .ops.tensor_methods import *
 from .ops.unary import *
+from .ops.vision import pixel_shuffle, pixel_unshuffle
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .serialization import load, save
 

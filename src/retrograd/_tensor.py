@@ -325,7 +325,7 @@ class Tensor:
             dtype_name=repr(self.dtype),
             default_dtype_name=repr(dtypes.get_default_dtype()),
             requires_grad=self._requires_grad,
-            grad_fn_name=fn.name() if fn is not None else None,
+            grad_fn_name=fn.type_name() if fn is not None else None,
             is_leaf=fn is None,
             device=str(self.device),
         )

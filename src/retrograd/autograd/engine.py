@@ -14,7 +14,7 @@ from .._tensor import Tensor, wrap
 from .grad_mode import state as _state
 from .graph import FREED, AccumulateGrad, PackedSaved, format_site
 
-__all__ = ["backward", "grad"]
+__all__ = ["backward", "grad", "queue_callback"]
 
 _ndarray = np.ndarray
 
@@ -266,6 +266,10 @@ def _run(outputs, root_grads, retain_graph, create_graph, inputs, accumulate):
                     ready.append(nxt)
     finally:
         _state.grad_enabled = prev_mode
+        callbacks = _final_callbacks[:]
+        _final_callbacks.clear()
+    for fn in callbacks:
+        fn()
     if capture is None:
         return None
     if accumulate:
@@ -274,6 +278,15 @@ def _run(outputs, root_grads, retain_graph, create_graph, inputs, accumulate):
                 _accumulate(t, g, create_graph, handed)
         return None
     return capture.results
+
+
+_final_callbacks: list = []
+
+
+def queue_callback(fn) -> None:
+    """Run ``fn()`` once the backward pass now in progress has finished (as PyTorch's
+    ``Variable._execution_engine.queue_callback``; DistributedDataParallel uses it)."""
+    _final_callbacks.append(fn)
 
 
 def _release_edges(node, deps: dict, ready: list) -> None:

@@ -93,7 +93,11 @@ class Node:
         return self._name
 
     def __repr__(self) -> str:
-        return f"<{self.name()} object at {hex(id(self))}>"
+        return f"<{self.type_name()} object at {hex(id(self))}>"
+
+    def type_name(self) -> str:
+        """The node's class name as PyTorch prints it (``name()`` without a namespace)."""
+        return self.name().rsplit("::", 1)[-1]
 
     @property
     def metadata(self) -> dict:

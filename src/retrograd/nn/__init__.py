@@ -7,3 +7,4 @@ from .parameter import Buffer, Parameter, UninitializedBuffer, UninitializedPara
 
 __all__ = ["Buffer", "Parameter", "UninitializedBuffer", "UninitializedParameter",
            "functional", "init", "utils", *_modules_all]
+from . import parallel

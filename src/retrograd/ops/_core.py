@@ -377,7 +377,8 @@ def _pack_saved(node, args, arrays, results) -> None:
 def _mark_view(result: Tensor, args, out, cls, attrs) -> None:
     """Share the parent's version counter and remember how to redo the view from it."""
     parent = args[0]
-    if not isinstance(parent, Tensor) or not np.may_share_memory(out, parent._data):
+    if not isinstance(parent, Tensor) or (
+            out.size and not np.may_share_memory(out, parent._data)):
         return
     result._vc = parent._vc
     result._base = parent._base if parent._base is not None else parent
@@ -410,9 +411,20 @@ def _promote(args, arrays):
         elif a is not None and not hasattr(a, "dtype") and target.category >= dtypes.FLOAT \
                 and not isinstance(a, complex):
             out.append(float(a))
+        elif type(a) is int and target.category == dtypes.INT:
+            out.append(_wrap_int(a, npt))
         else:
             out.append(a)
     return out
+
+
+def _wrap_int(value: int, npt):
+    """A Python int outside the integer dtype's range wraps around, as in PyTorch (NumPy
+    would raise OverflowError): uint8 tensor + -2 adds 254."""
+    info = np.iinfo(npt)
+    if info.min <= value <= info.max:
+        return value
+    return np.array(value).astype(npt)[()]
 
 
 def result_dtype(args) -> dtypes.dtype:

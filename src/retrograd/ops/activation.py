@@ -2,8 +2,7 @@
 
 Most are composites of core ops (no derivative of their own, so they differentiate to any
 order). Primitives are kept where speed, stability or PyTorch's kink conventions need them:
-softmax / log_softmax, hardtanh (strict interior mask), leaky_relu, hardswish and a private
-erf for the exact GELU.
+softmax / log_softmax, softplus, hardtanh (strict interior mask), leaky_relu and hardswish.
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ from ..backend import xp
 from . import unary as _unary
 from ._core import Primitive, register_method
 from .inplace import _check_leaf, _snapshot, _store, bump_version, inplace_apply, inplace_write
+from .pointwise import erf
 from .reduction import sum
 from .unary import exp, sigmoid, tanh, where
 
@@ -36,31 +36,6 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 
 # ---------------------------------------------------------------------- primitives
-
-class Erf(Primitive):
-    """erf(x).  d/dx = 2/sqrt(pi) * exp(-x**2).  (Private: the exact GELU needs it.)"""
-
-    _name = "ErfBackward0"
-    formula = "grad * 2 / sqrt(pi) * exp(-x**2)"
-    _ufunc = np.frompyfunc(math.erf, 1, 1)
-
-    def forward(ctx, x):
-        ctx.save(x)
-        work = x.astype(np.float64) if x.dtype != np.float64 else x
-        return xp(x).asarray(Erf._ufunc(work), dtype=np.float64).astype(x.dtype, copy=False)
-
-    def backward(ctx, grad):
-        (x,) = ctx.saved
-        return grad * (2 / math.sqrt(math.pi)) * exp(-(x * x))
-
-    def jvp(ctx, tx):
-        (x,) = ctx.saved
-        return tx * (2 / math.sqrt(math.pi)) * exp(-(x * x))
-
-
-def _erf(x):
-    return Erf.generic(x)
-
 
 def _lastdim(x, dim):
     """Work on 0-d inputs as 1-element vectors (PyTorch accepts dim 0 / -1 for them)."""
@@ -214,6 +189,75 @@ class Softplus(Primitive):
         return tx * ctx._slope()
 
 
+_SQRT_HALF = math.sqrt(0.5)
+_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
+_TANH_K = math.sqrt(2 / math.pi)
+_ERFC_COEF = (0.17087277, -0.82215223, 1.48851587, -1.13520398, 0.27886807, -0.18628806,
+              0.09678418, 0.37409196, 1.00002368, -1.26551223)
+
+
+def _erf_single(z):
+    """erf to single precision (Chebyshev fit of erfc, fractional error < 1.2e-7): one exp
+    instead of the series the float64 erf needs."""
+    m = xp(z)
+    a = m.abs(z)
+    t = 1 / (1 + 0.5 * a)
+    poly = t * 0 + _ERFC_COEF[0]
+    for c in _ERFC_COEF[1:]:
+        poly = poly * t + c
+    erfc = t * m.exp(-a * a + poly)
+    return m.where(z >= 0, 1 - erfc, erfc - 1)
+
+
+class Gelu(Primitive):
+    """x * Phi(x) (approximate='tanh': 0.5 x (1 + tanh(k (x + 0.044715 x^3)))).
+    d/dx = Phi(x) + x phi(x) (tanh form: its exact derivative).  A plain backward reuses the
+    forward's Phi; under create_graph the derivative is built from differentiable ops."""
+
+    __slots__ = ("approximate", "cdf")
+    formula = "grad * (Phi(x) + x * phi(x))"
+
+    def forward(ctx, x, approximate="none"):
+        ctx.approximate = approximate
+        m = xp(x)
+        if approximate == "tanh":
+            cdf = 0.5 * (1 + m.tanh(_TANH_K * (x + 0.044715 * x * x * x)))
+        elif x.dtype == np.float64:
+            from ._special import erf as erf64
+
+            cdf = 0.5 * (1 + erf64(x * _SQRT_HALF))
+        else:
+            work = x.astype(np.float32, copy=False)
+            cdf = 0.5 * (1 + _erf_single(work * _SQRT_HALF))
+        ctx.cdf = cdf
+        ctx.save(x)
+        return (x * cdf).astype(x.dtype, copy=False)
+
+    def _slope(ctx):
+        (x,) = ctx.saved
+        if isinstance(x, Tensor):
+            if ctx.approximate == "tanh":
+                t = tanh((x + x * x * x * 0.044715) * _TANH_K)
+                return (t + 1) * 0.5 + x * 0.5 * (1 - t * t) * _TANH_K * (
+                    x * x * (3 * 0.044715) + 1)
+            cdf = (erf(x * _SQRT_HALF) + 1) * 0.5
+            return cdf + x * exp(x * x * -0.5) * _INV_SQRT_2PI
+        m = xp(x)
+        cdf = ctx.cdf
+        if ctx.approximate == "tanh":
+            t = 2 * cdf - 1
+            d = 0.5 * x * (1 - t * t) * _TANH_K * (1 + 3 * 0.044715 * x * x)
+        else:
+            d = x * m.exp(-0.5 * x * x) * _INV_SQRT_2PI
+        return (cdf + d).astype(x.dtype, copy=False)
+
+    def backward(ctx, grad):
+        return grad * ctx._slope()
+
+    def jvp(ctx, tx):
+        return tx * ctx._slope()
+
+
 # ---------------------------------------------------------------------- helpers
 
 def _inplace(fn, x: Tensor, *args, **kwargs) -> Tensor:
@@ -309,12 +353,9 @@ def celu_(input, alpha=1.0):
 
 def gelu(input, approximate="none"):
     """x * Phi(x); approximate='tanh' uses 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
-    if approximate == "tanh":
-        inner = (input + input * input * input * 0.044715) * math.sqrt(2 / math.pi)
-        return input * 0.5 * (tanh(inner) + 1)
-    if approximate != "none":
+    if approximate not in ("none", "tanh"):
         raise RuntimeError("approximate argument must be either none or tanh.")
-    return input * 0.5 * (_erf(input * math.sqrt(0.5)) + 1)
+    return Gelu.generic(input, approximate=approximate)
 
 
 def silu(input, inplace=False):

@@ -43,16 +43,13 @@ class Sub(Primitive):
     promote = True
     formula = "grad, -alpha * grad"
 
+    @classmethod
+    def apply(cls, *args, **attrs):
+        _check_bool_sub(*args)
+        return super().apply(*args, **attrs)
+
     def forward(ctx, x, y, alpha=1):
-        bx, by = _is_bool(x), _is_bool(y)
-        if bx and by:
-            raise RuntimeError(
-                "Subtraction, the `-` operator, with two bool tensors is not supported. Use the "
-                "`^` or `logical_xor()` operator instead.")
-        if bx or by:
-            raise RuntimeError(
-                "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
-                "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+        _check_bool_sub(x, y)
         ctx.alpha = alpha
         return x - y if alpha == 1 else x - alpha * y
 
@@ -91,6 +88,16 @@ class Div(Primitive):
     promote = True
     formula = "grad / y, -grad * x / y**2"
 
+    @classmethod
+    def apply(cls, *args, **attrs):
+        from ._core import result_dtype
+
+        if result_dtype(args).category <= 1:
+            # True division of integers gives the default float dtype, as in PyTorch; cast
+            # before promotion so a Python int never wraps into a small integer dtype.
+            args = tuple(_as_float(a) for a in args)
+        return super().apply(*args, **attrs)
+
     def forward(ctx, x, y):
         if _integral(x) and _integral(y):
             # True division of integers gives the default float dtype, as in PyTorch.
@@ -126,6 +133,7 @@ class DivMode(Primitive):
     _name = "DivBackward2"
 
     def forward(ctx, x, y, rounding_mode="floor"):
+        _no_bool("div_" + rounding_mode, x, y)
         m = xp(x) if hasattr(x, "dtype") else xp(y)
         if _integral(x) and _integral(y):
             _check_zero_division(y)
@@ -170,6 +178,7 @@ class Remainder(Primitive):
     _name = "RemainderBackward1"
 
     def forward(ctx, x, y):
+        _no_bool((type(ctx).rounding == "floor" and "remainder") or "fmod", x, y)
         ctx.save(x, y)
         if _integral(x) and _integral(y):
             _check_zero_division(y)
@@ -218,12 +227,40 @@ class FmodScalar(Fmod):
     _name = "FmodBackward0"
 
 
+def _as_float(a):
+    from .._tensor import wrap
+
+    if isinstance(a, Tensor):
+        return wrap(a._data.astype(_default_float()))
+    return float(a) if a is not None else a
+
+
 def _check_zero_division(y):
     if (xp(y).asarray(y) == 0).any():
         raise RuntimeError("ZeroDivisionError")
 
 
+def _check_bool_sub(x, y) -> None:
+    bx, by = _is_bool(x), _is_bool(y)
+    if bx and by:
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. Use the "
+            "`^` or `logical_xor()` operator instead.")
+    if bx or by:
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+            "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
+def _no_bool(name, x, y) -> None:
+    """Called after promotion: a bool array here means a bool result dtype."""
+    if getattr(x, "dtype", None) == np.bool_ or getattr(y, "dtype", None) == np.bool_:
+        raise NotImplementedError(f'"{name}_cpu" not implemented for \'Bool\'')
+
+
 def _is_bool(v) -> bool:
+    if isinstance(v, Tensor):
+        v = v._data
     kind = getattr(getattr(v, "dtype", None), "kind", None)
     return kind == "b" if kind is not None else isinstance(v, bool)
 
@@ -256,11 +293,10 @@ class Pow(Primitive):
     formula = "grad * y * x**(y - 1)"
 
     def forward(ctx, x, y):
-        if isinstance(y, int) and not isinstance(y, bool) and y < 0 and _integral(x):
-            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        _check_int_pow(x, y)
         ctx.save(x, y)
         with _quiet():
-            return x ** y
+            return _bool_pow(x, y, x ** y)
 
     def backward(ctx, grad):
         x, y = ctx.saved
@@ -283,8 +319,10 @@ class PowTensor(Primitive):
     _name = "PowBackward1"
 
     def forward(ctx, x, y):
+        if _is_bool(x) and _is_bool(y):
+            raise NotImplementedError("\"pow\" not implemented for 'Bool'")
         with _quiet():
-            out = x ** y
+            out = _bool_pow(x, y, x ** y)
         ctx.save(x, y, out)
         return out
 
@@ -305,6 +343,18 @@ class PowScalarBase(PowTensor):
 
     __slots__ = ()
     _name = "PowBackward2"
+
+
+def _check_int_pow(x, y) -> None:
+    if isinstance(y, int) and not isinstance(y, bool) and y < 0 and _integral(x):
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+
+
+def _bool_pow(x, y, out):
+    """NumPy gives int8 for bool ** bool; PyTorch keeps bool."""
+    if _is_bool(x) and _is_bool(y):
+        return xp(out).asarray(out).astype(np.bool_)
+    return out
 
 
 def _pow_partials(grad, x, y, out, nx, ny):
@@ -433,7 +483,7 @@ def _check_alpha(input, other, alpha) -> None:
     if cat == 1 and isinstance(alpha, float):
         raise RuntimeError(
             "For integral input tensors, argument alpha must not be a floating point number.")
-    if cat == 0 and not isinstance(alpha, bool):
+    if cat != 0 and isinstance(alpha, bool):
         raise RuntimeError("Boolean alpha only supported for Boolean results.")
 
 
@@ -465,7 +515,7 @@ def div(input, other, *, rounding_mode=None, out=None):
     if rounding_mode is None:
         return _out(Div.generic(input, other), out)
     if rounding_mode not in ("trunc", "floor"):
-        raise ValueError(
+        raise RuntimeError(
             f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
             f"'{rounding_mode}'"
         )
@@ -502,6 +552,7 @@ def _pow_cls(input, exponent):
 
 def pow(input, exponent, *, out=None):
     """input ** exponent (either may be a Tensor)."""
+    _check_int_pow(input._data if isinstance(input, Tensor) else input, exponent)
     return _out(_pow_cls(input, exponent).generic(input, exponent), out)
 
 
@@ -653,7 +704,7 @@ def div_(self, other, *, rounding_mode=None):
     if rounding_mode is None:
         return inplace_apply(Div, self, other)
     if rounding_mode not in ("trunc", "floor"):
-        raise ValueError(
+        raise RuntimeError(
             f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
             f"'{rounding_mode}'"
         )

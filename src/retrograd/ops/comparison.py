@@ -32,8 +32,12 @@ def _out(result, out):
     return out_(result, out)
 
 
-def _binary(ufunc, name: str, check=None, doc: str = ""):
+def _binary(ufunc, name: str, check=None, doc: str = "", tensors_only=False):
     def op(input, other, *, out=None):
+        if tensors_only:
+            from .pointwise import require_tensors
+
+            require_tensors(name, input, other)
         if not isinstance(input, Tensor) and not isinstance(other, Tensor):
             return ufunc(input, other)
         arrays = _promote((input, other), [_raw(input), _raw(other)])
@@ -55,6 +59,8 @@ def _binary(ufunc, name: str, check=None, doc: str = ""):
 
 
 def _integral_only(name, arrays) -> None:
+    if "shift" in name and all(getattr(a, "dtype", np.bool_) == np.bool_ for a in arrays):
+        raise NotImplementedError(f'"{name}_cpu" not implemented for \'Bool\'')
     for a in arrays:
         if isinstance(a, np.ndarray) and a.dtype.kind not in "biu":
             raise NotImplementedError(
@@ -67,9 +73,8 @@ def _shift(direction):
     def shift(x, y):
         """PyTorch's shifts: amounts outside [0, bits) give 0 (or -1 for right-shifted
         negatives) instead of NumPy's undefined results."""
-        x = np.asarray(x)
-        if x.dtype == np.bool_:
-            x = x.astype(np.result_type(x, y) if isinstance(y, np.ndarray) else np.int64)
+        if not isinstance(x, np.ndarray):  # a Python int is weak: the tensor's dtype wins
+            x = np.asarray(x, dtype=y.dtype)
         bits = x.dtype.itemsize * 8
         y = np.asarray(y)
         inside = (y >= 0) & (y < bits)
@@ -88,9 +93,9 @@ lt = less = _binary(np.less, "lt")
 le = less_equal = _binary(np.less_equal, "le")
 gt = greater = _binary(np.greater, "gt")
 ge = greater_equal = _binary(np.greater_equal, "ge")
-logical_and = _binary(np.logical_and, "logical_and")
-logical_or = _binary(np.logical_or, "logical_or")
-logical_xor = _binary(np.logical_xor, "logical_xor")
+logical_and = _binary(np.logical_and, "logical_and", tensors_only=True)
+logical_or = _binary(np.logical_or, "logical_or", tensors_only=True)
+logical_xor = _binary(np.logical_xor, "logical_xor", tensors_only=True)
 bitwise_and = _binary(np.bitwise_and, "bitwise_and", _integral_only,
                       "Bitwise AND of integer or bool tensors.")
 bitwise_or = _binary(np.bitwise_or, "bitwise_or", _integral_only,

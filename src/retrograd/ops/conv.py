@@ -65,9 +65,12 @@ def _windows(xpad, k, s, d, out):
     return xp(xpad).lib.stride_tricks.as_strided(xpad, shape, strides, writeable=False)
 
 
-def im2col(x, k, s, d, pads, groups=1):
-    """Columns (N, G, Cg*prod(k), prod(out)) of x (N, C, *S); a copy, contiguous."""
-    out = tuple(_out_size(x.shape[2 + i], k[i], s[i], d[i], *pads[i]) for i in range(len(k)))
+def im2col(x, k, s, d, pads, groups=1, out=None):
+    """Columns (N, G, Cg*prod(k), prod(out)) of x (N, C, *S); a copy, contiguous. ``out``
+    may ask for fewer windows than fit (a transposed conv's output padding)."""
+    if out is None:
+        out = tuple(_out_size(x.shape[2 + i], k[i], s[i], d[i], *pads[i])
+                    for i in range(len(k)))
     win = _windows(_pad_array(x, pads), k, s, d, out)
     n, c = x.shape[:2]
     kk = 1
@@ -104,14 +107,15 @@ class Conv(Primitive):
     """conv(x, w) + b.  d/dx = conv_transpose(grad, w), d/dw = conv(x, grad),
     d/db = grad summed over batch and space."""
 
-    __slots__ = ("cols", "dilation", "groups", "pads", "stride")
+    __slots__ = ("cols", "dilation", "groups", "out", "pads", "stride")
     _name = "ConvolutionBackward0"
     formula = "conv_transpose(grad, w), conv(x, grad) (weight grad), grad.sum(0, 2, ...)"
 
-    def forward(ctx, x, w, b=None, stride=(), pads=(), dilation=(), groups=1):
+    def forward(ctx, x, w, b=None, stride=(), pads=(), dilation=(), groups=1, out=None):
         ctx.stride, ctx.pads, ctx.dilation, ctx.groups = stride, pads, dilation, groups
+        ctx.out = out
         ctx.save(x, w)
-        out = _conv(ctx, x, w, stride, pads, dilation, groups)
+        out = _conv(ctx, x, w, stride, pads, dilation, groups, out)
         if b is not None:
             out += b.reshape((1, -1) + (1,) * (out.ndim - 2))
         return out
@@ -128,18 +132,27 @@ class Conv(Primitive):
 
     def jvp(ctx, tx, tw, tb):
         x, w = ctx.saved
-        kw = dict(stride=ctx.stride, pads=ctx.pads, dilation=ctx.dilation, groups=ctx.groups)
-        return Conv.generic(tx, w, tb, **kw) + Conv.generic(x, tw, None, **kw)
+        kw = dict(stride=ctx.stride, pads=ctx.pads, dilation=ctx.dilation, groups=ctx.groups,
+                  out=ctx.out)
+        return _add_terms(Conv.generic(tx, w, tb, **kw) if tx is not None else None,
+                          Conv.generic(x, tw, None, **kw) if tw is not None else None)
 
 
-def _conv(ctx, x, w, stride, pads, dilation, groups):
+def _conv(ctx, x, w, stride, pads, dilation, groups, out=None):
     k = w.shape[2:]
-    cols, out = im2col(x, k, stride, dilation, pads, groups)
+    cols, out = im2col(x, k, stride, dilation, pads, groups, out)
     ctx.cols = cols
     g = groups
     wm = w.reshape(g, w.shape[0] // g, -1)
     res = xp(x).matmul(wm, cols)  # (N, G, Cog, P)
     return res.reshape((x.shape[0], w.shape[0]) + out)
+
+
+def _add_terms(a, b):
+    """Sum of the jvp terms that exist (a constant operand has no tangent)."""
+    if a is None:
+        return b
+    return a if b is None else a + b
 
 
 class ConvInputGrad(Primitive):
@@ -168,7 +181,7 @@ class ConvInputGrad(Primitive):
         g, w = ctx.saved
         ng, nw = ctx.needs_input_grad
         kw = dict(stride=ctx.stride, pads=ctx.pads, dilation=ctx.dilation, groups=ctx.groups)
-        gg = Conv.generic(grad, w, None, **kw) if ng else None
+        gg = Conv.generic(grad, w, None, out=tuple(g.shape[2:]), **kw) if ng else None
         gw = ConvWeightGrad.generic(grad, g, ksize=tuple(w.shape[2:]), **kw) if nw else None
         return gg, gw
 
@@ -176,7 +189,8 @@ class ConvInputGrad(Primitive):
         g, w = ctx.saved
         kw = dict(size=ctx.size, stride=ctx.stride, pads=ctx.pads, dilation=ctx.dilation,
                   groups=ctx.groups)
-        return ConvInputGrad.generic(tg, w, **kw) + ConvInputGrad.generic(g, tw, **kw)
+        return _add_terms(ConvInputGrad.generic(tg, w, **kw) if tg is not None else None,
+                          ConvInputGrad.generic(g, tw, **kw) if tw is not None else None)
 
 
 class ConvWeightGrad(Primitive):
@@ -192,7 +206,7 @@ class ConvWeightGrad(Primitive):
             ksize, stride, pads, dilation, groups
         ctx.save(x, g)
         if cols is None or cols.dtype != x.dtype:
-            cols, _ = im2col(x, ksize, stride, dilation, pads, groups)
+            cols, _ = im2col(x, ksize, stride, dilation, pads, groups, tuple(g.shape[2:]))
         n, cout = g.shape[:2]
         gm = g.reshape(n, groups, cout // groups, -1)
         res = xp(x).matmul(gm, cols.transpose(0, 1, 3, 2)).sum(0)  # (G, Cog, Cg*K)
@@ -203,14 +217,15 @@ class ConvWeightGrad(Primitive):
         nx, ng = ctx.needs_input_grad
         kw = dict(stride=ctx.stride, pads=ctx.pads, dilation=ctx.dilation, groups=ctx.groups)
         gx = ConvInputGrad.generic(g, grad, size=tuple(x.shape[2:]), **kw) if nx else None
-        gg = Conv.generic(x, grad, None, **kw) if ng else None
+        gg = Conv.generic(x, grad, None, out=tuple(g.shape[2:]), **kw) if ng else None
         return gx, gg
 
     def jvp(ctx, tx, tg):
         x, g = ctx.saved
         kw = dict(ksize=ctx.ksize, stride=ctx.stride, pads=ctx.pads, dilation=ctx.dilation,
                   groups=ctx.groups)
-        return ConvWeightGrad.generic(tx, g, **kw) + ConvWeightGrad.generic(x, tg, **kw)
+        return _add_terms(ConvWeightGrad.generic(tx, g, **kw) if tx is not None else None,
+                          ConvWeightGrad.generic(x, tg, **kw) if tg is not None else None)
 
 
 class Im2Col(Primitive):

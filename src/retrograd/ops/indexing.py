@@ -119,6 +119,11 @@ class Index(Primitive):
         _check_bounds(x.shape, idx)
         ctx.idx, ctx.shape = idx, x.shape
         ctx.basic = _is_basic(idx)
+        if ctx.basic:
+            # A trailing Ellipsis makes NumPy return a 0-d view rather than a scalar copy.
+            items = idx if isinstance(idx, tuple) else (idx,)
+            if not any(i is Ellipsis for i in items):
+                return x[(*items, Ellipsis)]
         return x[idx]
 
     def backward(ctx, grad):
@@ -171,7 +176,7 @@ class IndexPut(Primitive):
 
     def forward(ctx, x, v, idx=None):
         ctx.idx = idx
-        out = x.copy()
+        out = xp(x).array(x, copy=True)
         out[idx] = v
         return out
 
@@ -194,7 +199,7 @@ class IndexPutAccumulate(Primitive):
 
     def forward(ctx, x, v, idx=None):
         ctx.idx = idx
-        out = x.copy()
+        out = xp(x).array(x, copy=True)
         xp(x).add.at(out, idx, v)
         return out
 
@@ -264,7 +269,7 @@ class MaskedScatter(Primitive):
             raise RuntimeError("masked_scatter: expected source to have at least as many "
                                f"elements as ones in mask ({src.size} < {k})")
         ctx.mask, ctx.src_shape = mask, src.shape
-        out = x.copy()
+        out = xp(x).array(x, copy=True)
         out[mask] = src.reshape(-1)[:k]
         return out
 
@@ -336,13 +341,37 @@ def getitem(x, idx):
         if _ends_with_int(idx):
             return Select.apply(x, idx=idx)
         return Slice.apply(x, idx=idx)
-    return Index.apply(x, idx=_np_index(x, idx))
-
-
-def _np_index(x, idx):
-    """Check an advanced index the way PyTorch does before NumPy sees it."""
+    parts = _split_ints(idx)
+    if parts is not None:
+        return getitem(getitem(x, parts[0]), parts[1])
     _check_bounds(x.shape, idx)
-    return idx
+    return Index.apply(x, idx=idx)
+
+
+def _split_ints(idx):
+    """PyTorch applies integer indices as selects before the advanced ones (NumPy counts
+    them as advanced, which moves dims differently): split ``idx`` into that basic first
+    step and the advanced rest. None when ``idx`` mixes no ints with advanced indices."""
+    items = idx if isinstance(idx, tuple) else (idx,)
+    if not any(type(i) is int for i in items):
+        return None
+    basic, rest = [], []
+    for i in items:
+        if type(i) is int:
+            basic.append(i)
+        elif i is None or isinstance(i, slice):
+            basic.append(i)
+            rest.append(slice(None))
+        elif i is Ellipsis:
+            basic.append(i)
+            rest.append(i)
+        elif isinstance(i, bool):
+            rest.append(i)
+        else:
+            a = np.asarray(i)
+            basic.extend([slice(None)] * (a.ndim if a.dtype == bool else 1))
+            rest.append(i)
+    return tuple(basic), tuple(rest)
 
 
 def _value_for(x: Tensor, idx, value):
@@ -362,10 +391,17 @@ def _value_for(x: Tensor, idx, value):
 def setitem(x: Tensor, idx, value) -> None:
     """``x[idx] = value``; gradient flows to x's other elements and to value."""
     idx = normalize_index(idx)
+    if not _is_basic(idx):
+        parts = _split_ints(idx)
+        if parts is not None:
+            setitem(getitem(x, parts[0]), parts[1], value)
+            return
     _check_bounds(x.shape, idx)
     value = _value_for(x, idx, value)
-    needs = _state.grad_enabled and (x._requires_grad or (
-        isinstance(value, Tensor) and value._requires_grad))
+    from .inplace import _has_tangent
+
+    needs = (_state.grad_enabled and (x._requires_grad or (
+        isinstance(value, Tensor) and value._requires_grad))) or _has_tangent(x, (value,))
     if not needs:
         v = value._data if isinstance(value, Tensor) else value
         try:
@@ -458,7 +494,7 @@ class ScatterReduce(Primitive):
         ctx.dim, ctx.index, ctx.reduce, ctx.include_self = dim, index, reduce, include_self
         ufunc_name, identity = _REDUCE[reduce]
         idx = _dim_index(index, dim)
-        out = x.copy()
+        out = xp(x).array(x, copy=True)
         touched = m.zeros(x.shape, dtype=bool)
         touched[idx] = True
         count = m.zeros(x.shape, dtype=np.int64)
@@ -538,7 +574,7 @@ class Scatter(Primitive):
 
     def forward(ctx, x, src, dim=0, index=None):
         ctx.dim, ctx.index = dim, index
-        out = x.copy()
+        out = xp(x).array(x, copy=True)
         out[_dim_index(index, dim)] = src
         return out
 
@@ -559,7 +595,7 @@ class ScatterValue(Primitive):
 
     def forward(ctx, x, dim=0, index=None, value=0):
         ctx.dim, ctx.index = dim, index
-        out = x.copy()
+        out = xp(x).array(x, copy=True)
         out[_dim_index(index, dim)] = value
         return out
 
@@ -578,7 +614,7 @@ class ScatterAdd(Primitive):
 
     def forward(ctx, x, src, dim=0, index=None):
         ctx.dim, ctx.index = dim, index
-        out = x.copy()
+        out = xp(x).array(x, copy=True)
         xp(x).add.at(out, _dim_index(index, dim), src)
         return out
 
@@ -884,8 +920,7 @@ def _broadcast_mask(input, mask, op, inplace=False):
     try:
         full = np.broadcast_shapes(shape, m.shape)
     except ValueError:
-        a, b = (shape, m.shape)
-        raise RuntimeError(_size_mismatch(a, b)) from None
+        raise RuntimeError(_size_mismatch(m.shape, shape)) from None
     if inplace and full != shape:
         raise RuntimeError(f"output with shape {list(shape)} doesn't match the broadcast shape "
                            f"{list(full)}")

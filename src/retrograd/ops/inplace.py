@@ -13,6 +13,7 @@ import numpy as np
 from .._tensor import Tensor, wrap
 from ..autograd.grad_mode import state as _state
 from ..autograd.graph import creation_site
+from ..backend import xp
 from ._core import Primitive, _promote
 
 __all__ = ["bump_version", "inplace_apply", "inplace_result", "inplace_write"]
@@ -50,7 +51,17 @@ def _snapshot(x: Tensor) -> Tensor:
     old._requires_grad = x._requires_grad
     if x._grad_fn is None and x._requires_grad:
         old._extra = {"acc": x._extra["acc"]} if x._extra and "acc" in x._extra else None
+    if _state.forward_level and x._extra and "tangent" in x._extra:
+        old._extras["tangent"] = x._extra["tangent"]
     return old
+
+
+def _has_tangent(x, args) -> bool:
+    if not _state.forward_level:
+        return False
+    from ..autograd.forward_ad import get_tangent
+
+    return get_tangent(x) is not None or any(get_tangent(a) is not None for a in args)
 
 
 def inplace_apply(cls, x: Tensor, *args, **attrs) -> Tensor:
@@ -60,7 +71,7 @@ def inplace_apply(cls, x: Tensor, *args, **attrs) -> Tensor:
     recording = _state.grad_enabled and (
         x._requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args)
     )
-    if not recording:
+    if not recording and not _has_tangent(x, args):
         node = _new(cls)
         node.saved = ()
         arrays = [x._data, *[a._data if isinstance(a, Tensor) else a for a in args]]
@@ -70,31 +81,73 @@ def inplace_apply(cls, x: Tensor, *args, **attrs) -> Tensor:
         _store(x, out, cls)
         bump_version(x)
         return x
-    _check_leaf(x)
+    if recording:
+        _check_leaf(x)
     old = _snapshot(x)
     new = cls.apply(old, *args, **attrs)
-    return inplace_write(x, old, new, cls)
+    if recording:
+        inplace_write(x, old, new, cls)
+    else:
+        _store(x, new._data, cls)
+        bump_version(x)
+    _forward_write(x, new)
+    return x
 
 
 def inplace_result(x: Tensor, fn) -> Tensor:
     """Store ``fn(x)`` (any out-of-place computation of x's shape) into ``x`` in place."""
     if not isinstance(x, Tensor):
         raise TypeError(f"in-place op expects a Tensor, got {type(x).__name__}")
-    if not _state.grad_enabled:
+    if not _state.grad_enabled and not _state.forward_level:
         out = fn(x)
         _store(x, out._data, None)
         bump_version(x)
         return x
-    if x._requires_grad:
+    if x._requires_grad and _state.grad_enabled:
         _check_leaf(x)
     old = _snapshot(x)
     new = fn(old)
-    if not new._requires_grad:
+    if not new._requires_grad or not _state.grad_enabled:
         _store(x, new._data, None)
         bump_version(x)
-        return x
-    _check_leaf(x)
-    return inplace_write(x, old, new)
+    else:
+        _check_leaf(x)
+        inplace_write(x, old, new)
+    _forward_write(x, new)
+    return x
+
+
+def _forward_write(x: Tensor, new: Tensor) -> None:
+    """Forward AD: x's tangent becomes new's, written in place so that the tangents of x's
+    base and of its other views (views of the base's tangent) see the change."""
+    if not _state.forward_level:
+        return
+    from ..autograd.forward_ad import _set_tangent, get_tangent
+
+    tn = get_tangent(new)
+    if tn is None:
+        return
+    tx = get_tangent(x)
+    if tx is None:
+        base = x._base
+        chain = _view_chain(x) if base is not None else None
+        if chain is not None:
+            tb = get_tangent(base)
+            if tb is None:
+                tb = wrap(np.zeros_like(base._data))
+                _set_tangent(base, tb)
+            prev, _state.forward_level = _state.forward_level, 0
+            try:
+                tx = replay(tb, chain)
+            finally:
+                _state.forward_level = prev
+        else:
+            tx = wrap(np.zeros_like(x._data))
+        _set_tangent(x, tx)
+    if tx._data.flags.writeable:
+        tx._data[...] = tn._data
+    else:
+        _set_tangent(x, wrap(np.array(np.broadcast_to(tn._data, x._data.shape))))
 
 
 def inplace_write(x: Tensor, old: Tensor, new: Tensor, cls=None) -> Tensor:
@@ -182,7 +235,7 @@ def _view_chain(x: Tensor):
         parent, cls, rest, attrs = rec
         if getattr(cls, "multi_view", False):
             raise RuntimeError(
-                f"Output {t._output_nr} of {cls.__name__}Backward0 is a view and is being "
+                f"Output {t._output_nr} of {cls.__name__} is a view and is being "
                 "modified inplace. This view is the output of a function that returns "
                 "multiple views. Such functions do not allow the output views to be modified "
                 "inplace. You should replace the inplace operation by an out-of-place one."
@@ -211,18 +264,22 @@ class SetView(Primitive):
 
     def forward(ctx, base, value, chain=()):
         ctx.chain = chain
-        out = base.copy()
+        out = xp(base).array(base, copy=True)
         view = replay(out, chain)
         view[...] = value
         return out
 
     def backward(ctx, grad):
-        from .creation import zeros_like
-
         region = replay(grad, ctx.chain)
-        return SetView.generic(grad, zeros_like(region), chain=ctx.chain), region
+        if isinstance(region, Tensor):
+            from .creation import zeros_like
+
+            zero = zeros_like(region)
+        else:
+            zero = np.zeros_like(region)
+        return SetView.generic(grad, zero, chain=ctx.chain), region
 
     def jvp(ctx, tb, tv):
         return SetView.generic(tb, tv, chain=ctx.chain)
 
-    _name = "CopySlices"
+    _name = "torch::autograd::CopySlices"

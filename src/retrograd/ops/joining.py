@@ -23,7 +23,7 @@ __all__ = ["atleast_1d", "atleast_2d", "atleast_3d", "broadcast_shapes", "broadc
 
 def _along(dim: int, key) -> tuple:
     """An index that applies ``key`` to dimension ``dim`` (``dim`` >= 0)."""
-    return (slice(None),) * dim + (key,)
+    return (slice(None),) * dim + (key, Ellipsis)
 
 
 class Cat(Primitive):
@@ -184,6 +184,8 @@ def _tensors(tensors, name: str) -> tuple:
 
 def cat(tensors, dim=0, *, out=None):
     """Join tensors along an existing dim."""
+    if not isinstance(tensors, Tensor) and len(tensors) == 0:
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     return Cat.generic(*_tensors(tensors, "cat"), dim=dim)
 
 

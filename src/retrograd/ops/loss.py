@@ -176,11 +176,11 @@ def _class_weights(target, weight, ignore_index, c, like):
 class CrossEntropyIndex(Primitive):
     """Per-element -w[t] * log_softmax(x)[t] along dim 1 (fused log_softmax + gather).
 
-    d/dx = -grad * w[t] * (onehot(t) - softmax(x)).  The backward is written with
-    differentiable ops, so double backward works.
+    d/dx = grad * w[t] * (softmax(x) - onehot(t)).  A plain backward reuses the forward's
+    softmax; under create_graph the same formula is built from differentiable ops.
     """
 
-    __slots__ = ("dim", "index", "w")
+    __slots__ = ("dim", "index", "probs", "w")
     formula = "grad * w[t] * (softmax(x) - onehot(t))"
 
     def forward(ctx, x, dim=1, index=None, w=None):
@@ -188,8 +188,12 @@ class CrossEntropyIndex(Primitive):
         m = xp(x)
         work = x.astype(np.float32) if x.dtype == np.float16 else x
         shift = work - work.max(axis=dim, keepdims=True)
-        lse = m.log(m.exp(shift).sum(axis=dim, keepdims=True))
-        picked = m.take_along_axis(shift, index, dim) - lse
+        picked = m.take_along_axis(shift, index, dim)
+        e = m.exp(shift, out=shift)  # in place: this is the hot path of training
+        total = e.sum(axis=dim, keepdims=True)
+        e /= total
+        ctx.probs = e
+        picked = picked - m.log(total)
         ctx.save(x)
         return (-picked.squeeze(dim) * w).astype(x.dtype, copy=False)
 
@@ -198,6 +202,12 @@ class CrossEntropyIndex(Primitive):
         from .shape import unsqueeze
 
         (x,) = ctx.saved
+        if not isinstance(x, Tensor):
+            g = xp(grad).expand_dims(grad * ctx.w, ctx.dim)
+            out = ctx.probs * g
+            sub = xp(out).take_along_axis(out, ctx.index, ctx.dim) - g
+            xp(out).put_along_axis(out, ctx.index, sub, ctx.dim)
+            return out.astype(x.dtype, copy=False)
         g = unsqueeze(grad * ctx.w, ctx.dim)
         p = exp(LogSoftmax.generic(x, dim=ctx.dim))
         return p * g - scatter_into_zeros(g, tuple(x.shape), ctx.dim, ctx.index)

@@ -29,12 +29,61 @@ __all__ = ["alpha_dropout", "batch_norm", "dropout", "dropout1d", "dropout2d", "
 
 # ---------------------------------------------------------------------- normalization
 
+class Standardize(Primitive):
+    """(x - mean) / sqrt(var + eps) over ``dims`` (biased var); mean and var come out too
+    (not differentiable: they feed the running statistics).
+
+    d/dx = invstd * (grad - mean(grad) - xhat * mean(grad * xhat)), means over ``dims``.
+    The Jacobian is symmetric, so the jvp is the same formula. A plain backward reuses the
+    forward's xhat and invstd; under create_graph they are recomputed from x with
+    differentiable ops.
+    """
+
+    __slots__ = ("dims", "eps", "invstd", "xhat")
+    nondiff_outputs = (1, 2)
+    formula = "invstd * (grad - mean(grad) - xhat * mean(grad * xhat))"
+
+    def forward(ctx, x, dims=(), eps=1e-5):
+        ctx.dims, ctx.eps = dims, eps
+        m = xp(x)
+        work = x.astype(np.float32) if x.dtype == np.float16 else x
+        mean = work.mean(axis=dims, keepdims=True)
+        centered = work - mean
+        var = m.square(centered).mean(axis=dims, keepdims=True)
+        invstd = 1.0 / m.sqrt(var + eps)
+        centered *= invstd
+        ctx.xhat, ctx.invstd = centered, invstd
+        ctx.save(x)
+        return centered.astype(x.dtype, copy=False), mean, var
+
+    def _apply_jacobian(ctx, g):
+        dims = ctx.dims
+        (x,) = ctx.saved
+        if not isinstance(x, Tensor) and not isinstance(g, Tensor):
+            xhat, invstd = ctx.xhat, ctx.invstd
+            out = g - g.mean(axis=dims, keepdims=True)
+            out -= xhat * (g * xhat).mean(axis=dims, keepdims=True)
+            out *= invstd
+            return out.astype(x.dtype, copy=False)
+        if not isinstance(x, Tensor):
+            x = wrap(x)
+        centered = x - x.mean(dims, keepdim=True)
+        invstd = ((centered * centered).mean(dims, keepdim=True) + ctx.eps) ** -0.5
+        xhat = centered * invstd
+        return invstd * (g - g.mean(dims, keepdim=True)
+                         - xhat * (g * xhat).mean(dims, keepdim=True))
+
+    def backward(ctx, grad, _gm=None, _gv=None):
+        return ctx._apply_jacobian(grad)
+
+    def jvp(ctx, tx):
+        return ctx._apply_jacobian(tx), None, None
+
+
 def _normalize(x, dims, eps):
-    """(x - mean) / sqrt(biased var + eps) over ``dims``; also returns mean and var."""
-    mean = x.mean(dims, keepdim=True)
-    centered = x - mean
-    var = (centered * centered).mean(dims, keepdim=True)
-    return centered / (var + eps).sqrt(), mean, var
+    """(x - mean) / sqrt(biased var + eps) over ``dims``; also returns mean and var arrays."""
+    out, mean, var = Standardize.generic(x, dims=tuple(dims), eps=eps)
+    return out, mean._data, var._data
 
 
 def _channel_shape(x):
@@ -77,8 +126,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             raise ValueError(f"Expected more than 1 value per channel when training, got "
                              f"input size {input.size()}")
         out, mean, var = _normalize(input, dims, eps)
-        _update(running_mean, mean._data, momentum)
-        _update(running_var, var._data * (n / max(n - 1, 1)), momentum)
+        _update(running_mean, mean, momentum)
+        _update(running_var, var * (n / max(n - 1, 1)), momentum)
     else:
         if running_mean is None or running_var is None:
             raise RuntimeError("running_mean and running_var must be defined in evaluation "
@@ -101,8 +150,8 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         raise ValueError(f"Expected more than 1 spatial element when training, got input size "
                          f"{input.size()}")
     out, mean, var = _normalize(input, dims, eps)
-    _update(running_mean, mean._data.mean(0), momentum)
-    _update(running_var, (var._data * (n / max(n - 1, 1))).mean(0), momentum)
+    _update(running_mean, mean.mean(0), momentum)
+    _update(running_var, (var * (n / max(n - 1, 1))).mean(0), momentum)
     return _affine(out, weight, bias, shape)
 
 

@@ -24,9 +24,9 @@ from .._tensor import Tensor
 from ..backend import xp
 from . import _special
 from ._core import Primitive, register_method
-from .arithmetic import _add_opt, _out
+from .arithmetic import _add_opt, _as_float, _out
 from .inplace import inplace_apply
-from .unary import exp, floating, log, nan_safe, quiet, safe_div, sqrt, where
+from .unary import exp, floating, log, nan_safe, no_bool, quiet, safe_div, sqrt, where
 
 __all__ = ["acos", "acosh", "addcdiv", "addcmul", "arccos", "arccosh", "arcsin", "arcsinh",
            "arctan", "arctan2", "arctanh", "asin", "asinh", "atan", "atan2", "atanh", "ceil",
@@ -500,6 +500,7 @@ class Ceil(_Unary):
     formula = "0"
 
     def forward(ctx, x):
+        no_bool("ceil", x)
         return xp(x).ceil(x) if x.dtype.kind == "f" else x.copy()
 
     def backward(ctx, grad):
@@ -512,6 +513,7 @@ class Round(_Unary):
     formula = "0"
 
     def forward(ctx, x):
+        no_bool("round", x)
         return xp(x).rint(x) if x.dtype.kind == "f" else x.copy()
 
     def backward(ctx, grad):
@@ -576,6 +578,18 @@ class _Binary(Primitive):
 
     __slots__ = ()
     promote = True
+    #: the op always computes in floating point: integer operands become the default float
+    #: before promotion (so a Python int never wraps into a small integer dtype first).
+    to_float = False
+
+    @classmethod
+    def apply(cls, *args, **attrs):
+        if cls.to_float:
+            from ._core import result_dtype
+
+            if result_dtype(args).category <= 1:
+                args = tuple(_as_float(a) for a in args)
+        return super().apply(*args, **attrs)
 
     def backward(ctx, grad):
         return ctx.partials(grad, *ctx.needs_input_grad)
@@ -602,6 +616,7 @@ class Atan2(_Binary):
     d/dy = -x / (x**2 + y**2)."""
 
     formula = "grad * y / (x**2 + y**2), -grad * x / (x**2 + y**2)"
+    to_float = True
 
     def forward(ctx, x, y):
         x, y = floating(x), floating(y)
@@ -704,6 +719,7 @@ class Xlogy(_Binary):
     d/dy = x / y."""
 
     formula = "grad * xlogy(x != 0, y), grad * x / y"
+    to_float = True
 
     def forward(ctx, x, y):
         x, y = floating(x), floating(y)
@@ -954,6 +970,7 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
 
 def atan2(input, other, *, out=None):
     """The angle of (other, input) in radians, in [-pi, pi]."""
+    require_tensors("atan2", input, other)
     return _out(Atan2.generic(input, other), out)
 
 
@@ -962,26 +979,31 @@ arctan2 = atan2
 
 def hypot(input, other, *, out=None):
     """sqrt(input**2 + other**2) without overflow."""
+    require_tensors("hypot", input, other)
     return _out(Hypot.generic(input, other), out)
 
 
 def maximum(input, other, *, out=None):
     """Elementwise maximum; NaN wins; ties split the gradient."""
+    require_tensors("maximum", input, other)
     return _out(Maximum.generic(input, other), out)
 
 
 def minimum(input, other, *, out=None):
     """Elementwise minimum; NaN wins; ties split the gradient."""
+    require_tensors("minimum", input, other)
     return _out(Minimum.generic(input, other), out)
 
 
 def fmax(input, other, *, out=None):
     """Elementwise maximum ignoring NaN (NaN only where both are NaN)."""
+    require_tensors("fmax", input, other)
     return _out(Fmax.generic(input, other), out)
 
 
 def fmin(input, other, *, out=None):
     """Elementwise minimum ignoring NaN."""
+    require_tensors("fmin", input, other)
     return _out(Fmin.generic(input, other), out)
 
 
@@ -998,11 +1020,13 @@ def xlogy(input, other, *, out=None):
 
 def logaddexp(input, other, *, out=None):
     """log(exp(input) + exp(other)) without overflow."""
+    require_tensors("logaddexp", input, other)
     return _out(Logaddexp.generic(input, other), out)
 
 
 def logaddexp2(input, other, *, out=None):
     """log2(2**input + 2**other) without overflow."""
+    require_tensors("logaddexp2", input, other)
     return _out(Logaddexp2.generic(input, other), out)
 
 
@@ -1015,10 +1039,25 @@ def lerp(input, end, weight, *, out=None):
     return _out(Lerp.generic(input, end, weight=weight), out)
 
 
+def require_tensors(name, input, other):
+    """PyTorch's signature for these ops takes Tensors only."""
+    for pos, what, v in ((1, "input", input), (2, "other", other)):
+        if not isinstance(v, Tensor):
+            raise TypeError(f"{name}(): argument '{what}' (position {pos}) must be Tensor, not "
+                            f"{type(v).__name__}")
+
+
 def _same_dtype(input, other, what):
     if isinstance(input, Tensor) and isinstance(other, Tensor) and input.dtype != other.dtype:
-        raise RuntimeError(f"expected dtype {input.dtype} for `{what}` but got dtype "
-                           f"{other.dtype}")
+        raise RuntimeError(f"expected dtype {_c10_name(input)} for `{what}` but got dtype "
+                           f"{_c10_name(other)}")
+
+
+def _c10_name(t) -> str:
+    names = {"float16": "c10::Half", "float32": "float", "float64": "double",
+             "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+             "uint8": "unsigned char", "bool": "bool"}
+    return names.get(t._data.dtype.name, t._data.dtype.name)
 
 
 def addcmul(input, tensor1, tensor2, *, value=1, out=None):

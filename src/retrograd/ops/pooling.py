@@ -248,7 +248,7 @@ def _pool_size(size, k, s, p, d, ceil_mode) -> int:
     return o
 
 
-def _geometry(x, nd, kernel_size, stride, padding, dilation, ceil_mode):
+def _geometry(x, nd, kernel_size, stride, padding, dilation, ceil_mode, name=""):
     k = _ntuple(kernel_size, nd, "kernel_size")
     s = k if stride is None or (isinstance(stride, (list, tuple)) and not stride) else \
         _ntuple(stride, nd, "stride")
@@ -258,6 +258,12 @@ def _geometry(x, nd, kernel_size, stride, padding, dilation, ceil_mode):
         raise RuntimeError("stride should be greater than zero, but got "
                            f"stride={list(s)}")
     for i in range(nd):
+        if name == "max_pool1d" and p[i] > k[i] // 2:
+            raise RuntimeError("max_pool1d() padding should be at most half of kernel size, but "
+                               f"got padding={p[i]} and kernel_size={k[i]}")
+        if p[i] > (d[i] * (k[i] - 1) + 1) // 2:
+            raise RuntimeError("pad should be at most half of effective kernel size, but got "
+                               f"pad={p[i]}, kernel_size={k[i]} and dilation={d[i]}")
         if p[i] > k[i] // 2:
             raise RuntimeError("pad should be smaller than or equal to half of kernel size, "
                                f"but got pad={p[i]}, kernel_size={k[i]}")
@@ -280,7 +286,8 @@ _MAXPOOL = {1: MaxPool1DWithIndices, 2: MaxPool2DWithIndices, 3: MaxPool3DWithIn
 
 def _max_poolnd(nd, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
     x, unbatched = _batched(input, nd, f"max_pool{nd}d")
-    k, s, d, pads, out = _geometry(x, nd, kernel_size, stride, padding, dilation, ceil_mode)
+    k, s, d, pads, out = _geometry(x, nd, kernel_size, stride, padding, dilation, ceil_mode,
+                                   f"max_pool{nd}d")
     res, idx = _MAXPOOL[nd].generic(x, k=k, stride=s, pads=pads, dilation=d, out=out)
     if unbatched:
         res, idx = squeeze(res, 0), squeeze(idx, 0)

@@ -1,19 +1,45 @@
-"""Reductions: sum, mean, max/min, norm, and ``sum_to`` (undoing broadcasting)."""
+"""Reductions: sum, mean, prod, max/min/amax/amin, var/std, norm, logsumexp, cumulative ops,
+value-selecting reductions (median, kthvalue, mode, sort, topk), logical reductions, and
+``sum_to`` (undoing broadcasting).
+
+Tie conventions follow PyTorch: reductions over all elements (``max()``, ``amax``,
+``median()``) share the gradient evenly among tied elements; reductions that return
+indices send it to the returned index.
+"""
 
 from __future__ import annotations
 
+import builtins
 from collections import namedtuple
 
 import numpy as np
 
-from .._tensor import Tensor, _wrap_dim
+from .._tensor import Tensor, _wrap_dim, wrap
 from ..backend import xp
 from ._core import Primitive, register_method
 
-__all__ = ["max", "mean", "min", "norm", "sum", "sum_to"]
+__all__ = ["all", "amax", "amin", "aminmax", "any", "argmax", "argmin", "argsort", "count_nonzero",
+           "cummax", "cummin", "cumprod", "cumsum", "kthvalue", "logsumexp", "max", "mean",
+           "median", "min", "mode", "msort", "nanmean", "nanmedian", "nansum", "norm", "prod",
+           "sort", "std", "std_mean", "sum", "sum_to", "topk", "var", "var_mean"]
 
-_max_result = namedtuple("max", ["values", "indices"])
-_min_result = namedtuple("min", ["values", "indices"])
+
+def _result(name, fields=("values", "indices")):
+    """A named result tuple that prints like ``torch.return_types.<name>``."""
+    cls = namedtuple(name, fields)
+
+    def __repr__(self) -> str:
+        body = ",\n".join(f"{f}={v!r}" for f, v in zip(self._fields, self))
+        return f"torch.return_types.{name}(\n{body})"
+
+    cls.__repr__ = __repr__
+    cls.__module__ = "torch.return_types"
+    return cls
+
+
+_RESULTS = {"aminmax": _result("aminmax", ("min", "max"))}
+_RESULTS.update({n: _result(n) for n in ("max", "min", "median", "nanmedian", "kthvalue", "mode",
+                                    "sort", "topk", "cummax", "cummin")})
 
 
 def _dims(dim, ndim: int) -> tuple | None:
@@ -35,6 +61,10 @@ def _keep_shape(shape: tuple, dims: tuple | None) -> tuple:
     return tuple(1 if i in dims else s for i, s in enumerate(shape))
 
 
+def _count(shape: tuple, dims: tuple | None) -> int:
+    return int(np.prod(shape if dims is None else [shape[d] for d in dims]))
+
+
 def expand_back(grad, shape: tuple, dims: tuple | None, keepdim: bool):
     """Broadcast a reduction's gradient back to the input's shape."""
     from .shape import expand, reshape
@@ -42,6 +72,12 @@ def expand_back(grad, shape: tuple, dims: tuple | None, keepdim: bool):
     if not keepdim:
         grad = reshape(grad, _keep_shape(shape, dims))
     return expand(grad, shape)
+
+
+def _out(result, out):
+    from .arithmetic import _out as write
+
+    return write(result, out)
 
 
 class Sum(Primitive):
@@ -83,22 +119,17 @@ class Mean(Primitive):
     def forward(ctx, x, dim=None, keepdim=False, dtype=None):
         if dtype is not None:
             x = x.astype(dtype._np)
-        if x.dtype.kind not in "fc":
-            from .._dtype import from_numpy_dtype
-
-            name = repr(from_numpy_dtype(x.dtype))[6:]
-            raise RuntimeError(
-                "mean(): could not infer output dtype. Input dtype must be either a floating "
-                f"point or complex dtype. Got: {name.capitalize() if name != 'int64' else 'Long'}"
-            )
+        _need_float(x, "mean(): could not infer output dtype. Input dtype must be either a "
+                       "floating point or complex dtype. Got: ")
         ctx.dims = dims = _dims(dim, x.ndim)
         ctx.keepdim = keepdim
         ctx.shape = x.shape
-        n = x.size if dims is None else int(np.prod([x.shape[d] for d in dims]))
-        ctx.n = n
-        if x.dtype == np.float16:
-            return xp(x).mean(x, axis=dims, keepdims=keepdim, dtype=np.float32).astype(x.dtype)
-        return xp(x).mean(x, axis=dims, keepdims=keepdim)
+        ctx.n = _count(x.shape, dims)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if x.dtype == np.float16:
+                return xp(x).mean(x, axis=dims, keepdims=keepdim,
+                                  dtype=np.float32).astype(x.dtype)
+            return xp(x).mean(x, axis=dims, keepdims=keepdim)
 
     def backward(ctx, grad):
         return expand_back(grad, ctx.shape, ctx.dims, ctx.keepdim) / ctx.n
@@ -112,114 +143,420 @@ class MeanDim(Mean):
     _name = "MeanBackward1"
 
 
-class MaxAll(Primitive):
-    """max of all elements.  d/dx = grad shared evenly among the elements equal to the max."""
+def _need_float(x, msg: str) -> None:
+    if x.dtype.kind not in "fc":
+        from .._dtype import from_numpy_dtype
 
-    __slots__ = ()
-    _name = "MaxBackward1"
-    formula = "grad * (x == out) / count(x == out)"
+        name = repr(from_numpy_dtype(x.dtype))[6:]
+        names = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
+                 "uint8": "Byte", "bool": "Bool"}
+        raise RuntimeError(msg + names.get(name, name.capitalize()))
 
-    def forward(ctx, x):
-        if x.size == 0:
-            raise RuntimeError(
-                "max(): Expected reduction dim to be specified for input.numel() == 0. "
-                "Specify the reduction dim with the 'dim' argument."
-            )
-        out = xp(x).max(x)
+
+class Prod(Primitive):
+    """product over all elements or one dim.  d/dx_i = grad * prod_{j != i} x_j (computed
+    as out / x_i when no element is zero, else exactly, by products of the others)."""
+
+    __slots__ = ("dims", "keepdim", "shape")
+    formula = "grad * prod(others)"
+
+    def forward(ctx, x, dim=None, keepdim=False, dtype=None):
+        ctx.dims = dims = _dims(dim, x.ndim)
+        ctx.keepdim, ctx.shape = keepdim, x.shape
+        if dtype is not None:
+            x = x.astype(dtype._np)
+        elif x.dtype.kind in "biu":
+            x = x.astype(np.int64)
+        out = xp(x).prod(x, axis=dims, keepdims=keepdim)
         ctx.save(x, out)
         return out
 
     def backward(ctx, grad):
-        from .unary import where
-
         x, out = ctx.saved
-        mask = x == out
-        return where(mask, grad / sum(mask), 0)
+        g = expand_back(grad, ctx.shape, ctx.dims, ctx.keepdim)
+        return g * _prod_others(x, out, ctx.dims, ctx.keepdim, ctx.shape)
 
     def jvp(ctx, tx):
         x, out = ctx.saved
-        mask = x == out
-        return sum(tx * mask) / sum(mask)
+        return sum(tx * _prod_others(x, out, ctx.dims, ctx.keepdim, ctx.shape),
+                   dim=ctx.dims, keepdim=ctx.keepdim)
 
 
-class MinAll(MaxAll):
-    """min of all elements.  d/dx = grad shared evenly among the elements equal to the min."""
+def _prod_others(x, out, dims, keepdim, shape):
+    """For each element, the product of the other elements of its reduction slice."""
+    from .shape import reshape, unsqueeze
+    from .unary import where
 
+    data = x._data if isinstance(x, Tensor) else x
+    if not (data == 0).any():
+        if out is None:
+            out = prod(x, None if dims is None else dims[0], keepdim)
+        return expand_back(out, shape, dims, keepdim) / x
+    # Exact path with zeros: move the reduced axis last, then for each position i take the
+    # product over the slice with x_i replaced by 1 (an (n, n) mask per slice).
+    d = dims[0] if dims is not None else None
+    y = reshape(x, (-1,)) if d is None else _movedim(x, d, -1)
+    n = y.shape[-1]
+    eye = xp(data).eye(n, dtype=bool)
+    others = prod(where(eye, 1.0, unsqueeze(y, -2)), dim=-1)
+    return reshape(others, shape) if d is None else _movedim(others, -1, d)
+
+
+class Amax(Primitive):
+    """max over dims.  d/dx = grad shared evenly among the elements equal to the max."""
+
+    __slots__ = ("dims", "keepdim", "shape")
+    formula = "where(x == out, grad / count(x == out), 0)"
+    _fn = "max"
+
+    def forward(ctx, x, dim=None, keepdim=False):
+        ctx.dims = dims = _dims(dim, x.ndim)
+        ctx.keepdim, ctx.shape = keepdim, x.shape
+        if x.size == 0 and (dims is None or builtins.any(x.shape[d] == 0 for d in dims)):
+            name = type(ctx).__name__.lower().replace("all", "")
+            if dims is None:
+                raise RuntimeError(
+                    f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                    "Specify the reduction dim with the 'dim' argument.")
+            raise IndexError(f"{name}(): Expected reduction dim {dims[0]} to have non-zero "
+                             "size.")
+        out = getattr(xp(x), ctx._fn)(x, axis=dims, keepdims=keepdim)
+        ctx.save(x, out)
+        return out
+
+    def _mask_count(ctx):
+        x, out = ctx.saved
+        mask = x == expand_back(out, ctx.shape, ctx.dims, ctx.keepdim)
+        return mask, sum(mask, dim=ctx.dims, keepdim=ctx.keepdim)
+
+    def backward(ctx, grad):
+        from .unary import where
+
+        mask, count = ctx._mask_count()
+        return where(mask, expand_back(grad / count, ctx.shape, ctx.dims, ctx.keepdim), 0)
+
+    def jvp(ctx, tx):
+        from .unary import where
+
+        mask, count = ctx._mask_count()
+        return sum(where(mask, tx, 0), dim=ctx.dims, keepdim=ctx.keepdim) / count
+
+
+class Amin(Amax):
+    __slots__ = ()
+    _fn = "min"
+
+
+class MaxAll(Amax):
+    __slots__ = ()
+    _name = "MaxBackward1"
+
+
+class MinAll(Amax):
     __slots__ = ()
     _name = "MinBackward1"
+    _fn = "min"
 
-    def forward(ctx, x):
+
+class MedianAll(Amax):
+    """median of all elements (the lower one for an even count).  d/dx = grad shared among
+    the elements equal to it."""
+
+    __slots__ = ()
+    _name = "MedianBackward0"
+
+    def forward(ctx, x, dim=None, keepdim=False, nan=False):
+        ctx.dims, ctx.keepdim, ctx.shape = None, False, x.shape
         if x.size == 0:
-            raise RuntimeError(
-                "min(): Expected reduction dim to be specified for input.numel() == 0. "
-                "Specify the reduction dim with the 'dim' argument."
-            )
-        out = xp(x).min(x)
+            out = xp(x).asarray(np.nan, dtype=x.dtype)
+        else:
+            flat = xp(x).sort(x.reshape(-1))
+            n = flat.size - (int(xp(x).isnan(flat).sum()) if nan else 0)
+            out = flat[(n - 1) // 2] if (n > 0 or not nan) else flat[0]
+            out = xp(x).asarray(out)
         ctx.save(x, out)
         return out
 
 
+# ------------------------------------------------------- gather / scatter-add along a dim
+
+def _full_index(index, dim):
+    m = xp(index)
+    grids = list(m.ix_(*[m.arange(s) for s in index.shape]))
+    grids[dim] = index
+    return tuple(grids)
+
+
+class Gather(Primitive):
+    """x gathered along ``dim`` at ``index``.  d/dx = grad added back at index."""
+
+    __slots__ = ("dim", "index", "shape")
+    formula = "scatter_add(zeros, dim, index, grad)"
+
+    def forward(ctx, x, dim=0, index=None):
+        ctx.dim, ctx.index, ctx.shape = dim, index, x.shape
+        return xp(x).take_along_axis(x, index, dim)
+
+    def backward(ctx, grad):
+        return ScatterAddZeros.generic(grad, shape=ctx.shape, dim=ctx.dim, index=ctx.index)
+
+    def jvp(ctx, tx):
+        return Gather.generic(tx, dim=ctx.dim, index=ctx.index)
+
+
+class ScatterAddZeros(Primitive):
+    """zeros(shape) with grad added along ``dim`` at ``index``.  d/dgrad = gather."""
+
+    __slots__ = ("dim", "index")
+    formula = "gather(grad, dim, index)"
+
+    def forward(ctx, g, shape=(), dim=0, index=None):
+        ctx.dim, ctx.index = dim, index
+        out = xp(g).zeros(shape, dtype=g.dtype)
+        if g.ndim == 0:
+            out[...] = g
+        else:
+            xp(g).add.at(out, _full_index(index, dim), g)
+        return out
+
+    def backward(ctx, grad):
+        return Gather.generic(grad, dim=ctx.dim, index=ctx.index)
+
+    def jvp(ctx, tg):
+        return ScatterAddZeros.generic(tg, shape=ctx.out_shape, dim=ctx.dim, index=ctx.index)
+
+
+# ------------------------------------------------------------ value-selecting reductions
+
 class MaxDim(Primitive):
-    """(max, argmax) along dim.  d/dx = grad placed at the argmax positions."""
+    """(max, argmax) along dim.  d/dx = grad placed at the returned indices."""
 
     __slots__ = ("dim", "idx", "keepdim", "shape")
     _name = "MaxBackward0"
     nondiff_outputs = (1,)
-    formula = "scatter(zeros, dim, argmax, grad)"
-    _reduce = "max"
+    formula = "scatter_add(zeros, dim, indices, grad)"
+    reduces = True
 
-    def forward(ctx, x, dim=0, keepdim=False):
+    def select(ctx, m, x, d, **kw):
+        """Indices (keepdim-shaped along ``d``) of the selected values."""
+        return m.expand_dims(m.argmax(x, axis=d), d)
+
+    def forward(ctx, x, dim=0, keepdim=False, **kw):
         m = xp(x)
         d = _wrap_dim(dim, x.ndim)
+        name = ctx._name[:-9].lower()
         if x.ndim == 0:
             ctx.dim, ctx.keepdim, ctx.shape = 0, True, x.shape
             ctx.idx = m.zeros((), np.int64)
+            if kw.get("k", 1) not in (0, 1) or (kw.get("k") == 0 and name == "kthvalue"):
+                raise RuntimeError(f"{name}(): selected number k out of range for dimension 0")
+            if kw.get("k") == 0:
+                ctx.idx = m.zeros((0,), np.int64)
+                return x.reshape(1)[:0], ctx.idx
             return x.copy(), m.zeros((), np.int64)
-        if x.shape[d] == 0:
-            raise IndexError(
-                f"{ctx._reduce}(): Expected reduction dim {d} to have non-zero size."
-            )
-        fn = m.argmax if ctx._reduce == "max" else m.argmin
-        idx = m.expand_dims(fn(x, axis=d), d)
+        if x.shape[d] == 0 and ctx.reduces:
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+        idx = ctx.select(m, x, d, **kw).astype(np.int64)
         values = m.take_along_axis(x, idx, d)
-        ctx.dim, ctx.keepdim, ctx.shape = d, keepdim, x.shape
-        ctx.idx = idx
-        if not keepdim:
-            values = values.squeeze(d)
-            idx = idx.squeeze(d)
-        return values, idx.astype(np.int64)
+        ctx.dim, ctx.keepdim, ctx.shape, ctx.idx = d, keepdim or not ctx.reduces, x.shape, idx
+        if not ctx.keepdim:
+            values, idx = values.squeeze(d), idx.squeeze(d)
+        return values, idx
 
     def backward(ctx, grad, _grad_idx=None):
-        from .indexing import scatter_into_zeros
         from .shape import unsqueeze
 
         if ctx.shape == ():
-            return grad
+            return sum(grad) if ctx.idx.ndim else grad
         if not ctx.keepdim:
             grad = unsqueeze(grad, ctx.dim)
-        return scatter_into_zeros(grad, ctx.shape, ctx.dim, ctx.idx)
+        return ScatterAddZeros.generic(grad, shape=ctx.shape, dim=ctx.dim, index=ctx.idx)
 
     def jvp(ctx, tx):
-        from .indexing import TakeAlong
-
         if ctx.shape == ():
-            return tx, None
-        t = TakeAlong.generic(tx, dim=ctx.dim, index=ctx.idx)
+            return (tx if not ctx.idx.ndim else tx.reshape(1)[:0]), None
+        t = Gather.generic(tx, dim=ctx.dim, index=ctx.idx)
         return (t if ctx.keepdim else t.squeeze(ctx.dim)), None
 
 
 class MinDim(MaxDim):
     __slots__ = ()
     _name = "MinBackward0"
-    _reduce = "min"
 
+    def select(ctx, m, x, d, **kw):
+        return m.expand_dims(m.argmin(x, axis=d), d)
+
+
+def _nth(m, x, d, k):
+    """Index of the k-th smallest (0-based) along d; NaN sorts last like PyTorch."""
+    order = m.argsort(x, axis=d, kind="stable")
+    return m.take(order, [k], axis=d)
+
+
+class MedianDim(MaxDim):
+    __slots__ = ()
+    _name = "MedianBackward1"
+
+    def select(ctx, m, x, d, nan=False):
+        if nan:
+            valid = (~m.isnan(x)).sum(axis=d, keepdims=True)
+            order = m.argsort(x, axis=d, kind="stable")
+            pos = m.maximum(valid - 1, 0) // 2
+            return m.take_along_axis(order, pos, d)
+        # PyTorch's median.dim propagates NaN: pick a NaN when the slice holds one.
+        idx = _nth(m, x, d, (x.shape[d] - 1) // 2)
+        has_nan = m.isnan(x).any(axis=d, keepdims=True)
+        return m.where(has_nan, m.expand_dims(m.argmax(m.isnan(x), axis=d), d), idx)
+
+
+class NanmedianDim(MedianDim):
+    __slots__ = ()
+    _name = "NanmedianBackward1"
+
+
+class Kthvalue(MaxDim):
+    __slots__ = ()
+
+    def select(ctx, m, x, d, k=1):
+        if not 1 <= k <= x.shape[d]:
+            raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
+        return _nth(m, x, d, k - 1)
+
+
+class Mode(MaxDim):
+    __slots__ = ()
+
+    def select(ctx, m, x, d):
+        xm = m.moveaxis(x, d, -1)
+        flat = xm.reshape(-1, xm.shape[-1])
+        idx = m.empty(flat.shape[0], np.int64)
+        for r, row in enumerate(flat):
+            _, inv, counts = np.unique(row, return_inverse=True, return_counts=True)
+            best = int(np.argmax(counts))  # smallest value among the most frequent
+            idx[r] = np.nonzero(inv.reshape(-1) == best)[0][-1]
+        return m.expand_dims(idx.reshape(xm.shape[:-1]), d)
+
+
+class Sort(MaxDim):
+    __slots__ = ()
+    reduces = False
+
+    def select(ctx, m, x, d, descending=False):
+        if descending:
+            # a stable sort of the negation keeps ties in their original order
+            key = ~x if x.dtype.kind == "b" else m.where(m.isnan(x), -m.inf, -x) \
+                if x.dtype.kind in "fc" else -x
+            return m.argsort(key, axis=d, kind="stable")
+        return m.argsort(x, axis=d, kind="stable")
+
+
+class Topk(MaxDim):
+    __slots__ = ()
+    reduces = False
+
+    def select(ctx, m, x, d, k=1, largest=True):
+        if not 0 <= k <= x.shape[d]:
+            raise RuntimeError(f"selected index k out of range for dimension {d}")
+        order = Sort.select(ctx, m, x, d, descending=largest)
+        return m.take(order, range(k), axis=d)
+
+
+class Cummax(MaxDim):
+    __slots__ = ()
+    reduces = False
+    _cmp = "greater_equal"
+
+    def select(ctx, m, x, d):
+        xm = m.moveaxis(x, d, 0)
+        idx = m.zeros(xm.shape, np.int64)
+        best = xm[0].copy() if xm.shape[0] else None
+        cmp = getattr(m, ctx._cmp)
+        for i in range(1, xm.shape[0]):
+            take = cmp(xm[i], best) | m.isnan(xm[i])
+            take &= ~m.isnan(best)
+            idx[i] = m.where(take, i, idx[i - 1])
+            best = m.where(take, xm[i], best)
+        return m.moveaxis(idx, 0, d)
+
+
+class Cummin(Cummax):
+    __slots__ = ()
+    _cmp = "less_equal"
+
+
+# ------------------------------------------------------------------ cumulative sum/product
+
+class Cumsum(Primitive):
+    """running sum along dim.  d/dx = reversed running sum of grad."""
+
+    __slots__ = ("dim",)
+    formula = "sum(grad) - cumsum(grad) + grad"
+
+    def forward(ctx, x, dim=0, dtype=None):
+        ctx.dim = d = _wrap_dim(dim, x.ndim)
+        if dtype is not None:
+            x = x.astype(dtype._np)
+        elif x.dtype.kind in "biu":
+            x = x.astype(np.int64)
+        if x.ndim == 0:
+            return x.copy()
+        return xp(x).cumsum(x, axis=d, dtype=x.dtype)
+
+    def backward(ctx, grad):
+        if grad.ndim == 0:
+            return grad
+        return sum(grad, dim=ctx.dim, keepdim=True) - cumsum(grad, ctx.dim) + grad
+
+    def jvp(ctx, tx):
+        return cumsum(tx, ctx.dim)
+
+
+class Cumprod(Primitive):
+    """running product along dim (inputs without zeros).  d/dx = revcumsum(grad*out) / x."""
+
+    __slots__ = ("dim",)
+    formula = "revcumsum(grad * out) / x"
+
+    def forward(ctx, x, dim=0, dtype=None):
+        ctx.dim = d = _wrap_dim(dim, x.ndim)
+        if dtype is not None:
+            x = x.astype(dtype._np)
+        elif x.dtype.kind in "biu":
+            x = x.astype(np.int64)
+        out = x.copy() if x.ndim == 0 else xp(x).cumprod(x, axis=d, dtype=x.dtype)
+        ctx.save(x, out)
+        return out
+
+    def backward(ctx, grad):
+        x, out = ctx.saved
+        return Cumsum.backward(ctx, grad * out) / x
+
+    def jvp(ctx, tx):
+        from .shape import unsqueeze
+        from .unary import where
+
+        x, out = ctx.saved
+        data = x._data if isinstance(x, Tensor) else x
+        if not x.ndim:
+            return tx
+        if not (data == 0).any():
+            return cumsum(tx / x, ctx.dim) * out
+        # zeros: d out_j = sum_{i <= j} t_i prod_{k <= j, k != i} x_k
+        lower = xp(data).tril(xp(data).ones((x.shape[ctx.dim],) * 2, dtype=bool))
+        rows = where(lower, unsqueeze(_movedim(x, ctx.dim, -1), -2), 1)
+        others = _prod_others(rows, None, (rows.ndim - 1,), False, rows.shape)
+        t = where(lower, unsqueeze(_movedim(tx, ctx.dim, -1), -2), 0)
+        return _movedim(sum(t * others, -1), -1, ctx.dim)
+
+
+# ------------------------------------------------------------------------------ norm
 
 class Norm(Primitive):
     """p-norm over dims.  d/dx (p=2) = grad * x / norm (0 where the norm is 0)."""
 
     __slots__ = ("dims", "keepdim", "p", "shape")
     _name = "NormBackward1"
-    formula = "grad * x * |x|**(p-2) / norm**(p-1)"
+    formula = "grad * sign(x) * |x|**(p-1) / norm**(p-1)"
 
     def forward(ctx, x, p=2, dim=None, keepdim=False):
         m = xp(x)
@@ -229,8 +566,12 @@ class Norm(Primitive):
         if p == 2:
             out = m.sqrt(m.sum(x * x, axis=dims, keepdims=keepdim))
         elif p == float("inf"):
-            out = m.max(a, axis=dims, keepdims=keepdim) if a.size else m.zeros((), x.dtype)
+            out = m.max(a, axis=dims, keepdims=keepdim, initial=0)
         elif p == -float("inf"):
+            if a.size == 0:
+                raise RuntimeError("linalg.vector_norm cannot compute the -inf norm on an "
+                                   "empty tensor because the operation does not have an "
+                                   "identity")
             out = m.min(a, axis=dims, keepdims=keepdim)
         elif p == 0:
             out = m.sum(a != 0, axis=dims, keepdims=keepdim).astype(x.dtype)
@@ -305,22 +646,71 @@ def sum_to(x, shape):
     return xp(x).asarray(_sum_to_array(xp(x).asarray(x), tuple(shape)))
 
 
+def _movedim(x, src: int, dst: int):
+    from .shape import permute
+
+    n = x.ndim
+    order = list(range(n))
+    order.insert(dst % n, order.pop(src % n))
+    return permute(x, *order)
+
+
+def _ndim(x) -> int:
+    return x.ndim if hasattr(x, "ndim") else np.ndim(x)
+
+
+def _all_dims(dims, x) -> tuple:
+    return tuple(range(_ndim(x))) if dims is None else dims
+
+
 # ---------------------------------------------------------------------- public functions
 
-def sum(input, dim=None, keepdim=False, *, dtype=None):
+def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Sum of all elements, or over ``dim`` (an int or a tuple of ints)."""
     if dim is None or (not isinstance(dim, int) and len(dim) == 0):
         if keepdim and dim is not None:
-            return SumDim.generic(input, dim=None, keepdim=True, dtype=dtype)
-        return Sum.generic(input, dtype=dtype)
-    return SumDim.generic(input, dim=dim, keepdim=keepdim, dtype=dtype)
+            return _out(SumDim.generic(input, dim=None, keepdim=True, dtype=dtype), out)
+        return _out(Sum.generic(input, dtype=dtype), out)
+    return _out(SumDim.generic(input, dim=dim, keepdim=keepdim, dtype=dtype), out)
 
 
-def mean(input, dim=None, keepdim=False, *, dtype=None):
+def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Mean of all elements, or over ``dim``."""
     if dim is None:
-        return Mean.generic(input, dtype=dtype)
-    return MeanDim.generic(input, dim=dim, keepdim=keepdim, dtype=dtype)
+        return _out(Mean.generic(input, dtype=dtype), out)
+    return _out(MeanDim.generic(input, dim=dim, keepdim=keepdim, dtype=dtype), out)
+
+
+def _isnan(x):
+    return x != x
+
+
+def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    """Sum treating NaN as zero."""
+    from .unary import where
+
+    return sum(where(_isnan(input), 0, input), dim, keepdim, dtype=dtype, out=out)
+
+
+def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    """Mean over the non-NaN elements."""
+    from .unary import where
+
+    valid = input == input
+    total = sum(where(valid, input, 0), dim, keepdim, dtype=dtype)
+    return _out(total / sum(valid, dim, keepdim), out)
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    """Product of all elements, or along the int ``dim``."""
+    if dim is None:
+        return _out(Prod.generic(input, dtype=dtype), out)
+    return _out(_ProdDim.generic(input, dim=dim, keepdim=keepdim, dtype=dtype), out)
+
+
+class _ProdDim(Prod):
+    __slots__ = ()
+    _name = "ProdBackward1"
 
 
 def max(input, dim=None, keepdim=False, *, out=None):
@@ -332,7 +722,7 @@ def max(input, dim=None, keepdim=False, *, out=None):
         return pointwise.maximum(input, dim)
     if dim is None:
         return MaxAll.generic(input)
-    return _max_result(*MaxDim.generic(input, dim=dim, keepdim=keepdim))
+    return _select(MaxDim, "max", input, dim=dim, keepdim=keepdim)
 
 
 def min(input, dim=None, keepdim=False, *, out=None):
@@ -343,26 +733,277 @@ def min(input, dim=None, keepdim=False, *, out=None):
         return pointwise.minimum(input, dim)
     if dim is None:
         return MinAll.generic(input)
-    return _min_result(*MinDim.generic(input, dim=dim, keepdim=keepdim))
+    return _select(MinDim, "min", input, dim=dim, keepdim=keepdim)
 
 
-def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
-    """The p-norm of ``input`` (over ``dim`` if given); 'fro' is the 2-norm."""
-    if p == "fro" or p is None:
-        p = 2
-    if p == "nuc":
+def _select(cls, name, input, **attrs):
+    return _RESULTS[name](*cls.generic(input, **attrs))
+
+
+def amax(input, dim=(), keepdim=False, *, out=None):
+    """Largest value over ``dim`` (all dims when empty); ties share the gradient."""
+    return _out(Amax.generic(input, dim=dim, keepdim=keepdim), out)
+
+
+def amin(input, dim=(), keepdim=False, *, out=None):
+    """Smallest value over ``dim`` (all dims when empty); ties share the gradient."""
+    return _out(Amin.generic(input, dim=dim, keepdim=keepdim), out)
+
+
+def aminmax(input, *, dim=None, keepdim=False, out=None):
+    """``(min, max)`` over ``dim`` (all elements when None); ties share the gradient."""
+    d = () if dim is None else dim
+    return _RESULTS["aminmax"](amin(input, d, keepdim), amax(input, d, keepdim))
+
+
+def _arg(fn, input, dim, keepdim):
+    data = input._data
+    if data.size == 0 and (dim is None or data.ndim == 0 or data.shape[_wrap_dim(dim, data.ndim)]
+                           == 0):
+        raise IndexError(f"{fn}(): Expected reduction dim to be specified for "
+                         "input.numel() == 0." if dim is None else
+                         f"{fn}(): Expected reduction dim {dim} to have non-zero size.")
+    m = xp(data)
+    if dim is None or data.ndim == 0:
+        if dim is not None:
+            _wrap_dim(dim, 0)
+        res = getattr(m, fn)(data.reshape(-1))
+        res = m.asarray(res).reshape((1,) * data.ndim if keepdim else ())
+    else:
+        res = getattr(m, fn)(data, axis=_wrap_dim(dim, data.ndim), keepdims=keepdim)
+    return wrap(m.asarray(res, dtype=np.int64))
+
+
+def argmax(input, dim=None, keepdim=False, *, out=None):
+    """Index of the largest element (of the flattened input when ``dim`` is None)."""
+    return _out(_arg("argmax", input, dim, keepdim), out)
+
+
+def argmin(input, dim=None, keepdim=False, *, out=None):
+    """Index of the smallest element (of the flattened input when ``dim`` is None)."""
+    return _out(_arg("argmin", input, dim, keepdim), out)
+
+
+def _correction(dim, unbiased, correction):
+    if isinstance(dim, bool):
+        unbiased, dim = dim, None
+    if correction is None:
+        correction = 1 if unbiased in (True, None) else 0
+    return dim, correction
+
+
+def var(input, dim=None, unbiased=True, keepdim=False, *, correction=None, out=None):
+    """Variance over ``dim`` with ``correction`` (Bessel's by default: N - 1)."""
+    dim, c = _correction(dim, unbiased, correction)
+    _need_float(input._data, "std and var only support floating point and complex dtypes, "
+                             "got: ")
+    dims = _all_dims(_dims(dim, input.ndim), input)
+    n = _count(input.shape, dims)
+    d = input - mean(input, dims, keepdim=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _out(sum(d * d, dims, keepdim) / builtins.max(0, n - c), out)
+
+
+def std(input, dim=None, unbiased=True, keepdim=False, *, correction=None, out=None):
+    """Standard deviation: ``sqrt(var(...))``."""
+    from .unary import sqrt
+
+    return _out(sqrt(var(input, dim, unbiased, keepdim, correction=correction)), out)
+
+
+def var_mean(input, dim=None, unbiased=True, keepdim=False, *, correction=None):
+    """``(var, mean)`` over ``dim``."""
+    dim, c = _correction(dim, unbiased, correction)
+    dims = _all_dims(_dims(dim, input.ndim), input)
+    return var(input, dims, keepdim=keepdim, correction=c), mean(input, dims, keepdim)
+
+
+def std_mean(input, dim=None, unbiased=True, keepdim=False, *, correction=None):
+    """``(std, mean)`` over ``dim``."""
+    dim, c = _correction(dim, unbiased, correction)
+    dims = _all_dims(_dims(dim, input.ndim), input)
+    return std(input, dims, keepdim=keepdim, correction=c), mean(input, dims, keepdim)
+
+
+def logsumexp(input, dim=(), keepdim=False, *, out=None):
+    """``log(sum(exp(x)))`` over ``dim``, computed stably (shifted by the detached max)."""
+    from .shape import reshape
+    from .unary import exp, log, where
+
+    if input._data.dtype.kind not in "fc":
+        from .._dtype import get_default_dtype
+
+        input = input.to(get_default_dtype())
+    dims = _all_dims(_dims(dim, input.ndim), input)
+    if input._data.size == 0:
+        shift = 0.0
+    else:
+        shift = amax(input.detach(), dims, keepdim=True)
+        shift = where(shift.abs() == float("inf"), 0.0, shift)
+    res = log(sum(exp(input - shift), dims, keepdim=True)) + shift
+    if not keepdim:
+        res = reshape(res, tuple(s for i, s in enumerate(input.shape) if i not in dims))
+    return _out(res, out)
+
+
+def cumsum(input, dim, *, dtype=None, out=None):
+    """Running sum along ``dim``."""
+    return _out(Cumsum.generic(input, dim=dim, dtype=dtype), out)
+
+
+def cumprod(input, dim, *, dtype=None, out=None):
+    """Running product along ``dim``; exact gradients also where elements are zero."""
+    from .shape import unsqueeze
+    from .unary import where
+
+    data = input._data if isinstance(input, Tensor) else input
+    if not isinstance(input, Tensor) or not input.requires_grad or data.ndim == 0 or \
+            not (data == 0).any():
+        return _out(Cumprod.generic(input, dim=dim, dtype=dtype), out)
+    # With zeros: out_j = prod_i where(i <= j, x_i, 1) through Prod's exact gradient.
+    d = _wrap_dim(dim, data.ndim)
+    x = _movedim(input if dtype is None else input.to(dtype), d, -1)
+    n = x.shape[-1]
+    lower = xp(data).tril(xp(data).ones((n, n), dtype=bool))
+    res = prod(where(lower, unsqueeze(x, -2), 1), dim=-1)
+    return _out(_movedim(res, -1, d), out)
+
+
+def cummax(input, dim, *, out=None):
+    """``(values, indices)`` of the running maximum along ``dim`` (ties: latest index)."""
+    return _select(Cummax, "cummax", input, dim=dim)
+
+
+def cummin(input, dim, *, out=None):
+    """``(values, indices)`` of the running minimum along ``dim`` (ties: latest index)."""
+    return _select(Cummin, "cummin", input, dim=dim)
+
+
+class NanmedianAll(MedianAll):
+    __slots__ = ()
+    _name = "NanmedianBackward0"
+
+
+def median(input, dim=None, keepdim=False, *, out=None):
+    """The median (the lower of the two middle values for an even count); with ``dim``,
+    ``(values, indices)``."""
+    if dim is None:
+        return MedianAll.generic(input)
+    return _select(MedianDim, "median", input, dim=dim, keepdim=keepdim)
+
+
+def nanmedian(input, dim=None, keepdim=False, *, out=None):
+    """Median ignoring NaN."""
+    if dim is None:
+        return NanmedianAll.generic(input, nan=True)
+    return _select(NanmedianDim, "nanmedian", input, dim=dim, keepdim=keepdim, nan=True)
+
+
+def mode(input, dim=-1, keepdim=False, *, out=None):
+    """``(values, indices)``: the most frequent value along ``dim`` (the smallest among
+    equally frequent ones) and its last index."""
+    return _select(Mode, "mode", input, dim=dim, keepdim=keepdim)
+
+
+def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
+    """``(values, indices)``: the k-th smallest element along ``dim``."""
+    return _select(Kthvalue, "kthvalue", input, dim=dim, keepdim=keepdim, k=int(k))
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
+    """``(values, indices)`` of the ``k`` largest (or smallest) elements along ``dim``."""
+    return _select(Topk, "topk", input, dim=dim, k=int(k), largest=largest)
+
+
+def sort(input, dim=-1, descending=False, stable=False, *, out=None):
+    """``(values, indices)`` sorted along ``dim``; always stable."""
+    return _select(Sort, "sort", input, dim=dim, descending=descending)
+
+
+def argsort(input, dim=-1, descending=False, stable=False):
+    """Indices that sort ``input`` along ``dim`` (stable)."""
+    return sort(input.detach(), dim, descending).indices
+
+
+def msort(input, *, out=None):
+    """Sorted along the first dimension."""
+    return sort(input, 0).values
+
+
+def _logical(fn, input, dim, keepdim):
+    data = input._data
+    m = xp(data)
+    dims = _dims(dim, data.ndim)
+    res = m.asarray(getattr(m, fn)(data, axis=dims, keepdims=keepdim))
+    return wrap(res.astype(np.uint8 if data.dtype == np.uint8 else np.bool_))
+
+
+def all(input, dim=None, keepdim=False, *, out=None):
+    """Whether all elements (over ``dim``) are nonzero."""
+    return _out(_logical("all", input, dim, keepdim), out)
+
+
+def any(input, dim=None, keepdim=False, *, out=None):
+    """Whether any element (over ``dim``) is nonzero."""
+    return _out(_logical("any", input, dim, keepdim), out)
+
+
+def count_nonzero(input, dim=None):
+    """Number of nonzero elements (over ``dim``), as int64."""
+    data = input._data
+    m = xp(data)
+    return wrap(m.asarray(m.count_nonzero(data, axis=_dims(dim, data.ndim)), dtype=np.int64))
+
+
+def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
+    """The p-norm of ``input`` (over ``dim`` if given); 'fro' is the 2-norm, 'nuc' the
+    nuclear norm of matrices."""
+    if p == "nuc" or (p == "fro" and dim is not None and not isinstance(dim, int)
+                      and len(dim) == 2):
         from . import linalg
 
-        return linalg.matrix_norm(input, "nuc", dim if dim is not None else (-2, -1), keepdim)
-    if isinstance(input, Tensor) and input._data.dtype.kind not in "fc":
+        return _out(linalg.matrix_norm(input, p, dim if dim is not None else (-2, -1),
+                                       keepdim, dtype=dtype), out)
+    if p == "fro" or p is None:
+        p = 2
+    return _out(vector_norm(input, p, dim, keepdim, dtype=dtype), out)
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
+    """``linalg.vector_norm``: the ``ord``-norm of the elements over ``dim``."""
+    if isinstance(x, Tensor) and x._data.dtype.kind not in "fc":
         raise RuntimeError(
             f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
-            f"{repr(input.dtype)[6:].capitalize()}"
+            f"{repr(x.dtype)[6:].capitalize()}"
         )
     if dtype is not None:
-        input = input.to(dtype)
-    return Norm.generic(input, p=float(p), dim=dim, keepdim=keepdim)
+        x = x.to(dtype)
+    if isinstance(dim, (list, tuple)) and len(dim) == 0:
+        dim = None
+    return _out(Norm.generic(x, p=float(ord), dim=dim, keepdim=keepdim), out)
 
 
-for _name, _fn in {"sum": sum, "mean": mean, "max": max, "min": min, "norm": norm}.items():
+for _name, _fn in {"sum": sum, "mean": mean, "max": max, "min": min, "norm": norm,
+                   "nansum": nansum, "nanmean": nanmean, "prod": prod, "amax": amax,
+                   "amin": amin, "aminmax": aminmax, "argmax": argmax, "argmin": argmin,
+                   "var": var, "std": std,
+                   "logsumexp": logsumexp, "cumsum": cumsum, "cumprod": cumprod,
+                   "cummax": cummax, "cummin": cummin, "median": median,
+                   "nanmedian": nanmedian, "mode": mode, "kthvalue": kthvalue, "topk": topk,
+                   "sort": sort, "argsort": argsort, "msort": msort, "all": all, "any": any,
+                   "count_nonzero": count_nonzero}.items():
     register_method(_name)(_fn)
+
+
+def _inplace_via_copy(fn):
+    def method(self, *args, **kwargs):
+        # the op may save its input for backward: give it a copy that copy_ leaves alone
+        return self.copy_(fn(self.clone(), *args, **kwargs))
+
+    method.__name__ = fn.__name__ + "_"
+    method.__doc__ = f"In-place ``{fn.__name__}``."
+    return method
+
+
+for _fn in (cumsum, cumprod):
+    register_method(_fn.__name__ + "_")(_inplace_via_copy(_fn))

@@ -135,9 +135,13 @@ class Expand(Primitive):
         ctx.shape = x.shape
         lead = len(shape) - x.ndim
         if lead < 0:
+            from .._dtype import from_numpy_dtype
+            from .inplace import _type_word
+
             raise RuntimeError(
-                f"expand: the number of sizes provided ({len(shape)}) must be greater or equal "
-                f"to the number of dimensions in the tensor ({x.ndim})"
+                f"expand(torch.{_type_word(from_numpy_dtype(x.dtype))}Tensor{{{list(x.shape)}}}, "
+                f"size={list(shape)}): the number of sizes provided ({len(shape)}) must be "
+                f"greater or equal to the number of dimensions in the tensor ({x.ndim})"
             )
         target = tuple(x.shape[i - lead] if s == -1 and i >= lead else s
                        for i, s in enumerate(shape))

@@ -105,6 +105,8 @@ def nonzero(input, *, out=None, as_tuple=False):
         if data.ndim == 0:
             return (tensor(np.zeros(int(data != 0), dtype=np.int64)),)
         return tuple(tensor(i.astype(np.int64)) for i in np.nonzero(data))
+    if data.ndim == 0:
+        return tensor(np.zeros((int(data != 0), 0), dtype=np.int64))
     return tensor(np.argwhere(data).astype(np.int64).reshape(-1, data.ndim))
 
 

@@ -19,6 +19,7 @@ class Abs(Primitive):
     formula = "grad * sign(x)"
 
     def forward(ctx, x):
+        no_bool("abs", x)
         ctx.save(x)
         return xp(x).abs(x)
 
@@ -37,8 +38,7 @@ class Sign(Primitive):
     formula = "0"
 
     def forward(ctx, x):
-        ctx.shape = x.shape
-        return xp(x).sign(x)
+        return x.copy() if x.dtype == np.bool_ else xp(x).sign(x)
 
     def backward(ctx, grad):
         return grad * 0
@@ -294,9 +294,7 @@ def _clamp(x, lo, hi):
     if hi is not None:
         mask = mask & (x <= hi)
         out = m.minimum(out, hi)
-    if lo is not None and hi is not None:
-        # PyTorch: where lo > hi every element is hi.
-        out = m.where(m.asarray(lo) > hi, hi, out)
+    # Where lo > hi every element is hi (as PyTorch): max(x, lo) > hi, so min(., hi) = hi.
     out = m.asarray(out)
     if out.dtype != x.dtype:
         out = out.astype(x.dtype)
@@ -342,6 +340,7 @@ class Floor(Primitive):
     formula = "0"
 
     def forward(ctx, x):
+        no_bool("floor", x)
         return xp(x).floor(x) if x.dtype.kind == "f" else x.copy()
 
     def backward(ctx, grad):
@@ -357,6 +356,7 @@ class Trunc(Primitive):
     formula = "0"
 
     def forward(ctx, x):
+        no_bool("trunc", x)
         return xp(x).trunc(x) if x.dtype.kind == "f" else x.copy()
 
     def backward(ctx, grad):
@@ -383,6 +383,12 @@ def nan_safe(grad, value):
         return where(grad == 0, 0, value)
     value = xp(value).asarray(value)
     return xp(value).where(grad == 0, 0, value).astype(value.dtype, copy=False)
+
+
+def no_bool(name: str, x) -> None:
+    """PyTorch implements these ops for numbers, not for bool tensors."""
+    if getattr(x, "dtype", None) == np.bool_:
+        raise NotImplementedError(f'"{name}_cpu" not implemented for \'Bool\'')
 
 
 def floating(x):

@@ -306,12 +306,12 @@ class ModuleDict(Module):
                 self[m[0]] = m[1]
 
 
-def _param_line(p: Any) -> str:
+def _param_line(p: Any, type_name: str) -> str:
     if isinstance(p, Tensor):
         size_str = "x".join(str(s) for s in p.size())
         dev = "" if p.device.type == "cpu" else f" ({p.device})"
         kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
-        return f"{kind} containing: [{p.type()} of size {size_str}{dev}]"
+        return f"{kind} containing: [{type_name} of size {size_str}{dev}]"
     return "Object of type: " + type(p).__name__
 
 
@@ -370,7 +370,10 @@ class ParameterList(Module):
         return self
 
     def extra_repr(self) -> str:
-        return "\n".join(f"({k}): {_param_line(p)}" for k, p in enumerate(self))
+        return "\n".join(
+            f"  ({k}): {_param_line(p, repr(getattr(p, 'dtype', None)))}"
+            for k, p in enumerate(self)
+        )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("ParameterList should not be called.")
@@ -468,7 +471,10 @@ class ParameterDict(Module):
                 self[p[0]] = p[1]
 
     def extra_repr(self) -> str:
-        return "\n".join(f"({k}): {_param_line(p)}" for k, p in self.items())
+        return "\n".join(
+            f"  ({k}): {_param_line(p, p.type() if isinstance(p, Tensor) else '')}"
+            for k, p in self.items()
+        )
 
     def __call__(self, input: Any) -> Any:
         raise RuntimeError("ParameterDict should not be called.")

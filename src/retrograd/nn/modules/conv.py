@@ -174,7 +174,7 @@ class _ConvTransposeNd(_ConvNd):
         if output_size is None:
             return self.output_padding
         output_size = list(output_size)
-        num_non_spatial = input.dim() - num_spatial_dims
+        num_non_spatial = 2 if input.dim() == num_spatial_dims + 2 else 1
         if len(output_size) == num_non_spatial + num_spatial_dims:
             output_size = output_size[num_non_spatial:]
         if len(output_size) != num_spatial_dims:
@@ -183,20 +183,20 @@ class _ConvTransposeNd(_ConvNd):
                 f"must have {num_spatial_dims} or {num_non_spatial + num_spatial_dims} "
                 f"elements (got {len(output_size)})"
             )
-        res = []
-        for d in range(num_spatial_dims):
-            dim_size = input.size(d + num_non_spatial)
-            min_size = ((dim_size - 1) * stride[d] - 2 * padding[d]
-                        + (dilation[d] if dilation is not None else 1)
-                        * (kernel_size[d] - 1) + 1)
-            max_size = min_size + stride[d] - 1
-            size = output_size[d]
-            if not min_size <= size <= max_size:
+        min_sizes = [
+            (input.size(d + num_non_spatial) - 1) * stride[d] - 2 * padding[d]
+            + (dilation[d] if dilation is not None else 1) * (kernel_size[d] - 1) + 1
+            for d in range(num_spatial_dims)
+        ]
+        max_sizes = [m + s - 1 for m, s in zip(min_sizes, stride)]
+        for size, lo, hi in zip(output_size, min_sizes, max_sizes):
+            if size < lo or size > hi:
                 raise ValueError(
-                    f"requested an output size of {output_size}, but valid sizes range from "
-                    f"{min_size} to {max_size} (for an input of {list(input.size())[2:]})"
+                    f"requested an output size of {output_size}, but valid sizes range "
+                    f"from {min_sizes} to {max_sizes} (for an input of "
+                    f"{input.size()[2:]})"
                 )
-            res.append(size - min_size)
+        res = [size - lo for size, lo in zip(output_size, min_sizes)]
         return tuple(res)
 
     def forward(self, input: Tensor, output_size=None) -> Tensor:

@@ -426,7 +426,7 @@ class Module:
         ``to(tensor)``); integer buffers keep their dtype."""
         from ...ops.conversion import _parse_to
 
-        device, dtype, _non_blocking = _parse_to(args, kwargs)[:3]
+        dtype, device, _ = _parse_to(args, dict(kwargs))
         if dtype is not None and not (dtype.is_floating_point or dtype.is_complex):
             raise TypeError(
                 "nn.Module.to only accepts floating point or complex dtypes, but got desired "
@@ -678,9 +678,6 @@ class Module:
             children = [(child, prefix + name + ".")
                         for name, child in module._modules.items() if child is not None]
             stack.extend(reversed(children))
-        if not strict:
-            missing_keys.clear()
-            unexpected_keys.clear()
         result = _IncompatibleKeys(missing_keys, unexpected_keys)
         for module in self.modules():
             for hook in module._load_state_dict_post_hooks.values():

@@ -1,0 +1,43 @@
+"""``retrograd.linalg``: PyTorch's ``torch.linalg`` namespace.
+
+>>> import retrograd as torch
+>>> torch.linalg.det(torch.tensor([[2.0, 0.0], [0.0, 3.0]]))
+tensor(6.)
+"""
+
+from __future__ import annotations
+
+from .ops.arithmetic import matmul
+from .ops.linalg import (
+    LinAlgError,
+    cholesky,
+    det,
+    eigh,
+    eigvalsh,
+    inv,
+    lstsq,
+    matrix_norm,
+    matrix_power,
+    multi_dot,
+    pinv,
+    solve,
+    svdvals,
+    vecdot,
+)
+from .ops.linalg import linalg_cross as cross
+from .ops.linalg import linalg_norm as norm
+from .ops.linalg import linalg_qr as qr
+from .ops.linalg import linalg_slogdet as slogdet
+from .ops.linalg import linalg_svd as svd
+from .ops.reduction import vector_norm
+
+__all__ = ["LinAlgError", "cholesky", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv",
+           "lstsq", "matmul", "matrix_norm", "matrix_power", "multi_dot", "norm", "pinv", "qr",
+           "slogdet", "solve", "svd", "svdvals", "vecdot", "vector_norm"]
+
+
+def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+    """The diagonals of the matrices over (dim1, dim2)."""
+    from .ops.linalg import diagonal as _diagonal
+
+    return _diagonal(A, offset, dim1, dim2)

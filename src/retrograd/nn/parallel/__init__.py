@@ -1,0 +1,5 @@
+"""Data parallelism: ``DistributedDataParallel`` over ``retrograd.distributed`` (MPI)."""
+
+from .distributed import DistributedDataParallel
+
+__all__ = ["DistributedDataParallel"]

@@ -1,0 +1,101 @@
+"""In-place safety, view write-through and hooks (issue: autograd beyond the basics)."""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pytest
+import torch
+
+import retrograd as rg
+
+
+def _line_of(marker: str) -> int:
+    src, start = inspect.getsourcelines(test_modified_saved_tensor_names_both_lines)
+    for i, line in enumerate(src):
+        if marker in line:
+            return start + i
+    raise AssertionError(marker)
+
+
+def test_modified_saved_tensor_names_both_lines():
+    x = rg.ones(2, 3, requires_grad=True)
+    h = x * 1
+    y = h.exp()  # CREATE
+    out = y.sum()
+    y.mul_(2)  # MODIFY
+    with pytest.raises(RuntimeError) as info:
+        out.backward()
+    msg = str(info.value)
+    assert "ExpBackward0" in msg and "[2, 3]" in msg
+    assert "is at version 1; expected version 0" in msg
+    assert f"test_autograd_safety.py:{_line_of('# CREATE')}" in msg
+    assert f"test_autograd_safety.py:{_line_of('# MODIFY')}" in msg
+
+
+def test_modified_input_of_mul_detected_through_view():
+    a = rg.ones(3, requires_grad=True)
+    b = a * 1
+    c = b * b
+    b.view(3)[0] = 5.0  # modifies b through a view: b's version moves too
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        c.sum().backward()
+
+
+def test_copyslices_gradients_match_pytorch():
+    def run(L):
+        a = L.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+        y = L.tensor([7.0, 8.0, 9.0], requires_grad=True)
+        x = a.clone()
+        x[0] = y
+        x[:, 1] *= 2
+        (x * x).sum().backward()
+        return a.grad.numpy(), y.grad.numpy(), x.grad_fn.name()
+
+    ra, ry, rname = run(rg)
+    ta, ty, tname = run(torch)
+    np.testing.assert_allclose(ra, ta)
+    np.testing.assert_allclose(ry, ty)
+    assert rname == tname == "torch::autograd::CopySlices"
+
+
+def test_node_hooks():
+    x = rg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    seen = {}
+
+    def pre(grad_outputs):
+        seen["pre"] = grad_outputs[0].tolist()
+        return (grad_outputs[0] * 10,)
+
+    def post(grad_inputs, grad_outputs):
+        seen["post"] = (grad_inputs[0].tolist(), grad_outputs[0].tolist())
+
+    h1 = y.grad_fn.register_prehook(pre)
+    h2 = y.grad_fn.register_hook(post)
+    y.sum().backward()
+    assert seen["pre"] == [1.0, 1.0]
+    assert seen["post"] == ([30.0, 30.0], [10.0, 10.0])
+    assert x.grad.tolist() == [30.0, 30.0]
+    h1.remove()
+    h2.remove()
+
+
+def test_post_accumulate_grad_hook():
+    p = rg.tensor([1.0, 2.0], requires_grad=True)
+    calls = []
+    handle = p.register_post_accumulate_grad_hook(lambda t: calls.append(t.grad.tolist()))
+    (p * 2).sum().backward()
+    (p * 2).sum().backward()
+    assert calls == [[2.0, 2.0], [4.0, 4.0]]
+    handle.remove()
+    (p * 2).sum().backward()
+    assert len(calls) == 2
+
+
+def test_leaf_hook_can_replace_gradient_and_mark_dirty_function():
+    x = rg.tensor([1.0, 2.0], requires_grad=True)
+    x.register_hook(lambda g: g * 0 + 7)
+    (x * x).sum().backward()
+    assert x.grad.tolist() == [7.0, 7.0]

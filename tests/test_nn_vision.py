@@ -1,0 +1,200 @@
+"""Vision ops (issue: the full differentiable op library): pad, interpolate/upsample,
+pixel_shuffle/pixel_unshuffle, against NumPy, finite differences and PyTorch."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from optable import (
+    OpCase,
+    check_against_torch,
+    check_forward_ad,
+    check_forward_numpy,
+    check_gradients,
+    params,
+)
+from test_nn_conv import _both_raise, assert_matches_torch
+
+import retrograd
+import retrograd.nn.functional as F
+
+torch = pytest.importorskip("torch")
+TF = torch.nn.functional
+
+
+def np_pixel_shuffle(x, r):
+    n, c, h, w = x.shape
+    return x.reshape(n, c // (r * r), r, r, h, w).transpose(0, 1, 4, 2, 5, 3).reshape(
+        n, c // (r * r), h * r, w * r)
+
+
+CASES = [
+    OpCase("pad_constant", lambda L, x: L.nn.functional.pad(x, (1, 2)),
+           lambda x: np.pad(x, [(0, 0)] * (x.ndim - 1) + [(1, 2)]), [((2, 3),), ((4,),)]),
+    OpCase("pad_constant_value_crop", lambda L, x: L.nn.functional.pad(x, (-1, 2, 1, 0), value=3),
+           lambda x: np.pad(x[..., 1:], [(0, 0), (1, 0), (0, 2)], constant_values=3),
+           [((2, 3, 4),)]),
+    OpCase("pad_reflect", lambda L, x: L.nn.functional.pad(x, (2, 1, 1, 2), mode="reflect"),
+           lambda x: np.pad(x, [(0, 0), (0, 0), (1, 2), (2, 1)], mode="reflect"),
+           [((1, 2, 3, 4),)]),
+    OpCase("pad_replicate", lambda L, x: L.nn.functional.pad(x, (2, 1), mode="replicate"),
+           lambda x: np.pad(x, [(0, 0), (0, 0), (2, 1)], mode="edge"), [((1, 2, 3),)]),
+    OpCase("pad_circular", lambda L, x: L.nn.functional.pad(x, (1, 2, 2, 0), mode="circular"),
+           lambda x: np.pad(x, [(0, 0), (2, 0), (1, 2)], mode="wrap"), [((2, 3, 4),)]),
+    OpCase("pad_reflect_3d", lambda L, x: L.nn.functional.pad(x, (1,) * 6, mode="reflect"),
+           lambda x: np.pad(x, [(0, 0)] * 2 + [(1, 1)] * 3, mode="reflect"),
+           [((1, 1, 2, 3, 2),)]),
+    OpCase("interp_nearest", lambda L, x: L.nn.functional.interpolate(x, scale_factor=2),
+           lambda x: x.repeat(2, -1).repeat(2, -2), [((1, 2, 2, 3),)]),
+    OpCase("interp_nearest_size", lambda L, x: L.nn.functional.interpolate(x, size=5), None,
+           [((1, 2, 3),)]),
+    OpCase("interp_linear", lambda L, x: L.nn.functional.interpolate(
+        x, scale_factor=1.5, mode="linear"), None, [((1, 2, 4),)]),
+    OpCase("interp_bilinear_ac", lambda L, x: L.nn.functional.interpolate(
+        x, size=(3, 5), mode="bilinear", align_corners=True), None, [((1, 1, 2, 3),)]),
+    OpCase("interp_bilinear", lambda L, x: L.nn.functional.interpolate(
+        x, size=(4, 2), mode="bilinear"), None, [((1, 2, 3, 3),)]),
+    OpCase("interp_bicubic", lambda L, x: L.nn.functional.interpolate(
+        x, size=(4, 5), mode="bicubic"), None, [((1, 1, 3, 3),)]),
+    OpCase("interp_trilinear", lambda L, x: L.nn.functional.interpolate(
+        x, scale_factor=(1, 2, 1.5), mode="trilinear"), None, [((1, 1, 2, 2, 2),)]),
+    OpCase("interp_area", lambda L, x: L.nn.functional.interpolate(x, size=(2, 3), mode="area"),
+           None, [((1, 2, 5, 4),)]),
+    OpCase("upsample_bilinear", lambda L, x: L.nn.functional.interpolate(
+        x, scale_factor=2, mode="bilinear", align_corners=True), None, [((1, 1, 2, 3),)]),
+    OpCase("pixel_shuffle", lambda L, x: L.pixel_shuffle(x, 2), lambda x: np_pixel_shuffle(x, 2),
+           [((1, 8, 2, 3),)]),
+    OpCase("pixel_unshuffle", lambda L, x: L.pixel_unshuffle(x, 2), None, [((2, 1, 4, 2),)]),
+    OpCase("pixel_shuffle_batch", lambda L, x: L.nn.functional.pixel_shuffle(x, 3), None,
+           [((2, 2, 9, 1, 2),), ((9, 2, 2),)]),
+]
+
+
+@pytest.mark.parametrize(("case", "shapes"), params([c for c in CASES if c.ref is not None]))
+def test_forward_matches_numpy(case, shapes):
+    check_forward_numpy(case, shapes)
+
+
+@pytest.mark.parametrize(("case", "shapes"), params(CASES))
+def test_gradients_match_finite_differences(case, shapes):
+    check_gradients(case, shapes)
+
+
+@pytest.mark.parametrize(("case", "shapes"), params(CASES))
+def test_matches_pytorch(case, shapes):
+    check_against_torch(case, shapes)
+
+
+@pytest.mark.parametrize(("case", "shapes"), params(CASES))
+def test_forward_ad_matches_finite_differences(case, shapes):
+    check_forward_ad(case, shapes)
+
+
+# ---------------------------------------------------------------------- option combinations
+
+PADS = [(1, 2), (0, 3, 2, 1), (1, 1, 2, 0, 0, 1), (-1, 2, 1, -2), (2, -1, -2, 1, 1, 0)]
+
+
+@pytest.mark.parametrize(("pad", "mode"), list(itertools.product(
+    PADS, ["constant", "reflect", "replicate", "circular"])), ids=str)
+def test_pad_modes_match_torch(pad, mode):
+    rng = np.random.default_rng(0)
+    nd = len(pad) // 2
+    x = rng.standard_normal((2, 3, 5, 4, 4)[:nd + 2])
+    assert_matches_torch(lambda L, F, x: F.pad(x, pad, mode=mode), x)
+
+
+INTERP = [
+    dict(size=s, mode=m, align_corners=a)
+    for s, m, a in itertools.product([(7, 4), (3, 9), (1, 1)], ["bilinear", "bicubic"],
+                                     [False, True])
+] + [
+    dict(scale_factor=f, mode=m, align_corners=a, recompute_scale_factor=r)
+    for f, m, a, r in itertools.product([2, (0.6, 1.7)], ["bilinear", "bicubic"],
+                                        [False, True], [None, True])
+] + [
+    dict(size=s, mode=m) for s, m in itertools.product([(7, 4), (3, 9)],
+                                                       ["nearest", "nearest-exact", "area"])
+] + [
+    dict(scale_factor=f, mode=m) for f, m in itertools.product([3, (0.5, 1.5), 2.3],
+                                                               ["nearest", "nearest-exact"])
+]
+
+
+@pytest.mark.parametrize("opts", INTERP, ids=str)
+def test_interpolate_options_match_torch(opts):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((2, 3, 5, 6))
+    assert_matches_torch(lambda L, F, x: F.interpolate(x, **opts), x)
+
+
+@pytest.mark.parametrize("mode", ["nearest", "linear", "area", "nearest-exact"])
+def test_interpolate_1d_3d_match_torch(mode):
+    rng = np.random.default_rng(2)
+    x1 = rng.standard_normal((2, 3, 7))
+    assert_matches_torch(lambda L, F, x: F.interpolate(x, scale_factor=1.6, mode=mode), x1)
+    m3 = "trilinear" if mode == "linear" else mode
+    x3 = rng.standard_normal((1, 2, 3, 4, 5))
+    assert_matches_torch(lambda L, F, x: F.interpolate(x, size=(4, 2, 7), mode=m3), x3)
+
+
+def test_float32_resize_and_shuffle():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 8, 6, 5)).astype(np.float32)
+    assert_matches_torch(lambda L, F, x: F.interpolate(F.pixel_shuffle(x, 2), scale_factor=0.7,
+                                                       mode="bilinear"), x, atol=1e-5)
+    assert_matches_torch(lambda L, F, x: F.pad(F.pixel_unshuffle(x, 1), (1, 2, 3, 0),
+                                               mode="reflect"), x, atol=1e-5)
+    out = F.interpolate(retrograd.tensor(x), scale_factor=2, mode="bilinear")
+    assert out.dtype == retrograd.float32
+
+
+def test_upsample_aliases_warn_and_match_torch():
+    x = np.random.default_rng(4).standard_normal((1, 2, 3, 3))
+    for name in ["upsample_bilinear", "upsample_nearest"]:
+        with pytest.warns(UserWarning, match="deprecated"):
+            r = getattr(F, name)(retrograd.tensor(x), scale_factor=2)
+        with pytest.warns(UserWarning, match="deprecated"):
+            t = getattr(TF, name)(torch.tensor(x), scale_factor=2)
+        np.testing.assert_allclose(r.numpy(), t.numpy(), atol=1e-12)
+    with pytest.warns(UserWarning, match="deprecated"):
+        r = F.upsample(retrograd.tensor(x), size=(4, 5), mode="bilinear")
+    np.testing.assert_allclose(r.numpy(), TF.interpolate(torch.tensor(x), size=(4, 5),
+                                                         mode="bilinear").numpy(), atol=1e-12)
+
+
+def test_pad_grad_fn_and_version():
+    x = retrograd.ones(2, 2, requires_grad=True)
+    y = F.pad(x, (1, 1), value=2.0)
+    assert y.grad_fn.name() == "ConstantPadNdBackward0"
+    np.testing.assert_array_equal(y.detach().numpy(), [[2, 1, 1, 2], [2, 1, 1, 2]])
+    (y * y).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[2, 2], [2, 2]])
+
+
+def test_vision_errors_match_torch():
+    _both_raise(lambda L, F: F.pad(L.ones(1, 3, 3, 3), (3,), mode="reflect"), RuntimeError,
+                "Padding length must be divisible by 2")
+    _both_raise(lambda L, F: F.pad(L.ones(1, 3, 3, 3), (3, 3, 3, 3), mode="reflect"),
+                RuntimeError, "Padding size should be less than the corresponding input "
+                "dimension, but got: padding (3, 3) at dimension 3 of input [1, 3, 3, 3]")
+    _both_raise(lambda L, F: F.pad(L.ones(1, 3, 3, 3), (1, 1), mode="reflect"),
+                NotImplementedError, "Padding size 2 is not supported for 4D input tensor")
+    _both_raise(lambda L, F: F.pad(L.ones(1, 3, 3, 3), (1, 1), mode="foo"), NotImplementedError,
+                "foo")
+    _both_raise(lambda L, F: F.interpolate(L.ones(1, 3, 3, 3), mode="bilinear"), ValueError,
+                "either size or scale_factor should be defined")
+    _both_raise(lambda L, F: F.interpolate(L.ones(1, 3, 3, 3), 2, 2), ValueError,
+                "only one of size or scale_factor should be defined")
+    _both_raise(lambda L, F: F.interpolate(L.ones(1, 3, 3), size=3, mode="bilinear"),
+                NotImplementedError, "Got 3D input, but bilinear mode needs 4D input")
+    _both_raise(lambda L, F: F.interpolate(L.ones(1, 3, 3), size=3, align_corners=True),
+                ValueError, "align_corners option can only be set with the interpolating modes")
+    _both_raise(lambda L, F: F.interpolate(L.ones(1, 3, 3, 3), size=3, mode="foo"),
+                NotImplementedError, "(got foo)")
+    _both_raise(lambda L, F: F.pixel_shuffle(L.ones(1, 3, 3, 3), 2), RuntimeError,
+                "input.size(-3)=3 is not divisible by 4")
+    _both_raise(lambda L, F: F.pixel_unshuffle(L.ones(1, 3, 3, 4), 2), RuntimeError,
+                "input.size(-2)=3 is not divisible by 2")
