@@ -45,7 +45,7 @@ for _p in (TESTS, SRC):
 MODULE_ORDER = (
     "arithmetic", "unary", "pointwise", "reduction", "linalg", "shape", "indexing",
     "joining", "conversion", "tensor_methods", "inplace", "activation", "loss",
-    "normalization", "conv", "pooling", "vision",
+    "normalization", "embedding", "dropout", "conv", "pooling", "vision",
 )
 
 PASS, FAIL, NA = "pass", "FAIL", "n/a"
@@ -128,6 +128,7 @@ class Row:
     name: str
     case: object
     prims: tuple = ()
+    backward_prims: tuple = ()
     trace_error: str = ""
     status: dict = dataclasses.field(default_factory=dict)
     #: the checks its test module runs on it (None: all); the others are excluded there.
@@ -266,6 +267,21 @@ def trace_row(row: Row, registry_classes: dict[type, str]) -> None:
             row.prims = tuple(sorted(graph_primitives(out, registry_classes)))
         except Exception as exc:
             row.trace_error = _error(exc)
+            return
+        # The primitives its backward formulas use (the graph create_graph=True records):
+        # gradgradcheck differentiates through them.
+        try:
+            outs = [o for o in _flatten(out) if isinstance(o, retrograd.Tensor)
+                    and o.requires_grad and o.is_floating_point()]
+            diff = [t for t in ts if isinstance(t, retrograd.Tensor) and t.requires_grad]
+            if outs and diff:
+                grads = retrograd.autograd.grad(
+                    outs, diff, [retrograd.ones_like(o) for o in outs], create_graph=True,
+                    allow_unused=True)
+                found = graph_primitives(list(grads), registry_classes)
+                row.backward_prims = tuple(sorted(found - set(row.prims)))
+        except Exception:
+            pass  # the gradient checks report a broken backward
 
 
 def _has_diff_inputs(case) -> bool:
@@ -464,6 +480,14 @@ def render(registry: dict[str, type], rows: list[Row]) -> str:
       "so their gradients come from the primitives' formulas by the chain rule and they do "
       "not appear here; their rows count towards the primitives they use.")
     w("")
+    w("### Primitives inside derivatives")
+    w("")
+    w("Backward formulas are written with ops (so they can be differentiated again), and "
+      "some primitives exist only for them (e.g. the scatter that undoes a gather). Such a "
+      "primitive is `not covered` when no row's forward graph contains it, yet the "
+      "gradgradcheck of a row whose backward formulas use it goes through "
+      "its derivative (the \"Not covered\" list names those rows).")
+    w("")
 
     uncovered = [name for name in sorted(registry, key=_sort_key) if not rows_by_prim[name]]
     w("## Not covered")
@@ -474,7 +498,13 @@ def render(registry: dict[str, type], rows: list[Row]) -> str:
         w("")
         for name in uncovered:
             cls = registry[name]
-            w(f"- `{name}` ({module_key(cls)})")
+            via = sorted(r.label for r in rows if name in r.backward_prims)
+            line = f"- `{name}` ({module_key(cls)})"
+            if via:
+                line += (f": used by the backward formulas of {len(via)} "
+                         f"row{'s' if len(via) > 1 else ''}, e.g. "
+                         + ", ".join(f"`{_md(x)}`" for x in via[:3]))
+            w(line)
     else:
         w("None: every primitive is reached by an op-test row.")
     w("")
