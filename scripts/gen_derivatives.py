@@ -592,7 +592,7 @@ def _short(rs: list[Row]) -> list[Row]:
 def _sort_key(key: str) -> tuple:
     """Primitives by class name, then module (``pooling.Gather`` next to ``Gather``)."""
     name = key.rsplit(".", 1)[-1]
-    return (name.lower(), name, key)
+    return (name.lstrip("_").lower(), name, key)
 
 
 def _fmt_status(s: str) -> str:
