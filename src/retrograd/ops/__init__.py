@@ -7,6 +7,7 @@ from . import (
     comparison,
     conv,
     conversion,
+    fused,
     creation,
     indexing,
     inplace,

@@ -510,6 +510,12 @@ def linear(input, weight, bias=None):
         rows = int(np.prod(input.shape[:-1]))
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} "
                            f"and {weight.shape[1]}x{weight.shape[0]})")
+    if weight.dim() == 2 and input.dim() >= 1 and (bias is None or bias.dim() <= 1):
+        from .fused import Linear, LinearNoBias
+
+        if bias is None:
+            return LinearNoBias.apply(input, weight, None)
+        return Linear.apply(input, weight, bias)
     out = input.matmul(weight.t() if weight.dim() == 2 else weight)
     return out + bias if bias is not None else out
 

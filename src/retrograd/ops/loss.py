@@ -222,6 +222,44 @@ class CrossEntropyIndex(Primitive):
         return (dot - picked) * ctx.w
 
 
+class CrossEntropyMean(CrossEntropyIndex):
+    """mean over the batch of -log_softmax(x)[t] (no weights, nothing ignored): the common
+    training loss as one node.  d/dx = grad * (softmax(x) - onehot(t)) / N."""
+
+    __slots__ = ()
+    _name = "NllLossBackward0"
+    formula = "grad * (softmax(x) - onehot(t)) / N"
+
+    def forward(ctx, x, dim=1, index=None, w=None):
+        per = CrossEntropyIndex.forward(ctx, x, dim=dim, index=index, w=w)
+        return per.sum(dtype=per.dtype)
+
+    def backward(ctx, grad):
+        n = ctx.index.size
+        if isinstance(grad, Tensor):
+            from .shape import expand, reshape
+
+            per = expand(reshape(grad, (1,)), (n,))
+        else:
+            per = xp(ctx.index).full(n, grad, dtype=ctx.probs.dtype)
+        return CrossEntropyIndex.backward(ctx, per)
+
+    def jvp(ctx, tx):
+        return CrossEntropyIndex.jvp(ctx, tx).sum()
+
+
+def _fast_cross_entropy(input, target, ignore_index):
+    """The hot path: 2-d logits, integer targets, mean, no weights or smoothing."""
+    t = target._data
+    if t.ndim != 1 or t.shape[0] != input.shape[0] or t.dtype.kind not in "iu":
+        return None
+    n, c = input.shape
+    if n == 0 or t.min() < 0 or t.max() >= c:
+        return None  # ignore_index entries or errors: the general path reports them
+    index = t.astype(np.int64, copy=False)[:, None]
+    return CrossEntropyMean.generic(input, dim=1, index=index, w=1.0 / n)
+
+
 def _nll_reduce(loss, w, reduction):
     _check_reduction(reduction)
     if reduction == "none":
@@ -252,6 +290,11 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     cdim = 0 if input.dim() == 1 else 1
+    if weight is None and reduction == "mean" and label_smoothing == 0 and input.dim() == 2 \
+            and isinstance(input, Tensor):
+        fast = _fast_cross_entropy(input, target, ignore_index)
+        if fast is not None:
+            return fast
     if target._data.dtype.kind == "f":
         return _cross_entropy_probs(input, target, weight, cdim, reduction, label_smoothing)
     cdim, c = _check_nll(input, target, weight)
