@@ -295,3 +295,16 @@ def test_gelu_float32_matches_pytorch(approximate):
     ours.sum().backward()
     theirs.sum().backward()
     np.testing.assert_allclose(r.grad.numpy(), t.grad.numpy(), atol=3e-6, rtol=1e-6)
+
+
+def test_gumbel_softmax_soft_and_hard():
+    retrograd.manual_seed(0)
+    logits = retrograd.tensor(np.log([[0.7, 0.2, 0.1]] * 4000), requires_grad=True)
+    soft = F.gumbel_softmax(logits, tau=0.5)
+    np.testing.assert_allclose(soft.detach().numpy().sum(1), 1, rtol=1e-6)
+    hard = F.gumbel_softmax(logits, tau=0.5, hard=True)
+    values = hard.detach().numpy()
+    assert set(np.unique(values)) <= {0.0, 1.0} and (values.sum(1) == 1).all()
+    np.testing.assert_allclose(values.mean(0), [0.7, 0.2, 0.1], atol=0.03)
+    (hard * retrograd.tensor([1.0, 2.0, 3.0])).sum().backward()
+    assert np.abs(logits.grad.numpy()).sum() > 0  # straight-through gradient

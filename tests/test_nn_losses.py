@@ -25,6 +25,7 @@ IDX = np.array([1, 0, 3])
 IDX_IGN = np.array([1, -100, 3])
 IDX_3D = np.array([[0, 2], [3, 3]])
 W4 = np.array([0.5, 2.0, 1.0, 1.5])
+MULTI = np.array([[3, 0, -1, 1], [1, 2, 3, 0], [-1, 1, 1, 1]])
 SIGNS = np.array([1.0, -1.0, 1.0])
 SIGNS34 = np.array([[1.0, -1.0, 1.0, -1.0], [-1.0, 1.0, 1.0, -1.0], [1.0, 1.0, -1.0, -1.0]])
 
@@ -167,6 +168,21 @@ CASES = [
                                                                             reduction="none"),
            None, [((3, 4), (3, 4), (3,))], domain=(0.2, 2)),
     OpCase("ctc", _ctc, None, [((5, 2, 4),)], gradgrad=False),
+    OpCase("pdist", lambda L, x: _f(L).pdist(x), None, [((4, 3),)], gradgrad=False),
+    OpCase("pdist_p", lambda L, x: _f(L).pdist(x, 1.5), None, [((4, 3),)], gradgrad=False),
+    OpCase("multi_margin", lambda L, x: _f(L).multi_margin_loss(x, _t(L, IDX)), None,
+           [((3, 4),)]),
+    OpCase("multi_margin_p2_weight",
+           lambda L, x: _f(L).multi_margin_loss(x, _t(L, IDX), p=2, margin=0.7,
+                                                weight=_t(L, W4), reduction="none"),
+           None, [((3, 4),)], gradgrad=False),
+    OpCase("multilabel_margin",
+           lambda L, x: _f(L).multilabel_margin_loss(x, _t(L, MULTI), reduction="sum"), None,
+           [((3, 4),)]),
+    OpCase("triplet_with_distance",
+           lambda L, a, p, n: _f(L).triplet_margin_with_distance_loss(
+               a, p, n, distance_function=lambda u, v: 1 - _f(L).cosine_similarity(u, v),
+               swap=True), None, [((3, 4),) * 3]),
 ]
 
 
@@ -321,3 +337,13 @@ def test_gradient_wrt_weighted_bce_target_and_gradcheck_with_ignore():
                      (x,), eps=1e-6, atol=1e-6)
     assert gradgradcheck(lambda a: F.cross_entropy(a, t, ignore_index=-1), (x,), eps=1e-6,
                          atol=1e-6)
+
+
+def test_pdist_and_weighted_multi_margin_double_backward():
+    """PyTorch lacks these double backwards; ours come from composites."""
+    x = retrograd.tensor(np.random.default_rng(4).standard_normal((4, 3)), requires_grad=True)
+    assert gradgradcheck(lambda a: F.pdist(a, 1.5), (x,), eps=1e-6, atol=1e-5, rtol=1e-3)
+    w = retrograd.tensor(W4[:3])
+    assert gradgradcheck(lambda a: F.multi_margin_loss(
+        a, retrograd.tensor([0, 2, 1, 1]), p=2, margin=0.7, weight=w), (x,), eps=1e-6,
+        atol=1e-5, rtol=1e-3)

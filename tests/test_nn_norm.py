@@ -23,6 +23,8 @@ from retrograd.autograd import gradcheck, gradgradcheck
 RM = np.array([0.1, -0.2, 0.3])
 RV = np.array([0.5, 1.5, 2.0])
 IDX = np.array([[0, 2, 2], [5, 0, 1]])
+BAG = np.array([0, 2, 2, 5, 1, 0, 3])
+OFF = np.array([0, 3, 3, 5])
 B3 = np.array([0.3, -1.0, 0.5])
 B4 = np.array([0.2, -0.4, 1.0, 0.0])
 MASK = np.array([[True, False, True, True, False], [True, True, False, False, False],
@@ -85,6 +87,17 @@ CASES = [
            None, [((2, 4, 3),), ((1, 3, 2, 2),)]),
     OpCase("embedding", lambda L, w: _f(L).embedding(_t(L, IDX), w), lambda w: w[IDX],
            [((6, 4),)]),
+    OpCase("embedding_bag_mean", lambda L, w: _f(L).embedding_bag(_t(L, BAG), w, _t(L, OFF)),
+           None, [((6, 3),)]),
+    OpCase("embedding_bag_max_padding",
+           lambda L, w: _f(L).embedding_bag(_t(L, BAG), w, _t(L, OFF), mode="max", padding_idx=2),
+           None, [((6, 3),)]),
+    OpCase("embedding_bag_sum_weights",
+           lambda L, w, p: _f(L).embedding_bag(_t(L, BAG), w, _t(L, OFF), mode="sum",
+                                               per_sample_weights=p),
+           None, [((6, 3), (7,))], gradgrad=False),
+    OpCase("embedding_bag_2d", lambda L, w: _f(L).embedding_bag(_t(L, IDX), w, mode="sum"),
+           lambda w: w[IDX].sum(1), [((6, 3),)]),
     OpCase("sdpa", lambda L, q, k, v: _f(L).scaled_dot_product_attention(q, k, v), _sdpa,
            [((2, 3, 4), (2, 5, 4), (2, 5, 4))]),
     OpCase("sdpa_causal_scale",

@@ -250,8 +250,8 @@ def _needs_promotion(arrays) -> bool:
             elif ty is float:
                 if x.dtype.kind in "fc":
                     return False
-            elif ty is int and (x.dtype.kind in "fc" or
-                                (x.dtype.kind in "iu" and 0 <= y <= 127)):
+            elif ty is int and (x.dtype.kind in "fc" or (
+                    x.dtype.kind == "i" and x.dtype.itemsize == 8 and -2**62 < y < 2**62)):
                 return False
     first = None
     for a in arrays:
@@ -271,7 +271,7 @@ def _needs_promotion(arrays) -> bool:
             if kind not in "fc":
                 return True
         elif t is int:
-            # bool promotes; an int outside the dtype's range must wrap (see _wrap_int).
+            # Small ints fit every integer dtype; others may need PyTorch's wrap-around.
             if kind == "b" or (kind in "iu" and not 0 <= a <= 127):
                 return True
         else:

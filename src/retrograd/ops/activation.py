@@ -23,12 +23,12 @@ from .pointwise import erf
 from .reduction import sum
 from .unary import exp, sigmoid, tanh, where
 
-__all__ = ["celu", "celu_", "elu", "elu_", "gelu", "glu", "hardshrink", "hardsigmoid",
-           "hardswish", "hardtanh", "hardtanh_", "leaky_relu", "leaky_relu_", "linear",
-           "bilinear", "log_softmax", "logsigmoid", "mish", "normalize", "prelu", "relu",
-           "relu6", "relu_", "rrelu", "rrelu_", "selu", "selu_", "sigmoid", "silu", "softmax",
-           "softmin", "softplus", "softshrink", "softsign", "tanh", "tanhshrink", "threshold",
-           "threshold_"]
+__all__ = ["bilinear", "celu", "celu_", "elu", "elu_", "gelu", "glu", "gumbel_softmax",
+           "hardshrink", "hardsigmoid", "hardswish", "hardtanh", "hardtanh_", "leaky_relu",
+           "leaky_relu_", "linear", "log_softmax", "logsigmoid", "mish", "normalize", "prelu",
+           "relu", "relu6", "relu_", "rrelu", "rrelu_", "selu", "selu_", "sigmoid", "silu",
+           "softmax", "softmin", "softplus", "softshrink", "softsign", "tanh", "tanhshrink",
+           "threshold", "threshold_"]
 
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -473,6 +473,24 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     input, dim = _prep_softmax("softmin", input, dim, _stacklevel, dtype)
     return Softmax.generic(-input, dim=dim)
+
+
+def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
+    """softmax((logits + Gumbel noise) / tau); ``hard`` returns one-hot samples whose
+    gradient is the soft sample's (straight-through)."""
+    from ..random import rng
+
+    gumbels = -xp(logits._data).log(rng().exponential(size=logits.shape)).astype(
+        logits._data.dtype)
+    soft = Softmax.generic((logits + gumbels) / tau, dim=dim)
+    if not hard:
+        return soft
+    d = _wrap_dim(dim, soft.dim())
+    data = soft._data
+    hard_values = (data == data.max(axis=d, keepdims=True)).astype(data.dtype)
+    first = xp(data).cumsum(hard_values, axis=d) == 1  # one winner per slice on ties
+    hard_values = hard_values * first
+    return soft - soft.detach() + hard_values
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):

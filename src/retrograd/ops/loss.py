@@ -23,8 +23,10 @@ from .unary import exp, log, where
 __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cosine_embedding_loss",
            "cosine_similarity", "cross_entropy", "ctc_loss", "gaussian_nll_loss",
            "hinge_embedding_loss", "huber_loss", "kl_div", "l1_loss", "margin_ranking_loss",
-           "mse_loss", "multilabel_soft_margin_loss", "nll_loss", "pairwise_distance",
-           "poisson_nll_loss", "smooth_l1_loss", "soft_margin_loss", "triplet_margin_loss"]
+           "mse_loss", "multi_margin_loss", "multilabel_margin_loss",
+           "multilabel_soft_margin_loss", "nll_loss", "pairwise_distance", "pdist",
+           "poisson_nll_loss", "smooth_l1_loss", "soft_margin_loss", "triplet_margin_loss",
+           "triplet_margin_with_distance_loss"]
 
 
 
@@ -555,6 +557,75 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     if reduction == "mean":
         return (loss / _const(np.maximum(tl, 1).reshape(loss.shape), loss)).mean()
     return loss.sum() if reduction == "sum" else loss
+
+
+def pdist(input, p=2):
+    """||x_i - x_j||_p for every pair of rows i < j, in row-major order."""
+    if input.dim() != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.dim()}D")
+    i, j = np.triu_indices(input.shape[0], 1)
+    return (input[i] - input[j]).norm(p, 1)
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None,
+                                      margin=1.0, swap=False, reduction="mean"):
+    if margin <= 0:
+        raise ValueError(f"TripletMarginWithDistanceLoss: expected margin to be greater than "
+                         f"0, got {margin} instead")
+    dist = distance_function if distance_function is not None else pairwise_distance
+    d_ap = dist(anchor, positive)
+    d_an = dist(anchor, negative)
+    if swap:
+        d_pn = dist(positive, negative)
+        d_an = where(d_pn < d_an, d_pn, d_an)
+    return _reduce((d_ap - d_an + margin).clamp(min=0), reduction)
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None,
+                      reduce=None, reduction="mean"):
+    """sum over i != y of max(0, margin - x[y] + x[i])^p / C (times weight[y])."""
+    reduction = _legacy(size_average, reduce, reduction)
+    if p not in (1, 2):
+        raise ValueError("only p == 1 and p == 2 supported")
+    x = input if input.dim() == 2 else input.reshape(1, -1)
+    n, c = x.shape
+    t = target._data.reshape(-1).astype(np.int64)
+    if t.size != n:
+        raise RuntimeError(f"inconsistent target size, expected {n} but got "
+                           f"{list(target.shape)}")
+    if t.size and (t.min() < 0 or t.max() >= c):
+        raise IndexError(f"target out of range: {int(t[(t < 0) | (t >= c)][0])}")
+    picked = TakeAlong.generic(x, dim=1, index=t[:, None])
+    z = (x - picked + margin).clamp(min=0)
+    if p == 2:
+        z = z * z
+    if weight is not None:
+        z = z * _const(weight._data[t][:, None], x)
+    loss = where(t[:, None] == np.arange(c), 0.0, z).sum(1) / c
+    if input.dim() < 2:
+        loss = loss.reshape(())
+    return _reduce(loss, reduction)
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """sum over target classes j and non-target classes i of max(0, 1 - (x[j] - x[i])) / C;
+    ``target`` lists class indices, ended by the first -1."""
+    reduction = _legacy(size_average, reduce, reduction)
+    x = input if input.dim() == 2 else input.reshape(1, -1)
+    n, c = x.shape
+    t = target._data.reshape(n, c).astype(np.int64)
+    is_target = np.zeros((n, c), bool)
+    for row in range(n):
+        for k in t[row]:
+            if k < 0:
+                break
+            is_target[row, k] = True
+    pairs = is_target[:, :, None] & ~is_target[:, None, :]
+    z = (x.unsqueeze(1) - x.unsqueeze(2) + 1).clamp(min=0)
+    loss = where(pairs, z, 0.0).sum((1, 2)) / c
+    if input.dim() < 2:
+        loss = loss.reshape(())
+    return _reduce(loss, reduction)
 
 
 #: What PyTorch also has at the top level with the same signature (its top-level losses take
