@@ -26,7 +26,7 @@ from ._loss_common import (
     _size_warning,
     _weighted,
 )
-from .activation import LogSoftmax, Softplus, log_softmax
+from .activation import Softplus
 from .ctc import ctc_loss
 from .indexing import TakeAlong
 from .margin_loss import (
@@ -43,6 +43,7 @@ from .margin_loss import (
     triplet_margin_loss,
     triplet_margin_with_distance_loss,
 )
+from .softmax import LogSoftmax, log_softmax
 from .unary import exp, log, where
 
 __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cosine_embedding_loss",
