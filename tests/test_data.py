@@ -279,3 +279,28 @@ def test_training_loop_with_dataloader():
             opt.step()
     np.testing.assert_allclose(w.detach().numpy(), [1.0, -2.0, 0.5], atol=1e-3)
     np.testing.assert_allclose(b.detach().numpy(), [0.3], atol=1e-3)
+
+
+@pytest.mark.parametrize(("n", "replicas", "drop_last"),
+                         [(10, 3, False), (10, 3, True), (9, 3, False), (2, 5, False),
+                          (11, 4, True)])
+def test_distributed_sampler_matches_torch_without_shuffle(n, replicas, drop_last):
+    data = list(range(n))
+    for rank in range(replicas):
+        ours = rdata.DistributedSampler(data, replicas, rank, shuffle=False, drop_last=drop_last)
+        theirs = tdata.DistributedSampler(data, replicas, rank, shuffle=False,
+                                          drop_last=drop_last)
+        assert len(ours) == len(theirs)
+        assert list(ours) == list(theirs)
+
+
+def test_distributed_sampler_shuffle_partitions_the_data():
+    data = list(range(20))
+    shares = [rdata.DistributedSampler(data, 4, r, seed=5) for r in range(4)]
+    first = [list(s) for s in shares]
+    assert sorted(i for share in first for i in share) == data
+    for s in shares:
+        s.set_epoch(1)
+    assert [list(s) for s in shares] != first
+    with pytest.raises(ValueError, match="Invalid rank 4"):
+        rdata.DistributedSampler(data, 4, 4)

@@ -406,6 +406,7 @@ ERRORS = [
     lambda L, x: x.index_put((L.tensor([5]),), L.tensor(1.0)),
     lambda L, x: x.rot90(1, [0, 0]),
     lambda L, x: x[0].mT,
+    lambda L, x: x[0].H,
     lambda L, x: x.unbind(2),
     lambda L, x: x.chunk(0),
     lambda L, x: L.meshgrid(x, indexing="xy"),

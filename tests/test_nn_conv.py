@@ -346,3 +346,16 @@ def test_conv_is_differentiable_through_its_node():
     out.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy()[0, 0], [[1, 2, 1], [2, 4, 2], [1, 2, 1]])
     np.testing.assert_array_equal(w.grad.numpy()[0, 0], [[4, 4], [4, 4]])
+
+
+def test_empty_batch_and_noncontiguous_inputs_match_torch():
+    rng = np.random.default_rng(7)
+    empty = rng.standard_normal((0, 4, 5, 6))
+    w = rng.standard_normal((6, 2, 3, 2))
+    assert_matches_torch(lambda L, F, x, w: F.conv2d(x, w, groups=2, padding=1), empty, w)
+    assert_matches_torch(lambda L, F, x: F.max_pool2d(F.avg_pool2d(x, 2, 1), 2), empty)
+    x = rng.standard_normal((2, 4, 6, 7))
+    wt = rng.standard_normal((3, 4, 3, 2))
+    assert_matches_torch(lambda L, F, x, w: F.conv2d(x.transpose(2, 3)[..., ::2], w, stride=2),
+                         x, wt)
+    assert_matches_torch(lambda L, F, x: F.max_pool2d(x.transpose(2, 3)[:, ::2], 2, 1), x)

@@ -387,3 +387,46 @@ class LeNet(nn.Module):
     for (k, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters()):
         np.testing.assert_allclose(to_np(p.grad), to_np(q.grad), atol=1e-5, rtol=1e-4,
                                    err_msg=k)
+
+
+def test_buffer_marker_and_init_errors_match_torch():
+    def run(lib):
+        class M(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.a = lib.nn.Buffer(lib.ones(2))
+                self.b = lib.nn.Buffer(lib.zeros(1), persistent=False)
+
+        m = M()
+        return type(m.a).__name__, list(m.state_dict()), [k for k, _ in m.named_buffers()]
+
+    assert run(R) == run(torch)
+    assert _err(lambda: nn.Module(foo=1)) == _err(lambda: torch.nn.Module(foo=1))
+    assert _err(lambda: nn.Linear(2, 2)(R.ones(2, 3)))[0] is RuntimeError
+    with pytest.raises(NotImplementedError, match=r'Module \[Module\] is missing the required '
+                                                  r'"forward" function'):
+        nn.Module()(R.ones(1))
+
+
+def test_global_module_hooks_match_torch():
+    def run(lib):
+        from importlib import import_module
+
+        mm = import_module(lib.__name__ + ".nn.modules.module")
+        log = []
+        handles = [
+            mm.register_module_forward_pre_hook(lambda m, a: log.append(("pre", type(m).__name__))),
+            mm.register_module_forward_hook(lambda m, a, o: log.append(("post", type(m).__name__))),
+            mm.register_module_full_backward_hook(
+                lambda m, gi, go: log.append(("bw", type(m).__name__))),
+        ]
+        try:
+            net = lib.nn.Sequential(lib.nn.Linear(2, 2), lib.nn.Tanh())
+            net(lib.ones(1, 2, requires_grad=True)).sum().backward()
+        finally:
+            for h in handles:
+                h.remove()
+        net(lib.ones(1, 2))
+        return log
+
+    assert run(R) == run(torch)

@@ -225,3 +225,33 @@ def test_lstm_training_curve_matches_torch():
     assert ours_curve[-1] < ours_curve[0]
     for p, q in zip(ours.parameters(), theirs.parameters()):
         np.testing.assert_allclose(to_np(p), to_np(q), atol=1e-5)
+
+
+def test_packed_unsorted_with_initial_state():
+    ours, theirs = pair("LSTM", 2, 3, num_layers=2)
+    lengths = [2, 4, 3]
+    x = randn(4, 3, 2)
+    h0, c0 = randn(2, 3, 3), randn(2, 3, 3)
+    rp = R.nn.utils.rnn.pack_padded_sequence(R.tensor(x), lengths, enforce_sorted=False)
+    tp = torch.nn.utils.rnn.pack_padded_sequence(torch.tensor(x), lengths, enforce_sorted=False)
+    rh0 = R.tensor(h0, requires_grad=True)
+    th0 = torch.tensor(h0, requires_grad=True)
+    ro, (rh, rc) = ours(rp, (rh0, R.tensor(c0)))
+    to, (th, tc) = theirs(tp, (th0, torch.tensor(c0)))
+    close(ro.data, to.data)
+    close(rh, th)
+    close(rc, tc)
+    (rh.sum() + rc.sum()).backward()
+    (th.sum() + tc.sum()).backward()
+    close(rh0.grad, th0.grad)
+
+
+def test_dropout_between_layers_only_in_training():
+    m = R.nn.GRU(3, 4, 2, dropout=0.5)
+    x = R.tensor(randn(5, 2, 3))
+    m.eval()
+    a, b = m(x)[0], m(x)[0]
+    np.testing.assert_array_equal(to_np(a), to_np(b))
+    m.train()
+    outs = [to_np(m(x)[0]) for _ in range(3)]
+    assert not np.allclose(outs[0], outs[1])

@@ -64,6 +64,21 @@ CASES = [
            None, [((1, 2, 5, 4),)]),
     OpCase("upsample_bilinear", lambda L, x: L.nn.functional.interpolate(
         x, scale_factor=2, mode="bilinear", align_corners=True), None, [((1, 1, 2, 3),)]),
+    OpCase("affine_grid", lambda L, t: L.nn.functional.affine_grid(t, (2, 1, 3, 4), False), None,
+           [((2, 2, 3),)]),
+    OpCase("affine_grid_3d", lambda L, t: L.nn.functional.affine_grid(t, (1, 1, 2, 3, 2), True),
+           None, [((1, 3, 4),)]),
+    OpCase("grid_sample", lambda L, x, g: L.nn.functional.grid_sample(x, g, align_corners=False),
+           None, [((1, 2, 3, 4), (1, 2, 3, 2))], domain=(-1.2, 1.2)),
+    OpCase("grid_sample_border_ac", lambda L, x, g: L.nn.functional.grid_sample(
+        x, g, padding_mode="border", align_corners=True), None,
+           [((1, 1, 3, 3), (1, 2, 2, 2))], domain=(-1.2, 1.2)),
+    OpCase("grid_sample_reflection", lambda L, x, g: L.nn.functional.grid_sample(
+        x, g, padding_mode="reflection", align_corners=False), None,
+           [((1, 1, 3, 3), (1, 2, 2, 2))], domain=(-1.4, 1.4)),
+    OpCase("grid_sample_nearest", lambda L, x, g: L.nn.functional.grid_sample(
+        x, g, mode="nearest", align_corners=False), None,
+           [((1, 2, 3, 3), (1, 2, 2, 2))], domain=(-1.1, 1.1)),
     OpCase("pixel_shuffle", lambda L, x: L.pixel_shuffle(x, 2), lambda x: np_pixel_shuffle(x, 2),
            [((1, 8, 2, 3),)]),
     OpCase("pixel_unshuffle", lambda L, x: L.pixel_unshuffle(x, 2), None, [((2, 1, 4, 2),)]),
@@ -138,6 +153,37 @@ def test_interpolate_1d_3d_match_torch(mode):
     m3 = "trilinear" if mode == "linear" else mode
     x3 = rng.standard_normal((1, 2, 3, 4, 5))
     assert_matches_torch(lambda L, F, x: F.interpolate(x, size=(4, 2, 7), mode=m3), x3)
+
+
+@pytest.mark.parametrize(("mode", "padding_mode", "align_corners"), list(itertools.product(
+    ["bilinear", "nearest"], ["zeros", "border", "reflection"], [False, True])), ids=str)
+def test_grid_sample_options_match_torch(mode, padding_mode, align_corners):
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 3, 5, 6))
+    theta = rng.standard_normal((2, 2, 3)) * 0.8
+
+    def warp(L, F, x, theta):
+        grid = F.affine_grid(theta, (2, 3, 4, 7), align_corners=align_corners)
+        return F.grid_sample(x, grid, mode=mode, padding_mode=padding_mode,
+                             align_corners=align_corners)
+
+    assert_matches_torch(warp, x, theta)
+
+
+def test_grid_sample_float32_and_errors():
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((1, 2, 4, 4)).astype(np.float32)
+    g = rng.uniform(-1.2, 1.2, (1, 3, 3, 2)).astype(np.float32)
+    assert_matches_torch(lambda L, F, x, g: F.grid_sample(x, g, align_corners=False), x, g,
+                         atol=1e-5, rtol=1e-4)
+    _both_raise(lambda L, F: F.grid_sample(L.ones(1, 1, 2, 2), L.zeros(1, 1, 1, 2), mode="foo",
+                                           align_corners=False),
+                ValueError, "expected mode to be 'bilinear', 'nearest' or 'bicubic'")
+    _both_raise(lambda L, F: F.grid_sample(L.ones(1, 1, 2, 2), L.zeros(1, 1, 1, 2),
+                                           padding_mode="foo", align_corners=False),
+                ValueError, "expected padding_mode to be 'zeros', 'border', or 'reflection'")
+    _both_raise(lambda L, F: F.affine_grid(L.zeros(1, 3, 3), (1, 1, 2, 2), align_corners=False),
+                ValueError, "Expected a batch of 2D affine matrices of shape Nx2x3")
 
 
 def test_float32_resize_and_shuffle():

@@ -16,6 +16,8 @@ from optable import (
     params,
 )
 
+import retrograd
+
 torch = pytest.importorskip("torch")
 
 U = [((2, 3),), ((),), ((4,),)]
@@ -310,6 +312,16 @@ def test_masked_singular_gradient_is_zero_not_nan(name):
         assert np.isnan(tx.grad[0].item())
 
 
+def test_where_sqrt_at_zero_gives_zero_gradient():
+    """The example from the issue: PyTorch gives NaN here, retrograd gives 0."""
+    x = retrograd.tensor([0.0, 4.0], requires_grad=True)
+    retrograd.where(x > 0, x.sqrt(), 0).sum().backward()
+    np.testing.assert_array_equal(_np(x.grad), [0.0, 0.25])
+    tx = torch.tensor([0.0, 4.0], requires_grad=True)
+    torch.where(tx > 0, tx.sqrt(), 0).sum().backward()
+    assert np.isnan(tx.grad[0].item())
+
+
 def test_masked_singular_gradient_under_create_graph():
     x = retrograd.tensor([0.0, 4.0], requires_grad=True)
     y = retrograd.where(x > 0, x.sqrt(), 0.0).sum()
@@ -348,3 +360,267 @@ def test_unary_dtypes_and_values_match_pytorch(op, dtype):
     got = getattr(r, op)()
     tol = 2e-3 if dtype == "float16" else 2e-6
     _assert_same(got, expected, atol=tol, rtol=tol)
+
+
+# ---------------------------------------------------------------------- special functions
+
+def test_special_functions_match_scipy_over_wide_ranges():
+    """erf/erfc/erfinv/lgamma/digamma/polygamma in float64, NumPy-only, to ~1e-9 relative."""
+    from retrograd.ops import _special
+
+    x = np.concatenate([np.linspace(-6, 6, 2001), [0.0, 1e-300, 1e-8, -1e-8, 26.0]])
+    np.testing.assert_allclose(_special.erf(x), sp.erf(x), rtol=1e-13, atol=1e-300)
+    np.testing.assert_allclose(_special.erfc(x), sp.erfc(x), rtol=1e-11, atol=1e-300)
+    y = np.concatenate([np.linspace(-0.999999, 0.999999, 2001), [1 - 1e-15, -1 + 1e-15, 1e-12]])
+    np.testing.assert_allclose(_special.erfinv(y), sp.erfinv(y), rtol=1e-11)
+    g = np.concatenate([np.linspace(-9.95, 40, 2001), [1e-6, 0.5, 1e5, 171.3]])
+    np.testing.assert_allclose(_special.lgamma(g), sp.gammaln(g), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(_special.digamma(g), sp.digamma(g), rtol=1e-9, atol=1e-9)
+    for n in (1, 2, 4):
+        np.testing.assert_allclose(_special.polygamma(n, g), sp.polygamma(n, g), rtol=1e-9)
+
+
+EDGES = [float("nan"), float("inf"), -float("inf"), 0.0, -0.0, 1.0, -1.0, -2.0, 2.0]
+
+
+@pytest.mark.parametrize("op", ["erf", "erfc", "erfinv", "lgamma", "digamma", "expm1",
+                                "log1p", "sinc", "logit", "rsqrt", "reciprocal", "exp2",
+                                "frac", "round", "ceil", "sign"])
+def test_special_values_match_pytorch(op):
+    """NaN, infinities, signed zeros and poles give PyTorch's values."""
+    r = getattr(retrograd.tensor(EDGES, dtype=retrograd.float64), op)()
+    t = getattr(torch.tensor(EDGES, dtype=torch.float64), op)()
+    _assert_same(r, t)
+    defined = ~np.isnan(t.numpy())
+    np.testing.assert_array_equal(np.signbit(_np(r))[defined], np.signbit(t.numpy())[defined])
+
+
+def test_polygamma_and_round_decimals_match_pytorch():
+    x = [0.3, 1.7, 4.0, -0.5, 12.25]
+    for n in range(4):
+        _assert_same(retrograd.polygamma(n, retrograd.tensor(x, dtype=retrograd.float64)),
+                     torch.polygamma(n, torch.tensor(x, dtype=torch.float64)), rtol=1e-7)
+    v = [1.2345, -2.5, 0.125, 1234.5678, -0.0049]
+    for d in (-2, -1, 1, 2, 3):
+        _assert_same(retrograd.round(retrograd.tensor(v), decimals=d),
+                     torch.round(torch.tensor(v), decimals=d))
+
+
+# ---------------------------------------------------------------------- float16
+
+@pytest.mark.parametrize("op", ["add", "mul", "div", "atan2", "maximum", "hypot", "xlogy",
+                                "logaddexp", "pow", "remainder", "fmod"])
+def test_float16_binary_ops_compute_correctly(op):
+    a = [0.5, 1.25, 2.0, 3.5]
+    b = [1.5, 0.75, 2.0, 0.25]
+    r = getattr(retrograd, op)(retrograd.tensor(a, dtype=retrograd.float16),
+                               retrograd.tensor(b, dtype=retrograd.float16))
+    t = getattr(torch, op)(torch.tensor(a, dtype=torch.float16),
+                           torch.tensor(b, dtype=torch.float16))
+    _assert_same(r, t, atol=2e-3, rtol=2e-3)
+
+
+# ---------------------------------------------------------------------- comparison and logic
+
+CMP_VALUES = ([1.0, float("nan"), 2.5, -3.0, float("inf"), 0.0],
+              [1.0, float("nan"), 2.0, -3.5, float("inf"), -0.0])
+
+
+@pytest.mark.parametrize("op", ["eq", "ne", "lt", "le", "gt", "ge", "logical_and",
+                                "logical_or", "logical_xor", "isclose", "maximum", "fmax",
+                                "fmin", "minimum"])
+@pytest.mark.parametrize("dtypes", [("float32", "float32"), ("float64", "int64"),
+                                    ("int32", "bool"), ("uint8", "int8")])
+def test_comparisons_match_pytorch(op, dtypes):
+    da, db = dtypes
+    if op == "isclose" and da != db:
+        return  # isclose refuses mixed dtypes (tested in test_dtype_promotion)
+
+    def build(lib, vals, d):
+        if d == "bool":
+            vals = [bool(v) for v in vals]
+        elif not d.startswith("float"):
+            vals = [int(v) if np.isfinite(v) else 7 for v in vals]
+            if d == "uint8":
+                vals = [abs(v) for v in vals]
+        return lib.tensor(vals, dtype=getattr(lib, d))
+
+    ra, rb = build(retrograd, CMP_VALUES[0], da), build(retrograd, CMP_VALUES[1], db)
+    ta, tb = build(torch, CMP_VALUES[0], da), build(torch, CMP_VALUES[1], db)
+    _assert_same(getattr(retrograd, op)(ra, rb), getattr(torch, op)(ta, tb))
+    if op in ("eq", "lt", "ge"):
+        _assert_same(getattr(ra, op)(2), getattr(ta, op)(2))
+        _assert_same(getattr(ra, op)(rb[None]), getattr(ta, op)(tb[None]))
+
+
+@pytest.mark.parametrize("op", ["isnan", "isinf", "isposinf", "isneginf", "isfinite",
+                                "logical_not", "isreal"])
+@pytest.mark.parametrize("dtype", ["float32", "float16", "int64", "bool"])
+def test_predicates_match_pytorch(op, dtype):
+    vals = CMP_VALUES[0] if dtype.startswith("float") else [1, 0, 3, 0, 2, 1]
+    r = getattr(retrograd, op)(retrograd.tensor(vals, dtype=getattr(retrograd, dtype)))
+    t = getattr(torch, op)(torch.tensor(vals, dtype=getattr(torch, dtype)))
+    _assert_same(r, t)
+
+
+def test_isclose_allclose_equal_match_pytorch():
+    a = [1.0, 1.0 + 1e-6, float("nan"), float("inf"), 1e-9, 100.0]
+    b = [1.0, 1.0, float("nan"), float("inf"), 0.0, 100.01]
+    ra, rb = retrograd.tensor(a), retrograd.tensor(b)
+    ta, tb = torch.tensor(a), torch.tensor(b)
+    for kw in ({}, {"equal_nan": True}, {"rtol": 1e-3, "atol": 0.0}):
+        _assert_same(retrograd.isclose(ra, rb, **kw), torch.isclose(ta, tb, **kw))
+        assert retrograd.allclose(ra, rb, **kw) == torch.allclose(ta, tb, **kw)
+    assert retrograd.allclose(ra[:2], rb[:2]) and torch.allclose(ta[:2], tb[:2])
+    assert retrograd.equal(ra[:2], ra[:2]) and not retrograd.equal(ra[:2], rb[:2])
+    assert not retrograd.equal(ra, ra)  # NaN != NaN, as torch.equal
+    assert torch.equal(ta, ta) is False
+
+
+@pytest.mark.parametrize("expr", [
+    "a & b", "a | b", "a ^ b", "~a", "a << s", "a >> s", "3 << s", "a & True", "True ^ c",
+    "c & d", "c | d", "~c", "L.bitwise_not(a)", "L.bitwise_and(a, 6)",
+    "L.bitwise_left_shift(a, s)", "L.bitwise_right_shift(-a, s)", "a % 3", "-7 % a",
+    "a // 2", "7 // a", "a % b", "a // b", "L.where(c, a, b)", "L.where(c, a, 1.5)",
+    "L.where(c, 2, b)",
+])
+def test_operators_on_integer_and_bool_tensors(expr):
+    def env(lib):
+        return {"L": lib, "a": lib.tensor([5, -3, 12, 7]), "b": lib.tensor([2, 4, 5, 3]),
+                "s": lib.tensor([1, 2, 0, 3]), "c": lib.tensor([True, False, True, False]),
+                "d": lib.tensor([True, True, False, False])}
+
+    _assert_same(eval(expr, env(retrograd)), eval(expr, env(torch)))
+
+
+def test_shifts_out_of_range_match_pytorch():
+    a = [5, -3, 12, 7]
+    s = [64, 70, -1, 63]
+    for op in ("__lshift__", "__rshift__"):
+        r = getattr(retrograd.tensor(a), op)(retrograd.tensor(s))
+        t = getattr(torch.tensor(a), op)(torch.tensor(s))
+        _assert_same(r, t)
+
+
+# ---------------------------------------------------------------------- in-place and out=
+
+INPLACE = [
+    ("add_", (2.0,), {"alpha": 3}), ("sub_", (1.5,), {}), ("mul_", (2.0,), {}),
+    ("div_", (4.0,), {}), ("div_", (0.3,), {"rounding_mode": "floor"}), ("pow_", (2,), {}),
+    ("remainder_", (0.7,), {}), ("fmod_", (0.7,), {}), ("floor_divide_", (0.3,), {}),
+    ("neg_", (), {}), ("abs_", (), {}), ("sign_", (), {}), ("reciprocal_", (), {}),
+    ("square_", (), {}), ("sqrt_", (), {}), ("rsqrt_", (), {}), ("exp_", (), {}),
+    ("exp2_", (), {}), ("expm1_", (), {}), ("log_", (), {}), ("log2_", (), {}),
+    ("log10_", (), {}), ("log1p_", (), {}), ("sin_", (), {}), ("cos_", (), {}),
+    ("tan_", (), {}), ("asin_", (), {}), ("acos_", (), {}), ("atan_", (), {}),
+    ("arcsin_", (), {}), ("sinh_", (), {}), ("cosh_", (), {}), ("tanh_", (), {}),
+    ("asinh_", (), {}), ("atanh_", (), {}), ("sigmoid_", (), {}), ("logit_", (0.1,), {}),
+    ("erf_", (), {}), ("erfc_", (), {}), ("erfinv_", (), {}), ("lgamma_", (), {}),
+    ("digamma_", (), {}), ("polygamma_", (1,), {}), ("floor_", (), {}), ("ceil_", (), {}),
+    ("round_", (), {}), ("round_", (), {"decimals": 1}), ("trunc_", (), {}), ("fix_", (), {}),
+    ("frac_", (), {}), ("clamp_", (0.2, 0.6), {}), ("clip_", (None, 0.5), {}),
+    ("clamp_min_", (0.3,), {}), ("clamp_max_", (0.3,), {}), ("sinc_", (), {}),
+    ("deg2rad_", (), {}), ("rad2deg_", (), {}), ("nan_to_num_", (), {}),
+    ("float_power_", (2,), {}),
+]
+
+
+@pytest.mark.parametrize(("name", "args", "kwargs"), INPLACE, ids=[f"{n}{i}" for i, (n, _, _) in
+                                                                    enumerate(INPLACE)])
+def test_inplace_variants_match_pytorch(name, args, kwargs):
+    """``x.op_()`` changes x in place (same object, bumped version) to PyTorch's values, and
+    gradients flow through it to the leaf as in PyTorch."""
+    vals = [0.15, 0.35, 0.55, 0.8]
+    rl, tl = _both(vals)
+    r, t = rl * 1.0, tl * 1.0
+    v0 = r._version
+    assert getattr(r, name)(*args, **kwargs) is r
+    getattr(t, name)(*args, **kwargs)
+    assert r._version > v0
+    _assert_same(r, t)
+    # PyTorch has no derivative for floor_divide_ and for in-place asinh/atanh.
+    if name not in ("floor_divide_", "asinh_", "atanh_"):
+        r.sum().backward()
+        t.sum().backward()
+        np.testing.assert_allclose(_np(rl.grad), tl.grad.numpy(), rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize(("name", "args"), [
+    ("atan2_", "y"), ("arctan2_", "y"), ("hypot_", "y"), ("xlogy_", "y"), ("lerp_", "y,0.3"),
+    ("lerp_", "y,w"), ("addcmul_", "y,w"), ("addcdiv_", "y,w"), ("remainder_", "y"),
+    ("fmod_", "y"), ("pow_", "y"), ("clamp_", "w,y"),
+])
+def test_binary_inplace_variants_match_pytorch(name, args):
+    def run(lib, rg):
+        x0 = lib.tensor([0.2, 0.5, 0.9], dtype=lib.float64, requires_grad=rg)
+        y = lib.tensor([0.7, 0.3, 1.1], dtype=lib.float64, requires_grad=rg)
+        w = lib.tensor([0.4, 0.6, 0.5], dtype=lib.float64, requires_grad=rg)
+        x = x0 * 1.0
+        getattr(x, name)(*eval(f"({args},)", {"y": y, "w": w}))
+        if rg:
+            x.sum().backward()
+            return x, [v.grad for v in (x0, y, w)]
+        return x, []
+
+    rx, rgs = run(retrograd, True)
+    tx, tgs = run(torch, True)
+    _assert_same(rx, tx)
+    for a, b in zip(rgs, tgs):
+        if b is None:
+            assert a is None or not _np(a).any()
+        else:
+            np.testing.assert_allclose(_np(a), b.numpy(), rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("expr", ["L.atan2(a, b, out=o)", "L.exp2(a, out=o)",
+                                  "L.maximum(a, b, out=o)", "L.clamp(a, 0.3, out=o)",
+                                  "L.add(a, b, alpha=2, out=o)", "L.erf(a, out=o)",
+                                  "L.remainder(a, b, out=o)", "L.lerp(a, b, 0.5, out=o)",
+                                  "L.round(a, decimals=1, out=o)", "L.sqrt(a, out=o)"])
+def test_out_argument(expr):
+    def run(lib):
+        env = {"L": lib, "a": lib.tensor([0.2, 0.5, 0.9]), "b": lib.tensor([0.7, 0.3, 1.1]),
+               "o": lib.empty(3)}
+        res = eval(expr, env)
+        assert res is env["o"]
+        return res
+
+    _assert_same(run(retrograd), run(torch))
+
+
+def test_float_power_is_double_and_square_is_pow():
+    x = retrograd.tensor([1.5, 2.0], requires_grad=True)
+    y = retrograd.float_power(x, 2)
+    assert y.dtype == retrograd.float64
+    assert x.square().grad_fn.name() == "PowBackward0"
+    assert retrograd.tensor([1, 2]).float_power(retrograd.tensor([2])).dtype == retrograd.float64
+    y.sum().backward()
+    assert x.grad.dtype == retrograd.float32
+    np.testing.assert_allclose(_np(x.grad), [3.0, 4.0])
+
+
+@pytest.mark.parametrize(("expr", "node"), [
+    ("x + y", "AddBackward0"), ("x ** 2", "PowBackward0"), ("x ** y", "PowBackward1"),
+    ("2 ** x", "PowBackward2"), ("L.div(x, y, rounding_mode='floor')", "DivBackward2"),
+    ("x % y", "RemainderBackward1"), ("x % 2", "RemainderBackward0"),
+    ("L.fmod(x, y)", "FmodBackward1"), ("L.fmod(x, 2)", "FmodBackward0"),
+    ("x.clamp(0, 1)", "ClampBackward1"), ("x.clamp(y)", "ClampBackward0"),
+    ("x.clamp_min(0.5)", "ClampMinBackward0"), ("L.lerp(x, y, 0.3)", "LerpBackward0"),
+    ("L.lerp(x, y, y)", "LerpBackward1"), ("L.xlogy(2, y)", "XlogyBackward1"),
+    ("x.round(decimals=1)", "RoundBackward1"), ("x.log1p()", "Log1PBackward0"),
+    ("L.max(x, y)", "MaximumBackward0"), ("x.square()", "PowBackward0"),
+])
+def test_node_names_match_pytorch(expr, node):
+    def run(lib):
+        env = {"L": lib, "x": lib.tensor([0.3, 0.6], requires_grad=True),
+               "y": lib.tensor([0.5, 0.4], requires_grad=True)}
+        return eval(expr, env).grad_fn.name()
+
+    assert run(retrograd) == run(torch) == node
+
+
+def test_floor_divide_is_not_differentiable():
+    x = retrograd.tensor([1.5, 2.5], requires_grad=True)
+    y = x // 0.7
+    with pytest.raises(RuntimeError, match="derivative for 'floor_divide' is not implemented"):
+        y.sum().backward()

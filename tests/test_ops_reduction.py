@@ -67,6 +67,10 @@ CASES = [
     OpCase("sum_dims_keepdim", lambda L, a: a.sum((0, -1), keepdim=True),
            lambda a: a.sum((0, -1), keepdims=True), VEC3),
     OpCase("sum_empty_dim", lambda L, a: a.sum(0), lambda a: a.sum(0), [((0, 3),)]),
+    OpCase("sum_0d_dim", lambda L, a: a.sum(0, keepdim=True), lambda a: a, [((),)]),
+    OpCase("amax_0d_dim", lambda L, a: L.amax(a, -1), lambda a: a, [((),)]),
+    OpCase("logsumexp_0d", lambda L, a: L.logsumexp(a, 0), lambda a: a, [((),)]),
+    OpCase("prod_0d_dim", lambda L, a: a.prod(0), lambda a: a, [((),)]),
     OpCase("sum_dtype", lambda L, a: L.sum(a, 1, dtype=L.float64), lambda a: a.sum(1), MAT),
     OpCase("mean", lambda L, a: a.mean(), np.mean, ONE),
     OpCase("mean_dims", lambda L, a: a.mean((0, 2), keepdim=True),
@@ -373,3 +377,10 @@ def test_inplace_cumulative_ops_match_pytorch():
         (g,) = lib.autograd.grad((y * y).sum(), x)
         grads.append(g.detach().numpy())
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-10)
+
+
+def test_std_of_constant_input_has_zero_gradient_like_pytorch():
+    for lib in (retrograd, torch):
+        x = lib.ones(2, 3, dtype=lib.float64, requires_grad=True)
+        (g,) = lib.autograd.grad(x.std(1).sum(), x)
+        assert g.tolist() == [[0.0] * 3] * 2

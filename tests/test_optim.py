@@ -304,3 +304,65 @@ def test_lbfgs_float32_and_errors():
     y.grad = retrograd.ones(2)
     with pytest.raises(RuntimeError, match="only 'strong_wolfe' is supported"):
         opt.step(lambda: (y * y).sum())
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta",
+                                  "Adamax", "NAdam", "RAdam"])
+def test_tensor_lr_with_scheduler_matches_torch(name):
+    # A tensor lr is kept in its dtype (float32) in the update arithmetic, as in PyTorch.
+    out = []
+    for lib in (retrograd, torch):
+        w = lib.ones(3, dtype=lib.float64, requires_grad=True)
+        kw = dict(momentum=0.9) if name == "SGD" else {}
+        opt = getattr(lib.optim, name)([w], lr=lib.tensor(0.05), weight_decay=0.1, **kw)
+        sched = lib.optim.lr_scheduler.ExponentialLR(opt, 0.9)
+        for i in range(20):
+            w.grad = w.detach() * 2 + i
+            opt.step()
+            sched.step()
+        assert isinstance(opt.param_groups[0]["lr"], lib.Tensor)
+        out.append(w.detach().numpy())
+    np.testing.assert_allclose(out[0], out[1], rtol=1e-14)
+
+
+@pytest.mark.parametrize(("name", "kw"), CASES[::2], ids=[n for n, _ in CASES[::2]])
+def test_complex_parameters_match_torch(name, kw):
+    # Complex parameters are updated through real views of (re, im) pairs, as in PyTorch.
+    out, states = [], []
+    for lib in (retrograd, torch):
+        rng = np.random.default_rng(1)
+        inits = [rng.standard_normal(s) + 1j * rng.standard_normal(s) for s in [(2, 3), ()]]
+        params = [lib.tensor(a, requires_grad=True) for a in inits]
+        opt = getattr(lib.optim, name)(params, **kw)
+        for _ in range(20):
+            for p in params:
+                x = p.detach().numpy()
+                g = 0.5 * x + rng.standard_normal(x.shape) + 1j * rng.standard_normal(x.shape)
+                p.grad = lib.tensor(g)
+            opt.step()
+        out.append([p.detach().numpy() for p in params])
+        states.append(_to_numpy(opt.state_dict()))
+    for a, b in zip(*out):
+        assert a.dtype == np.complex128
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    _assert_same(states[0], states[1])
+
+
+def test_lbfgs_complex_parameter_matches_torch():
+    out = []
+    for lib in (retrograd, torch):
+        z = lib.tensor([1.0 + 2.0j, -0.5 + 0.3j], requires_grad=True)
+        target = lib.tensor([0.2 - 1.0j, 1.5 + 0.5j])
+        opt = lib.optim.LBFGS([z], line_search_fn="strong_wolfe", max_iter=10)
+
+        def closure(lib=lib, z=z, target=target, opt=opt):
+            opt.zero_grad()
+            d = (z - target) * lib.tensor([1.0, 2.0])
+            loss = (d.abs() ** 2).sum()
+            loss.backward()
+            return loss
+
+        opt.step(closure)
+        out.append(z.detach().numpy())
+    np.testing.assert_allclose(out[0], out[1], rtol=1e-6)
+    np.testing.assert_allclose(out[0], [0.2 - 1.0j, 1.5 + 0.5j], atol=1e-5)

@@ -250,7 +250,8 @@ def _needs_promotion(arrays) -> bool:
             elif ty is float:
                 if x.dtype.kind in "fc":
                     return False
-            elif ty is int and x.dtype.kind in "iufc":
+            elif ty is int and (x.dtype.kind in "fc" or (
+                    x.dtype.kind == "i" and x.dtype.itemsize == 8 and -2**62 < y < 2**62)):
                 return False
     first = None
     for a in arrays:
@@ -270,7 +271,8 @@ def _needs_promotion(arrays) -> bool:
             if kind not in "fc":
                 return True
         elif t is int:
-            if kind == "b":
+            # Small ints fit every integer dtype; others may need PyTorch's wrap-around.
+            if kind == "b" or (kind in "iu" and not 0 <= a <= 127):
                 return True
         else:
             return True

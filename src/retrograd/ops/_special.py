@@ -115,6 +115,7 @@ def lgamma(x):
         # Reflection: Gamma(x) Gamma(1 - x) = pi / sin(pi x).
         refl = math.log(math.pi) - np.log(np.abs(_sinpi(r))) - _lgamma_pos(1.0 - r)
         out = np.where(pos, direct, refl)
+        out = np.where((x == 1) | (x == 2), 0.0, out)  # exact zeros of lgamma
         out = np.where((x <= 0) & (x == np.floor(x)), np.inf, out)
         out = np.where(np.isposinf(x) | np.isneginf(x), np.inf, out)
     return np.where(np.isnan(x), np.nan, out)
@@ -187,7 +188,7 @@ def polygamma(n: int, x):
             coef = b * math.factorial(2 * k + n - 1) / math.factorial(2 * k)
             series = series + coef / r ** (2 * k + n)
         out = acc + sign * series
-        out = np.where((x <= 0) & (x == np.floor(x)), np.nan if n % 2 == 0 else np.inf, out)
+        out = np.where((x <= 0) & (x == np.floor(x)), -np.inf if n % 2 == 0 else np.inf, out)
         out = np.where(np.isposinf(x), 0.0, out)
         out = np.where(np.isneginf(x), np.nan, out)
     return np.where(np.isnan(x), np.nan, out)

@@ -90,9 +90,7 @@ class Div(Primitive):
 
     @classmethod
     def apply(cls, *args, **attrs):
-        from ._core import result_dtype
-
-        if result_dtype(args).category <= 1:
+        if all(_integral(a._data if isinstance(a, Tensor) else a) for a in args):
             # True division of integers gives the default float dtype, as in PyTorch; cast
             # before promotion so a Python int never wraps into a small integer dtype.
             args = tuple(_as_float(a) for a in args)
@@ -105,14 +103,14 @@ class Div(Primitive):
             x = x.astype(f) if hasattr(x, "astype") else float(x)
             y = y.astype(f) if hasattr(y, "astype") else float(y)
         ctx.save(x, y)
-        with _quiet():
+        with _quiet():  # x / 0 is inf or NaN without a warning, as in PyTorch
             return x / y
 
     def backward(ctx, grad):
         x, y = ctx.saved
         nx, ny = ctx.needs_input_grad
         with _quiet():
-            gx = _safe_div(grad, y) if nx else None
+            gx = _nan_safe(grad, grad / y) if nx else None
             gy = _nan_safe(grad, -grad * x / (y * y)) if ny else None
         return gx, gy
 
@@ -640,6 +638,9 @@ def _binary_dunder(fn, reflected=False):
     return method
 
 
+_pow_dunder = _binary_dunder(pow)
+
+
 def _pow_method(self, exponent):
     return pow(self, exponent)
 
@@ -653,7 +654,8 @@ for _name, _fn in {
     "__sub__": lambda s, o: Sub.apply(s, o), "__rsub__": lambda s, o: Sub.apply(o, s),
     "__mul__": lambda s, o: Mul.apply(s, o), "__rmul__": lambda s, o: Mul.apply(o, s),
     "__truediv__": lambda s, o: Div.apply(s, o), "__rtruediv__": lambda s, o: Div.apply(o, s),
-    "__pow__": _binary_dunder(pow), "__rpow__": _binary_dunder(pow, True),
+    "__pow__": lambda s, o: Pow.apply(s, o) if type(o) is float else _pow_dunder(s, o),
+    "__rpow__": _binary_dunder(pow, True),
     "__matmul__": _matmul_method, "__rmatmul__": _rmatmul_method,
     "__neg__": lambda s: Neg.apply(s), "__pos__": lambda s: s,
     "__floordiv__": _binary_dunder(floor_divide),

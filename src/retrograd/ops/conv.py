@@ -13,6 +13,8 @@ matmul; col2im loops over the kernel offsets (a few), never over pixels.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .._tensor import Tensor
@@ -171,7 +173,7 @@ class ConvInputGrad(Primitive):
         gr = groups
         cout = w.shape[0]
         wm = w.reshape(gr, cout // gr, -1)
-        gm = g.reshape(n, gr, cout // gr, -1)
+        gm = g.reshape(n, gr, cout // gr, math.prod(g.shape[2:]))
         cols = xp(g).matmul(wm.transpose(0, 2, 1), gm)  # (N, G, Cg*K, P)
         cin = w.shape[1] * gr
         return col2im(cols, (n, cin) + tuple(size), w.shape[2:], stride, dilation, pads,
@@ -208,7 +210,7 @@ class ConvWeightGrad(Primitive):
         if cols is None or cols.dtype != x.dtype:
             cols, _ = im2col(x, ksize, stride, dilation, pads, groups, tuple(g.shape[2:]))
         n, cout = g.shape[:2]
-        gm = g.reshape(n, groups, cout // groups, -1)
+        gm = g.reshape(n, groups, cout // groups, math.prod(g.shape[2:]))
         res = xp(x).matmul(gm, cols.transpose(0, 1, 3, 2)).sum(0)  # (G, Cog, Cg*K)
         return res.reshape((cout, x.shape[1] // groups) + tuple(ksize))
 

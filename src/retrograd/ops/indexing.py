@@ -34,6 +34,8 @@ def _one(i):
             raise IndexError(
                 "tensors used as indices must be long, int, byte or bool tensors"
             )
+        if data.ndim == 0 and data.dtype.kind in "iu":
+            return int(data)  # PyTorch selects with a 0-d integer tensor, like an int
         return data
     if isinstance(i, (list, tuple)) and any(isinstance(e, Tensor) for e in i):
         return np.asarray([e.item() if isinstance(e, Tensor) else e for e in i])
@@ -526,32 +528,85 @@ class ScatterReduce(Primitive):
         return out
 
     def backward(ctx, grad):
-        from .unary import safe_div
-
         wx, wg, ws = ctx.weights
         if ctx.reduce == "prod":
-            x, src, out = ctx.saved
-            go = grad * out
-            gx = safe_div(go, x) if ctx.include_self else grad * wx
-            gsrc = safe_div(Gather.generic(go, dim=ctx.dim, index=ctx.index), src)
-            return gx, gsrc
+            return _prod_backward(ctx, grad)
         g = grad if wg is None else grad * wg
         gsrc = Gather.generic(g, dim=ctx.dim, index=ctx.index)
         return grad * wx, gsrc if ws is None else gsrc * ws
 
     def jvp(ctx, tx, ts):
         if ctx.reduce == "prod":
-            x, src, out = ctx.saved
-            from .unary import safe_div
-
-            inner = ScatterReduce.generic(safe_div(tx, x) * ctx.weights[0], safe_div(ts, src),
-                                          dim=ctx.dim, index=ctx.index, reduce="sum",
-                                          include_self=True)
-            return inner * out
+            return _prod_jvp(ctx, tx, ts)
         wx, wg, ws = ctx.weights
         s = ts if ws is None else ts * ws
         add = ScatterAddZeros.generic(s, shape=ctx.out_shape, dim=ctx.dim, index=ctx.index)
         return tx * wx + (add if wg is None else add * wg)
+
+
+def _raw(t):
+    return t._data if isinstance(t, Tensor) else t
+
+
+def _prod_parts(ctx):
+    """For scatter_reduce "prod": which factors are zero, how many zeros each target has,
+    and the inputs with their zeros replaced by one (so products of the others stay exact)."""
+    from .unary import where
+
+    x, src, out = ctx.saved
+    x0, sz = _raw(x) == 0, _raw(src) == 0
+    # Without include_self, x is no factor (its untouched places are handled apart).
+    xz = x0 if ctx.include_self else np.zeros_like(x0)
+    nz = xz.astype(np.int64)
+    np.add.at(nz, _dim_index(ctx.index, ctx.dim), sz.astype(np.int64))
+    return x, src, out, xz, sz, nz, where(x0, 1.0, x), where(sz, 1.0, src)
+
+
+def _prod_backward(ctx, grad):
+    """d out / d factor = the product of the other factors, exact where factors are zero."""
+    from .unary import where
+
+    x, src, out, xz, sz, nz, mx, ms = _prod_parts(ctx)
+    dim, index, inc = ctx.dim, ctx.index, ctx.include_self
+    if inc:
+        masked = ScatterReduce.generic(mx, src, dim=dim, index=index, reduce="prod",
+                                       include_self=True)
+        gx = grad * where(xz, masked, out / mx)
+    else:
+        gx = grad * ctx.weights[0]
+    single = sz & (Gather.forward(_new_ctx(Gather), nz, dim=dim, index=index) == 1)
+    masked_src = where(single, 1.0, src)
+    masked = ScatterReduce.generic(x, masked_src, dim=dim, index=index, reduce="prod",
+                                   include_self=inc)
+    gsrc = where(single, Gather.generic(grad * masked, dim=dim, index=index),
+                 Gather.generic(grad * out, dim=dim, index=index) / ms)
+    return gx, gsrc
+
+
+def _prod_jvp(ctx, tx, ts):
+    """Sum over factors of (tangent * product of the others), exact at zeros."""
+    from .unary import where
+
+    _, _, _, xz, sz, nz, mx, ms = _prod_parts(ctx)
+    dim, index, inc = ctx.dim, ctx.index, ctx.include_self
+    keep = 1.0 if inc else ctx.weights[0]
+    nonzero_prod = ScatterReduce.generic(mx, ms, dim=dim, index=index, reduce="prod",
+                                         include_self=inc)
+    shape = ctx.out_shape
+    rel = where(xz, 0.0, tx / mx) * keep + ScatterAddZeros.generic(
+        where(sz, 0.0, ts / ms), shape=shape, dim=dim, index=index)
+    at_zero = where(xz, tx, 0.0) + ScatterAddZeros.generic(
+        where(sz, ts, 0.0), shape=shape, dim=dim, index=index)
+    out_t = where(nz == 0, nonzero_prod * rel, where(nz == 1, nonzero_prod * at_zero, 0.0))
+    if not inc:  # untouched places are x itself
+        out_t = where(ctx.weights[0].astype(bool), tx, out_t)
+    return out_t
+
+
+def _new_ctx(cls):
+    ctx = object.__new__(cls)
+    ctx.saved = ()
+    return ctx
 
 
 def _int_identity(reduce, dtype):

@@ -208,7 +208,7 @@ def split(tensor, split_size_or_sections, dim=0):
                                f"dimension size of {n}" if size == 0 else
                                f"split expects split_size be non-negative, but got "
                                f"split_size={size}")
-        sizes = [size] * (n // size) + ([n % size] if n % size else []) if size else [0]
+        sizes = [size] * (n // size) + ([n % size] if n % size else []) if n else [0]
         return Split.generic(tensor, sizes=tuple(sizes), dim=dim)
     sizes = tuple(int(s) for s in split_size_or_sections)
     if sum(sizes) != n or any(s < 0 for s in sizes):
@@ -417,7 +417,7 @@ class Flip(Primitive):
 
     def forward(ctx, x, dims=()):
         ctx.dims = _dims(dims, x.ndim, "flip")
-        return xp(x).flip(x, ctx.dims).copy() if ctx.dims else x.copy()
+        return xp(x).flip(x, ctx.dims).copy() if ctx.dims and x.ndim else x.copy()
 
     def backward(ctx, grad):
         return Flip.generic(grad, dims=ctx.dims)

@@ -174,7 +174,8 @@ class Tan(_Unary):
     formula = "grad * (1 + out**2)"
 
     def forward(ctx, x):
-        out = xp(x).tan(floating(x))
+        with quiet():
+            out = xp(x).tan(floating(x))
         ctx.save(out)
         return out
 
@@ -323,7 +324,8 @@ class Sinc(_Unary):
     def forward(ctx, x):
         x = floating(x)
         ctx.save(x)
-        return xp(x).sinc(x).astype(x.dtype, copy=False)
+        with quiet():
+            return xp(x).sinc(x).astype(x.dtype, copy=False)
 
     def backward(ctx, grad):
         from .unary import cos, sin
@@ -550,7 +552,8 @@ class Frac(_Unary):
 
             raise NotImplementedError(
                 f'"frac_cpu" not implemented for \'{_TYPE_WORD.get(x.dtype.name)}\'')
-        return x - xp(x).trunc(x)
+        with quiet():
+            return x - xp(x).trunc(x)
 
     def backward(ctx, grad):
         return grad

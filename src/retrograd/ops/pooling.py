@@ -9,6 +9,8 @@ adaptive average pooling is separable: one constant averaging matrix per spatial
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..backend import xp
@@ -37,8 +39,9 @@ class Gather(Primitive):
     def forward(ctx, x, idx=None, unique=False):
         ctx.idx, ctx.shape, ctx.unique = idx, x.shape, unique
         n, c = x.shape[:2]
-        flat = x.reshape(n, c, -1)
-        return xp(x).take_along_axis(flat, idx.reshape(n, c, -1), 2).reshape(idx.shape)
+        flat = x.reshape(n, c, math.prod(x.shape[2:]))
+        index = idx.reshape(n, c, math.prod(idx.shape[2:]))
+        return xp(x).take_along_axis(flat, index, 2).reshape(idx.shape)
 
     def backward(ctx, grad):
         return ScatterAdd.generic(grad, idx=ctx.idx, shape=ctx.shape, unique=ctx.unique)
@@ -61,7 +64,7 @@ class ScatterAdd(Primitive):
         size = 1
         for e in shape[2:]:
             size *= e
-        flat = idx.reshape(n * c, -1) + m.arange(n * c).reshape(-1, 1) * size
+        flat = idx.reshape(n * c, math.prod(idx.shape[2:])) + m.arange(n * c).reshape(-1, 1) * size
         if unique:
             out = m.zeros(n * c * size, dtype=g.dtype)
             out[flat.ravel()] = g.ravel()
@@ -121,27 +124,15 @@ class MaxPool(Primitive):
             base = base + start * sstr[i]
             first = first + (start + skip * dilation[i]) * sstr[i]
         kernel = list(np.ndindex(*k))
-        offs = m.asarray([sum(kk[i] * dilation[i] * sstr[i] for i in range(nd))
-                          for kk in kernel] + [0], dtype=m.int64)
+        offs = m.asarray([0] + [sum(kk[i] * dilation[i] * sstr[i] for i in range(nd))
+                                for kk in kernel], dtype=m.int64)
         padded = xpad is not x
-        kdt = m.uint8 if len(kernel) < 255 else m.int32
-        if padded:
-            best = m.full(x.shape[:2] + tuple(out), fill, dtype=x.dtype)
-            kb = m.full(best.shape, len(kernel), dtype=kdt)
-        for j, kidx in enumerate(kernel):
-            v = win[(slice(None), slice(None)) + kidx]
-            if j == 0 and not padded:
-                best = v.copy()
-                kb = m.zeros(best.shape, dtype=kdt)
-                continue
-            mask = m.greater(v, best)
-            if isfloat:
-                mask |= m.isnan(v)
-            m.maximum(best, v, out=best)
-            kb = m.where(mask, kdt(j), kb)
+        best, kb = _scan(m, win, kernel, padded, fill, x.shape[:2] + tuple(out), False)
+        if isfloat and m.isnan(best).any():
+            best, kb = _scan(m, win, kernel, padded, fill, best.shape, True)
         idx = base + offs.take(kb)
         if padded:
-            idx = m.where(kb == len(kernel), first, idx)
+            idx = m.where(kb == 0, first, idx)
         ctx.idx, ctx.shape = idx, x.shape
         ctx.unique = all(stride[i] >= dilation[i] * (k[i] - 1) + 1 for i in range(nd))
         return best, idx
@@ -165,6 +156,33 @@ class MaxPool3DWithIndices(MaxPool):
     __slots__ = ()
 
 
+def _scan(m, win, kernel, padded, fill, shape, nan_exact):
+    """Running max over the kernel offsets of ``win`` (N, C, *K, *O) and the winner as
+    1 + its offset number (0: none yet, the window's first in-range element). The fast
+    test ``not v <= best`` also moves on after a NaN; ``nan_exact`` redoes PyTorch's rule
+    (move on a greater value or a NaN) for inputs that hold NaNs."""
+    kdt = m.uint8 if len(kernel) < 255 else m.int32
+    if padded:
+        best = m.full(shape, fill, dtype=win.dtype)
+        kb = m.zeros(shape, dtype=kdt)
+    for j, kidx in enumerate(kernel):
+        v = win[(slice(None), slice(None)) + kidx]
+        if j == 0 and not padded:
+            best = v.copy()
+            kb = m.ones(shape, dtype=kdt)
+            continue
+        if nan_exact:
+            mask = m.greater(v, best)
+            mask |= m.isnan(v)
+            kb = m.where(mask, kdt(j + 1), kb)
+        else:
+            mask = ~m.less_equal(v, best)
+            # Later offsets have larger numbers, so a max records the newest winner.
+            kb = m.maximum(kb, mask * kdt(j + 1))
+        m.maximum(best, v, out=best)
+    return best, kb
+
+
 class AdaptiveMaxPool(MaxPool):
     """Max over the adaptive windows [floor(i*L/O), ceil((i+1)*L/O))."""
 
@@ -185,7 +203,7 @@ class AdaptiveMaxPool(MaxPool):
         index = tuple(c.reshape((1,) * i + (c.shape[0],) + (1,) * (nd - 1) + (c.shape[1],)
                                 + (1,) * (nd - 1 - i)) for i, c in enumerate(coords))
         win = x[(slice(None), slice(None)) + index]  # (N, C, *O, *K)
-        wk = win.reshape(x.shape[:2] + tuple(out) + (-1,))
+        wk = win.reshape(x.shape[:2] + tuple(out) + (math.prod(ksize),))
         res, idx = _argmax_windows(wk, size, tuple(ksize), coords)
         ctx.idx, ctx.shape, ctx.unique = idx, x.shape, False
         return res, idx

@@ -47,11 +47,12 @@ def _dims(dim, ndim: int) -> tuple | None:
     if dim is None:
         return None
     if isinstance(dim, (int, np.integer)):
-        return (_wrap_dim(int(dim), ndim),)
+        dim = (dim,)
     dims = tuple(sorted(_wrap_dim(int(d), ndim) for d in dim))
     if len(set(dims)) != len(dims):
-        raise RuntimeError(f"dim {dims} appears multiple times in the list of dims")
-    return dims if dims else None
+        raise RuntimeError(f"dim {dims[0]} appears multiple times in the list of dims")
+    # a 0-d tensor accepts dim 0 / -1; reducing it over "all" of its no dims is the same
+    return dims if dims and ndim else None
 
 
 def _keep_shape(shape: tuple, dims: tuple | None) -> tuple:
@@ -806,9 +807,11 @@ def var(input, dim=None, unbiased=True, keepdim=False, *, correction=None, out=N
 
 def std(input, dim=None, unbiased=True, keepdim=False, *, correction=None, out=None):
     """Standard deviation: ``sqrt(var(...))``."""
-    from .unary import sqrt
+    from .unary import sqrt, where
 
-    return _out(sqrt(var(input, dim, unbiased, keepdim, correction=correction)), out)
+    v = var(input, dim, unbiased, keepdim, correction=correction)
+    # PyTorch's std gradient is 0 (not NaN) where std is 0: mask before the sqrt
+    return _out(sqrt(where(v == 0, 0.0, v)), out)
 
 
 def var_mean(input, dim=None, unbiased=True, keepdim=False, *, correction=None):

@@ -38,7 +38,12 @@ class Sign(Primitive):
     formula = "0"
 
     def forward(ctx, x):
-        return x.copy() if x.dtype == np.bool_ else xp(x).sign(x)
+        if x.dtype == np.bool_:
+            return x.copy()
+        out = xp(x).sign(x)
+        # PyTorch: sign(NaN) is 0.
+        return xp(x).where(out != out, 0, out).astype(out.dtype, copy=False) \
+            if x.dtype.kind == "f" else out
 
     def backward(ctx, grad):
         return grad * 0

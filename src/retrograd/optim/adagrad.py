@@ -8,6 +8,12 @@ from .optimizer import Optimizer, check_hparams, scalar_state, value, zeros_stat
 __all__ = ["Adagrad"]
 
 
+def _initial(p, group: dict):
+    """The accumulator's start; complex parameters start both halves there, as PyTorch."""
+    v = group["initial_accumulator_value"]
+    return complex(v, v) if p._data.dtype.kind == "c" else v
+
+
 class Adagrad(Optimizer):
     """``torch.optim.Adagrad``: ``s += g**2; p -= clr * g / (sqrt(s) + eps)``.
 
@@ -30,7 +36,7 @@ class Adagrad(Optimizer):
             for p in group["params"]:
                 state = self.state[p]
                 state["step"] = scalar_state(0.0)
-                state["sum"] = zeros_state(p, group["initial_accumulator_value"])
+                state["sum"] = zeros_state(p, _initial(p, group))
 
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns the closure's loss."""
@@ -41,7 +47,7 @@ class Adagrad(Optimizer):
         x = p._data
         if not state:  # a group added after construction
             state["step"] = scalar_state(0.0)
-            state["sum"] = zeros_state(p, group["initial_accumulator_value"])
+            state["sum"] = zeros_state(p, _initial(p, group))
         step_t = state["step"]._data
         step_t += 1
         step = float(step_t)

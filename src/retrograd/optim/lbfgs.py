@@ -11,7 +11,7 @@ from .._tensor import Tensor, wrap
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..backend import xp
 from ..ops.inplace import bump_version
-from .optimizer import Optimizer, value
+from .optimizer import Optimizer, _as_real, value
 
 __all__ = ["LBFGS"]
 
@@ -162,14 +162,15 @@ class LBFGS(Optimizer):
 
     def _gather_flat_grad(self):
         m = xp(self._params[0]._data)
-        views = [m.zeros(p._data.size, p._data.dtype) if p._grad is None
-                 else p._grad._data.reshape(-1) for p in self._params]
+        views = [_as_real(m.zeros(p._data.shape, p._data.dtype) if p._grad is None
+                          else m.ascontiguousarray(p._grad._data)).reshape(-1)
+                 for p in self._params]
         return m.concatenate(views, 0)
 
     def _add_grad(self, step_size, update) -> None:
         offset = 0
         for p in self._params:
-            x = p._data
+            x = _as_real(p._data)  # complex parameters as (re, im) pairs, as PyTorch
             x += step_size * update[offset:offset + x.size].reshape(x.shape)
             bump_version(p)
             offset += x.size

@@ -2,7 +2,8 @@
 
 The algorithms update ``p._data`` in place with the array module's ufuncs (``out=``), outside
 the graph, and bump each parameter's version counter once per update so that autograd still
-refuses to backward through a value the optimizer has overwritten.
+refuses to backward through a value the optimizer has overwritten. Complex parameters are
+updated through real views of their (re, im) pairs, as PyTorch's ``view_as_real`` does.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import numpy as np
 
 from .._tensor import Tensor, wrap
 from ..autograd.grad_mode import no_grad
-from ..backend import xp
+from ..backend import to_numpy, xp
 from ..ops.inplace import bump_version
 
 __all__ = ["Optimizer", "required"]
@@ -98,9 +99,12 @@ def scalar_state(value: float) -> Tensor:
     return wrap(np.array(value, dtype=np.float32))
 
 
-def value(x) -> float:
-    """A hyper-parameter as a Python number (PyTorch accepts 1-element tensors for ``lr``)."""
-    return x.item() if isinstance(x, Tensor) else x
+def value(x):
+    """A hyper-parameter as a number. PyTorch accepts 1-element tensors for ``lr`` and keeps
+    computing with them in their dtype, so a tensor becomes a NumPy scalar of its dtype."""
+    if isinstance(x, Tensor):
+        return to_numpy(x._data).reshape(())[()]
+    return x
 
 
 def lerp_(a, end, weight: float) -> None:
@@ -135,6 +139,37 @@ def zeros_state(p: Tensor, fill: float = 0.0) -> Tensor:
     """A state buffer shaped and typed like ``p`` (on its device), filled with ``fill``."""
     arr = xp(p._data).full(p._data.shape, fill, dtype=p._data.dtype)
     return wrap(arr)
+
+
+def _as_real(arr):
+    """PyTorch's view_as_real, flattened into the last axis: (re, im) pairs, same memory."""
+    if arr.dtype.kind != "c":
+        return arr
+    if arr.ndim and not arr.flags.c_contiguous:
+        raise RuntimeError("optimizers need contiguous complex parameters and state")
+    real = arr.real.dtype
+    return arr.reshape(1).view(real) if arr.ndim == 0 else arr.view(real)
+
+
+def _complex_update(update: Callable, p: Tensor, grad, state: dict, group: dict) -> None:
+    """Run a real-valued update on complex ``p`` through real views, as PyTorch does
+    (``view_as_real`` of the parameter, gradient and state); the state stays complex."""
+    ctype = p._data.dtype
+    proxy = wrap(_as_real(p._data))
+    passed: dict = {}
+    real_state: dict = {}
+    for k, v in state.items():
+        if isinstance(v, Tensor) and v._data.dtype == ctype:
+            v = passed[k] = wrap(_as_real(v._data))  # shares memory: in-place updates land
+        real_state[k] = v
+    update(proxy, _as_real(xp(grad).ascontiguousarray(grad)), real_state, group)
+    for k, v in real_state.items():
+        if passed.get(k) is v:
+            continue
+        if isinstance(v, Tensor) and v._data.shape == proxy._data.shape and \
+                v._data.dtype == proxy._data.dtype:  # a new buffer: keep it complex
+            v = wrap(xp(v._data).ascontiguousarray(v._data).view(ctype).reshape(p._data.shape))
+        state[k] = v
 
 
 class Optimizer:
@@ -283,10 +318,6 @@ class Optimizer:
         for p in group["params"]:
             g = p._grad
             if g is not None:
-                if p._data.dtype.kind == "c":
-                    raise NotImplementedError(
-                        f"{type(self).__name__}: complex parameters are not supported yet"
-                    )
                 yield p, g._data
 
     def _simple_step(self, closure, update: Callable) -> Any:
@@ -304,7 +335,10 @@ class Optimizer:
                     state = self.state.get(p)
                     if state is None:
                         state = {}
-                    update(p, grad, state, group)
+                    if p._data.dtype.kind == "c":
+                        _complex_update(update, p, grad, state, group)
+                    else:
+                        update(p, grad, state, group)
                     if state:
                         self.state[p] = state
                     bump_version(p)

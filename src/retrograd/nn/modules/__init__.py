@@ -7,6 +7,7 @@ from . import (
     conv,
     dropout,
     flatten,
+    fold,
     linear,
     loss,
     module,
@@ -24,6 +25,7 @@ from .container import *
 from .conv import *
 from .dropout import *
 from .flatten import *
+from .fold import *
 from .linear import *
 from .loss import *
 from .module import *
@@ -37,7 +39,8 @@ from .vision import *
 
 __all__ = [
     name
-    for mod in (activation, attention, container, conv, dropout, flatten, linear, loss, module,
+    for mod in (activation, attention, container, conv, dropout, flatten, fold,
+                linear, loss, module,
                 normalization, padding, pooling, rnn, sparse, transformer,
                 vision)
     for name in mod.__all__

@@ -10,8 +10,52 @@ from typing import Any
 
 from ..._tensor import Tensor
 from ...autograd.function import Function
+from ...autograd.graph import RemovableHandle
 
-__all__ = ["BackwardHook"]
+__all__ = ["BackwardHook", "HooksMixin", "register_module_forward_hook",
+           "register_module_forward_pre_hook", "register_module_full_backward_hook",
+           "register_module_full_backward_pre_hook"]
+
+# Hooks that run for every Module call (``torch.nn.modules.module.register_module_*``).
+_global_forward_pre_hooks: dict = {}
+_global_forward_hooks: dict = {}
+_global_forward_hooks_with_kwargs: dict = {}
+_global_backward_pre_hooks: dict = {}
+_global_backward_hooks: dict = {}
+
+
+def _any_global_hooks() -> bool:
+    return bool(_global_forward_pre_hooks or _global_forward_hooks
+                or _global_backward_pre_hooks or _global_backward_hooks)
+
+
+def register_module_forward_pre_hook(hook) -> RemovableHandle:
+    """``hook(module, args)`` before every module's forward (before the module's own)."""
+    handle = RemovableHandle(_global_forward_pre_hooks)
+    _global_forward_pre_hooks[handle.id] = hook
+    return handle
+
+
+def register_module_forward_hook(hook, *, with_kwargs: bool = False,
+                                 always_call: bool = False) -> RemovableHandle:
+    """``hook(module, args, output)`` after every module's forward."""
+    handle = RemovableHandle(_global_forward_hooks)
+    _global_forward_hooks[handle.id] = hook
+    if with_kwargs:
+        _global_forward_hooks_with_kwargs[handle.id] = True
+    return handle
+
+
+def register_module_full_backward_pre_hook(hook) -> RemovableHandle:
+    handle = RemovableHandle(_global_backward_pre_hooks)
+    _global_backward_pre_hooks[handle.id] = hook
+    return handle
+
+
+def register_module_full_backward_hook(hook) -> RemovableHandle:
+    handle = RemovableHandle(_global_backward_hooks)
+    _global_backward_hooks[handle.id] = hook
+    return handle
 
 
 class _Identity(Function):
@@ -95,3 +139,103 @@ class BackwardHook:
                     )
                 grad_inputs = changed = result
         return changed
+
+
+class HooksMixin:
+    """Forward/backward hook registration and the call path that runs them (part of Module)."""
+
+    def _call_impl(self, *args: Any, **kwargs: Any) -> Any:
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
+                or self._backward_pre_hooks or _any_global_hooks()):
+            return self.forward(*args, **kwargs)
+        for hook_id, hook in [*_global_forward_pre_hooks.items(),
+                              *self._forward_pre_hooks.items()]:
+            if hook_id in self._forward_pre_hooks_with_kwargs:
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    if isinstance(result, tuple) and len(result) == 2:
+                        args, kwargs = result
+                    else:
+                        raise RuntimeError(
+                            "forward pre-hook must return None or a tuple of (new_args, "
+                            f"new_kwargs), but got {result}."
+                        )
+            else:
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        bw_hook = None
+        backward_hooks = [*_global_backward_hooks.values(), *self._backward_hooks.values()]
+        backward_pre_hooks = [*_global_backward_pre_hooks.values(),
+                              *self._backward_pre_hooks.values()]
+        if backward_hooks or backward_pre_hooks:
+            bw_hook = BackwardHook(self, backward_hooks, backward_pre_hooks)
+            args = bw_hook.setup_input_hook(args)
+        result = self.forward(*args, **kwargs)
+        for hook_id, hook in [*_global_forward_hooks.items(), *self._forward_hooks.items()]:
+            if (hook_id in self._forward_hooks_with_kwargs
+                    or hook_id in _global_forward_hooks_with_kwargs):
+                hook_result = hook(self, args, kwargs, result)
+            else:
+                hook_result = hook(self, args, result)
+            if hook_result is not None:
+                result = hook_result
+        if bw_hook is not None:
+            result = bw_hook.setup_output_hook(result)
+        return result
+
+    __call__ = _call_impl
+
+    # ----------------------------------------------------------------- hooks
+    def _add_hook(self, hooks: dict, hook, prepend: bool, extra: dict | None = None,
+                  flag: bool = False) -> RemovableHandle:
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        if flag and extra is not None:
+            extra[handle.id] = True
+            outer_remove = handle.remove
+
+            def remove() -> None:
+                outer_remove()
+                extra.pop(handle.id, None)
+
+            handle.remove = remove
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_forward_pre_hook(self, hook, *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        return self._add_hook(self._forward_pre_hooks, hook, prepend,
+                              self._forward_pre_hooks_with_kwargs, with_kwargs)
+
+    def register_forward_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False,
+                              always_call: bool = False) -> RemovableHandle:
+        return self._add_hook(self._forward_hooks, hook, prepend,
+                              self._forward_hooks_with_kwargs, with_kwargs)
+
+    def register_full_backward_pre_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        """``hook(module, grad_output) -> None | new grad_output``."""
+        return self._add_hook(self._backward_pre_hooks, hook, prepend)
+
+    def register_full_backward_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        """``hook(module, grad_input, grad_output) -> None | new grad_input``."""
+        return self._add_hook(self._backward_hooks, hook, prepend)
+
+    def register_backward_hook(self, hook) -> RemovableHandle:
+        return self.register_full_backward_hook(hook)
+
+    def register_state_dict_pre_hook(self, hook) -> RemovableHandle:
+        return self._add_hook(self._state_dict_pre_hooks, hook, False)
+
+    def register_state_dict_post_hook(self, hook) -> RemovableHandle:
+        return self._add_hook(self._state_dict_hooks, hook, False)
+
+    def register_load_state_dict_pre_hook(self, hook) -> RemovableHandle:
+        def wrapped(state_dict, prefix, *rest):
+            return hook(self, state_dict, prefix, *rest)
+
+        return self._add_hook(self._load_state_dict_pre_hooks, wrapped, False)
+
+    def register_load_state_dict_post_hook(self, hook) -> RemovableHandle:
+        return self._add_hook(self._load_state_dict_post_hooks, hook, False)

@@ -7,28 +7,24 @@ traversal (``parameters()``, ``state_dict()``, ``to()``, ``repr``) walks those d
 
 from __future__ import annotations
 
-import itertools
-from collections import OrderedDict, namedtuple
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from ... import _dtype as dtypes
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
-from ...autograd.graph import RemovableHandle
 from ..parameter import Buffer, Parameter, is_lazy
-from ._hooks import BackwardHook
+from ._hooks import (  # noqa: F401  (register_module_*: PyTorch's home for them)
+    HooksMixin,
+    register_module_forward_hook,
+    register_module_forward_pre_hook,
+    register_module_full_backward_hook,
+    register_module_full_backward_pre_hook,
+)
+from ._state_dict import StateDictMixin, _IncompatibleKeys  # noqa: F401
 
 __all__ = ["Module"]
-
-
-class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
-    def __repr__(self) -> str:
-        if not self.missing_keys and not self.unexpected_keys:
-            return "<All keys matched successfully>"
-        return super().__repr__()
-
-    __str__ = __repr__
 
 
 def _addindent(s: str, num_spaces: int) -> str:
@@ -57,7 +53,7 @@ def _forward_unimplemented(self, *input: Any) -> None:
     )
 
 
-class Module:
+class Module(HooksMixin, StateDictMixin):
     """Base class for all neural-network modules; subclasses define ``forward``.
 
     >>> import retrograd as torch
@@ -463,238 +459,6 @@ class Module:
 
     def cuda(self, device=None) -> Module:
         return self._apply(lambda t: t.cuda(device))
-
-    # ----------------------------------------------------------------- calling
-    def _call_impl(self, *args: Any, **kwargs: Any) -> Any:
-        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
-                or self._backward_pre_hooks):
-            return self.forward(*args, **kwargs)
-        for hook_id, hook in list(self._forward_pre_hooks.items()):
-            if hook_id in self._forward_pre_hooks_with_kwargs:
-                result = hook(self, args, kwargs)
-                if result is not None:
-                    if isinstance(result, tuple) and len(result) == 2:
-                        args, kwargs = result
-                    else:
-                        raise RuntimeError(
-                            "forward pre-hook must return None or a tuple of (new_args, "
-                            f"new_kwargs), but got {result}."
-                        )
-            else:
-                result = hook(self, args)
-                if result is not None:
-                    args = result if isinstance(result, tuple) else (result,)
-        bw_hook = None
-        if self._backward_hooks or self._backward_pre_hooks:
-            bw_hook = BackwardHook(self, list(self._backward_hooks.values()),
-                                   list(self._backward_pre_hooks.values()))
-            args = bw_hook.setup_input_hook(args)
-        result = self.forward(*args, **kwargs)
-        for hook_id, hook in list(self._forward_hooks.items()):
-            if hook_id in self._forward_hooks_with_kwargs:
-                hook_result = hook(self, args, kwargs, result)
-            else:
-                hook_result = hook(self, args, result)
-            if hook_result is not None:
-                result = hook_result
-        if bw_hook is not None:
-            result = bw_hook.setup_output_hook(result)
-        return result
-
-    __call__ = _call_impl
-
-    # ----------------------------------------------------------------- hooks
-    def _add_hook(self, hooks: dict, hook, prepend: bool, extra: dict | None = None,
-                  flag: bool = False) -> RemovableHandle:
-        handle = RemovableHandle(hooks)
-        hooks[handle.id] = hook
-        if flag and extra is not None:
-            extra[handle.id] = True
-            outer_remove = handle.remove
-
-            def remove() -> None:
-                outer_remove()
-                extra.pop(handle.id, None)
-
-            handle.remove = remove
-        if prepend:
-            hooks.move_to_end(handle.id, last=False)
-        return handle
-
-    def register_forward_pre_hook(self, hook, *, prepend: bool = False,
-                                  with_kwargs: bool = False) -> RemovableHandle:
-        return self._add_hook(self._forward_pre_hooks, hook, prepend,
-                              self._forward_pre_hooks_with_kwargs, with_kwargs)
-
-    def register_forward_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False,
-                              always_call: bool = False) -> RemovableHandle:
-        return self._add_hook(self._forward_hooks, hook, prepend,
-                              self._forward_hooks_with_kwargs, with_kwargs)
-
-    def register_full_backward_pre_hook(self, hook, prepend: bool = False) -> RemovableHandle:
-        """``hook(module, grad_output) -> None | new grad_output``."""
-        return self._add_hook(self._backward_pre_hooks, hook, prepend)
-
-    def register_full_backward_hook(self, hook, prepend: bool = False) -> RemovableHandle:
-        """``hook(module, grad_input, grad_output) -> None | new grad_input``."""
-        return self._add_hook(self._backward_hooks, hook, prepend)
-
-    def register_backward_hook(self, hook) -> RemovableHandle:
-        return self.register_full_backward_hook(hook)
-
-    def register_state_dict_pre_hook(self, hook) -> RemovableHandle:
-        return self._add_hook(self._state_dict_pre_hooks, hook, False)
-
-    def register_state_dict_post_hook(self, hook) -> RemovableHandle:
-        return self._add_hook(self._state_dict_hooks, hook, False)
-
-    def register_load_state_dict_pre_hook(self, hook) -> RemovableHandle:
-        def wrapped(state_dict, prefix, *rest):
-            return hook(self, state_dict, prefix, *rest)
-
-        return self._add_hook(self._load_state_dict_pre_hooks, wrapped, False)
-
-    def register_load_state_dict_post_hook(self, hook) -> RemovableHandle:
-        return self._add_hook(self._load_state_dict_post_hooks, hook, False)
-
-    # ----------------------------------------------------------------- state dict
-    def _save_to_state_dict(self, destination: dict, prefix: str, keep_vars: bool) -> None:
-        for name, param in self._parameters.items():
-            if param is not None:
-                destination[prefix + name] = param if keep_vars else param.detach()
-        for name, buf in self._buffers.items():
-            if buf is not None and name not in self._non_persistent_buffers_set:
-                destination[prefix + name] = buf if keep_vars else buf.detach()
-
-    def state_dict(self, *args: Any, destination: dict | None = None, prefix: str = "",
-                   keep_vars: bool = False) -> dict[str, Tensor]:
-        """Parameters and persistent buffers by dotted name (detached unless keep_vars)."""
-        if args:
-            destination = args[0] if len(args) > 0 else destination
-            prefix = args[1] if len(args) > 1 else prefix
-            keep_vars = args[2] if len(args) > 2 else keep_vars
-        if destination is None:
-            destination = OrderedDict()
-            destination._metadata = OrderedDict()
-        metadata = getattr(destination, "_metadata", None)
-        if metadata is not None:
-            metadata[prefix[:-1]] = {"version": self._version}
-        for hook in self._state_dict_pre_hooks.values():
-            hook(self, prefix, keep_vars)
-        self._save_to_state_dict(destination, prefix, keep_vars)
-        for name, module in self._modules.items():
-            if module is not None:
-                module.state_dict(destination=destination, prefix=prefix + name + ".",
-                                  keep_vars=keep_vars)
-        for hook in self._state_dict_hooks.values():
-            result = hook(self, destination, prefix, {})
-            if result is not None:
-                destination = result
-        return destination
-
-    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
-                              unexpected_keys, error_msgs) -> None:
-        for hook in self._load_state_dict_pre_hooks.values():
-            hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
-                 error_msgs)
-        persistent = {k: v for k, v in self._buffers.items()
-                      if k not in self._non_persistent_buffers_set}
-        local_state = {k: v for k, v in itertools.chain(self._parameters.items(),
-                                                          persistent.items()) if v is not None}
-        assign = local_metadata.get("assign_to_params_buffers", False)
-        for name, param in local_state.items():
-            key = prefix + name
-            if key not in state_dict:
-                if strict:
-                    missing_keys.append(key)
-                continue
-            input_param = state_dict[key]
-            if not isinstance(input_param, Tensor):
-                error_msgs.append(
-                    f'While copying the parameter named "{key}", expected torch.Tensor or '
-                    f"Tensor-like object from checkpoint but received {type(input_param)}"
-                )
-                continue
-            lazy = is_lazy(param)
-            if (not lazy and len(param.shape) == 0 and len(input_param.shape) == 1
-                    and input_param.shape[0] == 1):
-                input_param = input_param[0]
-            if not lazy and input_param.shape != param.shape:
-                error_msgs.append(
-                    f"size mismatch for {key}: copying a param with shape {input_param.shape} "
-                    f"from checkpoint, the shape in current model is {param.shape}."
-                )
-                continue
-            try:
-                with no_grad():
-                    if lazy:
-                        param.materialize(input_param.shape, dtype=input_param.dtype)
-                    if assign:
-                        if isinstance(param, Parameter):
-                            new = input_param if isinstance(input_param, Parameter) else \
-                                Parameter(input_param, requires_grad=param.requires_grad)
-                            setattr(self, name, new)
-                        else:
-                            setattr(self, name, input_param)
-                    else:
-                        param.copy_(input_param)
-            except Exception as ex:
-                action = "swapping" if assign else "copying"
-                error_msgs.append(
-                    f'While {action} the parameter named "{key}", whose dimensions in the model '
-                    f"are {param.size()} and whose dimensions in the checkpoint are "
-                    f"{input_param.size()}, an exception occurred : {ex.args}."
-                )
-        if strict:
-            for key in state_dict:
-                if key.startswith(prefix):
-                    input_name = key[len(prefix):].split(".", 1)
-                    if input_name[0] not in self._modules and input_name[0] not in local_state:
-                        unexpected_keys.append(key)
-
-    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
-        """Copy parameters and buffers from ``state_dict``; returns the missing and
-        unexpected keys (raises RuntimeError on them when ``strict``)."""
-        if not isinstance(state_dict, dict):
-            raise TypeError(
-                f"Expected state_dict to be dict-like, got {type(state_dict)}."
-            )
-        missing_keys: list[str] = []
-        unexpected_keys: list[str] = []
-        error_msgs: list[str] = []
-        metadata = getattr(state_dict, "_metadata", None)
-        state_dict = OrderedDict(state_dict)
-        if metadata is not None:
-            state_dict._metadata = metadata
-
-        stack = [(self, "")]
-        while stack:
-            module, prefix = stack.pop()
-            local_metadata = {} if metadata is None else dict(metadata.get(prefix[:-1], {}))
-            if assign:
-                local_metadata["assign_to_params_buffers"] = assign
-            module._load_from_state_dict(state_dict, prefix, local_metadata, True,
-                                         missing_keys, unexpected_keys, error_msgs)
-            children = [(child, prefix + name + ".")
-                        for name, child in module._modules.items() if child is not None]
-            stack.extend(reversed(children))
-        result = _IncompatibleKeys(missing_keys, unexpected_keys)
-        for module in self.modules():
-            for hook in module._load_state_dict_post_hooks.values():
-                hook(module, result)
-        if strict:
-            if unexpected_keys:
-                error_msgs.insert(0, "Unexpected key(s) in state_dict: {}. ".format(
-                    ", ".join(f'"{k}"' for k in unexpected_keys)))
-            if missing_keys:
-                error_msgs.insert(0, "Missing key(s) in state_dict: {}. ".format(
-                    ", ".join(f'"{k}"' for k in missing_keys)))
-        if error_msgs:
-            raise RuntimeError(
-                "Error(s) in loading state_dict for {}:\n\t{}".format(
-                    type(self).__name__, "\n\t".join(error_msgs))
-            )
-        return result
 
     # ----------------------------------------------------------------- printing
     def _get_name(self) -> str:

@@ -79,7 +79,14 @@ class ChannelShuffle(Module):
         self.groups = groups
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.channel_shuffle(input, self.groups)
+        fn = getattr(F, "channel_shuffle", None)
+        if fn is not None:
+            return fn(input, self.groups)
+        # (N, g * k, *) -> (N, g, k, *) -> (N, k, g, *) -> (N, k * g, *)
+        n, c = input.shape[0], input.shape[1]
+        rest = tuple(input.shape[2:])
+        x = input.reshape(n, self.groups, c // self.groups, *rest).transpose(1, 2)
+        return x.reshape(n, c, *rest)
 
     def extra_repr(self) -> str:
         return f"groups={self.groups}"
