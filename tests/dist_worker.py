@@ -23,7 +23,13 @@ def data(rank, shape=(2, 3), dtype=np.float64):
 
 def check(name, got, expected):
     np.testing.assert_allclose(np.asarray(got), np.asarray(expected), rtol=1e-12, atol=1e-12)
-    print(f"PASS {name} rank {dist.get_rank()}", flush=True)
+    say(f"PASS {name} rank {dist.get_rank()}")
+
+
+def say(line: str) -> None:
+    """One write per line: the ranks share a pipe, and a single small write is atomic."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
 
 
 def collectives():
@@ -74,7 +80,7 @@ def collectives():
     lst = [r, "x"]
     dist.broadcast_object_list(lst, src=1)
     assert lst == [1, "x"]
-    print(f"PASS objects rank {r}", flush=True)
+    say(f"PASS objects rank {r}")
     g = dist.new_group([0, 1])
     t = torch.tensor(data(r))
     dist.all_reduce(t, group=g)
@@ -116,7 +122,7 @@ def ddp_equals_full_batch():
         _sgd(ref.parameters())
     for p, q in zip(model.parameters(), ref.parameters()):
         np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), atol=1e-6)
-    print(f"PASS ddp rank {r}", flush=True)
+    say(f"PASS ddp rank {r}")
 
 
 def ddp_no_sync():
@@ -137,7 +143,7 @@ def ddp_no_sync():
     (F.cross_entropy(ref(x), y) * 2).backward()
     for p, q in zip(model.parameters(), ref.parameters()):
         np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), atol=1e-10)
-    print(f"PASS no_sync rank {r}", flush=True)
+    say(f"PASS no_sync rank {r}")
 
 
 def ddp_unused():
@@ -163,7 +169,7 @@ def ddp_unused():
         assert "find_unused_parameters=True" in str(e) and "b.weight" in str(e)
     else:
         raise AssertionError("unused parameters were not reported")
-    print(f"PASS unused rank {r}", flush=True)
+    say(f"PASS unused rank {r}")
 
 
 def sampler():
@@ -181,7 +187,7 @@ def sampler():
     assert list(s) == mine  # same epoch, same order
     s.set_epoch(3)
     assert list(s) != mine
-    print(f"PASS sampler rank {r}", flush=True)
+    say(f"PASS sampler rank {r}")
 
 
 def fault_raise():

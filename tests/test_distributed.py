@@ -62,7 +62,8 @@ def test_launcher_runs_ranks(tmp_path):
         f"import sys; sys.path.insert(0, {src!r})\n"
         "import retrograd.distributed as dist\n"
         "dist.init_process_group('mpi')\n"
-        "print('hello from', dist.get_rank(), 'of', dist.get_world_size())\n")
+        "line = f'hello from {dist.get_rank()} of {dist.get_world_size()}\\n'\n"
+        "sys.stdout.write(line); sys.stdout.flush()\n")
     out = subprocess.run([sys.executable, "-m", "retrograd.distributed.run", "-n", "2",
                           str(script)], capture_output=True, text=True, timeout=60,
                          env=dict(os.environ, PYTHONPATH=os.path.join(HERE, "..", "src")))

@@ -305,7 +305,8 @@ class ScatterZeros(Primitive):
         ctx.dim, ctx.index = dim, index
         m = xp(g)
         out = m.zeros(shape, dtype=g.dtype)
-        m.put_along_axis(out, index, g, dim)
+        # add.at, not put_along_axis: repeated indices must sum their gradients.
+        m.add.at(out, _dim_index(index, dim % len(shape)), g)
         return out
 
     def backward(ctx, grad):

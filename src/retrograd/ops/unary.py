@@ -374,7 +374,8 @@ class Trunc(Primitive):
 def safe_div(grad, denom):
     """grad / denom, but exactly 0 where grad is exactly 0 (NaN-safe masking)."""
     if isinstance(grad, Tensor) or isinstance(denom, Tensor):
-        return where(grad == 0, 0, grad / denom)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return _mask_nonfinite(grad, grad / denom)
     with np.errstate(divide="ignore", invalid="ignore"):
         q = grad / denom
         return xp(q).where(grad == 0, 0, q).astype(q.dtype, copy=False)
@@ -385,9 +386,23 @@ def nan_safe(grad, value):
     exactly 0: an infinite or NaN local derivative times a zero gradient contributes nothing.
     This differs from PyTorch, which gives NaN there (DESIGN, "NaN-safe masking")."""
     if isinstance(value, Tensor) or isinstance(grad, Tensor):
-        return where(grad == 0, 0, value)
+        return _mask_nonfinite(grad, value)
     value = xp(value).asarray(value)
     return xp(value).where(grad == 0, 0, value).astype(value.dtype, copy=False)
+
+
+def _mask_nonfinite(grad, value):
+    """The differentiable (create_graph) form of the NaN-safe mask: zero only where the
+    incoming gradient is 0 and the value is not finite, so second-order terms elsewhere
+    (where the gradient is 0 but its own derivative is not) survive."""
+    from .._tensor import wrap
+
+    g = grad._data if isinstance(grad, Tensor) else grad
+    v = value._data if isinstance(value, Tensor) else value
+    mask = (g == 0) & ~xp(v).isfinite(v)
+    if not mask.any():
+        return value
+    return where(wrap(xp(v).asarray(mask)), 0, value)
 
 
 def no_bool(name: str, x) -> None:
