@@ -16,11 +16,12 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import retrograd as torch  # noqa: E402
-import retrograd.distributed as dist  # noqa: E402
-from digits import Net, evaluate, load_data  # noqa: E402
-from retrograd.nn.parallel import DistributedDataParallel as DDP  # noqa: E402
-from retrograd.utils.data.distributed import DistributedSampler  # noqa: E402
+from digits import Net, evaluate, load_data
+
+import retrograd as torch
+import retrograd.distributed as dist
+from retrograd.nn.parallel import DistributedDataParallel as DDP
+from retrograd.utils.data.distributed import DistributedSampler
 
 F = torch.nn.functional
 
