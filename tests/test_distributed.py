@@ -69,3 +69,14 @@ def test_launcher_runs_ranks(tmp_path):
                          env=dict(os.environ, PYTHONPATH=os.path.join(HERE, "..", "src")))
     assert out.returncode == 0, out.stderr
     assert "hello from 0 of 2" in out.stdout and "hello from 1 of 2" in out.stdout
+
+
+def test_data_parallel_demo_trains():
+    demo = os.path.join(HERE, "..", "examples", "digits_ddp.py")
+    out = subprocess.run([sys.executable, "-m", "retrograd.distributed.run", "-n", "2", demo,
+                          "--epochs", "4"], capture_output=True, text=True, timeout=300,
+                         env=dict(os.environ, PYTHONPATH=os.path.join(HERE, "..", "src"),
+                                  OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1"))
+    assert out.returncode == 0, out.stderr
+    acc = float(out.stdout.split("test accuracy")[1].split("%")[0])
+    assert acc > 90.0, out.stdout

@@ -467,3 +467,15 @@ def test_double_backward_through_setitem_matches_torch():
 
     for r, t in zip(*both(run)):
         np.testing.assert_allclose(r, t, rtol=1e-10)
+
+
+def test_in_place_view_ops_under_no_grad_keep_leaf_flags_like_torch():
+    def run(L):
+        a = L.zeros(2, 3, requires_grad=True)
+        with L.no_grad():
+            a.t_()
+            a.unsqueeze_(0)
+        return tuple(a.shape), a.requires_grad, a.is_leaf, a._version
+
+    r, t = both(run)
+    assert r == t

@@ -182,3 +182,23 @@ def test_scheduler_lr_drives_the_optimizer():
             sched.step()
         params.append(w.detach().numpy())
     assert params[0].tolist() == pytest.approx(params[1].tolist(), rel=1e-12)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_state_dict_survives_retrograd_save(name):
+    import io
+
+    lrs, _, sched = _trace(retrograd, name)
+    buf = io.BytesIO()
+    retrograd.save(sched.state_dict(), buf)
+    sd = retrograd.load(io.BytesIO(buf.getvalue()))
+    a = retrograd.zeros(2, requires_grad=True)
+    b = retrograd.zeros(3, requires_grad=True)
+    opt2 = optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.05}], lr=0.1, momentum=0.9)
+    sched2 = _schedulers(retrograd, opt2, name)
+    sched2.load_state_dict(sd)
+    assert getattr(sched2, "last_epoch", None) == getattr(sched, "last_epoch", None)
+    assert sched2.get_last_lr() == lrs[-1]
+    if name == "MultiStepLR":
+        assert sched2.milestones == sched.milestones
+        assert type(sched2.milestones).__name__ == "Counter"

@@ -217,3 +217,14 @@ def test_pool_errors_match_torch():
                 "too small")
     _both_raise(lambda L, F: F.avg_pool2d(L.ones(1, 3, 1, 1), 2), RuntimeError,
                 "Output size is too small")
+
+
+def test_with_indices_variants_match_torch():
+    rng = np.random.default_rng(6)
+    x = np.round(rng.standard_normal((2, 3, 7, 8)), 1)
+    for nd in (1, 2, 3):
+        y = x[0] if nd == 1 else (x[None] if nd == 3 else x)
+        assert_matches_torch(lambda L, F, y: getattr(F, f"max_pool{nd}d_with_indices")(
+            y, 2, 1, 1), y)
+        assert_matches_torch(lambda L, F, y: getattr(
+            F, f"adaptive_max_pool{nd}d_with_indices")(y, 3), y)

@@ -176,3 +176,17 @@ def test_transformer_encoder_stack_and_errors():
     t = R.nn.Transformer(8, 2, 1, 1, 16)
     with pytest.raises(RuntimeError, match="the batch number of src and tgt must be equal"):
         t(R.zeros(3, 2, 8), R.zeros(3, 1, 8))
+
+
+def test_is_causal_hint_needs_a_mask_like_torch():
+    for lib in (R, torch):
+        m = lib.nn.MultiheadAttention(4, 2)
+        x = lib.zeros(3, 1, 4)
+        with pytest.raises(RuntimeError, match="Need attn_mask if specifying the is_causal"):
+            m(x, x, x, is_causal=True, need_weights=False)
+    ours, theirs = pair("TransformerEncoderLayer", 4, 2, 8, dropout=0.0)
+    x = randn(3, 2, 4)
+    mask = R.nn.Transformer.generate_square_subsequent_mask(3)
+    tmask = torch.nn.Transformer.generate_square_subsequent_mask(3)
+    close(ours(R.tensor(x), src_mask=mask, is_causal=True),
+          theirs(torch.tensor(x), src_mask=tmask, is_causal=True), atol=1e-4)

@@ -82,6 +82,9 @@ CASES = [
     OpCase("pixel_shuffle", lambda L, x: L.pixel_shuffle(x, 2), lambda x: np_pixel_shuffle(x, 2),
            [((1, 8, 2, 3),)]),
     OpCase("pixel_unshuffle", lambda L, x: L.pixel_unshuffle(x, 2), None, [((2, 1, 4, 2),)]),
+    OpCase("channel_shuffle", lambda L, x: L.nn.functional.channel_shuffle(x, 3),
+           lambda x: x.reshape(2, 3, 2, 2).transpose(0, 2, 1, 3).reshape(2, 6, 2),
+           [((2, 6, 2),)]),
     OpCase("pixel_shuffle_batch", lambda L, x: L.nn.functional.pixel_shuffle(x, 3), None,
            [((2, 2, 9, 1, 2),), ((9, 2, 2),)]),
 ]

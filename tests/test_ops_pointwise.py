@@ -24,6 +24,8 @@ U = [((2, 3),), ((),), ((4,),)]
 B = [((2, 3), (2, 3)), ((2, 3), (3,)), ((4, 1), (1, 5)), ((), (3,))]
 T3 = [((2, 3), (2, 3), (2, 3)), ((2, 3), (3,), ()), ((3, 1), (1, 2), (3, 2))]
 NC = [((3, 2), (2, 3))]  # fn transposes the first input: a non-contiguous operand
+UE = [*U, ((0, 3),)]  # with an empty tensor
+BE = [*B, ((0, 3), (3,))]
 
 
 def _uniform(*domains):
@@ -81,7 +83,7 @@ CASES = [
     OpCase("reciprocal", lambda L, a: a.reciprocal(), np.reciprocal, U, domain=(0.5, 2)),
     OpCase("rsqrt", lambda L, a: a.rsqrt(), lambda a: 1 / np.sqrt(a), U, domain=(0.5, 2)),
     OpCase("square", lambda L, a: L.square(a), np.square, U),
-    OpCase("exp2", lambda L, a: a.exp2(), np.exp2, U),
+    OpCase("exp2", lambda L, a: a.exp2(), np.exp2, UE),
     OpCase("expm1", lambda L, a: L.expm1(a), np.expm1, U),
     OpCase("log2", lambda L, a: a.log2(), np.log2, U, domain=(0.5, 3)),
     OpCase("log10", lambda L, a: L.log10(a), np.log10, U, domain=(0.5, 3)),
@@ -99,7 +101,7 @@ CASES = [
     OpCase("sinc", lambda L, a: a.sinc(), np.sinc, U, domain=(-2, 2)),
     OpCase("deg2rad", lambda L, a: a.deg2rad(), np.deg2rad, U),
     OpCase("rad2deg", lambda L, a: L.rad2deg(a), np.rad2deg, U),
-    OpCase("atan2", lambda L, a, b: L.atan2(a, b), np.arctan2, B),
+    OpCase("atan2", lambda L, a, b: L.atan2(a, b), np.arctan2, BE),
     OpCase("arctan2_t", lambda L, a, b: a.t().arctan2(b), lambda a, b: np.arctan2(a.T, b), NC),
     OpCase("hypot", lambda L, a, b: L.hypot(a, b), np.hypot, B),
     # special functions
@@ -107,10 +109,10 @@ CASES = [
     OpCase("logit", lambda L, a: a.logit(), sp.logit, U, domain=(0.1, 0.9)),
     OpCase("logit_eps", lambda L, a: L.logit(a, eps=0.2), lambda a: sp.logit(np.clip(a, .2, .8)),
            U, domain=(0.05, 0.95)),
-    OpCase("erf", lambda L, a: a.erf(), sp.erf, U),
+    OpCase("erf", lambda L, a: a.erf(), sp.erf, UE),
     OpCase("erfc", lambda L, a: L.erfc(a), sp.erfc, U, domain=(-3, 3)),
     OpCase("erfinv", lambda L, a: a.erfinv(), sp.erfinv, U, domain=(-0.95, 0.95)),
-    OpCase("lgamma", lambda L, a: a.lgamma(), sp.gammaln, U, domain=(0.2, 5)),
+    OpCase("lgamma", lambda L, a: a.lgamma(), sp.gammaln, UE, domain=(0.2, 5)),
     OpCase("lgamma_neg", lambda L, a: L.lgamma(a), sp.gammaln, U, domain=(-2.9, -2.1)),
     OpCase("digamma", lambda L, a: a.digamma(), sp.digamma, U, domain=(0.3, 5)),
     OpCase("digamma_neg", lambda L, a: L.digamma(a), sp.digamma, U, domain=(-1.9, -1.1)),
@@ -139,7 +141,7 @@ CASES = [
     OpCase("clamp_max_t", lambda L, a, b: L.clamp_max(a.t(), b), lambda a, b: np.minimum(a.T, b),
            NC),
     # max / min family
-    OpCase("maximum", lambda L, a, b: L.maximum(a, b), np.maximum, B),
+    OpCase("maximum", lambda L, a, b: L.maximum(a, b), np.maximum, BE),
     OpCase("minimum", lambda L, a, b: a.minimum(b), np.minimum, B),
     OpCase("max_binary", lambda L, a, b: L.max(a, b), np.maximum, B),
     OpCase("fmax", lambda L, a, b: L.fmax(a, b), np.fmax, B),
@@ -150,7 +152,7 @@ CASES = [
     OpCase("lerp_tensor", lambda L, a, b, c: L.lerp(a, b, c), lambda a, b, c: a + c * (b - a),
            T3),
     OpCase("addcmul", lambda L, a, b, c: L.addcmul(a, b, c, value=-0.5),
-           lambda a, b, c: a - 0.5 * b * c, T3),
+           lambda a, b, c: a - 0.5 * b * c, [*T3, ((0, 2), (2,), ())]),
     OpCase("addcdiv", lambda L, a, b, c: a.addcdiv(b, c, value=2),
            lambda a, b, c: a + 2 * b / c, T3, make=_uniform((-2, 2), (-2, 2), (0.5, 2))),
     OpCase("xlogy", lambda L, a, b: L.xlogy(a, b), sp.xlogy, B,

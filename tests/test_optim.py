@@ -366,3 +366,36 @@ def test_lbfgs_complex_parameter_matches_torch():
         out.append(z.detach().numpy())
     np.testing.assert_allclose(out[0], out[1], rtol=1e-6)
     np.testing.assert_allclose(out[0], [0.2 - 1.0j, 1.5 + 0.5j], atol=1e-5)
+
+
+def _to_retrograd(obj):
+    if isinstance(obj, torch.Tensor):
+        return retrograd.tensor(obj.detach().numpy().copy())
+    if isinstance(obj, dict):
+        return {k: _to_retrograd(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_to_retrograd(v) for v in obj)
+    return obj
+
+
+@pytest.mark.parametrize(("name", "kw"), CASES[2::4], ids=[n for n, _ in CASES[2::4]])
+def test_torch_state_dict_loads_into_retrograd(name, kw):
+    # torch runs 10 steps; retrograd loads its state dict and runs the next 10.
+    full, _ = _run(torch, name, kw, "float64", steps=20)
+    rng = np.random.default_rng(0)
+    init = [rng.standard_normal(s) for s in SHAPES]
+    tparams = [torch.tensor(a, requires_grad=True) for a in init]
+    topt = getattr(torch.optim, name)(tparams, **kw)
+    for _ in range(10):
+        for p in tparams:
+            p.grad = torch.tensor(_grad(rng, p.detach().numpy()))
+        topt.step()
+    params = [retrograd.tensor(p.detach().numpy().copy(), requires_grad=True) for p in tparams]
+    opt = getattr(optim, name)(params, lr=9.0)
+    opt.load_state_dict(_to_retrograd(topt.state_dict()))
+    for _ in range(10):
+        for p in params:
+            p.grad = retrograd.tensor(_grad(rng, p.detach().numpy()))
+        opt.step()
+    for a, b in zip(params, full):
+        np.testing.assert_allclose(a.detach().numpy(), b, rtol=1e-10)

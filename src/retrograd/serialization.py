@@ -9,8 +9,9 @@ Files are `safetensors <https://github.com/huggingface/safetensors>`_, written w
     the rest   the tensors' bytes, little-endian, C order, back to back
 
 The Python structure around the tensors (dicts with any keys, lists, tuples, OrderedDicts,
-numbers, strings, bools, None, dtypes: a model's or an optimizer's ``state_dict``) is kept as
-JSON in ``__metadata__["retrograd"]``, where a tensor appears as a reference to its entry.
+Counters, numbers, strings, bools, None, dtypes: a model's, an optimizer's or a scheduler's
+``state_dict``) is kept as JSON in ``__metadata__["retrograd"]``, where a tensor appears as a
+reference to its entry.
 A flat ``{str: Tensor}`` dict (a ``state_dict``) stores each tensor under its own key, so
 ``safetensors.torch.load_file`` reads it as PyTorch's state dict, and a file written by
 ``safetensors`` (which has no structure entry) loads as a ``{name: Tensor}`` dict.
@@ -25,7 +26,7 @@ import json
 import math
 import os
 import struct
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from typing import Any
 
 import numpy as np
@@ -114,7 +115,8 @@ class _Writer:
         if isinstance(obj, dict):
             items = [[self.encode(k, ""), self.encode(v, _join(path, k))]
                      for k, v in obj.items()]
-            tag = "__odict__" if isinstance(obj, OrderedDict) else "__dict__"
+            tag = ("__odict__" if isinstance(obj, OrderedDict)
+                   else "__counter__" if isinstance(obj, Counter) else "__dict__")
             return {tag: items}
         if isinstance(obj, list):
             return {"__list__": [self.encode(v, _join(path, i)) for i, v in enumerate(obj)]}
@@ -283,11 +285,11 @@ class _Reader:
         if len(node) != 1:
             raise _bad(f"unknown structure entry with keys {sorted(node)}")
         ((tag, value),) = node.items()
-        if tag in ("__dict__", "__odict__"):
+        if tag in ("__dict__", "__odict__", "__counter__"):
             if not isinstance(value, list) or not all(
                     isinstance(kv, list) and len(kv) == 2 for kv in value):
                 raise _bad(f"{tag} must be a list of [key, value] pairs")
-            out = OrderedDict() if tag == "__odict__" else {}
+            out = {"__odict__": OrderedDict, "__counter__": Counter}.get(tag, dict)()
             for k, v in value:
                 k = self.decode(k)
                 try:

@@ -8,6 +8,7 @@ from . import (
     conv,
     conversion,
     creation,
+    fused,
     indexing,
     inplace,
     joining,

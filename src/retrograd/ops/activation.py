@@ -1,14 +1,14 @@
-"""Activation functions of ``retrograd.nn.functional`` (PyTorch's names and defaults).
+"""Activation functions of ``retrograd.nn.functional`` (PyTorch's names and defaults);
+the softmax family lives in ``softmax.py`` and is re-exported here.
 
 Most are composites of core ops (no derivative of their own, so they differentiate to any
 order). Primitives are kept where speed, stability or PyTorch's kink conventions need them:
-softmax / log_softmax, softplus, hardtanh (strict interior mask), leaky_relu and hardswish.
+softplus, hardtanh (strict interior mask), leaky_relu and hardswish.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 
@@ -20,7 +20,14 @@ from . import unary as _unary
 from ._core import Primitive, register_method
 from .inplace import _check_leaf, _snapshot, _store, bump_version, inplace_apply, inplace_write
 from .pointwise import erf
-from .reduction import sum
+from .softmax import (
+    _torch_log_softmax,
+    _torch_softmax,
+    gumbel_softmax,
+    log_softmax,
+    softmax,
+    softmin,
+)
 from .unary import exp, sigmoid, tanh, where
 
 __all__ = ["bilinear", "celu", "celu_", "elu", "elu_", "gelu", "glu", "gumbel_softmax",
@@ -36,75 +43,6 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 
 # ---------------------------------------------------------------------- primitives
-
-def _lastdim(x, dim):
-    """Work on 0-d inputs as 1-element vectors (PyTorch accepts dim 0 / -1 for them)."""
-    _wrap_dim(dim, x.ndim)
-    return (0 if x.ndim == 0 else _wrap_dim(dim, x.ndim)), x.reshape(1) if x.ndim == 0 else x
-
-
-class LogSoftmax(Primitive):
-    """x - logsumexp(x, dim).  d/dx = grad - exp(out) * sum(grad, dim)."""
-
-    __slots__ = ("dim",)
-    formula = "grad - exp(out) * sum(grad, dim)"
-
-    def forward(ctx, x, dim=-1):
-        shape = x.shape
-        d, x = _lastdim(x, dim)
-        ctx.dim = d
-        m = xp(x)
-        work = x.astype(np.float32) if x.dtype == np.float16 else x
-        with np.errstate(invalid="ignore", over="ignore"):
-            shift = work - work.max(axis=d, keepdims=True) if work.size else work
-            out = shift - m.log(m.exp(shift).sum(axis=d, keepdims=True))
-        out = out.astype(x.dtype, copy=False).reshape(shape)
-        ctx.save(out)
-        return out
-
-    def backward(ctx, grad):
-        (out,) = ctx.saved
-        if out.ndim == 0:
-            return grad * 0
-        return grad - exp(out) * sum(grad, ctx.dim, keepdim=True)
-
-    def jvp(ctx, tx):
-        (out,) = ctx.saved
-        if out.ndim == 0:
-            return tx * 0
-        return tx - sum(exp(out) * tx, ctx.dim, keepdim=True)
-
-
-class Softmax(Primitive):
-    """exp(x) / sum(exp(x), dim).  d/dx = out * (grad - sum(grad * out, dim))."""
-
-    __slots__ = ("dim",)
-    formula = "out * (grad - sum(grad * out, dim))"
-
-    def forward(ctx, x, dim=-1):
-        shape = x.shape
-        d, x = _lastdim(x, dim)
-        ctx.dim = d
-        work = x.astype(np.float32) if x.dtype == np.float16 else x
-        with np.errstate(invalid="ignore", over="ignore"):
-            e = xp(x).exp(work - work.max(axis=d, keepdims=True)) if work.size else work
-            out = e / e.sum(axis=d, keepdims=True)
-        out = out.astype(x.dtype, copy=False).reshape(shape)
-        ctx.save(out)
-        return out
-
-    def backward(ctx, grad):
-        (out,) = ctx.saved
-        if out.ndim == 0:
-            return grad * 0
-        return out * (grad - sum(grad * out, ctx.dim, keepdim=True))
-
-    def jvp(ctx, tx):
-        (out,) = ctx.saved
-        if out.ndim == 0:
-            return tx * 0
-        return out * (tx - sum(tx * out, ctx.dim, keepdim=True))
-
 
 class Hardtanh(Primitive):
     """clamp(x, lo, hi).  d/dx = grad where lo < x < hi (bounds excluded, as PyTorch)."""
@@ -276,12 +214,6 @@ def _inplace(fn, x: Tensor, *args, **kwargs) -> Tensor:
 
 def _maybe_inplace(fn, input, inplace, *args, **kwargs):
     return _inplace(fn, input, *args, **kwargs) if inplace else fn(input, *args, **kwargs)
-
-
-def _softmax_dim(name, ndim, stacklevel):
-    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
-                  "to include dim=X as an argument.", UserWarning, stacklevel=stacklevel)
-    return 0 if ndim in (0, 1, 3) else 1
 
 
 # ---------------------------------------------------------------------- public functions
@@ -457,47 +389,6 @@ def glu(input, dim=-1):
     return input[(*pre, slice(0, n // 2))] * sigmoid(input[(*pre, slice(n // 2, n))])
 
 
-def _prep_softmax(name, input, dim, stacklevel, dtype):
-    if dim is None:
-        dim = _softmax_dim(name, input.dim(), stacklevel + 1)
-    if dtype is not None:
-        input = input.to(dtype)
-    return input, dim
-
-
-def softmax(input, dim=None, _stacklevel=3, dtype=None):
-    input, dim = _prep_softmax("softmax", input, dim, _stacklevel, dtype)
-    return Softmax.generic(input, dim=dim)
-
-
-def softmin(input, dim=None, _stacklevel=3, dtype=None):
-    input, dim = _prep_softmax("softmin", input, dim, _stacklevel, dtype)
-    return Softmax.generic(-input, dim=dim)
-
-
-def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
-    """softmax((logits + Gumbel noise) / tau); ``hard`` returns one-hot samples whose
-    gradient is the soft sample's (straight-through)."""
-    from ..random import rng
-
-    gumbels = -xp(logits._data).log(rng().exponential(size=logits.shape)).astype(
-        logits._data.dtype)
-    soft = Softmax.generic((logits + gumbels) / tau, dim=dim)
-    if not hard:
-        return soft
-    d = _wrap_dim(dim, soft.dim())
-    data = soft._data
-    hard_values = (data == data.max(axis=d, keepdims=True)).astype(data.dtype)
-    first = xp(data).cumsum(hard_values, axis=d) == 1  # one winner per slice on ties
-    hard_values = hard_values * first
-    return soft - soft.detach() + hard_values
-
-
-def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
-    input, dim = _prep_softmax("log_softmax", input, dim, _stacklevel, dtype)
-    return LogSoftmax.generic(input, dim=dim)
-
-
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     """input / max(||input||_p over dim, eps)."""
     denom = input.norm(p, dim, keepdim=True).clamp(min=eps).expand_as(input)
@@ -510,6 +401,12 @@ def linear(input, weight, bias=None):
         rows = int(np.prod(input.shape[:-1]))
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} "
                            f"and {weight.shape[1]}x{weight.shape[0]})")
+    if weight.dim() == 2 and input.dim() >= 1 and (bias is None or bias.dim() <= 1):
+        from .fused import Linear, LinearNoBias
+
+        if bias is None:
+            return LinearNoBias.apply(input, weight, None)
+        return Linear.apply(input, weight, bias)
     out = input.matmul(weight.t() if weight.dim() == 2 else weight)
     return out + bias if bias is not None else out
 
@@ -530,15 +427,6 @@ def bilinear(input1, input2, weight, bias=None):
     if bias is not None:
         out = out + bias
     return out.reshape(*lead, out_f)
-
-
-def _torch_softmax(input, dim, dtype=None):
-    """``torch.softmax`` / ``Tensor.softmax``: dtype is the third positional argument."""
-    return softmax(input, dim, dtype=dtype)
-
-
-def _torch_log_softmax(input, dim, dtype=None):
-    return log_softmax(input, dim, dtype=dtype)
 
 
 #: What PyTorch also has at the top level (``torch.softmax`` ...); retrograd/__init__ adds them.

@@ -2,6 +2,9 @@
 
 Gradients are written for same-shape inputs; the engine sums them back over broadcast
 dimensions and casts them to each input's dtype.
+
+NaN-safe masking: the gradients of div and pow (at a zero divisor or base) are exactly 0
+where the incoming gradient is exactly 0; PyTorch gives NaN there (0 * inf).
 """
 
 from __future__ import annotations

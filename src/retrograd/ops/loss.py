@@ -1,8 +1,10 @@
 """Loss functions of ``retrograd.nn.functional`` (PyTorch's names, arguments and defaults).
 
 All are composites of primitives (log_softmax, softplus, gather, ...), so they differentiate
-to any order. ``cross_entropy`` with class indices is the training hot path: it runs one fused
-primitive (``CrossEntropyIndex``) whose backward is itself written with differentiable ops.
+to any order. Distance/margin losses live in ``margin_loss.py`` and CTC in ``ctc.py``; this
+module re-exports them. ``cross_entropy`` with class indices is the training hot path: it
+runs one fused primitive (``CrossEntropyIndex``) whose backward is itself written with
+differentiable ops.
 """
 
 from __future__ import annotations
@@ -16,8 +18,32 @@ import numpy as np
 from .._tensor import Tensor
 from ..backend import xp
 from ._core import Primitive
-from .activation import LogSoftmax, Softplus, log_softmax
+from ._loss_common import (
+    _check_reduction,
+    _const,
+    _legacy,
+    _reduce,
+    _size_warning,
+    _weighted,
+)
+from .activation import Softplus
+from .ctc import ctc_loss
 from .indexing import TakeAlong
+from .margin_loss import (
+    cosine_embedding_loss,
+    cosine_similarity,
+    hinge_embedding_loss,
+    margin_ranking_loss,
+    multi_margin_loss,
+    multilabel_margin_loss,
+    multilabel_soft_margin_loss,
+    pairwise_distance,
+    pdist,
+    soft_margin_loss,
+    triplet_margin_loss,
+    triplet_margin_with_distance_loss,
+)
+from .softmax import LogSoftmax, log_softmax
 from .unary import exp, log, where
 
 __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cosine_embedding_loss",
@@ -27,60 +53,6 @@ __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cosine_e
            "multilabel_soft_margin_loss", "nll_loss", "pairwise_distance", "pdist",
            "poisson_nll_loss", "smooth_l1_loss", "soft_margin_loss", "triplet_margin_loss",
            "triplet_margin_with_distance_loss"]
-
-
-
-# ---------------------------------------------------------------------- reduction helpers
-
-def _legacy(size_average, reduce, reduction, stacklevel=3):
-    """PyTorch's mapping of the deprecated ``size_average``/``reduce`` flags."""
-    if size_average is None and reduce is None:
-        return reduction
-    size_average = True if size_average is None else size_average
-    reduce = True if reduce is None else reduce
-    out = "mean" if size_average and reduce else "sum" if reduce else "none"
-    warnings.warn(f"size_average and reduce args will be deprecated, please use "
-                  f"reduction='{out}' instead.", UserWarning, stacklevel=stacklevel)
-    return out
-
-
-def _check_reduction(reduction):
-    if reduction not in ("none", "mean", "sum"):
-        raise ValueError(f"{reduction} is not a valid value for reduction")
-
-
-def _reduce(loss, reduction):
-    _check_reduction(reduction)
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    return loss
-
-
-def _size_warning(input, target):
-    if tuple(target.shape) != tuple(input.shape):
-        warnings.warn(
-            f"Using a target size ({target.size()}) that is different to the input size "
-            f"({input.size()}). This will likely lead to incorrect results due to "
-            "broadcasting. Please ensure they have the same size.", UserWarning, stacklevel=3)
-
-
-def _weighted(loss, weight, input, reduction):
-    if weight is None:
-        return _reduce(loss, reduction)
-    if tuple(weight.shape) != tuple(input.shape):
-        raise ValueError("Weights and input must have the same size.")
-    loss = loss * weight
-    _check_reduction(reduction)
-    if reduction == "mean":
-        return loss.sum() / weight.sum()
-    return _reduce(loss, reduction)
-
-
-def _const(value, like):
-    """A constant array in ``like``'s dtype (never differentiated)."""
-    return xp(like._data).asarray(value, dtype=like._data.dtype)
 
 
 # ---------------------------------------------------------------------- regression losses
@@ -222,6 +194,44 @@ class CrossEntropyIndex(Primitive):
         return (dot - picked) * ctx.w
 
 
+class CrossEntropyMean(CrossEntropyIndex):
+    """mean over the batch of -log_softmax(x)[t] (no weights, nothing ignored): the common
+    training loss as one node.  d/dx = grad * (softmax(x) - onehot(t)) / N."""
+
+    __slots__ = ()
+    _name = "NllLossBackward0"
+    formula = "grad * (softmax(x) - onehot(t)) / N"
+
+    def forward(ctx, x, dim=1, index=None, w=None):
+        per = CrossEntropyIndex.forward(ctx, x, dim=dim, index=index, w=w)
+        return per.sum(dtype=per.dtype)
+
+    def backward(ctx, grad):
+        n = ctx.index.size
+        if isinstance(grad, Tensor):
+            from .shape import expand, reshape
+
+            per = expand(reshape(grad, (1,)), (n,))
+        else:
+            per = xp(ctx.index).full(n, grad, dtype=ctx.probs.dtype)
+        return CrossEntropyIndex.backward(ctx, per)
+
+    def jvp(ctx, tx):
+        return CrossEntropyIndex.jvp(ctx, tx).sum()
+
+
+def _fast_cross_entropy(input, target, ignore_index):
+    """The hot path: 2-d logits, integer targets, mean, no weights or smoothing."""
+    t = target._data
+    if t.ndim != 1 or t.shape[0] != input.shape[0] or t.dtype.kind not in "iu":
+        return None
+    n, c = input.shape
+    if n == 0 or t.min() < 0 or t.max() >= c:
+        return None  # ignore_index entries or errors: the general path reports them
+    index = t.astype(np.int64, copy=False)[:, None]
+    return CrossEntropyMean.generic(input, dim=1, index=index, w=1.0 / n)
+
+
 def _nll_reduce(loss, w, reduction):
     _check_reduction(reduction)
     if reduction == "none":
@@ -252,6 +262,11 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     cdim = 0 if input.dim() == 1 else 1
+    if weight is None and reduction == "mean" and label_smoothing == 0 and input.dim() == 2 \
+            and isinstance(input, Tensor):
+        fast = _fast_cross_entropy(input, target, ignore_index)
+        if fast is not None:
+            return fast
     if target._data.dtype.kind == "f":
         return _cross_entropy_probs(input, target, weight, cdim, reduction, label_smoothing)
     cdim, c = _check_nll(input, target, weight)
@@ -393,239 +408,6 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
         loss = loss + 0.5 * math.log(2 * math.pi)
     return _reduce(loss, reduction)
 
-
-
-# ---------------------------------------------------------------------- distances, margins
-
-def _broadcast_check(a, b):
-    sa, sb = tuple(a.shape), tuple(b.shape)
-    n = max(len(sa), len(sb))
-    pa, pb = (1,) * (n - len(sa)) + sa, (1,) * (n - len(sb)) + sb
-    for i in range(n - 1, -1, -1):
-        if pa[i] != pb[i] and 1 not in (pa[i], pb[i]):
-            raise RuntimeError(f"The size of tensor a ({pa[i]}) must match the size of tensor b "
-                               f"({pb[i]}) at non-singleton dimension {i}")
-
-
-def cosine_similarity(x1, x2, dim=1, eps=1e-8):
-    """sum(x1/|x1| * x2/|x2|, dim); each norm is clamped at eps without blocking grad."""
-    _broadcast_check(x1, x2)
-
-    def unit(x):
-        n = x.norm(2, dim, keepdim=True)
-        n = n + _const(np.maximum(n._data, eps) - n._data, n)
-        return x / n
-
-    return (unit(x1) * unit(x2)).sum(dim)
-
-
-def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
-    """||x1 - x2 + eps||_p over the last dimension."""
-    _broadcast_check(x1, x2)
-    dim = max(x1.dim(), x2.dim()) - 1
-    return (x1 - x2 + eps).norm(p, dim if dim >= 0 else None, keepdim=keepdim)
-
-
-def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
-                          reduction="mean"):
-    reduction = _legacy(size_average, reduce, reduction)
-    d = input1.dim() - 1
-    prod = (input1 * input2).sum(d)
-    mag1 = (input1 * input1).sum(d) + 1e-12
-    mag2 = (input2 * input2).sum(d) + 1e-12
-    cos = prod / (mag1 * mag2).sqrt()
-    loss = where(target == 1, 1 - cos, 0.0) + where(target == -1, (cos - margin).clamp(min=0),
-                                                       0.0)
-    return _reduce(loss, reduction)
-
-
-def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
-                        reduction="mean"):
-    reduction = _legacy(size_average, reduce, reduction)
-    if not (input1.dim() == input2.dim() == target.dim()):
-        raise RuntimeError(
-            f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
-            f"input1: {input1.size()}, input2: {input2.size()}, target: {target.size()} ")
-    return _reduce((-target * (input1 - input2) + margin).clamp(min=0), reduction)
-
-
-def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
-                        size_average=None, reduce=None, reduction="mean"):
-    reduction = _legacy(size_average, reduce, reduction)
-    d_ap = pairwise_distance(anchor, positive, p, eps)
-    d_an = pairwise_distance(anchor, negative, p, eps)
-    if swap:
-        d_pn = pairwise_distance(positive, negative, p, eps)
-        d_an = where(d_pn < d_an, d_pn, d_an)
-    return _reduce((d_ap - d_an + margin).clamp(min=0), reduction)
-
-
-def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None,
-                         reduction="mean"):
-    reduction = _legacy(size_average, reduce, reduction)
-    loss = where(target != 1, (margin - input).clamp(min=0), 0.0) + \
-        where(target != -1, input, 0.0)
-    return _reduce(loss, reduction)
-
-
-def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    reduction = _legacy(size_average, reduce, reduction)
-    return _reduce(Softplus.generic(-input * target, threshold=math.inf), reduction)
-
-
-def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,
-                                reduction="mean"):
-    reduction = _legacy(size_average, reduce, reduction)
-    sp_neg = Softplus.generic(-input, threshold=math.inf)  # -logsigmoid(x)
-    sp_pos = Softplus.generic(input, threshold=math.inf)  # -logsigmoid(-x)
-    loss = target * sp_neg + (1 - target) * sp_pos
-    if weight is not None:
-        loss = loss * weight
-    cdim = input.dim() - 1
-    loss = loss.sum(cdim) / input.shape[cdim]
-    if reduction not in ("none", "mean", "sum"):
-        raise ValueError(reduction + " is not valid")
-    return _reduce(loss, reduction)
-
-
-# ---------------------------------------------------------------------- CTC
-
-_NEG = -1e30  # "log 0" that stays finite, so no inf - inf reaches a gradient
-
-
-def _lse(terms):
-    """log(sum(exp(t))) over a list of same-shape tensors, shifted by their (constant) max."""
-    m = terms[0]._data
-    for t in terms[1:]:
-        m = np.maximum(m, t._data)
-    m = _const(m, terms[0])
-    total = exp(terms[0] - m)
-    for t in terms[1:]:
-        total = total + exp(t - m)
-    return log(total) + m
-
-
-def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean",
-             zero_infinity=False):
-    """Connectionist Temporal Classification loss: -log p(target | input), by the forward
-    (alpha) recursion over time in log space, written with differentiable ops."""
-    unbatched = log_probs.dim() == 2
-    if unbatched:
-        log_probs = log_probs.unsqueeze(1)
-    t_max, n, _ = log_probs.shape
-    il = np.asarray(input_lengths._data if isinstance(input_lengths, Tensor) else input_lengths,
-                    dtype=np.int64).reshape(-1)
-    tl = np.asarray(target_lengths._data if isinstance(target_lengths, Tensor)
-                    else target_lengths, dtype=np.int64).reshape(-1)
-    tg = targets._data.astype(np.int64)
-    if unbatched and tg.ndim == 1 and tl.size == 1:
-        tg = tg[None]
-    starts = np.concatenate([[0], np.cumsum(tl)[:-1]])
-    seqs = [tg[i, :tl[i]] if tg.ndim == 2 else tg[starts[i]:starts[i] + tl[i]] for i in range(n)]
-    width = 2 * int(tl.max(initial=0)) + 1
-    ext = np.full((n, width), blank, np.int64)
-    allow2 = np.zeros((n, width), bool)  # may skip from s-2 (a label differing from s-2's)
-    for i, seq in enumerate(seqs):
-        ext[i, 1:2 * len(seq):2] = seq
-        for s in range(3, 2 * len(seq), 2):
-            allow2[i, s] = ext[i, s] != ext[i, s - 2]
-    # emissions[t, i, s] = log_probs[t, i, ext[i, s]]
-    # (advanced indexing accumulates repeated indices in backward; blanks repeat)
-    emit = log_probs[:, np.arange(n)[:, None], ext]
-    pos = np.arange(width)
-    prev1 = np.maximum(pos - 1, 0)
-    prev2 = np.maximum(pos - 2, 0)
-    start = np.where(pos < 2, 0.0, _NEG)
-    alpha = emit[0] + _const(start, log_probs)
-    neg = _const(_NEG, log_probs)
-    has1 = pos >= 1
-    for t in range(1, t_max):
-        a1 = where(has1, alpha[:, prev1], neg)
-        a2 = where(allow2, alpha[:, prev2], neg)
-        new = _lse([alpha, a1, a2]) + emit[t]
-        alpha = where((t < il)[:, None], new, alpha)
-    last = np.stack([2 * tl, np.maximum(2 * tl - 1, 0)], 1)
-    ends = alpha[np.arange(n)[:, None], last]
-    ends = where(np.stack([np.ones(n, bool), tl > 0], 1), ends, neg)
-    loss = -_lse([ends[:, 0], ends[:, 1]])
-    impossible = loss._data > -_NEG / 10
-    if impossible.any():
-        loss = where(impossible, 0.0 if zero_infinity else math.inf, loss)
-    if unbatched:
-        loss = loss.squeeze(0)
-    _check_reduction(reduction)
-    if reduction == "mean":
-        return (loss / _const(np.maximum(tl, 1).reshape(loss.shape), loss)).mean()
-    return loss.sum() if reduction == "sum" else loss
-
-
-def pdist(input, p=2):
-    """||x_i - x_j||_p for every pair of rows i < j, in row-major order."""
-    if input.dim() != 2:
-        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.dim()}D")
-    i, j = np.triu_indices(input.shape[0], 1)
-    return (input[i] - input[j]).norm(p, 1)
-
-
-def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None,
-                                      margin=1.0, swap=False, reduction="mean"):
-    if margin <= 0:
-        raise ValueError(f"TripletMarginWithDistanceLoss: expected margin to be greater than "
-                         f"0, got {margin} instead")
-    dist = distance_function if distance_function is not None else pairwise_distance
-    d_ap = dist(anchor, positive)
-    d_an = dist(anchor, negative)
-    if swap:
-        d_pn = dist(positive, negative)
-        d_an = where(d_pn < d_an, d_pn, d_an)
-    return _reduce((d_ap - d_an + margin).clamp(min=0), reduction)
-
-
-def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None,
-                      reduce=None, reduction="mean"):
-    """sum over i != y of max(0, margin - x[y] + x[i])^p / C (times weight[y])."""
-    reduction = _legacy(size_average, reduce, reduction)
-    if p not in (1, 2):
-        raise ValueError("only p == 1 and p == 2 supported")
-    x = input if input.dim() == 2 else input.reshape(1, -1)
-    n, c = x.shape
-    t = target._data.reshape(-1).astype(np.int64)
-    if t.size != n:
-        raise RuntimeError(f"inconsistent target size, expected {n} but got "
-                           f"{list(target.shape)}")
-    if t.size and (t.min() < 0 or t.max() >= c):
-        raise IndexError(f"target out of range: {int(t[(t < 0) | (t >= c)][0])}")
-    picked = TakeAlong.generic(x, dim=1, index=t[:, None])
-    z = (x - picked + margin).clamp(min=0)
-    if p == 2:
-        z = z * z
-    if weight is not None:
-        z = z * _const(weight._data[t][:, None], x)
-    loss = where(t[:, None] == np.arange(c), 0.0, z).sum(1) / c
-    if input.dim() < 2:
-        loss = loss.reshape(())
-    return _reduce(loss, reduction)
-
-
-def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    """sum over target classes j and non-target classes i of max(0, 1 - (x[j] - x[i])) / C;
-    ``target`` lists class indices, ended by the first -1."""
-    reduction = _legacy(size_average, reduce, reduction)
-    x = input if input.dim() == 2 else input.reshape(1, -1)
-    n, c = x.shape
-    t = target._data.reshape(n, c).astype(np.int64)
-    is_target = np.zeros((n, c), bool)
-    for row in range(n):
-        for k in t[row]:
-            if k < 0:
-                break
-            is_target[row, k] = True
-    pairs = is_target[:, :, None] & ~is_target[:, None, :]
-    z = (x.unsqueeze(1) - x.unsqueeze(2) + 1).clamp(min=0)
-    loss = where(pairs, z, 0.0).sum((1, 2)) / c
-    if input.dim() < 2:
-        loss = loss.reshape(())
-    return _reduce(loss, reduction)
 
 
 #: What PyTorch also has at the top level with the same signature (its top-level losses take

@@ -23,7 +23,7 @@ import numpy as np
 from .._tensor import Tensor
 from ..backend import xp
 from . import _special
-from ._core import Primitive, register_method
+from ._core import REGISTRY, Primitive, register_method
 from .arithmetic import _add_opt, _as_float, _out
 from .inplace import inplace_apply
 from .unary import exp, floating, log, nan_safe, no_bool, quiet, safe_div, sqrt, where
@@ -47,6 +47,9 @@ class _Unary(Primitive):
 
     def jvp(ctx, tx):
         return ctx.backward(tx)
+
+
+del REGISTRY["_Unary"]  # a base class, not an op
 
 
 # ---------------------------------------------------------------------- exp / log family
@@ -784,6 +787,9 @@ class Logaddexp2(_Binary):
         with quiet():
             return (grad / (1 + exp2(y - x)) if nx else None,
                     grad / (1 + exp2(x - y)) if ny else None)
+
+
+del REGISTRY["_Binary"]
 
 
 # ---------------------------------------------------------------------- ternary

@@ -381,9 +381,10 @@ def _inplace_view(self, fn, *args):
         setattr(old, slot, getattr(self, slot))
     out = fn(old, *args)
     self._data = out._data
-    self._grad_fn = out._grad_fn
-    self._output_nr = out._output_nr
-    self._requires_grad = out._requires_grad
+    if out._grad_fn is not None:  # under no_grad a leaf keeps its flags
+        self._grad_fn = out._grad_fn
+        self._output_nr = out._output_nr
+        self._requires_grad = True
     if self._base is not None:
         extra = dict(self._extra or {})
         extra["view"] = (out._extra or {}).get("view")

@@ -20,7 +20,7 @@ from .arithmetic import matmul
 from .indexing import getitem
 from .shape import permute, reshape, transpose
 
-__all__ = ["affine_grid", "grid_sample", "interpolate", "pad", "pixel_shuffle",
+__all__ = ["affine_grid", "channel_shuffle", "grid_sample", "interpolate", "pad", "pixel_shuffle",
            "pixel_unshuffle", "upsample", "upsample_bilinear", "upsample_nearest"]
 
 
@@ -342,6 +342,23 @@ def pixel_unshuffle(input, downscale_factor: int):
     x = permute(x, (*range(n), n, n + 2, n + 4, n + 1, n + 3))
     return reshape(x, (*lead, c * r * r, h // r, w // r))
 
+
+
+def channel_shuffle(input, groups: int):
+    """(N, g*k, *) -> (N, k*g, *): interleave the channels of ``groups`` groups."""
+    g = int(groups)
+    if input.dim() < 3:
+        raise RuntimeError(f"channel_shuffle expects input to have at least 3 dimensions, but "
+                           f"got input with {input.dim()} dimension(s)")
+    if g <= 0:
+        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of "
+                           f"groups:{g}")
+    n, c, *rest = input.shape
+    if c % g:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels "
+                           f"and {g} groups.")
+    x = reshape(input, (n, g, c // g, *rest))
+    return reshape(transpose(x, 1, 2), (n, c, *rest))
 
 
 # ---------------------------------------------------------------------- spatial transformers

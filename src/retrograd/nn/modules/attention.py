@@ -85,7 +85,10 @@ def multi_head_attention_forward(query, key, value, num_heads, in_proj_weight, i
     q, k, v = _proj(query, w_q, b_q), _proj(key, w_k, b_k), _proj(value, w_v, b_v)
 
     if is_causal and attn_mask is None:
-        attn_mask = lib.arange(src_len).unsqueeze(0) > lib.arange(tgt_len).unsqueeze(1)
+        raise RuntimeError(
+            "Need attn_mask if specifying the is_causal hint. You may use the Transformer "
+            "module method `generate_square_subsequent_mask` to create this mask."
+        )
     attn_mask = _as_float_mask(attn_mask, q.dtype)
     if attn_mask is not None:
         if attn_mask.dim() == 2:

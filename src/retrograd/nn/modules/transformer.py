@@ -164,7 +164,7 @@ class TransformerEncoder(Module):
         output = src
         for mod in self.layers:
             output = mod(output, src_mask=mask, src_key_padding_mask=src_key_padding_mask,
-                         is_causal=bool(is_causal) and mask is None)
+                         is_causal=bool(is_causal))
         if self.norm is not None:
             output = self.norm(output)
         return output
@@ -189,7 +189,7 @@ class TransformerDecoder(Module):
             output = mod(output, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
                          tgt_key_padding_mask=tgt_key_padding_mask,
                          memory_key_padding_mask=memory_key_padding_mask,
-                         tgt_is_causal=bool(tgt_is_causal) and tgt_mask is None,
+                         tgt_is_causal=bool(tgt_is_causal),
                          memory_is_causal=memory_is_causal)
         if self.norm is not None:
             output = self.norm(output)

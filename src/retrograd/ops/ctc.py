@@ -1,0 +1,83 @@
+"""``ctc_loss``: the CTC forward (alpha) recursion in log space, written with differentiable
+ops, so it has a double backward (PyTorch's has none)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._tensor import Tensor
+from ._loss_common import _check_reduction, _const
+from .unary import exp, log, where
+
+__all__ = ["ctc_loss"]
+
+
+_NEG = -1e30  # "log 0" that stays finite, so no inf - inf reaches a gradient
+
+
+def _lse(terms):
+    """log(sum(exp(t))) over a list of same-shape tensors, shifted by their (constant) max."""
+    m = terms[0]._data
+    for t in terms[1:]:
+        m = np.maximum(m, t._data)
+    m = _const(m, terms[0])
+    total = exp(terms[0] - m)
+    for t in terms[1:]:
+        total = total + exp(t - m)
+    return log(total) + m
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean",
+             zero_infinity=False):
+    """Connectionist Temporal Classification loss: -log p(target | input), by the forward
+    (alpha) recursion over time in log space, written with differentiable ops."""
+    unbatched = log_probs.dim() == 2
+    if unbatched:
+        log_probs = log_probs.unsqueeze(1)
+    t_max, n, _ = log_probs.shape
+    il = np.asarray(input_lengths._data if isinstance(input_lengths, Tensor) else input_lengths,
+                    dtype=np.int64).reshape(-1)
+    tl = np.asarray(target_lengths._data if isinstance(target_lengths, Tensor)
+                    else target_lengths, dtype=np.int64).reshape(-1)
+    tg = targets._data.astype(np.int64)
+    if unbatched and tg.ndim == 1 and tl.size == 1:
+        tg = tg[None]
+    starts = np.concatenate([[0], np.cumsum(tl)[:-1]])
+    seqs = [tg[i, :tl[i]] if tg.ndim == 2 else tg[starts[i]:starts[i] + tl[i]] for i in range(n)]
+    width = 2 * int(tl.max(initial=0)) + 1
+    ext = np.full((n, width), blank, np.int64)
+    allow2 = np.zeros((n, width), bool)  # may skip from s-2 (a label differing from s-2's)
+    for i, seq in enumerate(seqs):
+        ext[i, 1:2 * len(seq):2] = seq
+        for s in range(3, 2 * len(seq), 2):
+            allow2[i, s] = ext[i, s] != ext[i, s - 2]
+    # emissions[t, i, s] = log_probs[t, i, ext[i, s]]
+    # (advanced indexing accumulates repeated indices in backward; blanks repeat)
+    emit = log_probs[:, np.arange(n)[:, None], ext]
+    pos = np.arange(width)
+    prev1 = np.maximum(pos - 1, 0)
+    prev2 = np.maximum(pos - 2, 0)
+    start = np.where(pos < 2, 0.0, _NEG)
+    alpha = emit[0] + _const(start, log_probs)
+    neg = _const(_NEG, log_probs)
+    has1 = pos >= 1
+    for t in range(1, t_max):
+        a1 = where(has1, alpha[:, prev1], neg)
+        a2 = where(allow2, alpha[:, prev2], neg)
+        new = _lse([alpha, a1, a2]) + emit[t]
+        alpha = where((t < il)[:, None], new, alpha)
+    last = np.stack([2 * tl, np.maximum(2 * tl - 1, 0)], 1)
+    ends = alpha[np.arange(n)[:, None], last]
+    ends = where(np.stack([np.ones(n, bool), tl > 0], 1), ends, neg)
+    loss = -_lse([ends[:, 0], ends[:, 1]])
+    impossible = loss._data > -_NEG / 10
+    if impossible.any():
+        loss = where(impossible, 0.0 if zero_infinity else math.inf, loss)
+    if unbatched:
+        loss = loss.squeeze(0)
+    _check_reduction(reduction)
+    if reduction == "mean":
+        return (loss / _const(np.maximum(tl, 1).reshape(loss.shape), loss)).mean()
+    return loss.sum() if reduction == "sum" else loss
