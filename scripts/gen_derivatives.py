@@ -44,7 +44,8 @@ for _p in (TESTS, SRC):
 #: Module sections, in this order; any other module follows alphabetically.
 MODULE_ORDER = (
     "arithmetic", "unary", "pointwise", "reduction", "linalg", "shape", "indexing",
-    "joining", "conversion", "tensor_methods", "inplace", "activation", "loss",
+    "joining", "conversion", "tensor_methods", "inplace", "activation", "softmax", "loss",
+    "margin_loss",
     "normalization", "embedding", "dropout", "conv", "pooling", "vision",
 )
 
