@@ -43,10 +43,10 @@ for _p in (TESTS, SRC):
 
 #: Module sections, in this order; any other module follows alphabetically.
 MODULE_ORDER = (
-    "arithmetic", "unary", "pointwise", "reduction", "linalg", "shape", "indexing",
-    "joining", "conversion", "tensor_methods", "inplace", "activation", "softmax", "loss",
-    "margin_loss",
-    "normalization", "embedding", "dropout", "conv", "pooling", "vision",
+    "arithmetic", "unary", "pointwise", "reduction", "linalg", "shape", "indexing", "joining",
+    "conversion", "tensor_methods", "inplace", "activation", "softmax", "attention", "loss",
+    "margin_loss", "ctc", "normalization", "embedding", "dropout", "conv", "pooling", "vision",
+    "fused",
 )
 
 PASS, FAIL, NA = "pass", "FAIL", "n/a"
