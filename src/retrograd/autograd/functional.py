@@ -87,13 +87,8 @@ def _check_v(v, outputs, fn: str):
         raise RuntimeError(f"v has invalid size: should be {len(outputs)} but got {len(v)}")
     for i, (vi, o) in enumerate(zip(v, outputs)):
         if tuple(vi.shape) != tuple(o.shape):
-            raise RuntimeError(
-                f"Mismatch in shape: v[{i}] has a shape of {vi.shape} and the output "
-                f"{'of the user-provided function ' if fn else ''}has a shape of {o.shape}."
-                if False else
-                f"Entry {i} in v has invalid size: should be {list(o.shape)} but got "
-                f"{list(vi.shape)}."
-            )
+            raise RuntimeError(f"Entry {i} in v has invalid size: should be {list(o.shape)} "
+                               f"but got {list(vi.shape)}.")
 
 
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
