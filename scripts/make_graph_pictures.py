@@ -1,6 +1,6 @@
 """Draw the pictures of the README's "See the graph" section.
 
-    python scripts/make_graph_pictures.py   # docs/graph_tutorial.svg, docs/graph_mlp.svg
+    python scripts/make_graph_pictures.py   # docs/graph_{tutorial,mlp,lenet}.svg
 
 Needs the Graphviz ``dot`` program (apt-get install graphviz / brew install graphviz).
 """
@@ -49,9 +49,41 @@ def mlp_graph():
     return loss, dict(model.named_parameters())
 
 
+class LeNet(torch.nn.Module):
+    """The LeNet of PyTorch's "Neural Networks" tutorial (1x32x32 input)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        nn = torch.nn
+        self.conv1 = nn.Conv2d(1, 6, 5)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.fc1 = nn.Linear(16 * 5 * 5, 120)
+        self.fc2 = nn.Linear(120, 84)
+        self.fc3 = nn.Linear(84, 10)
+
+    def forward(self, x):
+        F = torch.nn.functional
+        x = F.max_pool2d(F.relu(self.conv1(x)), (2, 2))
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        x = torch.flatten(x, 1)
+        x = F.relu(self.fc1(x))
+        x = F.relu(self.fc2(x))
+        return self.fc3(x)
+
+
+def lenet_graph():
+    """LeNet on one image with a cross-entropy loss; leaves named by parameter."""
+    torch.manual_seed(0)
+    model = LeNet()
+    loss = torch.nn.functional.cross_entropy(model(torch.randn(1, 1, 32, 32)),
+                                             torch.tensor([3]))
+    return loss, dict(model.named_parameters())
+
+
 def main() -> None:
     os.makedirs(DOCS, exist_ok=True)
-    for name, build in [("tutorial", tutorial_graph), ("mlp", mlp_graph)]:
+    for name, build in [("tutorial", tutorial_graph), ("mlp", mlp_graph),
+                        ("lenet", lenet_graph)]:
         out, params = build()
         path = torch.viz.render(out, os.path.join(DOCS, f"graph_{name}.svg"), params=params)
         print(f"wrote {os.path.relpath(path)}")

@@ -7,6 +7,7 @@ import itertools
 
 import numpy as np
 import pytest
+import torch  # the oracle: a missing install fails the tests, never skips them
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.lib.stride_tricks import sliding_window_view
@@ -22,7 +23,6 @@ from optable import (
 import retrograd
 import retrograd.nn.functional as F
 
-torch = pytest.importorskip("torch")
 TF = torch.nn.functional
 
 

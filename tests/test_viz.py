@@ -364,7 +364,7 @@ def test_million_nodes_need_no_recursion():
 
 # --------------------------------------------------------------------------- graphviz
 def test_make_dot_returns_digraph():
-    graphviz = pytest.importorskip("graphviz", reason="the graphviz package (viz extra)")
+    import graphviz  # the viz extra, installed by the test extra
     out, x, _ = tutorial()
     g = viz.make_dot(out, params={"x": x})
     assert isinstance(g, graphviz.Digraph)

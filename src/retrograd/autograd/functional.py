@@ -67,18 +67,28 @@ def _finish(values, create_graph: bool):
     return tuple(v.detach() if isinstance(v, Tensor) else v for v in values)
 
 
+def _input_vectors(v, ins, fn: str) -> tuple:
+    """The vectors ``v`` (shaped like the inputs) of jvp/hvp/vhp; ones for one scalar input."""
+    if v is None:
+        if len(ins) != 1 or ins[0].numel() != 1:
+            raise RuntimeError("The vector v can only be None if the input to the "
+                               "user-provided function is a single Tensor with a single "
+                               "element.")
+        from ..ops.creation import ones_like
+
+        return (ones_like(ins[0]),)
+    _, vs = _as_tuple(v, "v", fn)
+    _check_v(vs, ins, "")
+    return vs
+
+
 def _check_v(v, outputs, fn: str):
     if len(v) != len(outputs):
         raise RuntimeError(f"v has invalid size: should be {len(outputs)} but got {len(v)}")
     for i, (vi, o) in enumerate(zip(v, outputs)):
         if tuple(vi.shape) != tuple(o.shape):
-            raise RuntimeError(
-                f"Mismatch in shape: v[{i}] has a shape of {vi.shape} and the output "
-                f"{'of the user-provided function ' if fn else ''}has a shape of {o.shape}."
-                if False else
-                f"Entry {i} in v has invalid size: should be {list(o.shape)} but got "
-                f"{list(vi.shape)}."
-            )
+            raise RuntimeError(f"Entry {i} in v has invalid size: should be {list(o.shape)} "
+                               f"but got {list(vi.shape)}.")
 
 
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
@@ -116,17 +126,7 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     with enable_grad():
         _, ins = _as_tuple(inputs, "inputs", "jvp")
         ins = _prepare(ins, create_graph)
-        if v is None:
-            if len(ins) != 1 or ins[0].numel() != 1:
-                raise RuntimeError("The vector v can only be None if the input to the "
-                                   "user-provided function is a single Tensor with a single "
-                                   "element.")
-            from ..ops.creation import ones_like
-
-            vs = (ones_like(ins[0]),)
-        else:
-            _, vs = _as_tuple(v, "v", "jvp")
-            _check_v(vs, ins, "")
+        vs = _input_vectors(v, ins, "jvp")
         outputs = func(*ins)
         is_out_tuple, outs = _as_tuple(outputs, "outputs of the user-provided function", "jvp")
         us = tuple(zeros_like(o).requires_grad_(True) for o in outs)
@@ -272,17 +272,7 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
     with enable_grad():
         is_in_tuple, ins = _as_tuple(inputs, "inputs", "vhp")
         ins = _prepare(ins, create_graph)
-        if v is None:
-            if len(ins) != 1 or ins[0].numel() != 1:
-                raise RuntimeError("The vector v can only be None if the input to the "
-                                   "user-provided function is a single Tensor with a single "
-                                   "element.")
-            from ..ops.creation import ones_like
-
-            vs = (ones_like(ins[0]),)
-        else:
-            _, vs = _as_tuple(v, "v", "vhp")
-            _check_v(vs, ins, "")
+        vs = _input_vectors(v, ins, "vhp")
         out, gs = _scalar_grad_fn(func, strict, "vhp")(*ins)
         pairs = [(g, vi) for g, vi in zip(gs, vs) if g.requires_grad]
         if pairs:
@@ -301,17 +291,7 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
     with enable_grad():
         is_in_tuple, ins = _as_tuple(inputs, "inputs", "hvp")
         ins = _prepare(ins, create_graph)
-        if v is None:
-            if len(ins) != 1 or ins[0].numel() != 1:
-                raise RuntimeError("The vector v can only be None if the input to the "
-                                   "user-provided function is a single Tensor with a single "
-                                   "element.")
-            from ..ops.creation import ones_like
-
-            vs = (ones_like(ins[0]),)
-        else:
-            _, vs = _as_tuple(v, "v", "hvp")
-            _check_v(vs, ins, "")
+        vs = _input_vectors(v, ins, "hvp")
         out, gs = _scalar_grad_fn(func, strict, "hvp")(*ins)
         us = tuple(zeros_like(g).requires_grad_(True) for g in gs)
         pairs = [(g, u) for g, u in zip(gs, us) if g.requires_grad]
