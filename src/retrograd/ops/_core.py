@@ -99,6 +99,11 @@ class Primitive(Node):
         super().__init_subclass__(**kwargs)
         if "_name" not in cls.__dict__:
             cls._name = cls.__name__ + "Backward0"
+        other = REGISTRY.get(cls.__name__)
+        if other is not None and other.__module__ != cls.__module__:
+            raise TypeError(f"two primitives are named {cls.__name__}: in {other.__module__} and "
+                            f"{cls.__module__} (the registry and the derivative reference need "
+                            "unique names)")
         REGISTRY[cls.__name__] = cls
 
     def save(self, *values) -> None:

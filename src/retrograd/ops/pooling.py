@@ -2,7 +2,7 @@
 
 Max pooling finds each window's argmax (the first on ties, as PyTorch) once, as flat indices
 into the input's spatial dims; the values are then a gather at those indices, whose
-derivative is a scatter-add and back (``Gather`` / ``ScatterAdd``), to every order.
+derivative is a scatter-add and back (``FlatGather`` / ``FlatScatterAdd``), to every order.
 Average pooling is a depthwise convolution by a box filter divided by the window counts;
 adaptive average pooling is separable: one constant averaging matrix per spatial dim.
 """
@@ -32,11 +32,12 @@ __all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
 
 # ---------------------------------------------------------------------- gather / scatter
 
-class Gather(Primitive):
+class FlatGather(Primitive):
     """x (N, C, *S) read at flat spatial indices ``idx`` (N, C, *O).
     d/dx = grad scatter-added at idx."""
 
     __slots__ = ("idx", "shape", "unique")
+    _name = "GatherBackward0"
     formula = "scatter_add(zeros_like(x), idx, grad)"
 
     def forward(ctx, x, idx=None, unique=False):
@@ -47,17 +48,18 @@ class Gather(Primitive):
         return xp(x).take_along_axis(flat, index, 2).reshape(idx.shape)
 
     def backward(ctx, grad):
-        return ScatterAdd.generic(grad, idx=ctx.idx, shape=ctx.shape, unique=ctx.unique)
+        return FlatScatterAdd.generic(grad, idx=ctx.idx, shape=ctx.shape, unique=ctx.unique)
 
     def jvp(ctx, tx):
-        return Gather.generic(tx, idx=ctx.idx, unique=ctx.unique)
+        return FlatGather.generic(tx, idx=ctx.idx, unique=ctx.unique)
 
 
-class ScatterAdd(Primitive):
+class FlatScatterAdd(Primitive):
     """zeros(shape) with g (N, C, *O) added at flat spatial indices ``idx``.
     d/dg = grad gathered at idx.  ``unique``: no index repeats (a plain store)."""
 
     __slots__ = ("idx", "unique")
+    _name = "ScatterAddBackward0"
     formula = "gather(grad, idx)"
 
     def forward(ctx, g, idx=None, shape=(), unique=False):
@@ -77,10 +79,10 @@ class ScatterAdd(Primitive):
         return out.reshape(shape)
 
     def backward(ctx, grad):
-        return Gather.generic(grad, idx=ctx.idx, unique=ctx.unique)
+        return FlatGather.generic(grad, idx=ctx.idx, unique=ctx.unique)
 
     def jvp(ctx, tg):
-        return ScatterAdd.generic(tg, idx=ctx.idx, shape=ctx.out_shape, unique=ctx.unique)
+        return FlatScatterAdd.generic(tg, idx=ctx.idx, shape=ctx.out_shape, unique=ctx.unique)
 
 
 def _argmax_windows(wk, size, ksize, coords):
@@ -141,10 +143,10 @@ class MaxPool(Primitive):
         return best, idx
 
     def backward(ctx, grad, grad_idx=None):
-        return ScatterAdd.generic(grad, idx=ctx.idx, shape=ctx.shape, unique=ctx.unique)
+        return FlatScatterAdd.generic(grad, idx=ctx.idx, shape=ctx.shape, unique=ctx.unique)
 
     def jvp(ctx, tx):
-        return Gather.generic(tx, idx=ctx.idx, unique=ctx.unique), None
+        return FlatGather.generic(tx, idx=ctx.idx, unique=ctx.unique), None
 
 
 class MaxPool1DWithIndices(MaxPool):
@@ -224,15 +226,15 @@ class AdaptiveMaxPool3D(AdaptiveMaxPool):
     __slots__ = ()
 
 
-class MaxUnpool1D(ScatterAdd):
+class MaxUnpool1D(FlatScatterAdd):
     __slots__ = ()
 
 
-class MaxUnpool2D(ScatterAdd):
+class MaxUnpool2D(FlatScatterAdd):
     __slots__ = ()
 
 
-class MaxUnpool3D(ScatterAdd):
+class MaxUnpool3D(FlatScatterAdd):
     __slots__ = ()
 
 

@@ -17,6 +17,7 @@ import numpy as np
 from .._tensor import Tensor, _wrap_dim, wrap
 from ..backend import xp
 from ._core import Primitive, register_method
+from .indexing import Gather, ScatterAddZeros
 
 __all__ = ["all", "amax", "amin", "aminmax", "any", "argmax", "argmin", "argsort", "count_nonzero",
            "cummax", "cummin", "cumprod", "cumsum", "kthvalue", "logsumexp", "max", "mean",
@@ -277,54 +278,6 @@ class MedianAll(Amax):
             out = xp(x).asarray(out)
         ctx.save(x, out)
         return out
-
-
-# ------------------------------------------------------- gather / scatter-add along a dim
-
-def _full_index(index, dim):
-    m = xp(index)
-    grids = list(m.ix_(*[m.arange(s) for s in index.shape]))
-    grids[dim] = index
-    return tuple(grids)
-
-
-class Gather(Primitive):
-    """x gathered along ``dim`` at ``index``.  d/dx = grad added back at index."""
-
-    __slots__ = ("dim", "index", "shape")
-    formula = "scatter_add(zeros, dim, index, grad)"
-
-    def forward(ctx, x, dim=0, index=None):
-        ctx.dim, ctx.index, ctx.shape = dim, index, x.shape
-        return xp(x).take_along_axis(x, index, dim)
-
-    def backward(ctx, grad):
-        return ScatterAddZeros.generic(grad, shape=ctx.shape, dim=ctx.dim, index=ctx.index)
-
-    def jvp(ctx, tx):
-        return Gather.generic(tx, dim=ctx.dim, index=ctx.index)
-
-
-class ScatterAddZeros(Primitive):
-    """zeros(shape) with grad added along ``dim`` at ``index``.  d/dgrad = gather."""
-
-    __slots__ = ("dim", "index")
-    formula = "gather(grad, dim, index)"
-
-    def forward(ctx, g, shape=(), dim=0, index=None):
-        ctx.dim, ctx.index = dim, index
-        out = xp(g).zeros(shape, dtype=g.dtype)
-        if g.ndim == 0:
-            out[...] = g
-        else:
-            xp(g).add.at(out, _full_index(index, dim), g)
-        return out
-
-    def backward(ctx, grad):
-        return Gather.generic(grad, dim=ctx.dim, index=ctx.index)
-
-    def jvp(ctx, tg):
-        return ScatterAddZeros.generic(tg, shape=ctx.out_shape, dim=ctx.dim, index=ctx.index)
 
 
 # ------------------------------------------------------------ value-selecting reductions

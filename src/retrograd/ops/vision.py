@@ -430,14 +430,14 @@ def _source_index(c, size: int, padding_mode: str, align_corners: bool):
 
 def _corner(input, xi, yi):
     """input (N, C, H, W) read at integer pixels (xi, yi) (N, Ho, Wo); zero outside."""
-    from .pooling import Gather
+    from .pooling import FlatGather
 
     n, c, h, w = input.shape
     m = xp(input._data)
     valid = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
     idx = m.clip(yi, 0, h - 1) * w + m.clip(xi, 0, w - 1)
     idx = m.ascontiguousarray(m.broadcast_to(idx[:, None], (n, c) + idx.shape[1:]))
-    vals = Gather.generic(input, idx=idx.astype(m.int64), unique=False)
+    vals = FlatGather.generic(input, idx=idx.astype(m.int64), unique=False)
     return vals, m.asarray(valid[:, None], dtype=input._data.dtype)
 
 
