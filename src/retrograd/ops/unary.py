@@ -433,6 +433,8 @@ def quiet():
 # ---------------------------------------------------------------------- public functions
 
 def _out(result, out):
+    if out is None:  # the common case: no import on the hot path
+        return result
     from .arithmetic import _out as out_
 
     return out_(result, out)
