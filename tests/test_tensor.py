@@ -209,3 +209,12 @@ def test_printing_matches_pytorch():
              lambda L: L.ones(2, requires_grad=True) * 2, lambda L: L.tensor(3.5)]
     for make in cases:
         assert repr(make(rg)) == repr(make(torch))
+
+
+def test_out_of_range_integers_raise_like_pytorch():
+    for values, dtype in [([-3, 256], "uint8"), ([200], "int8")]:
+        with pytest.raises(RuntimeError) as theirs:
+            torch.tensor(values, dtype=getattr(torch, dtype))
+        with pytest.raises(RuntimeError) as ours:
+            rg.tensor(values, dtype=getattr(rg, dtype))
+        assert str(ours.value) == str(theirs.value)

@@ -94,6 +94,10 @@ def _to_array(data, dtype=None) -> np.ndarray:
         npd = dtypes.to_dtype(dtype)._np if dtype is not None else _infer_dtype(data)
         try:
             arr = np.array(data, dtype=npd)
+        except OverflowError:
+            raise RuntimeError(
+                f"value cannot be converted to type {np.dtype(npd).name} without overflow"
+            ) from None
         except ValueError as e:
             raise ValueError(f"expected sequence of equal-length lists: {e}") from None
         if arr.dtype == object:
