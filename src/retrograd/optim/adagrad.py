@@ -38,10 +38,6 @@ class Adagrad(Optimizer):
                 state["step"] = scalar_state(0.0)
                 state["sum"] = zeros_state(p, _initial(p, group))
 
-    def step(self, closure=None):
-        """One update of every parameter that has a gradient; returns the closure's loss."""
-        return self._simple_step(closure, self._update)
-
     @staticmethod
     def _update(p, grad, state, group) -> None:
         x = p._data

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from ..backend import xp
-from .optimizer import Optimizer, check_hparams, lerp_, scalar_state, value, zeros_state
+from .optimizer import (
+    Optimizer,
+    adam_moments,
+    check_hparams,
+    scalar_state,
+    value,
+    zeros_state,
+)
 
 __all__ = ["Adam"]
 
@@ -31,10 +38,6 @@ class Adam(Optimizer):
             group.setdefault("maximize", False)
             group.setdefault("decoupled_weight_decay", False)
 
-    def step(self, closure=None):
-        """One update of every parameter that has a gradient; returns the closure's loss."""
-        return self._simple_step(closure, self._update)
-
     @staticmethod
     def _update(p, grad, state, group) -> None:
         x = p._data
@@ -45,22 +48,9 @@ class Adam(Optimizer):
             state["exp_avg_sq"] = zeros_state(p)
             if group["amsgrad"]:
                 state["max_exp_avg_sq"] = zeros_state(p)
-        lr, wd, eps = value(group["lr"]), group["weight_decay"], group["eps"]
+        lr, eps = value(group["lr"]), group["eps"]
         beta1, beta2 = (value(b) for b in group["betas"])
-        if group["maximize"]:
-            grad = -grad
-        step_t = state["step"]._data
-        step_t += 1
-        step = float(step_t)
-        if wd != 0:
-            if group["decoupled_weight_decay"]:
-                x *= 1 - lr * wd
-            else:
-                grad = grad + wd * x
-        exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
-        lerp_(exp_avg, grad, 1 - beta1)
-        exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * grad * grad
+        grad, step, exp_avg, exp_avg_sq = adam_moments(x, grad, state, group, lr, beta1, beta2)
         bias_correction1 = 1 - beta1**step
         bias_correction2_sqrt = (1 - beta2**step) ** 0.5
         step_size = lr / bias_correction1

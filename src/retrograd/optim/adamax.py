@@ -20,10 +20,6 @@ class Adamax(Optimizer):
                         capturable=capturable)
         super().__init__(params, defaults)
 
-    def step(self, closure=None):
-        """One update of every parameter that has a gradient; returns the closure's loss."""
-        return self._simple_step(closure, self._update)
-
     @staticmethod
     def _update(p, grad, state, group) -> None:
         x = p._data

@@ -172,6 +172,29 @@ def _complex_update(update: Callable, p: Tensor, grad, state: dict, group: dict)
         state[k] = v
 
 
+def adam_moments(x, grad, state: dict, group: dict, lr: float, beta1: float, beta2: float):
+    """The Adam family's common part, in place: maximize, the step count, weight decay (L2
+    or decoupled) and the first and second moment updates.
+
+    Returns ``(grad, step, exp_avg, exp_avg_sq)`` with ``grad`` after maximize/weight decay.
+    """
+    if group["maximize"]:
+        grad = -grad
+    step_t = state["step"]._data
+    step_t += 1
+    wd = group["weight_decay"]
+    if wd != 0:
+        if group["decoupled_weight_decay"]:
+            x *= 1 - lr * wd
+        else:
+            grad = grad + wd * x
+    exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
+    lerp_(exp_avg, grad, 1 - beta1)
+    exp_avg_sq *= beta2
+    exp_avg_sq += (1 - beta2) * grad * grad
+    return grad, float(step_t), exp_avg, exp_avg_sq
+
+
 class Optimizer:
     """Base class of all optimizers.
 
@@ -310,8 +333,14 @@ class Optimizer:
                     g._data[...] = 0
                     bump_version(g)
 
+    @_with_hooks
     def step(self, closure: Callable | None = None):
-        raise NotImplementedError
+        """One update of every parameter that has a gradient (the subclass's ``_update``);
+        returns the closure's loss."""
+        update = getattr(self, "_update", None)
+        if update is None:
+            raise NotImplementedError
+        return self._simple_step(closure, update)
 
     def _params_with_grad(self, group: dict):
         """(param, grad array) pairs of a group, skipping parameters without a gradient."""

@@ -32,10 +32,6 @@ class SGD(Optimizer):
             group.setdefault("nesterov", False)
             group.setdefault("maximize", False)
 
-    def step(self, closure=None):
-        """One update of every parameter that has a gradient; returns the closure's loss."""
-        return self._simple_step(closure, self._update)
-
     @staticmethod
     def _update(p, grad, state, group) -> None:
         x = p._data
