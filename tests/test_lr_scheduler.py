@@ -396,3 +396,35 @@ def test_chained_schedulers_compose_like_torch():
                             seq.get_last_lr()))
         traces.append(out)
     assert_close(traces[0], traces[1])
+
+
+RESUMABLE = {
+    "ExponentialLR": dict(gamma=0.5),
+    "StepLR": dict(step_size=2, gamma=0.5),
+    "MultiStepLR": dict(milestones=[2, 4], gamma=0.5),
+    "CosineAnnealingLR": dict(T_max=10),
+    "LinearLR": dict(start_factor=0.5, end_factor=1.0, total_iters=4),
+    "ConstantLR": dict(factor=0.5, total_iters=4),
+    "PolynomialLR": dict(total_iters=4, power=2.0),
+    "MultiplicativeLR": dict(lr_lambda=lambda e: 0.5),
+    "CosineAnnealingWarmRestarts": dict(T_0=3, T_mult=2),
+}
+
+
+@pytest.mark.parametrize("last_epoch", [0, 1, 3])
+@pytest.mark.parametrize("name", list(RESUMABLE))
+def test_resuming_with_last_epoch_equal_torch(name, last_epoch):
+    traces = []
+    for lib in (retrograd, torch):
+        a = lib.zeros(2, requires_grad=True)
+        opt = lib.optim.SGD([a], lr=1.0)
+        opt.param_groups[0]["initial_lr"] = 1.0
+        sched = getattr(lib.optim.lr_scheduler, name)(opt, last_epoch=last_epoch,
+                                                      **RESUMABLE[name])
+        out = [sched.get_last_lr()]
+        for _ in range(4):
+            opt.step()
+            sched.step()
+            out.append(sched.get_last_lr())
+        traces.append(out)
+    assert_close(traces[0], traces[1])

@@ -187,7 +187,14 @@ _LRScheduler = LRScheduler
 
 
 class _FactorScheduler(LRScheduler):
-    """``lr(e) = base_lr * _factor(e)``; ``step()`` multiplies the current lr by ``_ratio``."""
+    """``lr(e) = base_lr * _factor(e)``; ``step()`` multiplies the current lr by ``_ratio``.
+
+    Constructed with ``last_epoch >= 0`` (resuming), the groups are taken to hold the lr of
+    that epoch already, and the constructor's step leaves them be -- except in the
+    schedulers whose step-wise changes PyTorch applies there too (``_resume_applies_ratio``).
+    """
+
+    _resume_applies_ratio = False
 
     def _factor(self, epoch):
         raise NotImplementedError
@@ -204,7 +211,7 @@ class _FactorScheduler(LRScheduler):
     def get_lr(self) -> list:
         _warn_get_lr(self)
         lrs = _group_values(self.optimizer, "lr")
-        if self._is_initial and self.last_epoch > 0:
+        if self._is_initial and self.last_epoch > 0 and not self._resume_applies_ratio:
             return lrs  # resuming: the groups already hold this epoch's lr
         return [self._next_lr(i, lr) for i, lr in enumerate(lrs)]
 
@@ -276,6 +283,8 @@ class MultiplicativeLR(_HoldsLambdas, LRScheduler):
 class StepLR(_FactorScheduler):
     """``lr = base_lr * gamma ** (epoch // step_size)``."""
 
+    _resume_applies_ratio = True
+
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
         self.step_size = step_size
@@ -292,6 +301,8 @@ class StepLR(_FactorScheduler):
 class MultiStepLR(_FactorScheduler):
     """``lr = base_lr * gamma ** (number of milestones <= epoch)``; a milestone given twice
     counts twice."""
+
+    _resume_applies_ratio = True
 
     def __init__(self, optimizer: Optimizer, milestones, gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
@@ -310,6 +321,8 @@ class MultiStepLR(_FactorScheduler):
 
 class ConstantLR(_FactorScheduler):
     """``lr = base_lr * factor`` before epoch ``total_iters``, ``base_lr`` from then on."""
+
+    _resume_applies_ratio = True
 
     def __init__(self, optimizer: Optimizer, factor: float = 1.0 / 3, total_iters: int = 5,
                  last_epoch: int = -1) -> None:
