@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor, wrap
-from ..autograd.grad_mode import no_grad
+from ..autograd.grad_mode import enable_grad, no_grad
 from ..backend import to_numpy, xp
 from ..ops.inplace import bump_version
 
@@ -374,8 +374,6 @@ class Optimizer:
         """The common loop: evaluate the closure, then ``update(p, grad, state, group)``."""
         loss = None
         if closure is not None:
-            from ..autograd.grad_mode import enable_grad
-
             with enable_grad():
                 loss = closure()
         with no_grad():
