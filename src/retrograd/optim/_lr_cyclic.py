@@ -1,9 +1,10 @@
-"""``ReduceLROnPlateau``, ``CyclicLR``, ``CosineAnnealingWarmRestarts`` and ``OneCycleLR``:
-the schedulers of ``retrograd.optim.lr_scheduler`` that are not a factor of the base lr
-(import them from there).
+"""``ReduceLROnPlateau``, ``CyclicLR``, ``CosineAnnealingWarmRestarts``, ``OneCycleLR``,
+``SequentialLR`` and ``ChainedScheduler``: the schedulers of ``retrograd.optim.lr_scheduler``
+that are not a factor of the base lr (import them from there).
 
 The three cyclic ones compute their lr directly from the epoch (a closed form); only
-``ReduceLROnPlateau`` carries history (best metric, patience and cooldown counters).
+``ReduceLROnPlateau`` carries history (best metric, patience and cooldown counters). The
+composites hand each step to their member schedulers.
 CyclicLR and OneCycleLR also cycle momentum -- ``momentum``, or ``betas[0]`` for Adam-like
 optimizers -- the opposite way to the lr.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from bisect import bisect_right
 from typing import Any
 
 from .lr_scheduler import (
@@ -27,7 +29,8 @@ from .lr_scheduler import (
 )
 from .optimizer import Optimizer
 
-__all__ = ["CosineAnnealingWarmRestarts", "CyclicLR", "OneCycleLR", "ReduceLROnPlateau"]
+__all__ = ["ChainedScheduler", "CosineAnnealingWarmRestarts", "CyclicLR", "OneCycleLR",
+           "ReduceLROnPlateau", "SequentialLR"]
 
 
 class ReduceLROnPlateau(LRScheduler):
@@ -210,13 +213,11 @@ class CyclicLR(LRScheduler):
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         state_dict = dict(state_dict)
-        saved = state_dict.pop("_scale_fn_custom", None)
-        state_dict.pop("_scale_fn_ref", None)  # PyTorch's bound helper, rebuilt from mode
-        fn = self._scale_fn_custom
+        saved = state_dict.pop("_scale_fn_custom", None)  # the callable stays ours
+        state_dict.pop("_scale_fn_ref", None)  # a bound helper in PyTorch; we use `mode`
         super().load_state_dict(state_dict)
-        self._scale_fn_custom = fn
-        if fn is not None:
-            _restore_callable(fn, saved)
+        if self._scale_fn_custom is not None:
+            _restore_callable(self._scale_fn_custom, saved)
 
 
 def _restart_position(t: float, period: int, growth: int) -> tuple:
@@ -364,3 +365,99 @@ class OneCycleLR(LRScheduler):
                                  pct)
                 _write_momentum(self, group, m)
         return lrs
+
+
+def _check_members(owner: str, optimizer: Optimizer, schedulers) -> None:
+    for i, s in enumerate(schedulers):
+        if not hasattr(s, "optimizer"):
+            raise TypeError(f"{owner} at index {i} should have `optimizer` as its attribute.")
+        if isinstance(s, ReduceLROnPlateau):
+            raise ValueError(
+                f"{owner} does not support `ReduceLROnPlateau` scheduler as it requires "
+                "additional kwargs to be specified when calling `step`, but got one at index "
+                f"{i} in the given schedulers sequence.")
+        if s.optimizer != optimizer:
+            raise ValueError(
+                f"{owner} expects all schedulers to belong to the same optimizer, but got "
+                f"scheduler {type(s).__name__} at index {i} has {s.optimizer}, which is "
+                f"different from {type(optimizer).__name__}.")
+
+
+class _Composite(LRScheduler):
+    """A scheduler made of schedulers; its state dict nests theirs under ``_schedulers``."""
+
+    def state_dict(self) -> dict[str, Any]:
+        sd = super().state_dict()
+        sd["_schedulers"] = [s.state_dict() for s in self._schedulers]
+        return sd
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        state_dict = dict(state_dict)
+        nested = state_dict.pop("_schedulers")
+        self.__dict__.update(state_dict)
+        for s, sd in zip(self._schedulers, nested):
+            s.load_state_dict(sd)
+
+
+class SequentialLR(_Composite):
+    """``schedulers[i]`` drives the lr from ``milestones[i-1]`` until ``milestones[i]``; each
+    one starts over from the base lrs (epoch 0) when its turn comes."""
+
+    def __init__(self, optimizer: Optimizer, schedulers: list, milestones: list,
+                 last_epoch: int = -1) -> None:
+        name = type(self).__name__
+        if len(schedulers) < 1:
+            raise ValueError(f"{name} expects at least one scheduler, but got no scheduler.")
+        _check_members(name, optimizer, schedulers)
+        if len(milestones) != len(schedulers) - 1:
+            raise ValueError(
+                "Sequential Schedulers expects number of schedulers provided to be one more "
+                f"than the number of milestone points, but got number of schedulers "
+                f"{len(schedulers)} and the number of milestones to be equal to "
+                f"{len(milestones)}")
+        self.optimizer = optimizer
+        self._schedulers = schedulers
+        self._milestones = milestones
+        self.last_epoch = last_epoch + 1
+        # Constructing the members already stepped the lrs; start the first one afresh.
+        for g in optimizer.param_groups:
+            _set_group_value(g, "lr", g["initial_lr"])
+        pending = list(schedulers)
+        while pending:
+            s = pending.pop()
+            if hasattr(s, "_schedulers"):
+                pending.extend(s._schedulers)
+            elif hasattr(s, "last_epoch"):
+                s.last_epoch -= 1
+        first = schedulers[bisect_right(milestones, 0)]
+        first._initial_step()
+        self._last_lr = first.get_last_lr()
+
+    def step(self) -> None:
+        self.last_epoch += 1
+        k = bisect_right(self._milestones, self.last_epoch)
+        current = self._schedulers[k]
+        if k > 0 and self.last_epoch == self._milestones[k - 1]:
+            current._update_lr(0)  # its first epoch: the closed form from the base lrs
+        else:
+            current.step()
+        self._last_lr = current.get_last_lr()
+
+
+class ChainedScheduler(_Composite):
+    """Steps every scheduler of the list at each ``step()``; their changes compose."""
+
+    def __init__(self, schedulers, optimizer: Optimizer | None = None) -> None:
+        name = type(self).__name__
+        if len(schedulers) < 1:
+            raise ValueError(f"{name} expects at least one scheduler to be chained, but got "
+                             "no scheduler.")
+        self.optimizer = optimizer or schedulers[0].optimizer
+        _check_members(name, self.optimizer, schedulers)
+        self._schedulers = schedulers
+        self._last_lr = _group_values(self.optimizer, "lr")
+
+    def step(self) -> None:
+        for s in self._schedulers:
+            s.step()
+        self._last_lr = _group_values(self.optimizer, "lr")

@@ -12,8 +12,9 @@ Most schedulers here are one closed-form *factor* of the epoch, ``lr(e) = base_l
 
 Schedulers whose lr is absolute (``LambdaLR``, ``CyclicLR``, ``OneCycleLR``,
 ``CosineAnnealingWarmRestarts``) compute it from ``base_lrs`` in ``get_lr()``, and user
-subclasses that override ``get_lr()`` work unchanged. ``ReduceLROnPlateau``, ``CyclicLR``,
-``CosineAnnealingWarmRestarts`` and ``OneCycleLR`` live in ``_lr_cyclic.py``.
+subclasses that override ``get_lr()`` work unchanged. The schedulers with their own step
+logic (``ReduceLROnPlateau``, ``CyclicLR``, ``CosineAnnealingWarmRestarts``, ``OneCycleLR``,
+``SequentialLR``, ``ChainedScheduler``) live in ``_lr_cyclic.py``.
 """
 
 from __future__ import annotations
@@ -415,109 +416,16 @@ class CosineAnnealingLR(_FactorScheduler):
         return [self.eta_min + (base - self.eta_min) * f / 2 for base in self.base_lrs]
 
 
-def _check_members(owner: str, optimizer: Optimizer, schedulers) -> None:
-    for i, s in enumerate(schedulers):
-        if not hasattr(s, "optimizer"):
-            raise TypeError(f"{owner} at index {i} should have `optimizer` as its attribute.")
-        if isinstance(s, ReduceLROnPlateau):
-            raise ValueError(
-                f"{owner} does not support `ReduceLROnPlateau` scheduler as it requires "
-                "additional kwargs to be specified when calling `step`, but got one at index "
-                f"{i} in the given schedulers sequence.")
-        if s.optimizer != optimizer:
-            raise ValueError(
-                f"{owner} expects all schedulers to belong to the same optimizer, but got "
-                f"scheduler {type(s).__name__} at index {i} has {s.optimizer}, which is "
-                f"different from {type(optimizer).__name__}.")
-
-
-class _Composite(LRScheduler):
-    """A scheduler made of schedulers; its state dict nests theirs under ``_schedulers``."""
-
-    def state_dict(self) -> dict[str, Any]:
-        sd = super().state_dict()
-        sd["_schedulers"] = [s.state_dict() for s in self._schedulers]
-        return sd
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        state_dict = dict(state_dict)
-        nested = state_dict.pop("_schedulers")
-        self.__dict__.update(state_dict)
-        for s, sd in zip(self._schedulers, nested):
-            s.load_state_dict(sd)
-
-
-class SequentialLR(_Composite):
-    """``schedulers[i]`` drives the lr from ``milestones[i-1]`` until ``milestones[i]``; each
-    one starts over from the base lrs (epoch 0) when its turn comes."""
-
-    def __init__(self, optimizer: Optimizer, schedulers: list, milestones: list,
-                 last_epoch: int = -1) -> None:
-        name = type(self).__name__
-        if len(schedulers) < 1:
-            raise ValueError(f"{name} expects at least one scheduler, but got no scheduler.")
-        _check_members(name, optimizer, schedulers)
-        if len(milestones) != len(schedulers) - 1:
-            raise ValueError(
-                "Sequential Schedulers expects number of schedulers provided to be one more "
-                f"than the number of milestone points, but got number of schedulers "
-                f"{len(schedulers)} and the number of milestones to be equal to "
-                f"{len(milestones)}")
-        self.optimizer = optimizer
-        self._schedulers = schedulers
-        self._milestones = milestones
-        self.last_epoch = last_epoch + 1
-        # Constructing the members already stepped the lrs; start the first one afresh.
-        for g in optimizer.param_groups:
-            _set_group_value(g, "lr", g["initial_lr"])
-        pending = list(schedulers)
-        while pending:
-            s = pending.pop()
-            if hasattr(s, "_schedulers"):
-                pending.extend(s._schedulers)
-            elif hasattr(s, "last_epoch"):
-                s.last_epoch -= 1
-        first = schedulers[bisect_right(milestones, 0)]
-        first._initial_step()
-        self._last_lr = first.get_last_lr()
-
-    def step(self) -> None:
-        self.last_epoch += 1
-        k = bisect_right(self._milestones, self.last_epoch)
-        current = self._schedulers[k]
-        if k > 0 and self.last_epoch == self._milestones[k - 1]:
-            current._update_lr(0)  # its first epoch: the closed form from the base lrs
-        else:
-            current.step()
-        self._last_lr = current.get_last_lr()
-
-
-class ChainedScheduler(_Composite):
-    """Steps every scheduler of the list at each ``step()``; their changes compose."""
-
-    def __init__(self, schedulers, optimizer: Optimizer | None = None) -> None:
-        name = type(self).__name__
-        if len(schedulers) < 1:
-            raise ValueError(f"{name} expects at least one scheduler to be chained, but got "
-                             "no scheduler.")
-        self.optimizer = optimizer or schedulers[0].optimizer
-        _check_members(name, self.optimizer, schedulers)
-        self._schedulers = schedulers
-        self._last_lr = _group_values(self.optimizer, "lr")
-
-    def step(self) -> None:
-        for s in self._schedulers:
-            s.step()
-        self._last_lr = _group_values(self.optimizer, "lr")
-
-
 # Schedulers with their own step logic live next door; they are part of this module's API.
 from ._lr_cyclic import (  # noqa: E402
+    ChainedScheduler,
     CosineAnnealingWarmRestarts,
     CyclicLR,
     OneCycleLR,
     ReduceLROnPlateau,
+    SequentialLR,
 )
 
-for _cls in (CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR, ReduceLROnPlateau):
+for _cls in (ChainedScheduler, CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR,
+             ReduceLROnPlateau, SequentialLR):
     _cls.__module__ = __name__
