@@ -8,6 +8,8 @@ import warnings
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import retrograd
 import retrograd.optim as optim
@@ -428,3 +430,38 @@ def test_resuming_with_last_epoch_equal_torch(name, last_epoch):
             out.append(sched.get_last_lr())
         traces.append(out)
     assert_close(traces[0], traces[1])
+
+
+def _cycle_trace(lib, kind, kw, steps):
+    a = lib.zeros(1, requires_grad=True)
+    opt = lib.optim.SGD([a], lr=0.1, momentum=0.9)
+    sched = getattr(lib.optim.lr_scheduler, kind)(opt, **kw)
+    out = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(steps):
+            out.append((sched.get_last_lr(), opt.param_groups[0]["momentum"]))
+            opt.step()
+            sched.step()
+    return out
+
+
+@settings(max_examples=12, deadline=None)
+@given(up=st.integers(1, 7), down=st.integers(1, 7),
+       mode=st.sampled_from(["triangular", "triangular2", "exp_range"]),
+       gamma=st.floats(0.5, 1.0), base=st.floats(1e-4, 0.1), span=st.floats(0.0, 1.0))
+def test_cyclic_lr_any_config_equal_torch(up, down, mode, gamma, base, span):
+    kw = dict(base_lr=base, max_lr=base + span, step_size_up=up, step_size_down=down,
+              mode=mode, gamma=gamma)
+    assert_close(_cycle_trace(retrograd, "CyclicLR", kw, 30),
+                 _cycle_trace(torch, "CyclicLR", kw, 30))
+
+
+@settings(max_examples=12, deadline=None)
+@given(total=st.integers(8, 40), pct=st.floats(0.15, 0.45), three=st.booleans(),
+       anneal=st.sampled_from(["cos", "linear"]), div=st.floats(2.0, 50.0))
+def test_one_cycle_any_config_equal_torch(total, pct, three, anneal, div):
+    kw = dict(max_lr=0.5, total_steps=total, pct_start=pct, three_phase=three,
+              anneal_strategy=anneal, div_factor=div)
+    assert_close(_cycle_trace(retrograd, "OneCycleLR", kw, total),
+                 _cycle_trace(torch, "OneCycleLR", kw, total))
