@@ -1,6 +1,7 @@
-"""Tensor printing: a port of PyTorch's ``torch/_tensor_str.py`` onto NumPy arrays.
+"""Tensor printing on NumPy arrays, written here from PyTorch's printed output.
 
-Tensors print exactly as PyTorch prints them: the same choice between fixed, integer
+Tensors print as PyTorch prints them (its documented ``set_printoptions`` and the output
+it produces are the spec): the same choice between fixed, integer
 and scientific notation, the same column widths, line wrapping, summarization with
 ``...`` and suffixes (``dtype=``, ``device=``, ``grad_fn=``, ``requires_grad=``).
 
