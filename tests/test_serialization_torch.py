@@ -58,12 +58,12 @@ def test_every_dtype_round_trips_both_ways(legacy):
     ours = {name: retrograd.tensor(vals, dtype=getattr(retrograd, name)).reshape(1, 3)
             for name, _, vals in cases}
     theirs = torch.load(_saved_by_us(ours, legacy))
-    for name, tname, vals in cases:
+    for name, tname, _ in cases:
         assert theirs[name].dtype == getattr(torch, tname), name
         assert theirs[name].shape == (1, 3)
         np.testing.assert_array_equal(theirs[name].numpy(), ours[name].numpy())
     back = retrograd.load(_saved_by_torch(theirs, legacy))
-    for name, _, vals in cases:
+    for name, _, _ in cases:
         assert back[name].dtype == getattr(retrograd, name), name
         np.testing.assert_array_equal(back[name].numpy(), ours[name].numpy())
 
@@ -81,8 +81,8 @@ def test_torch_bfloat16_loads_as_float32_values():
 @pytest.mark.parametrize("legacy", [False, True])
 def test_views_of_torch_storage_load_as_views_of_one_array(legacy):
     base = torch.arange(12.0).reshape(3, 4)
-    obj = {"base": base, "row": base[1], "col": base[:, 2], "t": base.t(), "tail": base.view(-1)[5:],
-           "other": torch.ones(2)}
+    obj = {"base": base, "row": base[1], "col": base[:, 2], "t": base.t(),
+           "tail": base.view(-1)[5:], "other": torch.ones(2)}
     out = retrograd.load(_saved_by_torch(obj, legacy))
     for k, v in obj.items():
         np.testing.assert_array_equal(out[k].numpy(), v.numpy())
@@ -303,7 +303,7 @@ def test_torch_refuses_the_same_payload_with_the_same_error_class(tmp_path):
 
 def test_unsupported_torch_features_are_named():
     f = _saved_by_torch({"q": torch.ones(2, dtype=torch.float8_e4m3fn)})
-    with pytest.raises(InvalidFileError, match="unsupported dtype torch.float8_e4m3fn"):
+    with pytest.raises(InvalidFileError, match=r"unsupported dtype torch\.float8_e4m3fn"):
         retrograd.load(f)
     f = _saved_by_torch({"s": torch.eye(2).to_sparse()})
     with pytest.raises(InvalidFileError, match="sparse tensors are not supported"):
