@@ -308,3 +308,16 @@ def test_unsupported_torch_features_are_named():
     f = _saved_by_torch({"s": torch.eye(2).to_sparse()})
     with pytest.raises(InvalidFileError, match="sparse tensors are not supported"):
         retrograd.load(f)
+
+
+def test_whole_torch_module_loads_as_ours_when_trusted():
+    tmodel = _torch_model()
+    f = _saved_by_torch(tmodel)
+    with pytest.raises(pickle.UnpicklingError, match=r"torch\.nn\.modules\.container\.Sequential"):
+        retrograd.load(f)
+    f.seek(0)
+    model = retrograd.load(f, weights_only=False)
+    assert type(model) is nn.Sequential and type(model[0]) is nn.Linear
+    x = np.linspace(-1, 1, 8, dtype=np.float32).reshape(2, 4)
+    np.testing.assert_allclose(model(retrograd.tensor(x)).detach().numpy(),
+                               tmodel(torch.tensor(x)).detach().numpy(), rtol=1e-6)
