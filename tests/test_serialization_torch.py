@@ -9,6 +9,8 @@ from collections import Counter, OrderedDict
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import retrograd
 import retrograd.nn as nn
@@ -321,3 +323,29 @@ def test_whole_torch_module_loads_as_ours_when_trusted():
     x = np.linspace(-1, 1, 8, dtype=np.float32).reshape(2, 4)
     np.testing.assert_allclose(model(retrograd.tensor(x)).detach().numpy(),
                                tmodel(torch.tensor(x)).detach().numpy(), rtol=1e-6)
+
+
+_slices = st.lists(st.tuples(st.integers(0, 5), st.integers(0, 6), st.integers(1, 3)),
+                   min_size=3, max_size=3)
+
+
+@settings(max_examples=40, deadline=None)
+@given(_slices, st.booleans(), st.booleans())
+def test_random_views_round_trip_both_ways(bounds, transpose, legacy):
+    index = tuple(slice(a, b, step) for a, b, step in bounds)
+    base = torch.arange(4 * 5 * 6, dtype=torch.float64).reshape(4, 5, 6)
+    view = base[index]
+    view = view.transpose(0, 2) if transpose else view
+    out = retrograd.load(_saved_by_torch({"base": base, "view": view}, legacy))
+    np.testing.assert_array_equal(out["view"].numpy(), view.numpy())
+    assert tuple(out["view"].stride()) == view.stride()
+    if view.numel():
+        assert np.shares_memory(out["view"]._data, out["base"]._data)
+    ours = retrograd.arange(4 * 5 * 6, dtype=retrograd.float64).reshape(4, 5, 6)
+    mine = ours[index]
+    mine = mine.transpose(0, 2) if transpose else mine
+    back = torch.load(_saved_by_us({"base": ours, "view": mine}, legacy))
+    np.testing.assert_array_equal(back["view"].numpy(), mine.numpy())
+    if mine.numel():
+        assert back["view"].untyped_storage().data_ptr() == \
+            back["base"].untyped_storage().data_ptr()

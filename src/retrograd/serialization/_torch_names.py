@@ -26,7 +26,7 @@ from .. import _dtype as dtypes
 from .._device import device as Device
 from .._size import Size
 from .._tensor import Tensor, wrap
-from ._common import InvalidFileError, check_shape
+from ._common import MAX_NBYTES, InvalidFileError, check_shape
 
 # storage class name -> NumPy element type ("UntypedStorage" holds bytes).
 STORAGE_DTYPES = {
@@ -110,12 +110,13 @@ def _strided(storage: Any, offset: Any, size: Any, stride: Any,
     flat = storage.as_dtype(np_dtype)
     size = check_shape(size, flat.itemsize, "a tensor", "")
     if not (isinstance(stride, (tuple, list)) and len(stride) == len(size)
-            and all(type(s) is int and s >= 0 for s in stride)):
+            and all(type(s) is int and 0 <= s <= MAX_NBYTES // flat.itemsize for s in stride)):
         raise InvalidFileError(f"a tensor of size {list(size)} has bad strides {stride!r}")
     if type(offset) is not int or offset < 0:
         raise InvalidFileError(f"a tensor has a bad storage offset {offset!r}")
-    if 0 in size:
-        return np.empty(size, dtype=flat.dtype)
+    if 0 in size:  # nothing to read; keep the file's strides (NumPy would zero them)
+        return np.lib.stride_tricks.as_strided(np.empty(0, flat.dtype), size,
+                                               [s * flat.itemsize for s in stride])
     last = offset + sum((n - 1) * s for n, s in zip(size, stride))
     if last >= flat.size:
         raise InvalidFileError(f"a tensor of size {list(size)}, stride {list(stride)} at "
