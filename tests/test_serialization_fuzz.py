@@ -169,6 +169,9 @@ def test_torch_format_mutations():
     loaded = _check(blobs, retrograd.load, errors)
     assert _check(_torch_blobs(), retrograd.load, errors) == 2
     assert loaded < len(blobs) // 2
+    # Listing a file's globals reads the same bytes without loading: same guarantees.
+    _check(blobs[::3], retrograd.serialization.get_unsafe_globals_in_checkpoint,
+           InvalidFileError)
 
 
 def test_legacy_format_mutations():

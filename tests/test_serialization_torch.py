@@ -349,3 +349,22 @@ def test_random_views_round_trip_both_ways(bounds, transpose, legacy):
     if mine.numel():
         assert back["view"].untyped_storage().data_ptr() == \
             back["base"].untyped_storage().data_ptr()
+
+
+@pytest.mark.parametrize("legacy", [False, True])
+def test_unsafe_globals_are_listed_without_loading(tmp_path, legacy):
+    obj = {"cfg": Config(1.0), "w": torch.ones(1), "od": OrderedDict(a=1),
+           "run": _Payload(os.system, f"touch {tmp_path / 'pwned'}")}
+    buf = io.BytesIO()
+    torch.save(obj, buf, _use_new_zipfile_serialization=not legacy)
+    buf.seek(0)
+    found = retrograd.serialization.get_unsafe_globals_in_checkpoint(buf)
+    assert found[0] == "test_serialization_torch.Config"
+    assert found[1] in ("posix.system", "os.system") and len(found) == 2
+    assert not (tmp_path / "pwned").exists()
+    protocol4 = _hostile(tmp_path, Config(2.0), protocol=4, legacy=legacy)  # STACK_GLOBAL
+    assert retrograd.serialization.get_unsafe_globals_in_checkpoint(protocol4) == \
+        ["test_serialization_torch.Config"]
+    if not legacy:  # torch's function reads zip checkpoints only
+        buf.seek(0)
+        assert sorted(torch.serialization.get_unsafe_globals_in_checkpoint(buf)) == sorted(found)

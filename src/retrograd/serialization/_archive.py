@@ -163,6 +163,27 @@ def _read_zip(zf: zipfile.ZipFile, src: str, unpickle: Unpickle) -> Any:
     return obj
 
 
+def pickles_of(f, src: str) -> tuple[bytes, int]:
+    """The bytes holding a torch.save file's pickles, and how many there are back to back:
+    data.pkl of a zip archive (one), or the legacy stream (five, then raw storage bytes)."""
+    head = f.read(4)
+    f.seek(-len(head), io.SEEK_CUR)
+    if head.startswith(b"PK"):
+        try:
+            with zipfile.ZipFile(f) as zf:
+                names = [n for n in zf.namelist() if n == "data.pkl" or n.endswith("/data.pkl")]
+                if not names:
+                    raise bad_file(src, "the zip archive has no data.pkl")
+                info = zf.getinfo(min(names, key=len))
+                _readable(info, None, zf.fp.seek(0, io.SEEK_END), src)
+                return zf.read(info), 1
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, struct.error) as e:
+            if isinstance(e, InvalidFileError):
+                raise
+            raise bad_file(src, f"not a readable zip archive ({e})") from None
+    return f.read(), 5
+
+
 def _native(arr: np.ndarray) -> np.ndarray:
     return arr if arr.dtype.isnative else arr.byteswap().view(arr.dtype.newbyteorder("="))
 

@@ -176,6 +176,42 @@ def scan(data: bytes, start: int, allowed: Callable[[str], bool], src: str) -> i
     return stream.tell()
 
 
+_STRING_OPS = {"SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE", "STRING",
+               "BINSTRING", "SHORT_BINSTRING"}
+_MEMO_READS = {"GET", "BINGET", "LONG_BINGET"}
+
+
+def named_globals(data: bytes, start: int, src: str) -> tuple[list[str], int]:
+    """Every global one pickle names (GLOBAL and STACK_GLOBAL), without running it; and its
+    end. STACK_GLOBAL takes its two names from the stack: strings are followed through the
+    memo, which covers how picklers write them."""
+    stream = io.BytesIO(data)
+    stream.seek(start)
+    found: list[str] = []
+    recent: list[Any] = []  # what each opcode pushed, strings only (None otherwise)
+    memo: dict[int, Any] = {}
+    try:
+        for op, arg, _pos in _ops(stream):
+            name = op.name
+            if name == "GLOBAL":
+                module, _, attr = str(arg).partition(" ")
+                found.append(_plain_name(module, attr))
+            elif name == "STACK_GLOBAL" and len(recent) >= 2 and None not in recent[-2:]:
+                found.append(_plain_name(recent[-2], recent[-1]))
+            elif name in _STRING_OPS:
+                recent.append(arg if isinstance(arg, str) else None)
+            elif name in _MEMO_WRITES or name == "MEMOIZE":
+                memo[len(memo) if name == "MEMOIZE" else int(arg)] = recent[-1] if recent \
+                    else None
+            elif name in _MEMO_READS:
+                recent.append(memo.get(int(arg)))
+            elif name != "FRAME":
+                recent.append(None)
+    except ValueError as e:
+        raise bad_file(src, f"damaged pickle data ({e})") from None
+    return list(dict.fromkeys(found)), stream.tell()
+
+
 def _ops(stream: io.BytesIO) -> Iterator:
     for op, arg, pos in pickletools.genops(stream):
         yield op, arg, pos
