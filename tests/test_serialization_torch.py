@@ -312,9 +312,10 @@ def test_unsupported_torch_features_are_named():
         retrograd.load(f)
 
 
-def test_whole_torch_module_loads_as_ours_when_trusted():
+@pytest.mark.parametrize("legacy", [False, True])
+def test_whole_torch_module_loads_as_ours_when_trusted(legacy):
     tmodel = _torch_model()
-    f = _saved_by_torch(tmodel)
+    f = _saved_by_torch(tmodel, legacy)
     with pytest.raises(pickle.UnpicklingError, match=r"torch\.nn\.modules\.container\.Sequential"):
         retrograd.load(f)
     f.seek(0)
