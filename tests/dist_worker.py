@@ -207,8 +207,25 @@ def fault_missing():
     dist.all_reduce(torch.ones(3))
 
 
+def fault_mismatch_deep():
+    # The shapes differ in the 9th dimension only: every dimension must be compared.
+    dist.all_reduce(torch.ones(*(1,) * 8, 3 + dist.get_rank()))
+
+
+def fault_mismatch_numel():
+    dist.all_reduce(torch.ones(*(1,) * 8, 1000 if dist.get_rank() == 0 else 100_000))
+
+
+def fault_exit():
+    if dist.get_rank() == 1:
+        sys.stdout.flush()
+        os._exit(0)  # code 0: plain mpiexec would end the job "successfully"
+    dist.all_reduce(torch.ones(3))
+
+
 CASES = {f.__name__: f for f in [collectives, ddp_equals_full_batch, ddp_no_sync, ddp_unused,
-                                  sampler, fault_raise, fault_mismatch, fault_missing]}
+                                  sampler, fault_raise, fault_mismatch, fault_missing,
+                                  fault_mismatch_deep, fault_mismatch_numel, fault_exit]}
 
 if __name__ == "__main__":
     timeout = float(os.environ.get("DIST_TIMEOUT", "20"))

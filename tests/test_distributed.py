@@ -55,6 +55,33 @@ def test_faults_end_with_a_clear_error(case, message):
     assert elapsed < 30
 
 
+@pytest.mark.parametrize("case,shapes", [
+    ("fault_mismatch_deep", ("[1, 1, 1, 1, 1, 1, 1, 1, 3]", "[1, 1, 1, 1, 1, 1, 1, 1, 4]")),
+    ("fault_mismatch_numel", ("[1, 1, 1, 1, 1, 1, 1, 1, 1000]",
+                              "[1, 1, 1, 1, 1, 1, 1, 1, 100000]")),
+])
+def test_shape_check_compares_every_dimension(case, shapes):
+    # Only the 9th dimension differs; before, only 8 were exchanged and this exited 0.
+    out, _ = _mpirun(case, env={"DIST_TIMEOUT": "10"})
+    assert out.returncode != 0
+    assert "tensors differ across ranks" in out.stderr, out.stderr[-3000:]
+    for shape in shapes:
+        assert f"shape {shape} dtype float32" in out.stderr
+    assert "np.int64" not in out.stderr  # plain ints in the message
+
+
+def test_rank_that_os_exits_is_named():
+    # rank 1 leaves with os._exit(0): plain mpiexec would kill rank 0 silently and exit 0.
+    out = subprocess.run([sys.executable, "-m", "retrograd.distributed.run", "-n", "2", WORKER,
+                          "fault_exit"], capture_output=True, text=True, timeout=60,
+                         env=dict(os.environ, PYTHONPATH=os.path.join(HERE, "..", "src"),
+                                  DIST_TIMEOUT="30", OMP_NUM_THREADS="1"))
+    assert out.returncode != 0
+    assert "all_reduce on rank 0: rank 1 (pid" in out.stderr, out.stderr[-3000:]
+    assert "has exited without reporting an error" in out.stderr
+    assert "timed out" not in out.stderr  # found by its pid, not by waiting 30 s
+
+
 def test_launcher_runs_ranks(tmp_path):
     script = tmp_path / "hello.py"
     src = os.path.join(HERE, "..", "src")

@@ -115,4 +115,11 @@ def set_num_threads(n: _dtype._builtin_int) -> None:
     """Accepted for compatibility; NumPy's BLAS threads follow OPENBLAS_NUM_THREADS."""
 
 
-from . import func, nn
+from . import (
+    func,
+    nn,
+    serialization,
+)
+
+# serialization/dtypes
+from ._dtype import uint16, uint32, uint64

@@ -12,7 +12,7 @@ __all__ = [
     "bfloat16", "bool", "cdouble", "cfloat", "complex64", "complex128", "double", "dtype",
     "float", "float16", "float32", "float64", "get_default_dtype", "half", "int",
     "int8", "int16", "int32", "int64", "long", "promote_types", "set_default_dtype",
-    "short", "uint8",
+    "short", "uint8", "uint16", "uint32", "uint64",
 ]
 
 _builtin_bool, _builtin_int, _builtin_float = bool, int, float
@@ -40,7 +40,7 @@ class dtype:
         self.category = category
         self.is_floating_point = category == FLOAT
         self.is_complex = category == COMPLEX
-        self.is_signed = name not in ("uint8", "bool")
+        self.is_signed = not (name == "bool" or name.startswith("uint"))
         self.itemsize = self._np.itemsize
 
     def __repr__(self) -> str:
@@ -70,13 +70,20 @@ bfloat16 = float32
 complex64 = cfloat = dtype("complex64", np.complex64, COMPLEX)
 complex128 = cdouble = dtype("complex128", np.complex128, COMPLEX)
 uint8 = dtype("uint8", np.uint8, INT)
+# PyTorch 2.3+ has these "limited support" dtypes: creation, copies, views, comparisons and
+# casts work, and promotion with any other dtype is refused (see promote_types).
+uint16 = dtype("uint16", np.uint16, INT)
+uint32 = dtype("uint32", np.uint32, INT)
+uint64 = dtype("uint64", np.uint64, INT)
+_LIMITED_UINTS = (uint16, uint32, uint64)
 int8 = dtype("int8", np.int8, INT)
 int16 = short = dtype("int16", np.int16, INT)
 int32 = int = dtype("int32", np.int32, INT)
 int64 = long = dtype("int64", np.int64, INT)
 bool = dtype("bool", np.bool_, BOOL)
 
-_ALL = (float16, float32, float64, complex64, complex128, uint8, int8, int16, int32, int64, bool)
+_ALL = (float16, float32, float64, complex64, complex128, uint8, int8, int16, int32, int64, bool,
+        uint16, uint32, uint64)
 _FROM_NP: dict[np.dtype, dtype] = {d._np: d for d in _ALL}
 
 
@@ -92,7 +99,7 @@ def from_numpy_dtype(np_dtype: np.dtype) -> dtype:
     raise TypeError(
         f"can't convert np.ndarray of type {np_dtype}. The only supported types are: "
         "float64, float32, float16, complex64, complex128, int64, int32, int16, int8, "
-        "uint8, and bool."
+        "uint64, uint32, uint16, uint8, and bool."
     )
 
 
@@ -140,6 +147,10 @@ def promote_types(a: dtype, b: dtype) -> dtype:
     if out is None:
         if a is b:
             out = a
+        elif a in _LIMITED_UINTS or b in _LIMITED_UINTS:
+            raise RuntimeError(
+                "Promotion for uint16, uint32, uint64 types is not supported, attempted to "
+                f"promote {_torch_scalar_name(a)} and {_torch_scalar_name(b)}")
         elif a is bool or b is bool:
             out = b if a is bool else a
         elif a.category != b.category:
@@ -151,6 +162,14 @@ def promote_types(a: dtype, b: dtype) -> dtype:
             out = _FROM_NP[np.promote_types(a._np, b._np)]
         _promote_cache[key] = out
     return out
+
+
+def _torch_scalar_name(d: dtype) -> str:
+    """PyTorch's C++ scalar-type name (``UInt16``, ``Byte``...), used in its messages."""
+    names = {"uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
+             "int64": "Long", "float16": "Half", "float32": "Float", "float64": "Double",
+             "complex64": "ComplexFloat", "complex128": "ComplexDouble", "bool": "Bool"}
+    return names.get(d._name) or "UInt" + d._name[4:]
 
 
 def scalar_category(value) -> int:

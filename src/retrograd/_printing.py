@@ -1,6 +1,7 @@
-"""Tensor printing: a port of PyTorch's ``torch/_tensor_str.py`` onto NumPy arrays.
+"""Tensor printing on NumPy arrays, written here from PyTorch's printed output.
 
-Tensors print exactly as PyTorch prints them: the same choice between fixed, integer
+Tensors print as PyTorch prints them (its documented ``set_printoptions`` and the output
+it produces are the spec): the same choice between fixed, integer
 and scientific notation, the same column widths, line wrapping, summarization with
 ``...`` and suffixes (``dtype=``, ``device=``, ``grad_fn=``, ``requires_grad=``).
 
@@ -114,139 +115,111 @@ class printoptions(contextlib.ContextDecorator):
         set_printoptions(**self._saved.pop())
 
 
-class _Formatter:
-    """Chooses a notation and a column width for all the elements of one tensor."""
+class _Style:
+    """How every element of one tensor is written: a notation and one common width.
 
-    def __init__(self, data: np.ndarray, floating: bool) -> None:
-        self.floating_dtype = floating
-        self.int_mode = True
-        self.sci_mode = False
-        self.max_width = 1
-        flat = data.reshape(-1)
+    ``kind`` is ``"plain"`` (integers and bools: ``str``), ``"whole"`` (floats that are all
+    integral: ``3.``), ``"fixed"`` (``3.1416``) or ``"sci"`` (``3.1416e+00``).
+    """
 
-        if not floating:
-            for value in flat.tolist():
-                self.max_width = max(self.max_width, len(f"{value}"))
-            return
+    __slots__ = ("kind", "width")
 
-        values = flat[np.isfinite(flat) & (flat != 0)]
-        if values.size == 0:
-            return
-        magnitudes = np.abs(values)
-        smallest, largest = magnitudes.min(), magnitudes.max()
-        self.int_mode = bool(np.all(values == np.ceil(values)))
-        if PRINT_OPTS.sci_mode is None:
-            with np.errstate(over="ignore"):  # an infinite ratio is simply > 1000
-                ratio = largest / smallest
-            self.sci_mode = bool(ratio > 1000.0 or largest > 1.0e8 or smallest < 1.0e-4)
+    def __init__(self, kind: str, width: int) -> None:
+        self.kind, self.width = kind, width
+
+    def write(self, value: Any) -> str:
+        digits = PRINT_OPTS.precision
+        if self.kind == "sci":
+            text = f"{value:{self.width}.{digits}e}"
+        elif self.kind == "fixed":
+            text = f"{value:.{digits}f}"
+        elif self.kind == "whole":
+            text = f"{value:.0f}" if math.isinf(value) or math.isnan(value) else f"{value:.0f}."
         else:
-            self.sci_mode = PRINT_OPTS.sci_mode
-
-        precision = PRINT_OPTS.precision
-        if self.sci_mode:
-            widths = [len(f"{{:.{precision}e}}".format(v)) for v in values.tolist()]
-        elif self.int_mode:
-            # The "+ 1" makes room for the "." that marks the tensor as floating.
-            widths = [len(f"{v:.0f}") + 1 for v in values.tolist()]
-        else:
-            widths = [len(f"{{:.{precision}f}}".format(v)) for v in values.tolist()]
-        self.max_width = max(self.max_width, *widths)
-
-    def width(self) -> int:
-        return self.max_width
-
-    def format(self, value: Any) -> str:
-        if self.floating_dtype:
-            if self.sci_mode:
-                out = f"{{:{self.max_width}.{PRINT_OPTS.precision}e}}".format(value)
-            elif self.int_mode:
-                out = f"{value:.0f}"
-                if not (math.isinf(value) or math.isnan(value)):
-                    out += "."
-            else:
-                out = f"{{:.{PRINT_OPTS.precision}f}}".format(value)
-        else:
-            out = f"{value}"
-        return (self.max_width - len(out)) * " " + out
+            text = str(value)
+        return text.rjust(self.width)
 
 
-def _complex_str(value: complex, real_fmt: _Formatter, imag_fmt: _Formatter) -> str:
-    real_str = real_fmt.format(value.real)
-    imag_str = (imag_fmt.format(value.imag) + "j").lstrip()
-    # The imaginary part carries its own sign when negative (or "-0.0").
-    if imag_str[0] in "+-":
-        return real_str + imag_str
-    return real_str + "+" + imag_str
-
-
-def _val_str(value: Any, fmt1: _Formatter, fmt2: _Formatter | None) -> str:
-    if fmt2 is not None:
-        return _complex_str(value, fmt1, fmt2)
-    return fmt1.format(value)
-
-
-def _vector_str(
-    data: np.ndarray, indent: int, summarize: bool, fmt1: _Formatter, fmt2: _Formatter | None
-) -> str:
-    # An element takes its width plus ", "; a complex one its imaginary part and "j" too.
-    element_length = fmt1.width() + 2
-    if fmt2 is not None:
-        element_length += fmt2.width() + 1
-    per_line = max(1, math.floor((PRINT_OPTS.linewidth - indent) / element_length))
-
-    edge = PRINT_OPTS.edgeitems
-    if summarize and not edge:
-        items = ["..."]
-    elif summarize and data.shape[0] > 2 * edge:
-        items = (
-            [_val_str(v, fmt1, fmt2) for v in data[:edge].tolist()]
-            + [" ..."]
-            + [_val_str(v, fmt1, fmt2) for v in data[-edge:].tolist()]
-        )
+def _style_for(values: np.ndarray, floating: bool) -> _Style:
+    """The notation PyTorch picks for these values, and the widest element's width."""
+    if not floating:
+        return _Style("plain", max([1, *(len(str(v)) for v in values.reshape(-1).tolist())]))
+    flat = values.reshape(-1)
+    shown = flat[np.isfinite(flat) & (flat != 0)]
+    if shown.size == 0:  # only zeros, infs and nans: written as "0.", "inf", "nan"
+        return _Style("whole", 1)
+    size = np.abs(shown)
+    low, high = size.min(), size.max()
+    if PRINT_OPTS.sci_mode is not None:
+        sci = bool(PRINT_OPTS.sci_mode)
     else:
-        items = [_val_str(v, fmt1, fmt2) for v in data.tolist()]
+        with np.errstate(over="ignore"):  # an overflowing ratio is just "large"
+            sci = bool(high / low > 1000.0 or high > 1.0e8 or low < 1.0e-4)
+    if sci:
+        kind = "sci"
+    elif bool(np.all(shown == np.ceil(shown))):
+        kind = "whole"
+    else:
+        kind = "fixed"
+    probe = _Style(kind, 0)
+    return _Style(kind, max([1, *(len(probe.write(v)) for v in shown.tolist())]))
 
-    lines = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
+
+class _Cells:
+    """Writes one element (real, or complex as a pair of styles) as its final text."""
+
+    def __init__(self, real: _Style, imag: _Style | None = None) -> None:
+        self.real, self.imag = real, imag
+        # An element's share of a line: its text and the ", " after it.
+        self.span = real.width + 2 + (imag.width + 1 if imag is not None else 0)
+
+    def __call__(self, value: Any) -> str:
+        if self.imag is None:
+            return self.real.write(value)
+        im = self.imag.write(value.imag).lstrip() + "j"
+        return self.real.write(value.real) + (im if im[0] in "+-" else "+" + im)
+
+
+def _kept(length: int, summarize: bool) -> list[int | None]:
+    """Indices printed along an axis of ``length``; None marks the elided middle."""
+    edge = PRINT_OPTS.edgeitems
+    if summarize and length > 2 * edge:
+        return [*range(edge), None, *range(length - edge, length)]
+    return list(range(length))
+
+
+def _vector(row: np.ndarray, indent: int, summarize: bool, cells: _Cells) -> str:
+    if summarize and not PRINT_OPTS.edgeitems:
+        words = ["..."]
+    elif summarize:  # only the kept elements are converted: the row may be huge
+        words = [" ..." if i is None else cells(row[i].item())
+                 for i in _kept(row.shape[0], summarize)]
+    else:
+        words = [cells(v) for v in row.tolist()]
+    per_line = max(1, (PRINT_OPTS.linewidth - indent) // cells.span)
+    lines = [", ".join(words[i:i + per_line]) for i in range(0, len(words), per_line)]
     return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
 
 
-def _tensor_str_with_formatter(
-    data: np.ndarray, indent: int, summarize: bool, fmt1: _Formatter, fmt2: _Formatter | None
-) -> str:
-    dim = data.ndim
-    if dim == 0:
-        return _val_str(data.item(), fmt1, fmt2)
-    if dim == 1:
-        return _vector_str(data, indent, summarize, fmt1, fmt2)
-
-    edge, size = PRINT_OPTS.edgeitems, data.shape[0]
-    if summarize and size > 2 * edge:
-        slices = (
-            [_tensor_str_with_formatter(data[i], indent + 1, summarize, fmt1, fmt2)
-             for i in range(edge)]
-            + ["..."]
-            + [_tensor_str_with_formatter(data[i], indent + 1, summarize, fmt1, fmt2)
-               for i in range(size - edge, size)]
-        )
-    else:
-        slices = [
-            _tensor_str_with_formatter(data[i], indent + 1, summarize, fmt1, fmt2)
-            for i in range(size)
-        ]
-    # Sub-tensors of a k-d tensor are separated by k - 1 line breaks.
-    return "[" + ("," + "\n" * (dim - 1) + " " * (indent + 1)).join(slices) + "]"
+def _nested(data: np.ndarray, indent: int, summarize: bool, cells: _Cells) -> str:
+    if data.ndim == 0:
+        return cells(data.item())
+    if data.ndim == 1:
+        return _vector(data, indent, summarize, cells)
+    parts = ["..." if i is None else _nested(data[i], indent + 1, summarize, cells)
+             for i in _kept(data.shape[0], summarize)]
+    # Blocks of a k-d tensor are set apart by k - 1 newlines, aligned under the "[".
+    return "[" + ("," + "\n" * (data.ndim - 1) + " " * (indent + 1)).join(parts) + "]"
 
 
 def _summarized_data(data: np.ndarray) -> np.ndarray:
-    """The elements that a summarized print shows: the formatter looks at those only.
+    """The elements that a summarized print shows: the notation is chosen from those only.
 
-    PyTorch builds this by recursion and ``torch.stack``; keeping the first and last
-    ``edgeitems`` along every long axis gives the same array in one pass per axis.
+    Keeping the first and last ``edgeitems`` along every long axis, one ``take`` per axis.
     """
     edge = PRINT_OPTS.edgeitems
     if not edge:
-        # As in PyTorch: a vector keeps everything (its data[-0:] is all of it), while a
-        # matrix or more keeps nothing.
+        # With no edge items a vector still counts all its elements, a matrix or more none.
         return data if data.ndim <= 1 else np.empty([0] * data.ndim, dtype=data.dtype)
     for axis, size in enumerate(data.shape):
         if size > 2 * edge:
@@ -260,25 +233,25 @@ def _tensor_str(data: np.ndarray, indent: int, floating: bool) -> str:
     summarize = data.size > PRINT_OPTS.threshold
     shown = _summarized_data(data) if summarize else data
     if np.iscomplexobj(data):
-        real_fmt = _Formatter(shown.real, floating=True)
-        imag_fmt = _Formatter(shown.imag, floating=True)
-        return _tensor_str_with_formatter(data, indent, summarize, real_fmt, imag_fmt)
-    return _tensor_str_with_formatter(data, indent, summarize, _Formatter(shown, floating), None)
+        cells = _Cells(_style_for(shown.real, True), _style_for(shown.imag, True))
+    else:
+        cells = _Cells(_style_for(shown, floating))
+    return _nested(data, indent, summarize, cells)
 
 
-def _add_suffixes(tensor_str: str, suffixes: list[str], indent: int) -> str:
-    parts = [tensor_str]
-    # PyTorch's own count, "+ 1" included, decides where a suffix wraps.
-    last_line_len = len(tensor_str) - tensor_str.rfind("\n") + 1
+def _add_suffixes(body: str, suffixes: list[str], indent: int) -> str:
+    """Append ", suffix" items, moving one to its own line when it would pass linewidth."""
+    out = [body]
+    # PyTorch counts the last line's length one higher than it is; so do we, to wrap alike.
+    used = len(body) - body.rfind("\n") + 1
     for suffix in suffixes:
-        if last_line_len + len(suffix) + 2 > PRINT_OPTS.linewidth:
-            parts.append(",\n" + " " * indent + suffix)
-            last_line_len = indent + len(suffix)
+        if used + len(suffix) + 2 > PRINT_OPTS.linewidth:
+            out.append(",\n" + " " * indent + suffix)
+            used = indent + len(suffix)
         else:
-            parts.append(", " + suffix)
-            last_line_len += len(suffix) + 2
-    parts.append(")")
-    return "".join(parts)
+            out.append(", " + suffix)
+            used += len(suffix) + 2
+    return "".join(out) + ")"
 
 
 def _as_numpy(data: Any) -> np.ndarray:
@@ -343,7 +316,7 @@ def tensor_repr(
 
     device = str(device)
     if device != "cpu":
-        # A CUDA tensor always knows its index, so torch never prints a bare "cuda".
+        # PyTorch prints "cuda:0" for a tensor on the current CUDA device, never "cuda".
         suffixes.append(f"device='{'cuda:0' if device == 'cuda' else device}'")
 
     default_complex = (
@@ -353,8 +326,8 @@ def tensor_repr(
         default_dtype_name, default_complex, "torch.int64", "torch.bool"
     )
     if arr.size == 0:
-        # Explicitly print the shape if it is not (0,), to match NumPy; with no elements
-        # to go by, even int64 must name its dtype.
+        # An empty tensor shows its shape unless it is (0,), and names any dtype other
+        # than the default floating one (int64 too: no element shows it is integral).
         if arr.ndim != 1:
             suffixes.append("size=" + str(tuple(arr.shape)))
         if dtype_name != default_dtype_name:

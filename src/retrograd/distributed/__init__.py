@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ._mpi import DistError, Transport, install_fault_handler, mpi
+from ._mpi import DistError, Transport, install_fault_handler, local_pids, mpi
 
 __all__ = [
     "DistError", "GroupMember", "ProcessGroup", "ReduceOp", "Work", "all_gather",
@@ -56,7 +56,7 @@ class GroupMember:
     NON_GROUP_MEMBER = object()
 
 
-_default: dict[str, Any] = {"group": None, "abort": None}
+_default: dict[str, Any] = {"group": None, "abort": None, "pids": None}
 
 
 def is_available() -> bool:
@@ -100,7 +100,8 @@ def init_process_group(backend: str | None = "mpi", init_method: str | None = No
         raise ValueError(f"rank={rank} but MPI says this process is rank {world.Get_rank()}")
     abort = world.Dup()
     _default["abort"] = abort
-    group = ProcessGroup(Transport(world.Dup(), _seconds(timeout), abort),
+    _default["pids"] = local_pids(world)
+    group = ProcessGroup(Transport(world.Dup(), _seconds(timeout), abort, _default["pids"]),
                          list(range(world.Get_size())))
     _default["group"] = group
     GroupMember.WORLD = group
@@ -145,7 +146,8 @@ def new_group(ranks=None, timeout=None, backend=None, pg_options=None,
     if comm == MPI.COMM_NULL:
         return GroupMember.NON_GROUP_MEMBER
     t = _seconds(timeout) if timeout is not None else world.transport.timeout
-    return ProcessGroup(Transport(comm, t, _default["abort"]), ranks)
+    pids = [_default["pids"][r] for r in ranks]
+    return ProcessGroup(Transport(comm, t, _default["abort"], pids), ranks)
 
 
 class Work:

@@ -14,7 +14,8 @@ import numpy as np
 
 _TAG_META = 7001
 _TAG_ABORT = 7002
-_META_LEN = 12  # op, sequence, dtype, ndim, up to 8 dims
+_MAX_DIMS = 64  # NumPy's limit: every dimension of any array fits in the message
+_META_LEN = 4 + _MAX_DIMS  # op, sequence, dtype, ndim, then the shape, zero-padded
 
 
 class DistError(RuntimeError):
@@ -33,15 +34,18 @@ def mpi():
 
 
 _DTYPES = [np.float32, np.float64, np.float16, np.int64, np.int32, np.int16, np.int8, np.uint8,
-           np.bool_, np.complex64, np.complex128]
+           np.bool_, np.complex64, np.complex128, np.uint16, np.uint32, np.uint64]
 _DTYPE_CODE = {np.dtype(d): i for i, d in enumerate(_DTYPES)}
 
 
 class Transport:
     """One communicator plus what is needed to wait on it safely."""
 
-    def __init__(self, comm, timeout: float, abort_comm) -> None:
+    def __init__(self, comm, timeout: float, abort_comm, pids: list | None = None) -> None:
         self.comm = comm
+        # pids[r]: process id of rank r when it runs on this host (None elsewhere), to tell
+        # a peer that died (os._exit, a signal) from a slow one without waiting the timeout.
+        self.pids = pids or [None] * comm.Get_size()
         self.meta_comm = comm.Dup()
         self.abort_comm = abort_comm
         self.timeout = timeout
@@ -55,11 +59,16 @@ class Transport:
         MPI = mpi()
         deadline = time.monotonic() + self.timeout
         spins = 0
+        next_look = time.monotonic() + 0.05
         while True:
             if MPI.Request.Testall(requests):
                 return
             check_abort(self.abort_comm)
-            if time.monotonic() > deadline:
+            now = time.monotonic()
+            if now > next_look:
+                next_look = now + 0.05
+                self.check_alive(what)
+            if now > deadline:
                 detail = ""
                 if missing_of is not None:
                     missing = missing_of()
@@ -73,6 +82,14 @@ class Transport:
             if spins > 200:
                 time.sleep(0.0005)
 
+    def check_alive(self, what: str) -> None:
+        """Raise naming a peer whose process has ended (it can no longer take part)."""
+        for r, pid in enumerate(self.pids):
+            if pid is not None and r != self.rank and not _process_alive(pid):
+                raise DistError(
+                    f"{what} on rank {self.rank}: rank {r} (pid {pid}) has exited without "
+                    "reporting an error (os._exit, a signal or a crash in native code)")
+
     def check_peers(self, op: str, array) -> None:
         """Exchange (op, shape, dtype) with every peer; raise naming who disagrees."""
         if self.size == 1:
@@ -84,7 +101,7 @@ class Transport:
         if array is not None:
             meta[2] = _DTYPE_CODE.get(array.dtype, 99)
             meta[3] = array.ndim
-            meta[4:4 + min(array.ndim, 8)] = array.shape[:8]
+            meta[4:4 + array.ndim] = array.shape
         else:
             meta[2] = -1
         peers = [r for r in range(self.size) if r != self.rank]
@@ -112,9 +129,32 @@ class Transport:
 
 
 def _describe(meta) -> str:
-    d = _DTYPES[meta[2]] if 0 <= meta[2] < len(_DTYPES) else "?"
-    shape = list(meta[4:4 + meta[3]])
-    return f"shape {shape} dtype {np.dtype(d).name}"
+    name = np.dtype(_DTYPES[meta[2]]).name if 0 <= meta[2] < len(_DTYPES) else "unknown"
+    shape = [int(n) for n in meta[4:4 + meta[3]]]
+    return f"shape {shape} dtype {name}"
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    try:  # an exited child not yet reaped by its launcher is a zombie: dead for us
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[-1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True
+
+
+def local_pids(comm) -> list:
+    """Every rank's pid where it shares this host, else None (one allgather at start-up)."""
+    import socket
+
+    host = socket.gethostname()
+    every = comm.allgather((host, os.getpid()))
+    return [pid if h == host else None for h, pid in every]
 
 
 # ---------------------------------------------------------------------- faults

@@ -25,6 +25,17 @@ def find_mpiexec() -> str:
     return found
 
 
+def keep_ranks_on_exit(mpiexec: str) -> list[str]:
+    """MPICH's mpiexec kills every rank, silently, as soon as one exits early (even with
+    code 0); asked not to, the survivors see the dead peer and report it by rank."""
+    try:
+        out = subprocess.run([mpiexec, "--version"], capture_output=True, text=True,
+                             timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return ["-disable-auto-cleanup"] if "HYDRA" in out else []
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m retrograd.distributed.run",
                                  description="Start N ranks of a training script over MPI.")
@@ -33,8 +44,9 @@ def main(argv=None) -> int:
     ap.add_argument("script")
     ap.add_argument("args", nargs=argparse.REMAINDER)
     ns = ap.parse_args(argv)
-    cmd = [find_mpiexec(), "-n", str(ns.n), *ns.mpiexec_args.split(), sys.executable, ns.script,
-           *ns.args]
+    mpiexec = find_mpiexec()
+    cmd = [mpiexec, *keep_ranks_on_exit(mpiexec), "-n", str(ns.n), *ns.mpiexec_args.split(),
+           sys.executable, ns.script, *ns.args]
     return subprocess.call(cmd)
 
 
