@@ -10,20 +10,16 @@ from .. import functional as F
 from .. import init
 from ..parameter import Parameter
 from .dropout import dropout
-from .linear import Linear
+from .linear import NonDynamicallyQuantizableLinear
 from .module import Module
 
-__all__ = ["MultiheadAttention", "NonDynamicallyQuantizableLinear"]
+__all__ = ["MultiheadAttention"]
 
 
 def _lib():
     import retrograd
 
     return retrograd
-
-
-class NonDynamicallyQuantizableLinear(Linear):
-    """A Linear under another name (PyTorch's ``out_proj`` class, kept for reprs)."""
 
 
 def _proj(x: Tensor, w: Tensor, b: Tensor | None) -> Tensor:
