@@ -143,3 +143,20 @@ def test_state_dict_positional_form_and_prefix():
     kept = net.state_dict(keep_vars=True)
     assert kept["weight"] is net.weight
     assert to_np(net.state_dict()["weight"]).tolist() == to_np(net.weight).tolist()
+
+
+@pytest.mark.parametrize("path", [
+    "activation", "batchnorm", "channelshuffle", "container", "conv", "distance", "dropout",
+    "flatten", "fold", "instancenorm", "lazy", "linear", "loss", "module", "normalization",
+    "padding", "pixelshuffle", "pooling", "rnn", "sparse", "transformer", "upsampling",
+])
+def test_layers_importable_from_pytorch_module_paths(path):
+    """Every layer retrograd has is found under the torch.nn.modules.<path> PyTorch uses."""
+    import importlib
+
+    theirs = importlib.import_module(f"torch.nn.modules.{path}")
+    ours = importlib.import_module(f"retrograd.nn.modules.{path}")
+    have = [n for n in getattr(theirs, "__all__", []) if hasattr(R.nn, n) or hasattr(ours, n)]
+    assert have
+    for name in have:
+        assert getattr(ours, name) is getattr(R.nn, name, getattr(ours, name)), name

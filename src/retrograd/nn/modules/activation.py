@@ -7,6 +7,9 @@ from ...ops.creation import empty
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
+
+# PyTorch documents MultiheadAttention under this module; it lives in attention.
+from .attention import MultiheadAttention  # noqa: F401
 from .module import Module
 
 __all__ = ["CELU", "ELU", "GELU", "GLU", "SELU", "Hardshrink", "Hardsigmoid", "Hardswish",
