@@ -80,20 +80,28 @@ def test_float64_layers_match_torch(name, args, kwargs, inputs):
     close(r_out, t_out, atol=1e-9, rtol=1e-9)
 
 
-@pytest.mark.parametrize("name", ["LazyLinear", "LazyConv1d", "LazyConvTranspose2d"])
+LAZY = {  # layer: (constructor args, first input shape)
+    "LazyLinear": ((4,), (2, 5)), "LazyConv1d": ((4, 3), (2, 5, 6)),
+    "LazyConvTranspose2d": ((4, 3), (5, 3, 3)), "LazyBatchNorm1d": ((), (4, 3)),
+    "LazyBatchNorm2d": ((), (2, 3, 2, 2)), "LazyInstanceNorm3d": ((), (2, 3, 2, 2, 2)),
+}
+
+
+@pytest.mark.parametrize("name", list(LAZY))
 def test_lazy_layers_keep_dtype_until_first_input(name):
-    args = (4,) if name == "LazyLinear" else (4, 3)
+    args, shape = LAZY[name]
     ours = getattr(R.nn, name)(*args, dtype=R.float64)
     theirs = getattr(torch.nn, name)(*args, dtype=torch.float64)
     assert repr(ours) == repr(theirs) and ours.has_uninitialized_params()
-    shape = {"LazyLinear": (2, 5), "LazyConv1d": (2, 5, 6), "LazyConvTranspose2d": (5, 3, 3)}
-    x = _x(*shape[name])
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    x = _x(*shape)
     out = ours(R.tensor(x))
     theirs(torch.tensor(x))
     assert type(ours).__name__ == type(theirs).__name__ == name[4:]
     assert repr(ours) == repr(theirs)
     assert ours.weight.dtype == R.float64 and out.dtype == R.float64
-    assert tuple(ours.weight.shape) == tuple(theirs.weight.shape)
+    for (key, mine), (_, ref) in zip(ours.state_dict().items(), theirs.state_dict().items()):
+        assert tuple(mine.shape) == tuple(ref.shape) and str(mine.dtype) == str(ref.dtype), key
     copy_weights(ours, theirs)
     close(ours(R.tensor(x)), theirs(torch.tensor(x)), atol=1e-9)
 

@@ -137,7 +137,10 @@ class UninitializedBuffer(Tensor):
     def materialize(self, shape, device=None, dtype=None) -> None:
         from ..ops.creation import empty
 
-        self._data = empty(*shape, dtype=dtype)._data
+        self._data = empty(*shape, device=device, dtype=dtype)._data
+
+    def __repr__(self, *, tensor_contents: Any = None) -> str:
+        return "<UninitializedBuffer>"
 
 
 def is_lazy(param: Any) -> bool:

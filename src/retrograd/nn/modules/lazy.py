@@ -2,7 +2,7 @@
 
 A lazy layer is built as its eager class with that size 0 and its parameters replaced by
 ``UninitializedParameter``. Its first ``forward`` reads the size from the input, gives every
-uninitialised parameter its shape (the eager class's ``_param_shapes``), runs the eager
+uninitialised parameter and buffer its shape (the eager class's ``_param_shapes``), runs the eager
 ``reset_parameters``, and then turns the object into the eager class (``cls_to_become``),
 so later calls cost nothing extra and ``repr``/``type`` are the eager layer's.
 """
@@ -13,7 +13,8 @@ from itertools import chain
 from typing import Any
 
 from ...autograd.grad_mode import no_grad
-from ..parameter import UninitializedParameter, is_lazy
+from ...ops.creation import empty
+from ..parameter import UninitializedBuffer, UninitializedParameter, is_lazy
 
 __all__ = ["LazyModuleMixin"]
 
@@ -24,6 +25,8 @@ class LazyModuleMixin:
     cls_to_become: type | None = None
     # The attribute the first input fills in, and how to read it from that input.
     _lazy_size_attr = "in_features"
+    # Buffers whose shape also waits for the first input (e.g. BatchNorm's running stats).
+    _lazy_buffers: tuple[str, ...] = ()
 
     def _lazy_size(self, input: Any) -> int:
         return input.shape[-1]
@@ -34,6 +37,9 @@ class LazyModuleMixin:
         for name, value in list(self._parameters.items()):
             if value is not None:
                 setattr(self, name, UninitializedParameter(device=device, dtype=dtype))
+        for name in self._lazy_buffers:
+            if self._buffers.get(name) is not None:
+                self._buffers[name] = UninitializedBuffer(device=device, dtype=dtype)
 
     def has_uninitialized_params(self) -> bool:
         """Whether a parameter or buffer still waits for its shape."""
@@ -48,6 +54,9 @@ class LazyModuleMixin:
             for name, value in self._parameters.items():
                 if is_lazy(value):
                     value.materialize(shapes[name], device=device, dtype=dtype)
+            for name, value in self._buffers.items():
+                if is_lazy(value):
+                    self._buffers[name] = empty(shapes[name], device=device, dtype=dtype)
             self.reset_parameters()
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:

@@ -19,10 +19,13 @@ from ...ops.creation import ones, tensor, zeros
 from .. import functional as F
 from .. import init
 from ._params import optional_param
+from .lazy import LazyModuleMixin
 from .module import Module
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm", "InstanceNorm1d",
-           "InstanceNorm2d", "InstanceNorm3d", "LayerNorm", "LocalResponseNorm", "RMSNorm"]
+           "InstanceNorm2d", "InstanceNorm3d", "LayerNorm", "LazyBatchNorm1d", "LazyBatchNorm2d",
+           "LazyBatchNorm3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d",
+           "LocalResponseNorm", "RMSNorm"]
 
 
 def _add_affine(module: Module, enabled: bool, shape: Any, bias: bool, device: Any,
@@ -70,6 +73,10 @@ class _NormBase(Module):
                      "num_batches_tracked": tensor(0, dtype=dtypes.long, device=device)}
         for name, value in stats.items():
             self.register_buffer(name, value)
+
+    def _param_shapes(self) -> dict[str, tuple[int, ...]]:
+        one = (self.num_features,)
+        return {"weight": one, "bias": one, "running_mean": one, "running_var": one}
 
     def reset_running_stats(self) -> None:
         """Mean 0, variance 1, no batches seen."""
@@ -280,3 +287,40 @@ class LocalResponseNorm(Module):
 
     def extra_repr(self) -> str:
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+
+class _LazyNorm(LazyModuleMixin):
+    """``num_features`` comes from the first input's channel dim."""
+
+    _lazy_size_attr = "num_features"
+    _lazy_buffers = ("running_mean", "running_var")
+
+    def _lazy_size(self, input: Any) -> int:
+        # The channel dim is 1, or 0 for an unbatched InstanceNorm input (PyTorch reads
+        # dim 1 there too and then fails its own size check).
+        unbatched = isinstance(self, _InstanceNorm) and input.dim() == self._ranks[0]
+        return input.shape[0 if unbatched else 1]
+
+
+def _lazy_norm(eager: type, affine: bool = True, track: bool = True) -> type:
+    """The Lazy form of a BatchNorm/InstanceNorm class: no ``num_features`` argument."""
+
+    def __init__(self, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = affine,
+                 track_running_stats: bool = track, device=None, dtype=None, *,
+                 bias: bool = True) -> None:
+        eager.__init__(self, 0, eps, momentum, affine, track_running_stats, device, dtype,
+                       bias=bias)
+        self._make_lazy(device, dtype)
+
+    doc = f"A {eager.__name__} whose ``num_features`` is read from the first input."
+    return type("Lazy" + eager.__name__, (_LazyNorm, eager),
+                {"__init__": __init__, "cls_to_become": eager, "__doc__": doc,
+                 "__module__": __name__})
+
+
+LazyBatchNorm1d = _lazy_norm(BatchNorm1d)
+LazyBatchNorm2d = _lazy_norm(BatchNorm2d)
+LazyBatchNorm3d = _lazy_norm(BatchNorm3d)
+LazyInstanceNorm1d = _lazy_norm(InstanceNorm1d)
+LazyInstanceNorm2d = _lazy_norm(InstanceNorm2d)
+LazyInstanceNorm3d = _lazy_norm(InstanceNorm3d)
