@@ -390,7 +390,10 @@ class Module(HooksMixin, StateDictMixin):
                 p.grad = None
                 continue
             grad = p.grad
-            grad.detach_() if grad.grad_fn is not None else grad.requires_grad_(False)
+            if grad.grad_fn is None:
+                grad.requires_grad_(False)
+            else:  # a gradient built with create_graph: cut it from its graph first
+                grad.detach_()
             grad.zero_()
 
     def share_memory(self) -> Module:
