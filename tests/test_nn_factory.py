@@ -168,3 +168,25 @@ def test_layers_importable_from_pytorch_module_paths(path):
     assert have
     for name in have:
         assert getattr(ours, name) is getattr(R.nn, name, getattr(ours, name)), name
+
+
+@pytest.mark.parametrize("lazy,eager,shape", [
+    ("LazyLinear", ("Linear", 5, 3), (2, 5)), ("LazyBatchNorm1d", ("BatchNorm1d", 4), (3, 4)),
+])
+def test_lazy_layers_load_a_state_dict_like_torch(lazy, eager, shape):
+    donor = getattr(R.nn, eager[0])(*eager[1:])
+    with R.no_grad():
+        for t in donor.state_dict().values():
+            if t.is_floating_point():
+                t.add_(0.5)
+    args = (eager[2],) if lazy == "LazyLinear" else ()
+    ours, theirs = getattr(R.nn, lazy)(*args), getattr(torch.nn, lazy)(*args)
+    ours.load_state_dict(donor.state_dict())
+    theirs.load_state_dict({k: torch.tensor(to_np(v)) for k, v in donor.state_dict().items()})
+    assert not ours.has_uninitialized_params()
+    x = _x(*shape).astype(np.float32)
+    close(ours(R.tensor(x)), theirs(torch.tensor(x)))
+    # PyTorch leaves BatchNorm's num_features at 0 on this path; ours records the size.
+    assert repr(ours) == repr(theirs).replace("(0,", f"({shape[1]},")
+    for (key, mine), (_, ref) in zip(ours.state_dict().items(), theirs.state_dict().items()):
+        close(mine, ref)

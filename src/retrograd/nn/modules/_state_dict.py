@@ -96,6 +96,11 @@ class StateDictMixin:
                 continue
             try:
                 with no_grad():
+                    if lazy and not isinstance(param, Parameter):
+                        # A lazy buffer cannot become a plain tensor in place: give its slot
+                        # a real one, so the first forward does not initialise it again.
+                        self._buffers[name] = input_param.detach().clone()
+                        continue
                     if lazy:
                         param.materialize(input_param.shape, dtype=input_param.dtype)
                     if assign:

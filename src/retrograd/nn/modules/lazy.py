@@ -62,6 +62,8 @@ class LazyModuleMixin:
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         if self.has_uninitialized_params():
             self.initialize_parameters(*args, **kwargs)
+        else:  # loaded from a state dict, or nothing to shape: still record the size
+            setattr(self, self._lazy_size_attr, self._lazy_size(args[0]))
         del self._lazy_factory
         self.__class__ = self.cls_to_become
         return self.forward(*args, **kwargs)
