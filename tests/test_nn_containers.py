@@ -6,6 +6,8 @@ from collections import OrderedDict
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import retrograd as R
 
@@ -194,3 +196,37 @@ def test_parameter_dict_edits_match_torch():
         return out
 
     _same(run)
+
+
+_NAMES = ["ReLU", "Tanh", "Sigmoid", "GELU", "ELU"]
+
+
+@settings(max_examples=30, deadline=None)
+@given(kind=st.sampled_from(["Sequential", "ModuleList"]),
+       ops=st.lists(st.tuples(st.sampled_from(["append", "insert", "pop", "del", "set",
+                                               "del_slice"]),
+                              st.integers(-6, 6), st.sampled_from(_NAMES)), max_size=8))
+def test_random_edit_sequences_match_torch(kind, ops):
+    """Any sequence of in-range edits leaves both libraries with the same children."""
+
+    def run(lib):
+        seq = getattr(lib.nn, kind)([lib.nn.Identity()]) if kind == "ModuleList" else \
+            getattr(lib.nn, kind)(lib.nn.Identity())
+        for op, i, name in ops:
+            n, layer = len(seq), getattr(lib.nn, name)()
+            if op == "append":
+                seq.append(layer)
+            elif op == "insert" and 0 <= i <= n:  # torch's ModuleList breaks on i < 0
+                seq.insert(i, layer)
+            elif op == "del_slice":
+                del seq[i:]
+            elif n and -n <= i < n:
+                if op == "pop":
+                    seq.pop(i)
+                elif op == "del":
+                    del seq[i]
+                elif op == "set":
+                    seq[i] = layer
+        return list(seq._modules), repr(seq)
+
+    assert run(R) == run(torch)

@@ -183,6 +183,9 @@ class ModuleList(_ModuleSeq):
     def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
         return self.extend(modules)
 
+    def insert(self, index: int, module: Module) -> None:  # returns None, as list.insert
+        super().insert(index, module)
+
     def __add__(self, other: Iterable[Module]) -> ModuleList:
         return ModuleList([*self, *other])
 
