@@ -116,3 +116,25 @@ def set_num_threads(n: _dtype._builtin_int) -> None:
 
 
 from . import func, nn
+
+# devices, jit, compile
+# isort: split
+from . import _runtime, accelerator, backends, compiler, cuda, jit
+from ._device import get_default_device, set_default_device
+from ._runtime import (
+    are_deterministic_algorithms_enabled,
+    get_deterministic_debug_mode,
+    get_float32_matmul_precision,
+    get_num_interop_threads,
+    is_deterministic_algorithms_warn_only_enabled,
+    set_deterministic_debug_mode,
+    set_float32_matmul_precision,
+    set_num_interop_threads,
+    use_deterministic_algorithms,
+)
+from .compiler import compile
+from .cuda import OutOfMemoryError
+
+# The BLAS-thread controls replace the placeholders defined above (the lead removes those).
+get_num_threads = _runtime.get_num_threads  # noqa: F811
+set_num_threads = _runtime.set_num_threads  # noqa: F811
