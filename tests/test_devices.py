@@ -218,20 +218,28 @@ def test_nondeterministic_kernels_are_refused_when_asked():
 
 
 def test_default_device():
+    from retrograd import _device
+
     assert retrograd.get_default_device() == retrograd.device("cpu")
     try:
-        retrograd.set_default_device("cuda")
-        if not HAS_CUDA:
-            with pytest.raises(AssertionError):
-                retrograd.get_default_device()
-        retrograd.set_default_device(None)
-        assert retrograd.get_default_device() == retrograd.device("cpu")
-        with retrograd.device("cpu"):
-            assert retrograd.get_default_device() == retrograd.device("cpu")
         retrograd.set_default_device("cpu:0")
         assert str(retrograd.get_default_device()) == str(torch.device("cpu:0")) == "cpu:0"
+        with retrograd.device("cpu"):
+            assert retrograd.get_default_device() == retrograd.device("cpu")
+        assert str(retrograd.get_default_device()) == "cpu:0"
+        retrograd.set_default_device(None)
+        assert retrograd.get_default_device() == retrograd.device("cpu")
         with pytest.raises(RuntimeError, match="mps"):
             retrograd.set_default_device("mps")
+        if not _device.CREATION_USES_PLACEMENT:
+            with pytest.raises(RuntimeError, match="do not consult a default device"):
+                retrograd.set_default_device("cuda")
+        elif not HAS_CUDA:
+            retrograd.set_default_device("cuda")
+            with pytest.raises(AssertionError):  # as torch: accepted, refused on use
+                retrograd.get_default_device()
+            with pytest.raises(AssertionError):
+                retrograd.zeros(2)
     finally:
         retrograd.set_default_device(None)
     assert retrograd.get_default_device() == retrograd.device("cpu")

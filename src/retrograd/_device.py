@@ -178,6 +178,11 @@ def _no_backend(kind: str):
 
 # --- the default device ---------------------------------------------------------------------
 
+# True once ops/creation.py's _finish and ops/conversion.py's to() call placement(); until
+# then a non-cpu default device would be silently ignored, so it is refused instead.
+CREATION_USES_PLACEMENT = False
+
+
 class _DefaultDevice(threading.local):
     # Thread-local, as PyTorch's device context manager (a TorchFunctionMode) is per thread.
     default: device | None = None
@@ -193,6 +198,10 @@ def set_default_device(device_: Any) -> None:
         _state.default = None
         return
     dev = device(device_)
+    if dev.type != "cpu" and not CREATION_USES_PLACEMENT:
+        raise RuntimeError(f"set_default_device({str(dev)!r}): retrograd's creation functions "
+                           "do not consult a default device other than cpu yet; pass "
+                           "device= to them, or move tensors with .to()")
     if dev.type == "cpu" and dev.index is None:
         _state.default = None  # the built-in default: no per-call work
     else:

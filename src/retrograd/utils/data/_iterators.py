@@ -19,6 +19,7 @@ import time
 import warnings
 import weakref
 
+from ..._device import cuda_device_count
 from ...random import rng
 from ._worker import Fetcher, IterableEnd, WorkerError, worker_loop
 
@@ -40,6 +41,14 @@ def _fetcher(loader) -> Fetcher:
                    loader.collate_fn, loader.batch_size, loader.drop_last)
 
 
+def _pin_memory_message() -> str:
+    if cuda_device_count() == 0:  # PyTorch's words for the same situation
+        return ("'pin_memory' argument is set as true but no accelerator is found, then "
+                "device pinned memory won't be used.")
+    return ("'pin_memory' has no effect in retrograd: batches stay in pageable NumPy memory "
+            "and are copied to the GPU by .to('cuda').")
+
+
 class _LoaderIter:
     """What both iterators share: the loader's length and the per-epoch sampler pass."""
 
@@ -53,8 +62,7 @@ class _LoaderIter:
         self._base_seed = _draw_base_seed(self._generator)
         self._indices = iter(self._sampler) if self._kind == "map" else None
         if loader.pin_memory:
-            warnings.warn("'pin_memory' argument is set as true but no accelerator is found, "
-                          "then device pinned memory won't be used.", stacklevel=3)
+            warnings.warn(_pin_memory_message(), stacklevel=3)
 
     def __iter__(self):
         return self
