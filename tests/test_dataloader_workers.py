@@ -282,3 +282,25 @@ def test_pin_memory_warns_like_torch():
 
     assert warned(rdata) == warned(tdata)
     assert len(iter(rdata.DataLoader(list(range(5)), batch_size=2, num_workers=1))) == 3
+
+
+def _bad_init(worker_id):
+    raise KeyError(f"no config for worker {worker_id}")
+
+
+def test_worker_init_fn_error_is_raised_in_order():
+    with pytest.raises(KeyError) as info:
+        list(rdata.DataLoader(Squares(4), batch_size=2, num_workers=2, worker_init_fn=_bad_init))
+    msg = str(info.value)  # KeyError's message keeps its newlines readable
+    assert msg.startswith("Caught KeyError in DataLoader worker process 0.\nOriginal Traceback")
+    assert "in _bad_init" in msg and "no config for worker 0" in msg
+    del info
+    assert _no_children()
+
+
+def test_iterable_without_batching_and_drop_last():
+    loader = rdata.DataLoader(Range(5), batch_size=None, num_workers=2)
+    assert sorted(int(x) for x in loader) == list(range(5))
+    loader = rdata.DataLoader(Range(7), batch_size=2, drop_last=True, num_workers=2)
+    # Worker 0 holds 0,2,4,6 and worker 1 holds 1,3,5: each drops its own short tail.
+    assert [b.tolist() for b in loader] == [[0, 2], [1, 3], [4, 6]]

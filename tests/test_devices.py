@@ -6,6 +6,7 @@ GPU answers instead (is_available True, the queries answering).
 """
 
 import contextlib
+import sys
 import warnings
 
 import pytest
@@ -229,8 +230,10 @@ def test_default_device():
         assert str(retrograd.get_default_device()) == "cpu:0"
         retrograd.set_default_device(None)
         assert retrograd.get_default_device() == retrograd.device("cpu")
-        with pytest.raises(RuntimeError, match="mps"):
+        with pytest.raises(RuntimeError, match="mps"):  # when set (now) or when used (torch)
             retrograd.set_default_device("mps")
+            retrograd.get_default_device()
+        retrograd.set_default_device(None)
         if not _device.CREATION_USES_PLACEMENT:
             with pytest.raises(RuntimeError, match="do not consult a default device"):
                 retrograd.set_default_device("cuda")
@@ -291,3 +294,159 @@ def test_blas_facts():
     assert retrograd.backends.mkl.is_available() == ("mkl" in _blas.blas_name())
     assert retrograd.backends.mkldnn.is_available() is False
     assert isinstance(retrograd.backends.openmp.is_available(), bool)
+
+
+# --- the CuPy glue, against a stand-in CuPy with two GPUs -----------------------------------
+
+class _FakeCupy:
+    """Just the CuPy surface retrograd.cuda uses, with two devices and a counting pool."""
+
+    def __init__(self):
+        import importlib.machinery
+        import types
+
+        self.__spec__ = importlib.machinery.ModuleSpec("cupy", None)
+        self.current, self.synced, self.freed = 0, [], 0
+        fake = self
+
+        class Pool:
+            used = total = 0
+
+            def malloc(self, size):
+                self.used += size
+                self.total = max(self.total, self.used)
+                return ("ptr", size)
+
+            def used_bytes(self):
+                return self.used
+
+            def total_bytes(self):
+                return self.total
+
+            def free_all_blocks(self):
+                fake.freed += 1
+
+        class Device:
+            def __init__(self, i):
+                self.i = i
+
+            def __enter__(self):
+                self.prev, fake.current = fake.current, self.i
+
+            def __exit__(self, *exc):
+                fake.current = self.prev
+
+            def synchronize(self):
+                fake.synced.append(self.i)
+
+        class Event:
+            def __init__(self, block, disable_timing, interprocess):
+                self.timing, self.t = not disable_timing, None
+
+            def record(self, stream=None):
+                self.t = len(fake.synced)
+
+            done = True
+
+        class Stream:
+            def __init__(self, non_blocking=False, priority=0):
+                self.ptr = id(self)
+
+            done = True
+
+            def use(self):
+                fake.stream = self
+
+            def __enter__(self):
+                self.prev, fake.stream = fake.stream, self
+
+            def __exit__(self, *exc):
+                fake.stream = self.prev
+
+        Stream.null = self.stream = Stream()
+        self.pool = Pool()
+        runtime = types.SimpleNamespace(
+            getDeviceCount=lambda: 2, getDevice=lambda: fake.current,
+            setDevice=lambda i: setattr(fake, "current", i),
+            getDeviceProperties=lambda i: {"name": f"Fake GPU {i}".encode(), "major": 9,
+                                           "minor": 0, "totalGlobalMem": 80 << 30,
+                                           "multiProcessorCount": 132},
+            memGetInfo=lambda: (70 << 30, 80 << 30))
+        self.cuda = types.SimpleNamespace(
+            runtime=runtime, Device=Device, Event=Event, Stream=Stream,
+            get_current_stream=lambda: fake.stream,
+            get_elapsed_time=lambda a, b: 1.5,
+            set_allocator=lambda fn: setattr(fake, "allocator", fn))
+
+    def get_default_memory_pool(self):
+        return self.pool
+
+
+@pytest.fixture
+def fake_gpus(monkeypatch):
+    from retrograd import _device
+    from retrograd.cuda import memory
+
+    fake = _FakeCupy()
+    monkeypatch.setitem(sys.modules, "cupy", fake)
+    monkeypatch.setattr(_device, "_cuda_count", None)
+    monkeypatch.setattr(retrograd.cuda, "_initialized", False)
+    monkeypatch.setattr(memory, "_peaks", {})
+    return fake
+
+
+def test_cuda_answers_through_cupy(fake_gpus):
+    cuda = retrograd.cuda
+    assert cuda.is_available() and cuda.device_count() == 2 and not cuda.is_initialized()
+    assert retrograd.accelerator.current_accelerator() == retrograd.device("cuda")
+    assert cuda.current_device() == 0 and cuda.is_initialized()
+    cuda.set_device("cuda:1")
+    assert cuda.current_device() == retrograd.accelerator.current_device_index() == 1
+    with cuda.device(0):
+        assert cuda.current_device() == 0
+    assert cuda.current_device() == 1
+    with pytest.raises(ValueError, match="Expected a cuda device"):
+        cuda.set_device("cpu")
+    assert cuda.get_device_name(0) == "Fake GPU 0"
+    assert cuda.get_device_capability() == (9, 0) and cuda.get_arch_list() == ["sm_90"]
+    props = cuda.get_device_properties(1)
+    assert (props.total_memory, props.multi_processor_count) == (80 << 30, 132)
+    assert "Fake GPU 1" in repr(props)
+    cuda.synchronize(0)
+    retrograd.accelerator.synchronize()
+    assert fake_gpus.synced == [0, 1]
+    assert cuda.mem_get_info() == (70 << 30, 80 << 30)
+
+
+def test_cuda_memory_counters_track_peaks(fake_gpus):
+    cuda = retrograd.cuda
+    cuda.init()
+    fake_gpus.allocator(1000)
+    fake_gpus.allocator(500)
+    fake_gpus.pool.used -= 1200  # tensors freed: the pool keeps the blocks
+    assert cuda.memory_allocated() == 300 and cuda.max_memory_allocated() == 1500
+    assert cuda.memory_reserved() == cuda.max_memory_reserved() == 1500
+    assert dict(cuda.memory_stats())["allocated_bytes.all.peak"] == 1500
+    cuda.reset_peak_memory_stats()
+    assert cuda.max_memory_allocated() == 300
+    assert retrograd.accelerator.max_memory_allocated() == 300
+    cuda.empty_cache()
+    assert fake_gpus.freed == 1
+
+
+def test_cuda_streams_and_events(fake_gpus):
+    cuda = retrograd.cuda
+    s = cuda.Stream()
+    assert s.query() and s == s and s != cuda.current_stream()
+    with cuda.stream(s) as inside:
+        assert inside is s and cuda.current_stream() == s
+    assert cuda.current_stream() != s
+    with cuda.stream(None) as inside:
+        assert inside is None
+    start, end = cuda.Event(enable_timing=True), cuda.Event(enable_timing=True)
+    start.record()
+    end.record(s)
+    assert start.query() and start.elapsed_time(end) == 1.5
+    assert cuda.default_stream() == cuda.current_stream()
+    retrograd.accelerator.set_stream(s)
+    assert retrograd.accelerator.current_stream() == s
