@@ -304,3 +304,16 @@ def test_iterable_without_batching_and_drop_last():
     loader = rdata.DataLoader(Range(7), batch_size=2, drop_last=True, num_workers=2)
     # Worker 0 holds 0,2,4,6 and worker 1 holds 1,3,5: each drops its own short tail.
     assert [b.tolist() for b in loader] == [[0, 2], [1, 3], [4, 6]]
+
+
+class BlasThreads(rdata.Dataset):
+    def __len__(self):
+        return 2
+
+    def __getitem__(self, i):
+        return retrograd.get_num_threads()
+
+
+def test_workers_run_blas_single_threaded():
+    pytest.importorskip("threadpoolctl")
+    assert list(rdata.DataLoader(BlasThreads(), batch_size=None, num_workers=1)) == [1, 1]

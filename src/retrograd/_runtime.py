@@ -72,15 +72,21 @@ def set_num_threads(n: int) -> None:
     OPENBLAS_NUM_THREADS / OMP_NUM_THREADS when the process starts.
     """
     _check_positive("set_num_threads", n)
-    controller = _controller()
-    if controller is None:
+    if not limit_threads_if_possible(n):
         warnings.warn("set_num_threads has no effect: threadpoolctl is not installed (pip "
                       "install 'retrograd[threads]'); set OPENBLAS_NUM_THREADS or "
                       "OMP_NUM_THREADS before starting Python instead.", RuntimeWarning,
                       stacklevel=2)
-        return
+
+
+def limit_threads_if_possible(n: int) -> bool:
+    """Set the pools to ``n`` threads when threadpoolctl is there; quietly False if not."""
+    controller = _controller()
+    if controller is None:
+        return False
     # The limiter is not kept to be restored: the new size lasts until the next call.
     controller.limit(limits=n)
+    return True
 
 
 def get_num_interop_threads() -> int:

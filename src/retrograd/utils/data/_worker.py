@@ -145,12 +145,16 @@ class Fetcher:
         return self.collate_fn(batch)
 
 
-def _seed_process(seed: int) -> None:
-    """Seed Python's and retrograd's random state of this worker (PyTorch seeds these two)."""
+def _prepare_process(seed: int) -> None:
+    """Seed Python's and retrograd's random state of this worker (PyTorch seeds these two),
+    and keep its BLAS to one thread: N workers each running a CPU-wide BLAS pool would
+    oversubscribe the machine (PyTorch's workers also run single-threaded)."""
+    from ..._runtime import limit_threads_if_possible
     from ...random import manual_seed
 
     random.seed(seed)
     manual_seed(seed)
+    limit_threads_if_possible(1)
 
 
 def worker_loop(fetcher: Fetcher, index_queue, result_queue, done_event, worker_id: int,
@@ -163,7 +167,7 @@ def worker_loop(fetcher: Fetcher, index_queue, result_queue, done_event, worker_
     global _worker_info
     init_error = None
     try:
-        _seed_process(seed)
+        _prepare_process(seed)
         _worker_info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=seed,
                                   dataset=fetcher.dataset)
         if init_fn is not None:
