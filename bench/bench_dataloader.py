@@ -6,9 +6,9 @@ returns a 3x32x32 float tensor and a label; 256 samples in batches of 16. For ea
 the overlap of waiting) of retrograd's and PyTorch's DataLoader, alternating the two
 libraries, and prints the median epoch time, the speedup over ``num_workers=0`` and the
 ratio retrograd / torch. Worker start-up is part of each epoch, as without
-``persistent_workers``.
+``persistent_workers``; ``--persistent`` keeps the workers and times the later epochs.
 
-    python bench/bench_dataloader.py [--repeats 5]
+    python bench/bench_dataloader.py [--repeats 5] [--delay-ms 2] [--samples 256] [--persistent]
 """
 
 from __future__ import annotations
@@ -52,10 +52,15 @@ def _torch_dataset():
     return tdata.DataLoader, SlowTorch()
 
 
-def epoch_time(loader_cls, dataset, workers: int) -> float:
+def make_loader(loader_cls, dataset, workers: int, persistent: bool):
+    return loader_cls(dataset, batch_size=BATCH, num_workers=workers,
+                      persistent_workers=persistent and workers > 0)
+
+
+def epoch_time(loader) -> float:
     start = time.perf_counter()
     count = 0
-    for x, _ in loader_cls(dataset, batch_size=BATCH, num_workers=workers):
+    for x, _ in loader:
         count += x.shape[0]
     assert count == N
     return time.perf_counter() - start
@@ -64,7 +69,13 @@ def epoch_time(loader_cls, dataset, workers: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--delay-ms", type=float, default=2.0)
+    parser.add_argument("--samples", type=int, default=256)
+    parser.add_argument("--persistent", action="store_true",
+                        help="persistent_workers=True; one warm-up epoch is not timed")
     args = parser.parse_args()
+    global N, DELAY
+    N, DELAY = args.samples, args.delay_ms / 1000
     # Both libraries warn when workers outnumber CPUs; sleeping workers do not need a CPU each.
     warnings.filterwarnings("ignore", message="This DataLoader will create")
     try:
@@ -79,10 +90,17 @@ def main() -> None:
     base = {}
     for workers in (0, 1, 2, 4):
         mine, theirs = [], []
+        our_loader = make_loader(*ours, workers, args.persistent)
+        their_loader = (make_loader(tloader, tdataset, workers, args.persistent)
+                        if tloader is not None else None)
+        if args.persistent:  # start the workers outside the timed epochs
+            epoch_time(our_loader)
+            if their_loader is not None:
+                epoch_time(their_loader)
         for _ in range(args.repeats):
-            mine.append(epoch_time(*ours, workers))
-            if tloader is not None:
-                theirs.append(epoch_time(tloader, tdataset, workers))
+            mine.append(epoch_time(our_loader))
+            if their_loader is not None:
+                theirs.append(epoch_time(their_loader))
         m = statistics.median(mine)
         t = statistics.median(theirs) if theirs else float("nan")
         base.setdefault("m", m)
