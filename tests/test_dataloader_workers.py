@@ -317,3 +317,13 @@ class BlasThreads(rdata.Dataset):
 def test_workers_run_blas_single_threaded():
     pytest.importorskip("threadpoolctl")
     assert list(rdata.DataLoader(BlasThreads(), batch_size=None, num_workers=1)) == [1, 1]
+
+
+@pytest.mark.parametrize("name", ["dataloader", "_worker"])
+def test_doctests(name):
+    import doctest
+    import importlib
+
+    module = importlib.import_module(f"retrograd.utils.data.{name}")
+    failures, tried = doctest.testmod(module)
+    assert tried > 0 and failures == 0

@@ -450,3 +450,12 @@ def test_cuda_streams_and_events(fake_gpus):
     assert cuda.default_stream() == cuda.current_stream()
     retrograd.accelerator.set_stream(s)
     assert retrograd.accelerator.current_stream() == s
+
+
+@pytest.mark.parametrize("name", ["_device", "cuda", "accelerator", "backends"])
+def test_doctests(name):
+    import doctest
+    import importlib
+
+    failures, tried = doctest.testmod(importlib.import_module(f"retrograd.{name}"))
+    assert tried > 0 and failures == 0

@@ -212,3 +212,11 @@ def test_jit_decorators_and_helpers():
         jit.freeze(s)
     assert jit.freeze(s.eval()) is s
     assert not jit.optimize_for_inference(net).training
+
+
+@pytest.mark.parametrize("module", [jit, compiler], ids=lambda m: m.__name__)
+def test_doctests(module):
+    import doctest
+
+    failures, tried = doctest.testmod(module)
+    assert tried > 0 and failures == 0
