@@ -15,6 +15,7 @@ Determinism: every CPU kernel of retrograd is deterministic, so the flag of
 
 from __future__ import annotations
 
+import functools
 import os
 import warnings
 
@@ -27,13 +28,21 @@ __all__ = ["are_deterministic_algorithms_enabled", "get_deterministic_debug_mode
 
 # --- threads ----------------------------------------------------------------------------------
 
-def _controller():
-    """threadpoolctl's view of the thread pools loaded in this process, or None."""
+@functools.cache
+def threadpoolctl():
+    """The threadpoolctl module, or None when it is not installed.  DataLoader calls this
+    before forking workers, so that each worker finds it imported."""
     try:
-        from threadpoolctl import ThreadpoolController
+        import threadpoolctl
     except ImportError:
         return None
-    return ThreadpoolController()
+    return threadpoolctl
+
+
+def _controller():
+    """threadpoolctl's view of the thread pools loaded in this process, or None."""
+    module = threadpoolctl()
+    return None if module is None else module.ThreadpoolController()
 
 
 def _check_positive(name: str, n) -> int:

@@ -20,6 +20,7 @@ import warnings
 import weakref
 
 from ..._device import cuda_device_count
+from ..._runtime import threadpoolctl
 from ...random import rng
 from ._worker import Fetcher, IterableEnd, WorkerError, worker_loop
 
@@ -121,6 +122,7 @@ class MultiProcessIter(_LoaderIter):
         self._queues = []
         self._workers = []
         fetcher = _fetcher(loader)
+        threadpoolctl()  # imported here once, not in every forked worker (which limit threads)
         for wid in range(self._n):
             q = ctx.Queue()
             # Daemonic: a worker must never outlive the program that started it.
