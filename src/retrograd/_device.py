@@ -106,6 +106,8 @@ def _type_name(obj: Any) -> str:
 
 
 def _parse(text: str) -> tuple[str, int | None]:
+    if text == "cpu" or text == "cuda":  # most devices ever made: skip the regexes
+        return text, None
     kind, colon, index = text.partition(":")
     if re.fullmatch(r"[A-Za-z_]+", kind) and kind not in DEVICE_TYPES:
         _unknown_type(text)
@@ -156,6 +158,8 @@ def placement(dev: Any) -> str:
         dev = _state.default
         if dev is None:
             return "cpu"
+    if dev == "cpu" if type(dev) is str else dev is CPU:  # the common case, without parsing
+        return "cpu"
     if not isinstance(dev, device):
         dev = device(dev)
     if dev.type == "cpu":
