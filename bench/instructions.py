@@ -3,8 +3,9 @@ timings on a shared machine).
 
 Usage: python bench/instructions.py [chain|mlp] [STEPS]
 
-Runs ``valgrind --tool=callgrind`` twice on retrograd (STEPS steps and no step, same setup and
-warmup) and prints the difference per step, so imports and setup cancel out.
+Runs ``valgrind --tool=callgrind`` on retrograd, collecting only inside the ``map`` that runs
+the STEPS timed steps (``--toggle-collect=map_next``), so imports, setup and warmup are not
+counted; prints the count per step. ``--keep FILE`` keeps the callgrind output.
 """
 
 from __future__ import annotations
@@ -39,18 +40,18 @@ else:
     step = workloads._mlp_step(torch, [64, 128, 128, 10], 64, "sgd", 10)
 for _ in range(3):
     step()
-for _ in range(steps):
-    step()
+list(map(lambda _: step(), range(steps)))
 """
 
 
-def count(name: str, steps: int) -> int:
+def count(name: str, steps: int, keep: str | None = None) -> int:
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
                PYTHONPATH=os.path.join(ROOT, "src"))
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "cg.out")
         res = subprocess.run(
-            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable,
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={keep or out}",
+             "--toggle-collect=map_next", sys.executable,
              "-c", _CHILD.format(bench=HERE), name, str(steps)],
             capture_output=True, text=True, env=env, check=True)
         m = re.search(r"Collected : (\d+)", res.stderr)
@@ -60,9 +61,15 @@ def count(name: str, steps: int) -> int:
 
 
 def main() -> None:
-    name = sys.argv[1] if len(sys.argv) > 1 else "chain"
-    steps = int(sys.argv[2]) if len(sys.argv) > 2 else 10
-    per_step = (count(name, steps) - count(name, 0)) / steps
+    args = sys.argv[1:]
+    keep = None
+    if "--keep" in args:
+        i = args.index("--keep")
+        keep = os.path.abspath(args[i + 1])
+        del args[i:i + 2]
+    name = args[0] if args else "chain"
+    steps = int(args[1]) if len(args) > 1 else 10
+    per_step = count(name, steps, keep) / steps
     unit = " (per op: %.0f)" % (per_step / 1000) if name == "chain" else ""
     print(f"{name}: {per_step / 1e6:.3f} M instructions per step{unit}")
 

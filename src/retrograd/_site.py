@@ -15,34 +15,31 @@ __all__ = ["creation_site", "format_site", "site_line"]
 
 PKG_DIR = os.path.dirname(os.path.realpath(__file__)) + os.sep
 
-# Code objects known to be in the package / outside it: a frame walk does one set lookup
-# per frame, and classifies a code object (a path check) only the first time it is seen.
-_pkg_codes: set = set()
-_user_codes: set = set()
+# File name -> whether it is in the package. Keyed by file name, not code object: a
+# string caches its hash, while hashing a code object hashes its constants every time.
+_in_package: dict = {}
 _getframe = sys._getframe
 
 
-def _is_package_code(code) -> bool:
-    if os.path.realpath(code.co_filename).startswith(PKG_DIR):
-        _pkg_codes.add(code)
-        return True
-    _user_codes.add(code)
-    return False
+def _classify(filename: str) -> bool:
+    inside = _in_package[filename] = os.path.realpath(filename).startswith(PKG_DIR)
+    return inside
 
 
 def creation_site(depth: int = 2) -> tuple | None:
     """(code object, instruction offset) of the first caller frame outside the package,
     starting ``depth`` frames above this function's caller's caller (as ``sys._getframe``)."""
     f = _getframe(depth)
-    pkg = _pkg_codes
-    while True:
-        while f.f_code in pkg:
-            f = f.f_back
-            if f is None:
-                return None
+    known = _in_package
+    while f is not None:
         code = f.f_code
-        if code in _user_codes or not _is_package_code(code):
+        inside = known.get(code.co_filename)
+        if inside is None:
+            inside = _classify(code.co_filename)
+        if not inside:
             return (code, f.f_lasti)
+        f = f.f_back
+    return None
 
 
 def site_line(site: tuple | None) -> int | None:

@@ -369,9 +369,12 @@ def _loop(run: _Pass) -> None:
     hooks = flags.node_hooks
     check_nan = _state.anomaly and _state.anomaly_check_nan
     plain = not (create_graph or check_nan)
+    rest = run.rest  # gradients of outputs 1, 2, ...: only multi-output nodes fill it
+    general = hooks or capture is not None
+    acc_type = AccumulateGrad
     while ready:
         node = ready.pop()
-        if run.rest or hooks or capture is not None or type(node) is AccumulateGrad:
+        if general or rest or type(node) is acc_type:
             hooks_done = False
             grads = run.take(node)
             if capture is not None:

@@ -143,7 +143,14 @@ class Primitive(Node):
         if cls.promote and _needs_promotion(arrays):
             arrays = _promote(args, arrays)
         try:
-            out = cls.forward(node, *arrays, **attrs)
+            if attrs:
+                out = cls.forward(node, *arrays, **attrs)
+            elif nargs == 1:  # a positional call builds no argument tuple
+                out = cls.forward(node, arrays[0])
+            elif nargs == 2:
+                out = cls.forward(node, arrays[0], arrays[1])
+            else:
+                out = cls.forward(node, *arrays)
         except (ValueError, TypeError, IndexError) as e:
             raise _op_error(cls, args, e) from None
         if type(out) is not _ndarray:
