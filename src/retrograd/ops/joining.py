@@ -560,7 +560,7 @@ def tile(input, dims):
 @register_method("repeat_interleave")
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     """Each element repeated ``repeats`` times (a number or one count per element)."""
-    from .indexing import index_select
+    from .index_ops import index_select
 
     if repeats is None:  # repeat_interleave(repeats): indices 0.. repeated by count
         counts = np.asarray(input._data if isinstance(input, Tensor) else input)

@@ -28,7 +28,6 @@ from ._loss_common import (
 )
 from .activation import Softplus
 from .ctc import ctc_loss
-from .indexing import TakeAlong
 from .margin_loss import (
     cosine_embedding_loss,
     cosine_similarity,
@@ -43,6 +42,7 @@ from .margin_loss import (
     triplet_margin_loss,
     triplet_margin_with_distance_loss,
 )
+from .scatter import TakeAlong
 from .softmax import LogSoftmax, log_softmax
 from .unary import exp, log, where
 
@@ -172,7 +172,7 @@ class CrossEntropyIndex(Primitive):
         return (-picked.squeeze(dim) * w).astype(x.dtype, copy=False)
 
     def backward(ctx, grad):
-        from .indexing import scatter_into_zeros
+        from .scatter import scatter_into_zeros
         from .shape import unsqueeze
 
         (x,) = ctx.saved

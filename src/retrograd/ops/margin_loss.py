@@ -8,7 +8,7 @@ import numpy as np
 
 from ._loss_common import _const, _legacy, _reduce
 from .activation import Softplus
-from .indexing import TakeAlong
+from .scatter import TakeAlong
 from .unary import where
 
 __all__ = ["cosine_embedding_loss", "cosine_similarity", "hinge_embedding_loss",

@@ -173,8 +173,7 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
                           return_counts)
 
 
-from .indexing import (  # noqa: E402  (the torch-level names of the indexing ops)
-    gather,
+from .index_ops import (  # noqa: E402  (the torch-level names of the indexing ops)
     index_add,
     index_copy,
     index_fill,
@@ -183,15 +182,11 @@ from .indexing import (  # noqa: E402  (the torch-level names of the indexing op
     masked_fill,
     masked_scatter,
     masked_select,
-    narrow,
     put,
-    scatter,
-    scatter_add,
-    scatter_reduce,
-    select,
     take,
-    take_along_dim,
 )
+from .indexing import narrow, select  # noqa: E402
+from .scatter import gather, scatter, scatter_add, scatter_reduce, take_along_dim  # noqa: E402
 
 __all__ += ["argwhere", "gather", "index_add", "index_copy", "index_fill", "index_put",
             "index_select", "masked_fill", "masked_scatter", "masked_select", "narrow",
