@@ -12,12 +12,14 @@ import math
 
 import numpy as np
 
-from .._tensor import Tensor, _wrap_dim
+from .._dims import wrap_dim
+from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from ..autograd.grad_mode import state as _state
 from ..backend import xp
 from . import unary as _unary
 from ._core import Primitive, register_method
+from ._out import write_out
 from .inplace import _check_leaf, _snapshot, _store, bump_version, inplace_apply, inplace_write
 from .pointwise import erf
 from .softmax import (
@@ -329,6 +331,7 @@ def softshrink(input, lambd=0.5):
     return where(input > lambd, input - lambd, where(input < -lambd, input + lambd, 0.0))
 
 
+@register_method("hardshrink")
 def hardshrink(input, lambd=0.5):
     return where(input.abs() > lambd, input, 0.0)
 
@@ -362,6 +365,7 @@ def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
     return _inplace(_rrelu, input, lower, upper, training)
 
 
+@register_method("prelu")
 def prelu(input, weight):
     """x > 0 ? x : w * x, ``w`` per channel (dim 1) or one shared value."""
     w = weight
@@ -381,7 +385,7 @@ def glu(input, dim=-1):
     """a * sigmoid(b), where a and b are the two halves of ``input`` along ``dim``."""
     if input.dim() == 0:
         raise RuntimeError("glu does not support scalars because halving size must be even")
-    d = _wrap_dim(dim, input.dim())
+    d = wrap_dim(dim, input.dim())
     n = input.shape[d]
     if n % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {n}")
@@ -392,7 +396,7 @@ def glu(input, dim=-1):
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     """input / max(||input||_p over dim, eps)."""
     denom = input.norm(p, dim, keepdim=True).clamp(min=eps).expand_as(input)
-    return input / denom
+    return write_out(input / denom, out, "normalize")
 
 
 def linear(input, weight, bias=None):
@@ -436,6 +440,7 @@ TORCH_NAMES = {"celu": celu, "celu_": celu_, "selu": selu, "selu_": selu_, "rrel
                "log_softmax": _torch_log_softmax, "hardshrink": hardshrink, "prelu": prelu,
                "bilinear": bilinear}
 
-for _name, _fn in {"softmax": _torch_softmax, "log_softmax": _torch_log_softmax,
-                   "hardshrink": hardshrink, "prelu": prelu}.items():
-    register_method(_name)(_fn)
+# softmax and log_softmax are written in softmax.py; here they become Tensor methods with
+# the torch-level signature (dim, dtype).
+register_method("softmax")(_torch_softmax)
+register_method("log_softmax")(_torch_log_softmax)

@@ -8,7 +8,8 @@ from .._dims import wrap_dim
 from .._tensor import Tensor
 from ..backend import xp
 from ._core import Primitive, register_method
-from .reduction import _movedim, _out, _prod_others, prod, sum
+from ._out import write_out
+from .reduction import _movedim, _prod_others, prod, sum
 
 __all__ = ["cumprod", "cumsum"]
 
@@ -79,7 +80,7 @@ class Cumprod(Primitive):
 @register_method("cumsum")
 def cumsum(input, dim, *, dtype=None, out=None):
     """Running sum along ``dim``."""
-    return _out(Cumsum.generic(input, dim=dim, dtype=dtype), out)
+    return write_out(Cumsum.generic(input, dim=dim, dtype=dtype), out, "cumsum", "cast")
 
 
 @register_method("cumprod")
@@ -91,14 +92,14 @@ def cumprod(input, dim, *, dtype=None, out=None):
     data = input._data if isinstance(input, Tensor) else input
     if not isinstance(input, Tensor) or not input.requires_grad or data.ndim == 0 or \
             not (data == 0).any():
-        return _out(Cumprod.generic(input, dim=dim, dtype=dtype), out)
+        return write_out(Cumprod.generic(input, dim=dim, dtype=dtype), out, "cumprod", "cast")
     # With zeros: out_j = prod_i where(i <= j, x_i, 1) through Prod's exact gradient.
     d = wrap_dim(dim, data.ndim)
     x = _movedim(input if dtype is None else input.to(dtype), d, -1)
     n = x.shape[-1]
     lower = xp(data).tril(xp(data).ones((n, n), dtype=bool))
     res = prod(where(lower, unsqueeze(x, -2), 1), dim=-1)
-    return _out(_movedim(res, -1, d), out)
+    return write_out(_movedim(res, -1, d), out, "cumprod", "cast")
 
 
 def _inplace_via_copy(fn):

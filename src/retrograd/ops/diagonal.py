@@ -9,6 +9,7 @@ from .._dims import wrap_dim
 from .._tensor import Tensor
 from ..backend import xp
 from ._core import Primitive, register_method
+from ._out import takes_out
 
 __all__ = ["diag", "diag_embed", "diagonal", "trace", "tril", "triu"]
 
@@ -90,6 +91,7 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
 
 
 @register_method("diag")
+@takes_out("diag", "exact")
 def diag(input, diagonal=0, *, out=None):
     """1-d input: a matrix with it on the ``diagonal``; 2-d input: that diagonal."""
     if input.ndim == 1:
@@ -120,12 +122,14 @@ def _triangle(input, diagonal, lower: bool):
 
 
 @register_method("tril")
+@takes_out("tril", "exact")
 def tril(input, diagonal=0, *, out=None):
     """The lower triangle (at and below ``diagonal``) of the last two dims; zeros above."""
     return _triangle(input, diagonal, True)
 
 
 @register_method("triu")
+@takes_out("triu", "exact")
 def triu(input, diagonal=0, *, out=None):
     """The upper triangle (at and above ``diagonal``) of the last two dims; zeros below."""
     return _triangle(input, diagonal, False)

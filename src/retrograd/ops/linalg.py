@@ -11,6 +11,7 @@ import numpy as np
 from .._dims import wrap_dim
 from .._tensor import Tensor
 from ._core import register_method
+from ._out import takes_out, write_out
 from .decompositions import (
     Cholesky,
     Det,
@@ -29,7 +30,6 @@ from .decompositions import (
 from .diagonal import diag, diag_embed, diagonal, trace, tril, triu
 from .products import (
     _cross,
-    _out,
     addbmm,
     addmm,
     addmv,
@@ -61,15 +61,17 @@ __all__ = ["LinAlgError", "addbmm", "addmm", "addmv", "baddbmm", "bmm", "cholesk
 @register_method("det")
 def det(A, *, out=None):
     """Determinant of square matrices."""
-    return _out(Det.generic(A), out)
+    return write_out(Det.generic(A), out, "linalg.det")
 
 
 @register_method("slogdet")
+@takes_out("slogdet")
 def slogdet(A, *, out=None):
     """``(sign, logabsdet)`` of the determinant."""
     return _slogdet_old(*Slogdet.generic(A))
 
 
+@takes_out("linalg.slogdet")
 def linalg_slogdet(A, *, out=None):
     return _slogdet_result(*Slogdet.generic(A))
 
@@ -89,7 +91,7 @@ def logdet(input):
 
 def inv(A, *, out=None):
     """Inverse of square matrices; LinAlgError (a RuntimeError) when singular."""
-    return _out(Inv.generic(A), out)
+    return write_out(Inv.generic(A), out, "linalg.inv")
 
 
 inverse = inv
@@ -101,28 +103,30 @@ def solve(A, B, *, left=True, out=None):
 
     vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
     if not left:
-        return _out(_mT(solve(_mT(A), _mT(B))), out)
+        return write_out(_mT(solve(_mT(A), _mT(B))), out, "linalg.solve")
     if vector:
-        return _out(squeeze(Solve.generic(A, unsqueeze(B, -1)), -1), out)
-    return _out(Solve.generic(A, B), out)
+        return write_out(squeeze(Solve.generic(A, unsqueeze(B, -1)), -1), out, "linalg.solve")
+    return write_out(Solve.generic(A, B), out, "linalg.solve")
 
 
 @register_method("cholesky")
 def cholesky(A, upper=False, *, out=None):
     """Lower (or upper) Cholesky factor of symmetric positive-definite matrices."""
     L = Cholesky.generic(A)
-    return _out(_mT(L) if upper else L, out)
+    return write_out(_mT(L) if upper else L, out, "linalg.cholesky")
 
 
 _qr_result = _result("linalg_qr", ("Q", "R"))
 _qr_old = _result("qr", ("Q", "R"))
 
 
+@takes_out("linalg.qr")
 def linalg_qr(A, mode="reduced", *, out=None):
     return _qr_result(*Qr.generic(A, mode=mode))
 
 
 @register_method("qr")
+@takes_out("qr")
 def qr(input, some=True, *, out=None):
     """``(Q, R)`` (reduced when ``some``, complete otherwise)."""
     return _qr_old(*Qr.generic(input, mode="reduced" if some else "complete"))
@@ -131,11 +135,13 @@ def qr(input, some=True, *, out=None):
 _eigh_result = _result("linalg_eigh", ("eigenvalues", "eigenvectors"))
 
 
+@takes_out("linalg.eigh")
 def eigh(A, UPLO="L", *, out=None):
     """Eigenvalues (ascending) and eigenvectors of symmetric matrices."""
     return _eigh_result(*Eigh.generic(A, UPLO=UPLO))
 
 
+@takes_out("linalg.eigvalsh", "exact")
 def eigvalsh(A, UPLO="L", *, out=None):
     return eigh(A, UPLO).eigenvalues
 
@@ -144,11 +150,13 @@ _svd_result = _result("linalg_svd", ("U", "S", "Vh"))
 _svd_old = _result("svd", ("U", "S", "V"))
 
 
+@takes_out("linalg.svd")
 def linalg_svd(A, full_matrices=True, *, driver=None, out=None):
     return _svd_result(*Svd.generic(A, full_matrices=full_matrices))
 
 
 @register_method("svd")
+@takes_out("svd")
 def svd(input, some=True, compute_uv=True, *, out=None):
     """``torch.svd``: ``(U, S, V)`` with V (not Vh); reduced when ``some``."""
     u, s, vh = Svd.generic(input, full_matrices=not some)
@@ -157,7 +165,7 @@ def svd(input, some=True, compute_uv=True, *, out=None):
 
 def svdvals(A, *, driver=None, out=None):
     """Singular values, descending."""
-    return _out(Svd.generic(A, full_matrices=False)[1], out)
+    return write_out(Svd.generic(A, full_matrices=False)[1], out, "linalg.svdvals")
 
 
 def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
@@ -173,7 +181,7 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
     cut = np.maximum(atol or 0, (rtol or 0) * smax)
     keep = data > cut
     sinv = where(keep, 1 / where(keep, s, 1), 0)
-    return _out(_mT(vh) @ (_bcast_col(sinv) * _mT(u)), out)
+    return write_out(_mT(vh) @ (_bcast_col(sinv) * _mT(u)), out, "linalg.pinv")
 
 
 @register_method("pinverse")
@@ -192,8 +200,8 @@ def matrix_power(A, n, *, out=None):
         from .unary import where
 
         eye = _eye_like(A, A.shape[-1])
-        return _out(where(eye, 1, 0 * A) if A.requires_grad else where(eye, A * 0 + 1, 0),
-                    out)
+        res = where(eye, 1, 0 * A) if A.requires_grad else where(eye, A * 0 + 1, 0)
+        return write_out(res, out, "linalg.matrix_power")
     if n < 0:
         A, n = inv(A), -n
     result, base = None, A
@@ -203,7 +211,7 @@ def matrix_power(A, n, *, out=None):
         n >>= 1
         if n:
             base = base @ base
-    return _out(result, out)
+    return write_out(result, out, "linalg.matrix_power")
 
 
 _lstsq_result = _result("linalg_lstsq", ("solution", "residuals", "rank", "singular_values"))
@@ -246,7 +254,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
     _float(A._data, "linalg.matrix_norm")
     d0, d1 = _matrix_dims(A, dim)
     if ord == "fro":
-        return _out(vector_norm(A, 2, (d0, d1), keepdim), out)
+        return write_out(vector_norm(A, 2, (d0, d1), keepdim), out, "linalg.matrix_norm")
     kept = tuple(1 if i in (d0, d1) else s for i, s in enumerate(A.shape))
     if ord in ("nuc", 2, -2):
         rest = [i for i in range(A.ndim) if i not in (d0, d1)]
@@ -259,7 +267,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
     else:
         raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
     shape = kept if keepdim else tuple(s for i, s in enumerate(A.shape) if i not in (d0, d1))
-    return _out(reshape(res, shape), out)
+    return write_out(reshape(res, shape), out, "linalg.matrix_norm")
 
 
 def linalg_norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
@@ -285,18 +293,18 @@ def linalg_norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
 def linalg_cross(input, other, *, dim=-1, out=None):
     if input.ndim != other.ndim:
         raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
-    return _out(_cross(input, other, dim, "linalg.cross"), out)
+    return write_out(_cross(input, other, dim, "linalg.cross"), out, "linalg.cross")
 
 
 def vecdot(x, y, *, dim=-1, out=None):
-    return _out((x * y).sum(dim), out)
+    return write_out((x * y).sum(dim), out, "linalg.vecdot")
 
 
 def multi_dot(tensors, *, out=None):
     res = tensors[0]
     for t in tensors[1:]:
         res = res @ t
-    return _out(res, out)
+    return write_out(res, out, "linalg.multi_dot")
 
 
 register_method("inverse")(inverse)

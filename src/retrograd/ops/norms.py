@@ -11,7 +11,8 @@ from .._dims import reduce_dims as _dims
 from .._tensor import Tensor
 from ..backend import xp
 from ._core import Primitive, register_method
-from .reduction import _all_dims, _count, _need_float, _out, amax, expand_back, mean, sum
+from ._out import write_out
+from .reduction import _all_dims, _count, _need_float, amax, expand_back, mean, sum
 
 __all__ = ["logsumexp", "norm", "std", "std_mean", "var", "var_mean", "vector_norm"]
 
@@ -93,7 +94,7 @@ def var(input, dim=None, unbiased=True, keepdim=False, *, correction=None, out=N
     n = _count(input.shape, dims)
     d = input - mean(input, dims, keepdim=True)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return _out(sum(d * d, dims, keepdim) / builtins.max(0, n - c), out)
+        return write_out(sum(d * d, dims, keepdim) / builtins.max(0, n - c), out, "var")
 
 
 @register_method("std")
@@ -103,7 +104,7 @@ def std(input, dim=None, unbiased=True, keepdim=False, *, correction=None, out=N
 
     v = var(input, dim, unbiased, keepdim, correction=correction)
     # PyTorch's std gradient is 0 (not NaN) where std is 0: mask before the sqrt
-    return _out(sqrt(where(v == 0, 0.0, v)), out)
+    return write_out(sqrt(where(v == 0, 0.0, v)), out, "std")
 
 
 def var_mean(input, dim=None, unbiased=True, keepdim=False, *, correction=None):
@@ -139,7 +140,7 @@ def logsumexp(input, dim=(), keepdim=False, *, out=None):
     res = log(sum(exp(input - shift), dims, keepdim=True)) + shift
     if not keepdim:
         res = reshape(res, tuple(s for i, s in enumerate(input.shape) if i not in dims))
-    return _out(res, out)
+    return write_out(res, out, "logsumexp")
 
 
 @register_method("norm")
@@ -150,11 +151,11 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
                       and len(dim) == 2):
         from . import linalg
 
-        return _out(linalg.matrix_norm(input, p, dim if dim is not None else (-2, -1),
-                                       keepdim, dtype=dtype), out)
+        return write_out(linalg.matrix_norm(input, p, dim if dim is not None else (-2, -1),
+                                       keepdim, dtype=dtype), out, "norm")
     if p == "fro" or p is None:
         p = 2
-    return _out(vector_norm(input, p, dim, keepdim, dtype=dtype), out)
+    return write_out(vector_norm(input, p, dim, keepdim, dtype=dtype), out, "norm")
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
@@ -168,4 +169,5 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
         x = x.to(dtype)
     if isinstance(dim, (list, tuple)) and len(dim) == 0:
         dim = None
-    return _out(Norm.generic(x, p=float(ord), dim=dim, keepdim=keepdim), out)
+    res = Norm.generic(x, p=float(ord), dim=dim, keepdim=keepdim)
+    return write_out(res, out, "linalg.vector_norm")

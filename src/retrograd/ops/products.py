@@ -13,6 +13,7 @@ from .._dims import wrap_dim
 from .._tensor import Tensor
 from ..backend import xp
 from ._core import Primitive, register_method
+from ._out import takes_out, write_out
 from .diagonal import _arr
 
 __all__ = ["addbmm", "addmm", "addmv", "baddbmm", "bmm", "cross", "dot", "einsum", "ger",
@@ -121,6 +122,7 @@ def einsum(equation, *operands):
 
 
 @register_method("tensordot")
+@takes_out("tensordot")
 def tensordot(a, b, dims=2, out=None):
     """Contract ``a``'s last ``dims`` dims with ``b``'s first (or the listed dim pairs)."""
     if isinstance(dims, Tensor):
@@ -162,7 +164,7 @@ def bmm(input, mat2, *, out=None):
     if tuple(mat2.shape[:2]) != (b, m):
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{b}, {m}] but got: [{mat2.shape[0]}, {mat2.shape[1]}].")
-    return _out(input @ mat2, out)
+    return write_out(input @ mat2, out, "bmm")
 
 
 @register_method("mv")
@@ -174,7 +176,7 @@ def mv(input, vec, *, out=None):
     if input.shape[1] != vec.shape[0]:
         raise RuntimeError(f"size mismatch, got input ({input.shape[0]}), mat "
                            f"({input.shape[0]}x{input.shape[1]}), vec ({vec.shape[0]})")
-    return _out(input @ vec, out)
+    return write_out(input @ vec, out, "mv")
 
 
 @register_method("dot")
@@ -192,7 +194,7 @@ def dot(input, other, *, out=None):
         raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
                            f"{repr(input.dtype)[6:].capitalize()} and "
                            f"{repr(other.dtype)[6:].capitalize()}")
-    return _out(input @ other, out)
+    return write_out(input @ other, out, "dot")
 
 
 vdot = dot  # real tensors: no conjugation
@@ -203,7 +205,7 @@ def outer(input, vec2, *, out=None):
     """Outer product of two 1-d tensors."""
     from .shape import unsqueeze
 
-    return _out(unsqueeze(input, 1) * unsqueeze(vec2, 0), out)
+    return write_out(unsqueeze(input, 1) * unsqueeze(vec2, 0), out, "outer")
 
 
 ger = outer
@@ -213,8 +215,8 @@ ger = outer
 def inner(input, other, *, out=None):
     """Sum of products over the last dims (a scalar times a tensor when one is 0-d)."""
     if input.ndim == 0 or other.ndim == 0:
-        return _out(input * other, out)
-    return _out(tensordot(input, other, ([-1], [-1])), out)
+        return write_out(input * other, out, "inner")
+    return write_out(tensordot(input, other, ([-1], [-1])), out, "inner")
 
 
 def _scaled(x, s):
@@ -239,25 +241,25 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     """``beta * input + alpha * (mat1 @ mat2)``."""
     from .arithmetic import mm
 
-    return _out(_addmul(input, mm(mat1, mat2), beta, alpha), out)
+    return write_out(_addmul(input, mm(mat1, mat2), beta, alpha), out, "addmm")
 
 
 @register_method("addmv")
 def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
     """``beta * input + alpha * (mat @ vec)``."""
-    return _out(_addmul(input, mv(mat, vec), beta, alpha), out)
+    return write_out(_addmul(input, mv(mat, vec), beta, alpha), out, "addmv")
 
 
 @register_method("baddbmm")
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     """``beta * input + alpha * bmm(batch1, batch2)``."""
-    return _out(_addmul(input, bmm(batch1, batch2), beta, alpha), out)
+    return write_out(_addmul(input, bmm(batch1, batch2), beta, alpha), out, "baddbmm")
 
 
 @register_method("addbmm")
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     """``beta * input + alpha * sum_b batch1[b] @ batch2[b]``."""
-    return _out(_addmul(input, bmm(batch1, batch2).sum(0), beta, alpha), out)
+    return write_out(_addmul(input, bmm(batch1, batch2).sum(0), beta, alpha), out, "addbmm")
 
 
 @register_method("kron")
@@ -270,7 +272,7 @@ def kron(input, other, *, out=None):
     b = reshape(other, (1,) * (n - other.ndim) + tuple(other.shape))
     a2 = reshape(a, tuple(s for d in a.shape for s in (d, 1)))
     b2 = reshape(b, tuple(s for d in b.shape for s in (1, d)))
-    return _out(reshape(a2 * b2, tuple(x * y for x, y in zip(a.shape, b.shape))), out)
+    return write_out(reshape(a2 * b2, tuple(x * y for x, y in zip(a.shape, b.shape))), out, "kron")
 
 
 def _cross(input, other, dim, name):
@@ -297,13 +299,8 @@ def cross(input, other, dim=None, *, out=None):
     if dim is None:
         shape = _bshape(input, other)
         dim = next((i for i, s in enumerate(shape) if s == 3), -1)
-    return _out(_cross(input, other, dim, "linalg.cross"), out)
+    return write_out(_cross(input, other, dim, "linalg.cross"), out, "cross")
 
-
-def _out(result, out):
-    from .arithmetic import _out as write
-
-    return write(result, out)
 
 
 register_method("vdot")(vdot)

@@ -20,6 +20,7 @@ from .._dims import wrap_dim
 from .._tensor import Tensor, wrap
 from ..backend import xp
 from ._core import Primitive, register_method
+from ._out import takes_out, write_out
 
 __all__ = ["all", "amax", "amin", "aminmax", "any", "argmax", "argmin", "count_nonzero", "mean",
            "nanmean", "nansum", "prod", "sum", "sum_to"]
@@ -62,11 +63,6 @@ def expand_back(grad, shape: tuple, dims: tuple | None, keepdim: bool):
         grad = reshape(grad, _keep_shape(shape, dims))
     return expand(grad, shape)
 
-
-def _out(result, out):
-    from .arithmetic import _out as write
-
-    return write(result, out)
 
 
 class Sum(Primitive):
@@ -307,17 +303,19 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Sum of all elements, or over ``dim`` (an int or a tuple of ints)."""
     if dim is None or (not isinstance(dim, int) and len(dim) == 0):
         if keepdim and dim is not None:
-            return _out(SumDim.generic(input, dim=None, keepdim=True, dtype=dtype), out)
-        return _out(Sum.generic(input, dtype=dtype), out)
-    return _out(SumDim.generic(input, dim=dim, keepdim=keepdim, dtype=dtype), out)
+            res = SumDim.generic(input, dim=None, keepdim=True, dtype=dtype)
+            return write_out(res, out, "sum", "cast")
+        return write_out(Sum.generic(input, dtype=dtype), out, "sum", "cast")
+    res = SumDim.generic(input, dim=dim, keepdim=keepdim, dtype=dtype)
+    return write_out(res, out, "sum", "cast")
 
 
 @register_method("mean")
 def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Mean of all elements, or over ``dim``."""
     if dim is None:
-        return _out(Mean.generic(input, dtype=dtype), out)
-    return _out(MeanDim.generic(input, dim=dim, keepdim=keepdim, dtype=dtype), out)
+        return write_out(Mean.generic(input, dtype=dtype), out, "mean")
+    return write_out(MeanDim.generic(input, dim=dim, keepdim=keepdim, dtype=dtype), out, "mean")
 
 
 def _isnan(x):
@@ -339,15 +337,16 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
 
     valid = input == input
     total = sum(where(valid, input, 0), dim, keepdim, dtype=dtype)
-    return _out(total / sum(valid, dim, keepdim), out)
+    return write_out(total / sum(valid, dim, keepdim), out, "nanmean")
 
 
 @register_method("prod")
 def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Product of all elements, or along the int ``dim``."""
     if dim is None:
-        return _out(Prod.generic(input, dtype=dtype), out)
-    return _out(_ProdDim.generic(input, dim=dim, keepdim=keepdim, dtype=dtype), out)
+        return write_out(Prod.generic(input, dtype=dtype), out, "prod", "cast")
+    res = _ProdDim.generic(input, dim=dim, keepdim=keepdim, dtype=dtype)
+    return write_out(res, out, "prod", "cast")
 
 
 class _ProdDim(Prod):
@@ -358,16 +357,17 @@ class _ProdDim(Prod):
 @register_method("amax")
 def amax(input, dim=(), keepdim=False, *, out=None):
     """Largest value over ``dim`` (all dims when empty); ties share the gradient."""
-    return _out(Amax.generic(input, dim=dim, keepdim=keepdim), out)
+    return write_out(Amax.generic(input, dim=dim, keepdim=keepdim), out, "amax")
 
 
 @register_method("amin")
 def amin(input, dim=(), keepdim=False, *, out=None):
     """Smallest value over ``dim`` (all dims when empty); ties share the gradient."""
-    return _out(Amin.generic(input, dim=dim, keepdim=keepdim), out)
+    return write_out(Amin.generic(input, dim=dim, keepdim=keepdim), out, "amin")
 
 
 @register_method("aminmax")
+@takes_out("aminmax")
 def aminmax(input, *, dim=None, keepdim=False, out=None):
     """``(min, max)`` over ``dim`` (all elements when None); ties share the gradient."""
     d = () if dim is None else dim
@@ -395,13 +395,13 @@ def _arg(fn, input, dim, keepdim):
 @register_method("argmax")
 def argmax(input, dim=None, keepdim=False, *, out=None):
     """Index of the largest element (of the flattened input when ``dim`` is None)."""
-    return _out(_arg("argmax", input, dim, keepdim), out)
+    return write_out(_arg("argmax", input, dim, keepdim), out, "argmax", "exact")
 
 
 @register_method("argmin")
 def argmin(input, dim=None, keepdim=False, *, out=None):
     """Index of the smallest element (of the flattened input when ``dim`` is None)."""
-    return _out(_arg("argmin", input, dim, keepdim), out)
+    return write_out(_arg("argmin", input, dim, keepdim), out, "argmin", "exact")
 
 
 def _logical(fn, input, dim, keepdim):
@@ -415,13 +415,13 @@ def _logical(fn, input, dim, keepdim):
 @register_method("all")
 def all(input, dim=None, keepdim=False, *, out=None):
     """Whether all elements (over ``dim``) are nonzero."""
-    return _out(_logical("all", input, dim, keepdim), out)
+    return write_out(_logical("all", input, dim, keepdim), out, "all")
 
 
 @register_method("any")
 def any(input, dim=None, keepdim=False, *, out=None):
     """Whether any element (over ``dim``) is nonzero."""
-    return _out(_logical("any", input, dim, keepdim), out)
+    return write_out(_logical("any", input, dim, keepdim), out, "any")
 
 
 @register_method("count_nonzero")

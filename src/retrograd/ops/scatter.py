@@ -9,6 +9,7 @@ from .._dims import wrap_dim
 from .._tensor import Tensor
 from ..backend import xp
 from ._core import Primitive, register_method
+from ._out import takes_out
 from .indexing import getitem, inplace_twin
 
 __all__ = ["gather", "scatter", "scatter_add", "scatter_reduce", "take_along_dim"]
@@ -361,6 +362,7 @@ def _fit_src(src, index):
 
 
 @register_method("gather")
+@takes_out("gather", "exact")
 def gather(input, dim, index, *, sparse_grad=False, out=None):
     """out[i][j][k] = input[index[i][j][k]][j][k] for dim 0 (and so on)."""
     idx = _index_array(index, "gather")
@@ -370,6 +372,7 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
 
 
 @register_method("take_along_dim")
+@takes_out("take_along_dim", "exact")
 def take_along_dim(input, indices, dim=None, *, out=None):
     """input's values at ``indices`` along ``dim`` (broadcast), or at flat indices."""
     from .shape import expand, reshape

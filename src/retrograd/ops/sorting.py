@@ -12,6 +12,7 @@ from .._dims import wrap_dim
 from .._tensor import Tensor
 from ..backend import xp
 from ._core import Primitive, register_method
+from ._out import takes_out
 from .reduction import _RESULTS, Amax, MaxAll, MinAll, sum
 from .scatter import Gather, ScatterAddZeros
 
@@ -202,6 +203,7 @@ class NanmedianAll(MedianAll):
     _name = "NanmedianBackward0"
 
 @register_method("max")
+@takes_out("max")
 def max(input, dim=None, keepdim=False, *, out=None):
     """``max(x)``: the largest element; ``max(x, dim)``: ``(values, indices)``;
     ``max(x, other)``: elementwise maximum."""
@@ -215,6 +217,7 @@ def max(input, dim=None, keepdim=False, *, out=None):
 
 
 @register_method("min")
+@takes_out("min")
 def min(input, dim=None, keepdim=False, *, out=None):
     """``min(x)``, ``min(x, dim)`` -> ``(values, indices)``, or ``min(x, other)``."""
     if isinstance(dim, Tensor):
@@ -231,12 +234,14 @@ def _select(cls, name, input, **attrs):
 
 
 @register_method("cummax")
+@takes_out("cummax")
 def cummax(input, dim, *, out=None):
     """``(values, indices)`` of the running maximum along ``dim`` (ties: latest index)."""
     return _select(Cummax, "cummax", input, dim=dim)
 
 
 @register_method("cummin")
+@takes_out("cummin")
 def cummin(input, dim, *, out=None):
     """``(values, indices)`` of the running minimum along ``dim`` (ties: latest index)."""
     return _select(Cummin, "cummin", input, dim=dim)
@@ -244,6 +249,7 @@ def cummin(input, dim, *, out=None):
 
 
 @register_method("median")
+@takes_out("median")
 def median(input, dim=None, keepdim=False, *, out=None):
     """The median (the lower of the two middle values for an even count); with ``dim``,
     ``(values, indices)``."""
@@ -253,6 +259,7 @@ def median(input, dim=None, keepdim=False, *, out=None):
 
 
 @register_method("nanmedian")
+@takes_out("nanmedian")
 def nanmedian(input, dim=None, keepdim=False, *, out=None):
     """Median ignoring NaN."""
     if dim is None:
@@ -261,6 +268,7 @@ def nanmedian(input, dim=None, keepdim=False, *, out=None):
 
 
 @register_method("mode")
+@takes_out("mode")
 def mode(input, dim=-1, keepdim=False, *, out=None):
     """``(values, indices)``: the most frequent value along ``dim`` (the smallest among
     equally frequent ones) and its last index."""
@@ -268,18 +276,21 @@ def mode(input, dim=-1, keepdim=False, *, out=None):
 
 
 @register_method("kthvalue")
+@takes_out("kthvalue")
 def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     """``(values, indices)``: the k-th smallest element along ``dim``."""
     return _select(Kthvalue, "kthvalue", input, dim=dim, keepdim=keepdim, k=int(k))
 
 
 @register_method("topk")
+@takes_out("topk")
 def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     """``(values, indices)`` of the ``k`` largest (or smallest) elements along ``dim``."""
     return _select(Topk, "topk", input, dim=dim, k=int(k), largest=largest)
 
 
 @register_method("sort")
+@takes_out("sort")
 def sort(input, dim=-1, descending=False, stable=False, *, out=None):
     """``(values, indices)`` sorted along ``dim``; always stable."""
     return _select(Sort, "sort", input, dim=dim, descending=descending)
@@ -292,6 +303,7 @@ def argsort(input, dim=-1, descending=False, stable=False):
 
 
 @register_method("msort")
+@takes_out("msort", "exact")
 def msort(input, *, out=None):
     """Sorted along the first dimension."""
     return sort(input, 0).values
