@@ -28,6 +28,8 @@ class Cumsum(Primitive):
             x = x.astype(np.int64)
         if x.ndim == 0:
             return x.copy()
+        if x.dtype == np.float16:  # accumulate in float32, as PyTorch does, then round once
+            return xp(x).cumsum(x, axis=d, dtype=np.float32).astype(x.dtype)
         return xp(x).cumsum(x, axis=d, dtype=x.dtype)
 
     def backward(ctx, grad):
@@ -51,12 +53,19 @@ class Cumprod(Primitive):
             x = x.astype(dtype._np)
         elif x.dtype.kind in "biu":
             x = x.astype(np.int64)
-        out = x.copy() if x.ndim == 0 else xp(x).cumprod(x, axis=d, dtype=x.dtype)
+        if x.ndim == 0:
+            out = x.copy()
+        elif x.dtype == np.float16:
+            out = xp(x).cumprod(x, axis=d, dtype=np.float32).astype(x.dtype)
+        else:
+            out = xp(x).cumprod(x, axis=d, dtype=x.dtype)
         ctx.save(x, out)
         return out
 
     def backward(ctx, grad):
         x, out = ctx.saved
+        if x.ndim == 0:  # out is x itself: the derivative is 1, also at x = 0
+            return grad
         return Cumsum.backward(ctx, grad * out) / x
 
     def jvp(ctx, tx):

@@ -9,6 +9,7 @@ from .._dims import wrap_dim
 from .._tensor import Tensor
 from ..backend import xp
 from ._core import Primitive, register_method
+from ._out import dtype_name
 from .indexing import (
     Index,
     IndexBackward,
@@ -128,38 +129,98 @@ def index_select(input, dim, index):
     return IndexSelect.generic(input, idx=(slice(None),) * d + (idx,))
 
 
+def _same_dtype(input, source, op) -> None:
+    """index_add / index_copy need source in self's dtype (PyTorch does not cast)."""
+    if isinstance(source, Tensor) and source._data.dtype != input._data.dtype:
+        a, b = dtype_name(input._data.dtype), dtype_name(source._data.dtype)
+        if op == "index_add":
+            raise RuntimeError(f"index_add_(): self ({a}) and source ({b}) must have the same "
+                               "scalar type")
+        raise RuntimeError(f"index_copy_(): self and source expected to have the same dtype, "
+                           f"but got (self) {a} and (source) {b}")
+
+
+def _check_source_shape(input, d, n_idx, source, op) -> None:
+    """PyTorch's checks of source against self: the count along dim, then the other dims."""
+    xs, ss = tuple(input.shape), tuple(source.shape)
+    if ss and ss[d if d < len(ss) else -1] != n_idx:
+        if op == "index_copy":
+            raise IndexError(f"index_copy_(): Number of indices ({n_idx}) should be equal to "
+                             f"source.size(dim) ({ss[d]})")
+        raise RuntimeError(f"{op}_(): Number of indices ({n_idx}) should be equal to "
+                           f"source.size(dim): ({ss[d]}), for dim: {d}")
+    if op == "index_copy":
+        if ss and xs and len(ss) != len(xs):
+            raise IndexError("index_copy_(): When source and destination are not scalars, their "
+                             f"dimensionality must match. Source dimensionality ({len(ss)}), "
+                             f"destination dimensionality ({len(xs)})")
+        slice_x = xs[:d] + xs[d + 1:]
+        slice_s = ss[:d] + ss[d + 1:]
+        for j, (p, q) in enumerate(zip(slice_x, slice_s)):
+            if p != q:
+                raise RuntimeError(
+                    f"index_copy_(): Source/destination tensor must have same slice shapes. "
+                    f"Destination slice shape: {p} at dimension {j} and source slice shape: "
+                    f"{q} at dimension {j}.")
+    elif len(ss) != len(xs) or any(p != q for k, (p, q) in enumerate(zip(xs, ss)) if k != d):
+        raise RuntimeError("source tensor shape must match self tensor shape, excluding the "
+                           f"specified dimension. Got self.shape = {list(xs)} source.shape = "
+                           f"{list(ss)}")
+
+
 def _index_source(input, dim, index, source, op):
     d = wrap_dim(dim, input.dim(), op)
     idx = _vector_index(index, (input.shape or (1,))[d], op)
     if isinstance(source, Tensor):
-        if source.dim() and source.shape[d] != idx.size:
-            if op == "index_copy":
-                raise IndexError(f"index_copy_(): Number of indices ({idx.size}) should be equal "
-                                 f"to source.size(dim) ({source.shape[d]})")
-            raise RuntimeError(f"{op}_(): Number of indices ({idx.size}) should be equal to "
-                               f"source.size(dim): ({source.shape[d]}), for dim: {d}")
-        source = _scatter_src(input, source)
+        if op != "index_fill":
+            _same_dtype(input, source, op)
+            _check_source_shape(input, d, idx.size, source, op)
+        else:
+            source = _scatter_src(input, source)
     return (slice(None),) * d + (idx,), source
+
+
+def _on_vector(fn, input, index, source):
+    """Run the index op ``fn`` on a 0-d self as on a 1-element vector (as PyTorch does)."""
+    from .shape import reshape
+
+    if isinstance(source, Tensor) and source.dim() == 0:
+        source = reshape(source, (1,))
+    return reshape(fn(reshape(input, (1,)), 0, index, source), ())
 
 
 @register_method("index_add")
 def index_add(input, dim, index, source, *, alpha=1):
     """input with ``alpha * source`` added at ``index`` along ``dim``."""
+    if input.dim() == 0:
+        _index_source(input, dim, index, source, "index_add")
+        return _on_vector(lambda x, d, i, s: index_add(x, d, i, s, alpha=alpha), input, index,
+                          source)
     idx, source = _index_source(input, dim, index, source, "index_add")
     return IndexAdd.generic(input, source if alpha == 1 else source * alpha, idx=idx)
 
 
 @register_method("index_copy")
 def index_copy(input, dim, index, source):
+    """input with source's slices written at ``index`` along ``dim``."""
+    if input.dim() == 0:
+        _index_source(input, dim, index, source, "index_copy")
+        return _on_vector(index_copy, input, index, source)
     idx, source = _index_source(input, dim, index, source, "index_copy")
     return IndexCopy.generic(input, source, idx=idx)
 
 
 @register_method("index_fill")
 def index_fill(input, dim, index, value):
+    """input with ``value`` at ``index`` along ``dim``."""
     if isinstance(value, Tensor) and value.dim() != 0:
         raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but got "
                            f"tensor with {value.dim()} dimension(s).")
+    if input.dim() == 0:
+        from .shape import reshape
+
+        _index_source(input, dim, index, value, "index_fill")
+        return reshape(index_fill(reshape(input, (1,)), 0, index, value), ())
     idx, value = _index_source(input, dim, index, value, "index_fill")
     return IndexFill.generic(input, value, idx=idx)
 
@@ -272,6 +333,9 @@ def masked_fill(input, mask, value):
 def masked_scatter(input, mask, source):
     """input with the masked places filled, in order, by source's elements."""
     input, m = _broadcast_mask(input, mask, "masked_scatter")
+    if source._data.dtype != input._data.dtype:
+        raise RuntimeError("masked_scatter: expected self and source to have same dtypes but got"
+                           f"{dtype_name(input._data.dtype)} and {dtype_name(source._data.dtype)}")
     if source.numel() < int(m.sum()):
         raise RuntimeError("Number of elements of source < number of ones in mask")
     return MaskedScatter.generic(input, _scatter_src(input, source), mask=m)

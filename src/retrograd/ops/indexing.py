@@ -84,6 +84,8 @@ def _check_bounds(shape, idx) -> None:
             continue
         if isinstance(i, bool):
             continue
+        if isinstance(i, np.ndarray) and i.dtype == bool and i.ndim == 0:
+            continue  # a 0-d mask adds a dim of size 0 or 1 and consumes none (x[x > 0])
         if dim >= len(shape):
             raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
         if isinstance(i, int):

@@ -486,10 +486,15 @@ class Repeat(Primitive):
 
 
 @register_method("flip")
-def flip(input, *dims):
-    if len(dims) == 1 and not isinstance(dims[0], int):
-        dims = tuple(dims[0])
-    return Flip.generic(input, dims=dims)
+def flip(input, *args, dims=None):
+    """input reversed along ``dims`` (given as ``dims=``, one sequence, or as ints)."""
+    if dims is None:
+        dims = tuple(args[0]) if len(args) == 1 and not isinstance(args[0], int) else args
+    elif args:
+        raise TypeError("flip() got multiple values for argument 'dims'")
+    elif isinstance(dims, int):
+        dims = (dims,)
+    return Flip.generic(input, dims=tuple(dims))
 
 
 @register_method("fliplr")

@@ -29,6 +29,9 @@ class Norm(Primitive):
         m = xp(x)
         dims = _dims(dim, x.ndim)
         ctx.dims, ctx.keepdim, ctx.shape, ctx.p = dims, keepdim, x.shape, p
+        x_in, dtype = x, x.dtype
+        if dtype.kind == "f" and dtype.itemsize == 2:
+            x = x.astype(np.float32)  # half precision accumulates in float32, as in PyTorch
         a = m.abs(x)
         if p == 2:
             out = m.sqrt(m.sum(x * x, axis=dims, keepdims=keepdim))
@@ -46,8 +49,8 @@ class Norm(Primitive):
             out = m.sum(a, axis=dims, keepdims=keepdim)
         else:
             out = m.sum(a**p, axis=dims, keepdims=keepdim) ** (1.0 / p)
-        out = m.asarray(out, dtype=x.dtype)
-        ctx.save(x, out)
+        out = m.asarray(out, dtype=dtype)
+        ctx.save(x_in, out)
         return out
 
     def backward(ctx, grad):
@@ -84,17 +87,28 @@ def _correction(dim, unbiased, correction):
     return dim, correction
 
 
-@register_method("var")
-def var(input, dim=None, unbiased=True, keepdim=False, *, correction=None, out=None):
-    """Variance over ``dim`` with ``correction`` (Bessel's by default: N - 1)."""
+def _variance(input, dim, unbiased, keepdim, correction):
+    """The variance, in float32 for a float16 input (squares of half values overflow)."""
     dim, c = _correction(dim, unbiased, correction)
     _need_float(input._data, "std and var only support floating point and complex dtypes, "
                              "got: ")
     dims = _all_dims(_dims(dim, input.ndim), input)
     n = _count(input.shape, dims)
-    d = input - mean(input, dims, keepdim=True)
+    x = input.float() if input._data.dtype == np.float16 else input
+    d = x - mean(x, dims, keepdim=True)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return write_out(sum(d * d, dims, keepdim) / builtins.max(0, n - c), out, "var")
+        return sum(d * d, dims, keepdim) / builtins.max(0, n - c)
+
+
+def _as_input_dtype(res, input):
+    return res.half() if input._data.dtype == np.float16 else res
+
+
+@register_method("var")
+def var(input, dim=None, unbiased=True, keepdim=False, *, correction=None, out=None):
+    """Variance over ``dim`` with ``correction`` (Bessel's by default: N - 1)."""
+    res = _variance(input, dim, unbiased, keepdim, correction)
+    return write_out(_as_input_dtype(res, input), out, "var")
 
 
 @register_method("std")
@@ -102,9 +116,9 @@ def std(input, dim=None, unbiased=True, keepdim=False, *, correction=None, out=N
     """Standard deviation: ``sqrt(var(...))``."""
     from .unary import sqrt, where
 
-    v = var(input, dim, unbiased, keepdim, correction=correction)
+    v = _variance(input, dim, unbiased, keepdim, correction)
     # PyTorch's std gradient is 0 (not NaN) where std is 0: mask before the sqrt
-    return write_out(sqrt(where(v == 0, 0.0, v)), out, "std")
+    return write_out(_as_input_dtype(sqrt(where(v == 0, 0.0, v)), input), out, "std")
 
 
 def var_mean(input, dim=None, unbiased=True, keepdim=False, *, correction=None):

@@ -404,9 +404,30 @@ def _scatter_args(input, dim, index, src, op):
 
 
 def _scatter_src(input, src):
+    """A value cast to self's dtype (index_put, masked_fill, put, index_fill accept any)."""
     if isinstance(src, Tensor) and src._data.dtype != input._data.dtype:
         return src.to(input.dtype)
     return src
+
+
+def _same_dtype_src(input, src):
+    """scatter, scatter_add and scatter_reduce take src only in self's dtype."""
+    if isinstance(src, Tensor) and src._data.dtype != input._data.dtype:
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+    return src
+
+
+def _on_vector(fn, input, dim, index, src, **kw):
+    """A 0-d self scatters like a 1-element vector (index and src flattened too)."""
+    from .shape import reshape
+
+    wrap_dim(dim, 0, fn.__name__)
+    if isinstance(index, Tensor) and index.dim() > 1:
+        raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+    index = reshape(index, (-1,)) if isinstance(index, Tensor) else index
+    if isinstance(src, Tensor):
+        src = reshape(src, (-1,))
+    return reshape(fn(reshape(input, (1,)), 0, index, src, **kw), ())
 
 
 @register_method("scatter")
@@ -423,9 +444,11 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
         if red is None:
             raise RuntimeError(f"reduce argument must be either add or multiply, got {reduce}")
         return scatter_reduce(input, dim, index, src, red)
+    if input.dim() == 0:
+        return _on_vector(scatter, input, dim, index, src)
     d, idx = _scatter_args(input, dim, index, src, "scatter")
     if isinstance(src, Tensor):
-        return Scatter.generic(input, _fit_src(_scatter_src(input, src), idx), dim=d,
+        return Scatter.generic(input, _fit_src(_same_dtype_src(input, src), idx), dim=d,
                                index=idx)
     return ScatterValue.generic(input, dim=d, index=idx, value=src)
 
@@ -433,8 +456,11 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
 @register_method("scatter_add")
 def scatter_add(input, dim, index, src):
     """input with src's values added at ``index`` along ``dim`` (repeats add up)."""
+    if input.dim() == 0:
+        return _on_vector(scatter_add, input, dim, index, src)
     d, idx = _scatter_args(input, dim, index, src, "scatter_add")
-    return ScatterAdd.generic(input, _fit_src(_scatter_src(input, src), idx), dim=d, index=idx)
+    return ScatterAdd.generic(input, _fit_src(_same_dtype_src(input, src), idx), dim=d,
+                              index=idx)
 
 
 @register_method("scatter_reduce")
@@ -443,8 +469,11 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     if reduce not in _REDUCE:
         raise RuntimeError("reduce argument must be either sum, prod, mean, amax or amin, got "
                            f"{reduce}")
+    if input.dim() == 0:
+        return _on_vector(scatter_reduce, input, dim, index, src, reduce=reduce,
+                          include_self=include_self)
     d, idx = _scatter_args(input, dim, index, src, "scatter_reduce")
-    return ScatterReduce.generic(input, _fit_src(_scatter_src(input, src), idx), dim=d,
+    return ScatterReduce.generic(input, _fit_src(_same_dtype_src(input, src), idx), dim=d,
                                  index=idx, reduce=reduce, include_self=include_self)
 
 
