@@ -256,3 +256,134 @@ def test_unique_keeps_each_nan():
 ])
 def test_creation_errors_are_torchs(fn):
     raises_like_torch(fn)
+
+
+# ---------------------------------------------------------------------- linear algebra
+
+_A = [[1., 2.], [3., 4.], [5., 7.]]
+_B = [[1.], [2.], [4.]]
+_RANK1 = [[1., 1.], [1., 1.], [1., 1.]]
+_WIDE = [[1., 2., 3.], [3., 4., 5.]]
+
+
+def _lstsq(a, b, driver):
+    return lambda L: tuple(L.linalg.lstsq(L.tensor(a), L.tensor(b), driver=driver))
+
+
+@pytest.mark.parametrize("driver", [None, "gelsy", "gelsd", "gelss", "gels"])
+@pytest.mark.parametrize("case", ["tall", "rank1", "wide", "vector", "batch"])
+def test_lstsq_outputs_per_driver(driver, case):
+    a, b = {"tall": (_A, _B), "rank1": (_RANK1, _B), "wide": (_WIDE, [[1.], [2.]]),
+            "vector": (_A, [1., 2., 4.]), "batch": ([_A, _RANK1], [_B, _B])}[case]
+    t, r = both(_lstsq(a, b, driver))
+    if t[0] != "ok":  # gels on a rank-deficient matrix
+        assert issubclass(t[0], RuntimeError) and issubclass(r[0], RuntimeError), (t, r)
+        assert t[1] == r[1]
+        return
+    _close(t[1], r[1], 1e-4)
+
+
+def test_lstsq_rejects_what_torch_rejects():
+    raises_like_torch(lambda L: L.linalg.lstsq(L.tensor(_A), L.tensor(_B), driver="foo"))
+    raises_like_torch(lambda L: L.linalg.lstsq(L.tensor(_A), L.tensor(_B, dtype=L.float64)))
+
+
+def test_lstsq_gradients():
+    same(lambda L: grad(L, lambda a: L.linalg.lstsq(a, L.tensor(_B)).solution, _A))
+    same(lambda L: grad(L, lambda a: L.linalg.lstsq(a, L.tensor(_B), driver="gelsd")
+                        .residuals, _A))
+
+
+@pytest.mark.parametrize("shape", [(2, 2), (2, 3), (3, 2)])
+def test_nuclear_norm_gradient_at_zero(shape):
+    same(lambda L: grad(L, lambda x: L.linalg.matrix_norm(x, "nuc"), np.zeros(shape).tolist()))
+
+
+def test_pinv_gradient_rank_deficient():
+    w = [[1., 2., 3.], [4., 5., 6.]]
+    same(lambda L: grad(L, lambda x: L.linalg.pinv(x) * L.tensor(w), [[1., 2.], [2., 4.],
+                                                                       [3., 6.]]))
+
+
+@pytest.mark.parametrize("mode", ["reduced", "complete"])
+def test_qr_backward_wide(mode):
+    def f(L, x):
+        q, r = L.linalg.qr(x, mode=mode)
+        return q.sum() + (r * r).sum() + (q[:, :1] * r[:1]).sum()
+
+    same(lambda L: grad(L, lambda x: f(L, x), [[1., 2., 3.], [4., 5., 7.]]))
+    x = retrograd.randn(2, 2, 4, dtype=retrograd.float64, requires_grad=True)
+    assert retrograd.autograd.gradcheck(lambda a: tuple(retrograd.linalg.qr(a, mode=mode)), (x,))
+
+
+def test_qr_backward_tall_complete_is_runtime_error():
+    raises_like_torch(lambda L: grad(L, lambda x: L.linalg.qr(x, mode="complete")[0],
+                                     [[1., 2.], [4., 5.], [4., 7.]]))
+
+
+@pytest.mark.parametrize("fn", [
+    lambda L: L.bmm(L.ones(1, 2, 2, dtype=L.long), L.ones(1, 2, 2)),
+    lambda L: L.mv(L.ones(2, 2, dtype=L.long), L.ones(2)),
+    lambda L: L.dot(L.tensor([1, 2]), L.tensor([1., 2.])),
+])
+def test_products_do_not_promote(fn):
+    t, r = both(fn)
+    assert t[0] is RuntimeError and r[0] is RuntimeError, (t, r)
+
+
+# ---------------------------------------------------------------------- float-only nn ops
+
+F_INT = {
+    "softmax": lambda L: L.nn.functional.softmax(L.tensor([1, 2]), 0),
+    "log_softmax": lambda L: L.nn.functional.log_softmax(L.tensor([1, 2]), 0),
+    "softmin": lambda L: L.nn.functional.softmin(L.tensor([1, 2]), 0),
+    "torch_softmax": lambda L: L.softmax(L.tensor([1, 2]), 0),
+    "method_log_softmax": lambda L: L.tensor([1, 2]).log_softmax(0),
+    "gelu": lambda L: L.nn.functional.gelu(L.tensor([1, 2])),
+    "silu": lambda L: L.nn.functional.silu(L.tensor([1, 2])),
+    "elu": lambda L: L.nn.functional.elu(L.tensor([1, 2])),
+    "selu": lambda L: L.nn.functional.selu(L.tensor([1, 2])),
+    "celu": lambda L: L.nn.functional.celu(L.tensor([1, 2])),
+    "leaky_relu": lambda L: L.nn.functional.leaky_relu(L.tensor([1, 2])),
+    "softplus": lambda L: L.nn.functional.softplus(L.tensor([1, 2])),
+    "mish": lambda L: L.nn.functional.mish(L.tensor([1, 2])),
+    "logsigmoid": lambda L: L.nn.functional.logsigmoid(L.tensor([1, 2])),
+    "hardswish": lambda L: L.nn.functional.hardswish(L.tensor([1, 2])),
+    "hardsigmoid": lambda L: L.nn.functional.hardsigmoid(L.tensor([1, 2])),
+    "hardshrink": lambda L: L.nn.functional.hardshrink(L.tensor([1, 2])),
+    "softshrink": lambda L: L.nn.functional.softshrink(L.tensor([1, 2])),
+    "glu": lambda L: L.nn.functional.glu(L.tensor([1, 2])),
+    "rrelu": lambda L: L.nn.functional.rrelu(L.tensor([1, 2])),
+    "layer_norm": lambda L: L.nn.functional.layer_norm(L.tensor([[1, 2]]), (2,)),
+    "group_norm": lambda L: L.nn.functional.group_norm(L.tensor([[1, 2]]), 1),
+    "rms_norm": lambda L: L.nn.functional.rms_norm(L.tensor([[1, 2]]), (2,)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(F_INT))
+def test_float_only_ops_reject_integers(name):
+    raises_like_torch(F_INT[name], "not implemented for 'Long'")
+
+
+@pytest.mark.parametrize("fn", [
+    lambda L: L.softmax(L.tensor([1, 2]), 0, dtype=L.float32),
+    lambda L: L.nn.functional.log_softmax(L.tensor([1, 2]), 0, dtype=L.float64),
+    lambda L: L.nn.functional.relu(L.tensor([1, -2])),
+    lambda L: L.nn.functional.hardtanh(L.tensor([1, -2])),
+])
+def test_integer_inputs_torch_accepts(fn):
+    same(fn)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda L: L.nn.functional.hardtanh(L.tensor([1.]), 2., 1.),
+    lambda L: L.nn.functional.rrelu(L.tensor([-1.]), 0.5, 0.1, training=True),
+    lambda L: L.nn.functional.rrelu(L.tensor([-1.]), 0.5, 0.1),
+    lambda L: L.nn.functional.prelu(L.ones(2, 3), L.ones(3, 1)),
+    lambda L: L.nn.functional.prelu(L.ones(2, 3), L.ones(1, 1)),
+    lambda L: L.nn.functional.embedding(L.tensor([0]), L.ones(2, 3, 4)),
+    lambda L: L.nn.functional.rms_norm(L.ones(2, 3), []),
+    lambda L: L.nn.functional.layer_norm(L.ones(2, 3), ()),
+])
+def test_nn_inputs_torch_rejects(fn):
+    raises_like_torch(fn)

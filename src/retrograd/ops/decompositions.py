@@ -297,13 +297,14 @@ class Qr(Primitive):
             raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed "
                                "when mode='r'. Please use linalg.qr(A, mode='reduced') if you "
                                "are going to differentiate through linalg.qr.")
-        if q.shape[-2] < r.shape[-1] or (ctx.mode == "complete" and q.shape[-2] > r.shape[-1]):
-            raise NotImplementedError(
+        rows, cols = q.shape[-2], r.shape[-1]
+        if ctx.mode == "complete" and rows > cols:
+            raise RuntimeError(
                 "The QR decomposition is not differentiable when mode='complete' and "
-                "nrows > ncols, or when nrows < ncols.")
-        mm = r @ _mT(gr) - _mT(gq) @ q
-        copyltu = tril(mm) + _mT(tril(mm, -1))
-        return (gq + q @ copyltu) @ _mT(_inverse(r))
+                "nrows > ncols.")
+        if rows < cols:
+            return _qr_wide_backward(q, r, gq, gr)
+        return _qr_square_backward(q, r, gq, gr)
 
     def jvp(ctx, tx):
         q, r = ctx.saved
@@ -313,6 +314,27 @@ class Qr(Primitive):
         omega = low - _mT(low)
         tr = (c - omega) @ r
         return (tx - q @ tr) @ rinv, tr
+
+
+def _qr_square_backward(q, r, gq, gr):
+    """A = QR with R square (m >= n, reduced)."""
+    mm = r @ _mT(gr) - _mT(gq) @ q
+    copyltu = tril(mm) + _mT(tril(mm, -1))
+    return (gq + q @ copyltu) @ _mT(_inverse(r))
+
+
+def _qr_wide_backward(q, r, gq, gr):
+    """A = [X | Y] with m < n: X = Q U is a square QR and Y = Q V, so V = Q^T Y. Then
+    d/dY = Q gV, and X sees gQ + Y gV^T through Q (with gU for its R)."""
+    from .indexing import getitem
+    from .joining import cat
+
+    m = q.shape[-2]
+    left, right = (..., slice(0, m)), (..., slice(m, None))
+    y = getitem(q @ r, right)  # = A's trailing columns, from saved outputs only
+    gu, gv = getitem(gr, left), getitem(gr, right)
+    gx = _qr_square_backward(q, getitem(r, left), gq + y @ _mT(gv), gu)
+    return cat([gx, q @ gv], -1)
 
 
 class Eigh(Primitive):
@@ -404,13 +426,12 @@ class Svd(Primitive):
         m, n = u.shape[-2], vh.shape[-1]
         ugu = _mT(u) @ gu
         vgv = vh @ _mT(gvh)
-        inner = ((ugu - _mT(ugu)) * _bcast_mat(s) + _bcast_col(s) * (vgv - _mT(vgv))) / e \
-            + diag_embed(gs)
-        ga = u @ inner @ vh
+        num = (ugu - _mT(ugu)) * _bcast_mat(s) + _bcast_col(s) * (vgv - _mT(vgv))
+        ga = u @ (_nan_safe_div(num, e) + diag_embed(gs)) @ vh
         if m > k:
-            ga = ga + ((gu - u @ ugu) / _bcast_mat(s)) @ vh
+            ga = ga + _nan_safe_div(gu - u @ ugu, _bcast_mat(s)) @ vh
         if n > k:
-            ga = ga + u @ _mT((_mT(gvh) - _mT(vh) @ vgv) / _bcast_mat(s))
+            ga = ga + u @ _mT(_nan_safe_div(_mT(gvh) - _mT(vh) @ vgv, _bcast_mat(s)))
         return ga
 
     def jvp(ctx, tx):
@@ -438,3 +459,13 @@ class Svd(Primitive):
 def _inverse(x):
     """inv(x) as a differentiable op (for gradient formulas)."""
     return Inv.generic(x)
+
+
+def _nan_safe_div(num, den):
+    """num / den, and 0 where num is exactly 0: a zero incoming gradient contributes nothing
+    even where singular values repeat or vanish (the nuclear norm of the zero matrix has
+    gradient U Vh, as in PyTorch, not NaN)."""
+    from .unary import where
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return where(num == 0, 0, num / den)

@@ -9,9 +9,10 @@ from __future__ import annotations
 import numpy as np
 
 from .._dims import wrap_dim
-from .._tensor import Tensor
+from .._tensor import Tensor, wrap
+from ..backend import xp
 from ._core import register_method
-from ._out import takes_out, write_out
+from ._out import dtype_name, takes_out, write_out
 from .decompositions import (
     Cholesky,
     Det,
@@ -217,19 +218,65 @@ def matrix_power(A, n, *, out=None):
 _lstsq_result = _result("linalg_lstsq", ("solution", "residuals", "rank", "singular_values"))
 
 
+_LSTSQ_DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
+
+
+def _lstsq_checks(A, B, driver):
+    if driver not in _LSTSQ_DRIVERS:
+        raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of (gels, "
+                           "gelsy, gelsd, gelss)")
+    if A._data.dtype != B._data.dtype:
+        raise RuntimeError("torch.linalg.lstsq: Expected input and other to have the same dtype, "
+                           f"but got input's dtype {dtype_name(A._data.dtype)} and other's "
+                           f"dtype {dtype_name(B._data.dtype)}")
+    _float(A._data, "torch.linalg.lstsq")
+
+
+def _gels_rank_error(data, rank, k):
+    """gels (QR) fails on a rank-deficient matrix, naming the first zero pivot of R."""
+    m = xp(data)
+    mats = data.reshape(-1, *data.shape[-2:])
+    bad = int(m.argmax(rank.reshape(-1) < k))
+    r = m.linalg.qr(mats[bad], mode="r")
+    diag = m.abs(m.diagonal(r))
+    pivot = int(m.argmax(diag <= diag.max() * m.finfo(data.dtype).eps * max(data.shape[-2:])))
+    prefix = f"(Batch element {bad}): " if data.ndim > 2 else ""
+    return LinAlgError(f"torch.linalg.lstsq: {prefix}The least squares solution could not be "
+                       "computed "
+                       "because the input matrix does not have full rank (error code: "
+                       f"{pivot + 1}).")
+
+
 def lstsq(A, B, rcond=None, *, driver=None):
-    """Least-squares solution of ``A X = B`` (through the pseudo-inverse)."""
-    from .creation import tensor
+    """Least-squares solution of ``A X = B`` (through the pseudo-inverse), with what each
+    LAPACK driver reports: residuals (squared column norms of ``A X - B``, for tall full-rank
+    A with gels, gelsd, gelss), rank (all but gels) and singular values (gelsd, gelss)."""
     from .shape import squeeze, unsqueeze
 
+    driver = "gelsy" if driver is None else driver
+    _lstsq_checks(A, B, driver)
     vector = B.ndim == A.ndim - 1
     b = unsqueeze(B, -1) if vector else B
-    x = pinv(A, rtol=rcond) @ b
     data = A._data
-    rank = np.linalg.matrix_rank(data)
-    empty = tensor(np.zeros((0,), data.dtype))
-    return _lstsq_result(squeeze(x, -1) if vector else x, empty,
-                         tensor(np.asarray(rank, dtype=np.int64)), empty)
+    m = xp(data)
+    rows, cols = data.shape[-2:]
+    sv = m.linalg.svd(data, compute_uv=False)
+    rtol = m.finfo(data.dtype).eps * max(rows, cols) if rcond is None or rcond < 0 else rcond
+    top = sv.max(-1, keepdims=True, initial=0)
+    rank = (sv > rtol * top).sum(-1).astype(m.int64)
+    k = min(rows, cols)
+    if driver == "gels" and (rank < k).any():
+        raise _gels_rank_error(data, rank, k)
+    x = pinv(A, rtol=rtol) @ b
+    empty = wrap(m.zeros((0,), data.dtype))
+    if rows > cols and driver != "gelsy" and (rank == cols).all():
+        residuals = ((A @ x - b) ** 2).sum(-2)
+    else:
+        residuals = empty
+    return _lstsq_result(
+        squeeze(x, -1) if vector else x, residuals,
+        wrap(m.zeros((0,), m.int64)) if driver == "gels" else wrap(rank),
+        wrap(sv.astype(data.dtype)) if driver in ("gelsd", "gelss") else empty)
 
 
 def _matrix_dims(A, dim):

@@ -13,7 +13,7 @@ from .._dims import wrap_dim
 from .._tensor import Tensor
 from ..backend import xp
 from ._core import Primitive, register_method
-from ._out import takes_out, write_out
+from ._out import dtype_name, takes_out, write_out
 from .diagonal import _arr
 
 __all__ = ["addbmm", "addmm", "addmv", "baddbmm", "bmm", "cross", "dot", "einsum", "ger",
@@ -161,6 +161,9 @@ def bmm(input, mat2, *, out=None):
         raise RuntimeError("batch1 must be a 3D tensor" if input.ndim != 3 else
                            "batch2 must be a 3D tensor")
     b, _, m = input.shape
+    if input._data.dtype != mat2._data.dtype:  # no promotion in products, as in PyTorch
+        raise RuntimeError(f"expected scalar type {dtype_name(input._data.dtype)} but found "
+                           f"{dtype_name(mat2._data.dtype)}")
     if tuple(mat2.shape[:2]) != (b, m):
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{b}, {m}] but got: [{mat2.shape[0]}, {mat2.shape[1]}].")
@@ -176,6 +179,10 @@ def mv(input, vec, *, out=None):
     if input.shape[1] != vec.shape[0]:
         raise RuntimeError(f"size mismatch, got input ({input.shape[0]}), mat "
                            f"({input.shape[0]}x{input.shape[1]}), vec ({vec.shape[0]})")
+    if input._data.dtype != vec._data.dtype:
+        a, b = dtype_name(input._data.dtype), dtype_name(vec._data.dtype)
+        raise RuntimeError(f"mv: expected mat and vec to have the same dtype, but got {a} and "
+                           f"{b}")
     return write_out(input @ vec, out, "mv")
 
 
