@@ -387,3 +387,77 @@ def test_integer_inputs_torch_accepts(fn):
 ])
 def test_nn_inputs_torch_rejects(fn):
     raises_like_torch(fn)
+
+
+# ---------------------------------------------------------------------- losses
+
+def test_bce_of_saturated_sigmoid_has_torchs_finite_gradient():
+    z = [-30., -104., -200., 30., 90., 200., 0.5]
+    y = [1., 1., 1., 0., 0., 0., 1.]
+    t, r = both(lambda L: grad(L, lambda x: L.nn.functional.binary_cross_entropy(
+        L.sigmoid(x), L.tensor(y)), z))
+    assert np.isfinite(r[1][2]).all()
+    _close(t[1], r[1], 1e-4)
+
+
+def test_bce_gradients_in_input_and_target():
+    def f(L):
+        p = L.tensor([0., 1., 0.3, 0.9], requires_grad=True)
+        t = L.tensor([0.5, 0.2, 1., 0.], requires_grad=True)
+        L.nn.functional.binary_cross_entropy(p, t, reduction="sum").backward()
+        return p.grad, t.grad
+
+    same(f)
+    p = retrograd.tensor([0.2, 0.7], dtype=retrograd.float64, requires_grad=True)
+    t = retrograd.tensor([0.4, 0.9], dtype=retrograd.float64, requires_grad=True)
+    assert retrograd.autograd.gradcheck(
+        lambda a, b: retrograd.nn.functional.binary_cross_entropy(a, b), (p, t))
+    assert retrograd.autograd.gradgradcheck(
+        lambda a, b: retrograd.nn.functional.binary_cross_entropy(a, b), (p, t))
+
+
+_LOGITS = [[1., 2., 3.], [1., 0., -1.], [0.5, 0.2, 0.1], [2., 1., 0.]]
+
+
+@pytest.mark.parametrize("kw", [
+    {"target": [0, 1, 2, 1], "ignore_index": 1},
+    {"target": [0, -100, 2, -100]},
+    {"target": [2, 2, 2, 2], "ignore_index": 2},
+    {"target": [0, 1, 2, 1], "ignore_index": 1, "label_smoothing": 0.2},
+])
+def test_cross_entropy_ignore_index_mean(kw):
+    kw = dict(kw)
+    target = kw.pop("target")
+    same(lambda L: L.nn.functional.cross_entropy(L.tensor(_LOGITS), L.tensor(target), **kw))
+    same(lambda L: grad(L, lambda x: L.nn.functional.cross_entropy(x, L.tensor(target), **kw),
+                        _LOGITS))
+
+
+def test_cross_entropy_weight_dtype_must_match():
+    raises_like_torch(lambda L: L.nn.functional.cross_entropy(
+        L.tensor(_LOGITS, dtype=L.float64), L.tensor([0, 1, 2, 1]), weight=L.ones(3)))
+
+
+@pytest.mark.parametrize("a,b,dim", [
+    ([[1., 2., 3.]], [[1.], [2.]], -1),
+    ([[1., 2.], [3., 4.], [5., 6.]], [[[1., 0.], [0., 1.], [1., 1.]]], -2),
+    ([[1., 2.], [3., 4.]], [[2., 1.]], 1),
+])
+def test_cosine_similarity_broadcasts_before_normalizing(a, b, dim):
+    r = same(lambda L: L.nn.functional.cosine_similarity(L.tensor(a), L.tensor(b), dim=dim))
+    assert (np.abs(np.asarray(r[1][2])) <= 1 + 1e-6).all()
+    same(lambda L: grad(L, lambda x: L.nn.functional.cosine_similarity(x, L.tensor(b), dim=dim),
+                        a))
+
+
+def test_multilabel_margin_loss_counts_repeated_targets():
+    x = [[0.1, 0.2, 0.4, 0.8], [0.3, -0.2, 0.5, 0.1]]
+    t = [[3, 3, 0, -1], [1, 1, 1, 2]]
+    same(lambda L: L.nn.functional.multilabel_margin_loss(L.tensor(x), L.tensor(t)))
+    same(lambda L: grad(L, lambda v: L.nn.functional.multilabel_margin_loss(v, L.tensor(t)), x))
+
+
+@pytest.mark.parametrize("margin", [0.0, -1.0])
+def test_triplet_margin_loss_rejects_nonpositive_margin(margin):
+    raises_like_torch(lambda L: L.nn.functional.triplet_margin_loss(
+        L.ones(2, 3), L.ones(2, 3), L.zeros(2, 3), margin=margin))
