@@ -162,10 +162,12 @@ class Unbind(Primitive):
 def _all_grads(ctx, grads) -> list:
     """One gradient per output: zeros for the outputs nothing reached."""
     out = list(grads) + [None] * (len(ctx._out_meta) - len(grads))
+    some = next(g for g in out if g is not None)
+    m = xp(some._data if isinstance(some, Tensor) else some)  # zeros on the grads' device
     for k, g in enumerate(out):
         if g is None:
             shape, dt = ctx._out_meta[k]
-            out[k] = np.zeros(shape, dt)
+            out[k] = m.zeros(shape, dt)
     return out
 
 
