@@ -73,6 +73,7 @@ from .ops.linalg import *
 from .ops.norms import *
 from .ops.pointwise import *
 from .ops.pooling import adaptive_avg_pool1d, avg_pool1d, max_pool1d, max_pool2d, max_pool3d
+from .ops.rearrange import *
 from .ops.reduction import *
 from .ops.shape import *
 from .ops.sorting import *
