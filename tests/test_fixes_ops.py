@@ -461,3 +461,24 @@ def test_multilabel_margin_loss_counts_repeated_targets():
 def test_triplet_margin_loss_rejects_nonpositive_margin(margin):
     raises_like_torch(lambda L: L.nn.functional.triplet_margin_loss(
         L.ones(2, 3), L.ones(2, 3), L.zeros(2, 3), margin=margin))
+
+
+# ---------------------------------------------------------------------- tensordot
+
+@pytest.mark.parametrize("sa,sb,dims", [
+    ((2, 1), (3, 4), ([1], [0])),
+    ((2, 3), (1, 4), ([1], [0])),
+    ((2, 1), (1, 4), 1),
+    ((1, 2, 3), (3, 1, 5), ([0, 2], [1, 0])),
+    ((2,), (3,), 0),
+])
+def test_tensordot_size_one_contracted_dims_broadcast(sa, sb, dims):
+    a = np.arange(np.prod(sa), dtype=float).reshape(sa) + 1
+    b = np.arange(np.prod(sb), dtype=float).reshape(sb) - 2
+    same(lambda L: L.tensordot(L.tensor(a), L.tensor(b), dims=dims))
+    same(lambda L: grad(L, lambda x: L.tensordot(x, L.tensor(b), dims=dims) ** 2, a))
+    same(lambda L: grad(L, lambda y: L.tensordot(L.tensor(a), y, dims=dims) ** 2, b))
+
+
+def test_tensordot_still_rejects_mismatched_sizes():
+    raises_like_torch(lambda L: L.tensordot(L.ones(2, 2), L.ones(3, 4), dims=([1], [0])))
