@@ -299,10 +299,19 @@ def test_nuclear_norm_gradient_at_zero(shape):
     same(lambda L: grad(L, lambda x: L.linalg.matrix_norm(x, "nuc"), np.zeros(shape).tolist()))
 
 
-def test_pinv_gradient_rank_deficient():
-    w = [[1., 2., 3.], [4., 5., 6.]]
-    same(lambda L: grad(L, lambda x: L.linalg.pinv(x) * L.tensor(w), [[1., 2.], [2., 4.],
-                                                                       [3., 6.]]))
+_W3 = [[1., -2., 3.], [0.5, 4., -1.], [2., 1., 1.]]
+
+
+@pytest.mark.parametrize("a,w", [
+    ([[1., 2.], [2., 4.], [3., 6.]], [[1., 2., 3.], [4., 5., 6.]]),
+    ([[1., 2., 3.], [2., 4., 6.], [3., 6., 9.]], _W3),
+    ([[1., 2., 3.], [2., 4., 6.], [1., 0., 1.]], _W3),
+    ([[0.] * 3] * 3, _W3),
+], ids=["3x2_rank1", "3x3_rank1", "3x3_rank2", "zero"])
+def test_pinv_gradient_rank_deficient(a, w):
+    same(lambda L: grad(L, lambda x: L.linalg.pinv(x) * L.tensor(w), a))
+    same(lambda L: grad(L, lambda x: L.linalg.pinv(x) * L.tensor(w, dtype=L.float64), a,
+                        dtype=L.float64))
 
 
 @pytest.mark.parametrize("mode", ["reduced", "complete"])
