@@ -220,7 +220,8 @@ def get_default_device() -> device:
         return CPU
     placement(dev)
     if dev.type == "cuda" and dev.index is None:
-        from .cuda import current_device
+        # placement() succeeded, so CuPy and a GPU are there.
+        from .backend import cupy
 
-        return device("cuda", current_device())
+        return device("cuda", int(cupy().cuda.runtime.getDevice()))
     return dev
