@@ -10,11 +10,6 @@ import numpy as np
 import pytest
 from optable import (
     OpCase,
-    check_against_torch,
-    check_forward_ad,
-    check_forward_numpy,
-    check_gradients,
-    params,
 )
 
 import retrograd
@@ -107,26 +102,6 @@ CASES = [
            [((3, 2), (3, 4), (5, 2, 4), (5,))]),
     OpCase("prelu", lambda L, x, w: _f(L).prelu(x, w), None, [((2, 3, 4), (3,)), ((4, 3), (1,))]),
 ]
-
-
-@pytest.mark.parametrize(("case", "shapes"), params([c for c in CASES if c.ref is not None]))
-def test_forward_matches_numpy(case, shapes):
-    check_forward_numpy(case, shapes)
-
-
-@pytest.mark.parametrize(("case", "shapes"), params(CASES))
-def test_gradients_match_finite_differences(case, shapes):
-    check_gradients(case, shapes)
-
-
-@pytest.mark.parametrize(("case", "shapes"), params(CASES))
-def test_matches_pytorch(case, shapes):
-    check_against_torch(case, shapes)
-
-
-@pytest.mark.parametrize(("case", "shapes"), params(CASES))
-def test_forward_ad_matches_finite_differences(case, shapes):
-    check_forward_ad(case, shapes)
 
 
 # ---------------------------------------------------------------------- kinks and conventions

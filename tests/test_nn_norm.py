@@ -9,11 +9,6 @@ import numpy as np
 import pytest
 from optable import (
     OpCase,
-    check_against_torch,
-    check_forward_ad,
-    check_forward_numpy,
-    check_gradients,
-    params,
 )
 
 import retrograd
@@ -112,26 +107,6 @@ CASES = [
            lambda L, q, k, v, m: _f(L).scaled_dot_product_attention(q, k, v, m), None,
            [((2, 3, 4), (2, 5, 4), (2, 5, 4), (3, 5))]),
 ]
-
-
-@pytest.mark.parametrize(("case", "shapes"), params([c for c in CASES if c.ref is not None]))
-def test_forward_matches_numpy(case, shapes):
-    check_forward_numpy(case, shapes)
-
-
-@pytest.mark.parametrize(("case", "shapes"), params(CASES))
-def test_gradients_match_finite_differences(case, shapes):
-    check_gradients(case, shapes)
-
-
-@pytest.mark.parametrize(("case", "shapes"), params(CASES))
-def test_matches_pytorch(case, shapes):
-    check_against_torch(case, shapes)
-
-
-@pytest.mark.parametrize(("case", "shapes"), params(CASES))
-def test_forward_ad_matches_finite_differences(case, shapes):
-    check_forward_ad(case, shapes)
 
 
 # ---------------------------------------------------------------------- running statistics
