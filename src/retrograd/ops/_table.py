@@ -350,31 +350,39 @@ def _forward(row):
     return forward
 
 
+def _no_gradient(ctx, grad):
+    return None
+
+
 def _backward_and_jvp(row):
-    terms = tuple(None if dk is None else _term(row, dk) for dk in row.d)
+    terms = tuple(_no_gradient if dk is None else _term(row, dk) for dk in row.d)
     if len(terms) == 1:
         (t0,) = terms
         return t0, t0  # the Jacobian is diagonal: the jvp is backward applied to the tangent
 
     if len(terms) == 2:
         t0, t1 = terms
+        pass0, pass1 = row.d[0] == 1, row.d[1] == 1
 
         def backward(ctx, grad):
-            n0, n1 = ctx.needs_input_grad
-            return (t0(ctx, grad) if n0 and t0 is not None else None,
-                    t1(ctx, grad) if n1 and t1 is not None else None)
+            # An input takes a gradient when it has an edge (needs_input_grad, unrolled:
+            # binary ops are the hot path); a derivative of 1 passes grad through.
+            (f0, _), (f1, _) = ctx.next_functions
+            return (None if f0 is None else grad if pass0 else t0(ctx, grad),
+                    None if f1 is None else grad if pass1 else t1(ctx, grad))
     else:
         def backward(ctx, grad):
-            return tuple(t(ctx, grad) if n and t is not None else None
-                         for t, n in zip(terms, ctx.needs_input_grad))
+            return tuple(None if fn is None else t(ctx, grad)
+                         for t, (fn, _) in zip(terms, ctx.next_functions))
 
     def jvp(ctx, *tangents):
         total = None
         for t, tk in zip(terms, tangents):
-            if t is None or tk is None:
+            if tk is None:
                 continue
             part = t(ctx, tk)
-            total = part if total is None else total + part
+            if part is not None:
+                total = part if total is None else total + part
         return total
 
     return backward, jvp
@@ -384,10 +392,17 @@ def _apply(row, base_apply):
     check_args = row.check_args
     to_float = row.to_float
 
+    if not to_float:
+        def apply(cls, *args, **attrs):
+            check_args(*args)
+            return base_apply.__func__(cls, *args, **attrs)
+
+        return classmethod(apply)
+
     def apply(cls, *args, **attrs):
         if check_args is not None:
             check_args(*args)
-        if to_float and result_dtype(args).category <= 1:
+        if result_dtype(args).category <= 1:
             # An integer result dtype becomes the default float before promotion, so a
             # Python int never wraps into a small integer dtype first.
             args = tuple(_as_float(a) for a in args)

@@ -91,66 +91,6 @@ def _pow_dy(x, y, out):
     return where(zero, 0.0, out * log(safe_x))
 
 
-# ---------------------------------------------------------------------- the rows
-
-_add_row = binary("add", _add, d=(1, lambda alpha: alpha), attrs={"alpha": 1}, method=False,
-                  inplace=False, doc="input + alpha * other.")
-_sub_row = binary("sub", _sub, d=(1, lambda alpha: -alpha), attrs={"alpha": 1}, method=False,
-                  inplace=False, check_args=lambda x, y: _check_bool_sub(x, y),
-                  doc="input - alpha * other.")
-mul = multiply = binary("mul", operator.mul, d=(lambda y: y, lambda x: x),
-                        aliases=("multiply",), inplace=False, doc="input * other, elementwise.")
-_div_row = binary("div", operator.truediv, d=(lambda y: 1 / y, lambda x, y: -x / (y * y)),
-                  nan_safe=True, quiet=True, to_float=True, method=False, inplace=False,
-                  doc="input / other (integers give the default float dtype).")
-_div_mode_row = binary("div", _div_mode, d=(0, 0), attrs={"rounding_mode": "floor"},
-                       quiet=True, cls="DivMode", node="DivBackward2", method=False,
-                       inplace=False, doc="input / other rounded toward zero or down.")
-_remainder_row = binary(
-    "remainder", _modulo("remainder", "remainder"),
-    d=(1, lambda x, y: -_div_mode_row(x, y, rounding_mode="floor")), quiet=True,
-    node="RemainderBackward1", method=False, inplace=False,
-    doc="x - floor(x / y) * y: the sign of y, as Python's %.")
-_fmod_row = binary(
-    "fmod", _modulo("fmod", "fmod"),
-    d=(1, lambda x, y: -_div_mode_row(x, y, rounding_mode="trunc")), quiet=True,
-    node="FmodBackward1", method=False, inplace=False,
-    doc="x - trunc(x / y) * y: the sign of x, as C's fmod.")
-neg = negative = unary("neg", _neg, d=-1, floating=False, aliases=("negative",),
-                       doc="-input.")
-_pow_row = binary("pow", _pow_scalar,
-                  d=(lambda x, y: y * x ** (y - 1) if y != 0 else x * 0, None),
-                  check=lambda x, y: _check_int_pow(x, y), nan_safe=True, quiet=True,
-                  method=False, inplace=False, doc="x ** y, y a number.")
-_pow_tensor_row = binary(
-    "pow", _pow_tensor, d=(lambda x, y: where(y == 0, 0.0, y * x ** (y - 1)), _pow_dy),
-    nan_safe=True, quiet=True, cls="PowTensor", node="PowBackward1", method=False,
-    inplace=False, doc="x ** y, both Tensors.")
-
-Add, Sub, Mul, Div = (_add_row.primitive, _sub_row.primitive, mul.primitive,
-                      _div_row.primitive)
-DivMode, Neg, Pow, PowTensor = (_div_mode_row.primitive, neg.primitive, _pow_row.primitive,
-                                _pow_tensor_row.primitive)
-Remainder, Fmod = _remainder_row.primitive, _fmod_row.primitive
-RemainderScalar = variant(_remainder_row, "RemainderScalar", "RemainderBackward0")
-FmodScalar = variant(_fmod_row, "FmodScalar", "FmodBackward0")
-PowScalarBase = variant(_pow_tensor_row, "PowScalarBase", "PowBackward2")
-
-
-class FloorDivide(DivMode):
-    """``floor_divide`` / ``//``: like PyTorch, it has no derivative."""
-
-    __slots__ = ()
-    formula = "not differentiable"
-    _name = "torch::autograd::NotImplemented"
-
-    def backward(ctx, grad):
-        raise RuntimeError("the derivative for 'floor_divide' is not implemented.")
-
-    def jvp(ctx, *tangents):
-        raise RuntimeError("the derivative for 'floor_divide' is not implemented.")
-
-
 # ---------------------------------------------------------------------- checks
 
 def _check_zero_division(y):
@@ -200,6 +140,66 @@ def _integral(v) -> bool:
     if kind is not None:
         return kind in "biu"
     return isinstance(v, int)
+
+
+# ---------------------------------------------------------------------- the rows
+
+_add_row = binary("add", _add, d=(1, lambda alpha: alpha), attrs={"alpha": 1}, method=False,
+                  inplace=False, doc="input + alpha * other.")
+_sub_row = binary("sub", _sub, d=(1, lambda alpha: -alpha), attrs={"alpha": 1}, method=False,
+                  inplace=False, check_args=_check_bool_sub,
+                  doc="input - alpha * other.")
+mul = multiply = binary("mul", operator.mul, d=(lambda y: y, lambda x: x),
+                        aliases=("multiply",), inplace=False, doc="input * other, elementwise.")
+_div_row = binary("div", operator.truediv, d=(lambda y: 1 / y, lambda x, y: -x / (y * y)),
+                  nan_safe=True, quiet=True, to_float=True, method=False, inplace=False,
+                  doc="input / other (integers give the default float dtype).")
+_div_mode_row = binary("div", _div_mode, d=(0, 0), attrs={"rounding_mode": "floor"},
+                       quiet=True, cls="DivMode", node="DivBackward2", method=False,
+                       inplace=False, doc="input / other rounded toward zero or down.")
+_remainder_row = binary(
+    "remainder", _modulo("remainder", "remainder"),
+    d=(1, lambda x, y: -_div_mode_row(x, y, rounding_mode="floor")), quiet=True,
+    node="RemainderBackward1", method=False, inplace=False,
+    doc="x - floor(x / y) * y: the sign of y, as Python's %.")
+_fmod_row = binary(
+    "fmod", _modulo("fmod", "fmod"),
+    d=(1, lambda x, y: -_div_mode_row(x, y, rounding_mode="trunc")), quiet=True,
+    node="FmodBackward1", method=False, inplace=False,
+    doc="x - trunc(x / y) * y: the sign of x, as C's fmod.")
+neg = negative = unary("neg", _neg, d=-1, floating=False, aliases=("negative",),
+                       doc="-input.")
+_pow_row = binary("pow", _pow_scalar,
+                  d=(lambda x, y: y * x ** (y - 1) if y != 0 else x * 0, None),
+                  check=_check_int_pow, nan_safe=True, quiet=True,
+                  method=False, inplace=False, doc="x ** y, y a number.")
+_pow_tensor_row = binary(
+    "pow", _pow_tensor, d=(lambda x, y: where(y == 0, 0.0, y * x ** (y - 1)), _pow_dy),
+    nan_safe=True, quiet=True, cls="PowTensor", node="PowBackward1", method=False,
+    inplace=False, doc="x ** y, both Tensors.")
+
+Add, Sub, Mul, Div = (_add_row.primitive, _sub_row.primitive, mul.primitive,
+                      _div_row.primitive)
+DivMode, Neg, Pow, PowTensor = (_div_mode_row.primitive, neg.primitive, _pow_row.primitive,
+                                _pow_tensor_row.primitive)
+Remainder, Fmod = _remainder_row.primitive, _fmod_row.primitive
+RemainderScalar = variant(_remainder_row, "RemainderScalar", "RemainderBackward0")
+FmodScalar = variant(_fmod_row, "FmodScalar", "FmodBackward0")
+PowScalarBase = variant(_pow_tensor_row, "PowScalarBase", "PowBackward2")
+
+
+class FloorDivide(DivMode):
+    """``floor_divide`` / ``//``: like PyTorch, it has no derivative."""
+
+    __slots__ = ()
+    formula = "not differentiable"
+    _name = "torch::autograd::NotImplemented"
+
+    def backward(ctx, grad):
+        raise RuntimeError("the derivative for 'floor_divide' is not implemented.")
+
+    def jvp(ctx, *tangents):
+        raise RuntimeError("the derivative for 'floor_divide' is not implemented.")
 
 
 # ---------------------------------------------------------------------- matmul
