@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch  # the oracle: a missing install fails the tests, never skips them
+from helpers import arr, both
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from optable import (
@@ -14,16 +15,6 @@ from optable import (
 )
 
 import retrograd
-
-
-def both(fn):
-    """``fn(lib)`` under retrograd and torch."""
-    return fn(retrograd), fn(torch)
-
-
-def arr(t):
-    return np.asarray(t.detach().numpy())
-
 
 # ---------------------------------------------------------------------- setitem as table rows
 

@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
+from helpers import softmax
 from optable import (
     OpCase,
 )
@@ -40,16 +41,11 @@ def _norm(x, axes, eps=1e-5):
     return (x - m) / np.sqrt(v + eps)
 
 
-def _softmax(x):
-    e = np.exp(x - x.max(-1, keepdims=True))
-    return e / e.sum(-1, keepdims=True)
-
-
 def _sdpa(q, k, v, scale=None, mask=None):
     s = q @ k.swapaxes(-1, -2) * (scale or 1 / np.sqrt(q.shape[-1]))
     if mask is not None:
         s = np.where(mask, s, -np.inf)
-    return _softmax(s) @ v
+    return softmax(s) @ v
 
 
 CASES = [

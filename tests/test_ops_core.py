@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+from helpers import sigmoid
 from optable import (
     OpCase,
 )
 
 BCAST = [((2, 3), (2, 3)), ((2, 3), (3,)), ((4, 1), (1, 5)), ((), (3,)), ((2, 1, 3), ())]
 UNARY = [((2, 3),), ((),), ((4,),), ((2, 3, 2),)]
-
-
-def _sig(x):
-    return 1 / (1 + np.exp(-x))
 
 
 CASES = [
@@ -43,7 +40,7 @@ CASES = [
     OpCase("sin", lambda L, a: a.sin(), np.sin, UNARY),
     OpCase("cos", lambda L, a: L.cos(a), np.cos, UNARY),
     OpCase("tanh", lambda L, a: a.tanh(), np.tanh, UNARY),
-    OpCase("sigmoid", lambda L, a: a.sigmoid(), _sig, UNARY, domain=(-5, 5)),
+    OpCase("sigmoid", lambda L, a: a.sigmoid(), sigmoid, UNARY, domain=(-5, 5)),
     OpCase("relu", lambda L, a: a.relu(), lambda a: np.maximum(a, 0), UNARY),
     OpCase("clamp", lambda L, a: a.clamp(-0.5, 0.7), lambda a: np.clip(a, -0.5, 0.7), UNARY),
     OpCase("clamp_min", lambda L, a: L.clamp(a, min=0.1), lambda a: np.maximum(a, 0.1), UNARY),
