@@ -268,8 +268,13 @@ def _term(row, dk):
     get = _getter(row, dk)
     if row.nan_safe:
         def term(ctx, grad):
+            args = get(ctx)
+            for a in args:
+                if type(a) is int or type(a) is float:
+                    args = _ieee(args, grad)
+                    break
             with quiet():
-                return nan_safe(grad, grad * dk(*get(ctx)))
+                return nan_safe(grad, grad * dk(*args))
         return term
 
     def term(ctx, grad):
@@ -279,6 +284,15 @@ def _term(row, dk):
         return grad * value
 
     return term
+
+
+def _ieee(args, grad):
+    """Python numbers as 0-d arrays of grad's dtype: a singular derivative of a number (1 / y
+    at y = 0) is then inf, as in NumPy and PyTorch, instead of Python's ZeroDivisionError."""
+    g = grad._data if isinstance(grad, Tensor) else grad
+    m = xp(g)
+    return tuple(m.asarray(a, dtype=g.dtype) if type(a) is int or type(a) is float else a
+                 for a in args)
 
 
 def _forward(row):
@@ -419,15 +433,29 @@ def _as_float(a):
     return float(a) if a is not None else a
 
 
+class _Lazy:
+    """A class attribute computed when first read (the formula text reads source files,
+    which ``import retrograd`` should not pay for)."""
+
+    def __init__(self, make):
+        self.make = make
+        self.value = None
+
+    def __get__(self, obj, owner=None):
+        if self.value is None:
+            self.value = self.make()
+        return self.value
+
+
 def _primitive(row) -> type:
     backward, jvp = _backward_and_jvp(row)
     ns = {
         "__slots__": ("attrs",) if row.attrs else (),
         "__module__": row.module,
-        "__doc__": f"{row.doc}  Derivative: {row.formula()}.",
+        "__doc__": _Lazy(lambda: f"{row.doc}  Derivative: {row.formula()}."),
         "__qualname__": row.cls_name,
         "promote": row.promote and len(row.inputs) > 1,
-        "formula": row.formula(),
+        "formula": _Lazy(row.formula),
         "row": row,
         "forward": _forward(row),
         "backward": backward,
@@ -444,7 +472,7 @@ def variant(fn, cls: str, node: str) -> type:
     """A second node name for a row's primitive (``XlogyBackward1`` when self is a number)."""
     base = fn.primitive
     return type(cls, (base,), {"__slots__": (), "__module__": base.__module__,
-                               "__doc__": base.__doc__, "_name": node})
+                               "__doc__": base.__dict__["__doc__"], "_name": node})
 
 
 # ---------------------------------------------------------------------- the public side
