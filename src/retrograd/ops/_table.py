@@ -289,10 +289,17 @@ def _term(row, dk):
 def _ieee(args, grad):
     """Python numbers as 0-d arrays of grad's dtype: a singular derivative of a number (1 / y
     at y = 0) is then inf, as in NumPy and PyTorch, instead of Python's ZeroDivisionError."""
-    g = grad._data if isinstance(grad, Tensor) else grad
+    tensor = isinstance(grad, Tensor)  # under create_graph: constants are Tensors too
+    g = grad._data if tensor else grad
     m = xp(g)
-    return tuple(m.asarray(a, dtype=g.dtype) if type(a) is int or type(a) is float else a
-                 for a in args)
+    out = []
+    for a in args:
+        if type(a) is int or type(a) is float:
+            a = m.asarray(a, dtype=g.dtype)
+            if tensor:
+                a = wrap(a)
+        out.append(a)
+    return tuple(out)
 
 
 def _forward(row):
