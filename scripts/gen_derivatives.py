@@ -425,7 +425,7 @@ def render(registry: dict[str, type], rows: list[Row]) -> str:
       "and returns `0 * inf = NaN` even where that gradient is exactly 0, e.g. in the masked "
       "branch of a `where`. retrograd does not: such rows say `nan_safe=True` (marked "
       "`(NaN-safe)` below) and other formulas use `nan_safe(grad, value)` from "
-      "`retrograd/ops/_table.py`, which give exactly 0 wherever "
+      "`retrograd/ops/_helpers.py`, which give exactly 0 wherever "
       "`grad` is exactly 0. So `where(x > 0, x.sqrt(), 0)` has gradient 0 (not NaN) at "
       "`x = 0`, and a gradient that is 0 upstream stays 0. Elsewhere the values are "
       "PyTorch's.")

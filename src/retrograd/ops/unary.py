@@ -8,7 +8,8 @@ import numpy as np
 from .._tensor import Tensor
 from ..backend import xp
 from ._core import Primitive, register_method
-from ._table import no_bool, out_, unary
+from ._helpers import no_bool, out_
+from ._table import unary
 from .inplace import inplace_apply
 from .where import where
 
