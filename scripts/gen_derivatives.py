@@ -67,7 +67,7 @@ CHECK_TITLES = {"gradcheck": "gradcheck", "gradgradcheck": "gradgradcheck",
 def load_registry() -> dict[str, type]:
     """The library's primitives, keyed by class name (``module.Name`` where two classes share
     a name). Classes defined outside retrograd (e.g. in tests) and abstract base classes
-    (``_Unary``: shared code, no forward, never a graph node) are left out.
+    (shared code, no forward, never a graph node) are left out.
 
     ``REGISTRY`` is keyed by class name, so a class whose name another module reuses is
     missing from it; walking ``Primitive``'s subclasses finds those too (see ``shadowed``)."""
@@ -373,7 +373,7 @@ def render(registry: dict[str, type], rows: list[Row]) -> str:
     w("## Summary")
     w("")
     w(f"- Primitives in the registry: **{n}** ({n_jvp} with a forward-mode `jvp` rule; "
-      "abstract base classes without a forward, such as `_Unary`, are not counted).")
+      "abstract base classes without a forward are not counted).")
     lost = shadowed(registry)
     if lost:
         w(f"- Missing from `REGISTRY` because another primitive has the same class name "
