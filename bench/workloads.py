@@ -92,8 +92,53 @@ def big(torch, repeats):
     return {"seconds": _time(_mlp_step(torch, [784, 1024, 1024, 10], 256, "adam", 10), repeats)}
 
 
+def _rss_kib(field: str) -> int:
+    """VmRSS / VmHWM of this process in KiB (Linux); 0 where /proc is missing."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(field):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _reset_peak_rss() -> bool:
+    """Reset the kernel's peak-RSS mark (VmHWM) to the current RSS (Linux >= 4.0)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _memory_profile(step, repeats: int) -> dict:
+    """Minor page faults per step (getrusage ru_minflt) and the peak RSS a step adds on
+    top of the RSS before it (VmHWM after minus VmRSS before, median over steps)."""
+    import resource
+
+    faults, peaks = [], []
+    for _ in range(repeats):
+        gc.collect()
+        reset = _reset_peak_rss()
+        before = _rss_kib("VmRSS:")
+        f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        step()
+        faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0)
+        if reset:
+            peaks.append(_rss_kib("VmHWM:") - before)
+    out = {"minflt": statistics.median(faults),
+           "rss_mib": _rss_kib("VmRSS:") / 1024}
+    if peaks:
+        out["step_peak_rss_mib"] = statistics.median(peaks) / 1024
+    return out
+
+
 def conv(torch, repeats):
-    """Batch 64 of 1x28x28: Conv(1,16,3)-ReLU-MaxPool(2)-Conv(16,32,3)-ReLU-MaxPool(2)-Linear."""
+    """Batch 64 of 1x28x28: Conv(1,16,3)-ReLU-MaxPool(2)-Conv(16,32,3)-ReLU-MaxPool(2)-Linear.
+    Also reports minor page faults per step and the peak RSS a step adds."""
     nn = torch.nn
     model = nn.Sequential(nn.Conv2d(1, 16, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(16, 32, 3),
                           nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(800, 10))
@@ -108,7 +153,7 @@ def conv(torch, repeats):
         loss_fn(model(x), y).backward()
         opt.step()
 
-    return {"seconds": _time(step, repeats)}
+    return {"seconds": _time(step, repeats), **_memory_profile(step, repeats)}
 
 
 def deep(torch, repeats):

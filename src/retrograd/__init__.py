@@ -116,3 +116,6 @@ def set_num_threads(n: _dtype._builtin_int) -> None:
 
 
 from . import func, nn
+
+# workspace cache
+from . import cpu  # isort: skip  (torch.cpu: empty_cache, memory_reserved)

@@ -8,7 +8,11 @@ Three primitives share one trilinear form ``T(x, w, g) = <g, conv(x, w)>``:
 
 so each one's derivative is another of the three, and every order of derivative works.
 The kernels are im2col through a strided view (``as_strided``) and one batched BLAS
-matmul; col2im loops over the kernel offsets (a few), never over pixels.
+matmul; col2im loops over the kernel offsets (a few), never over pixels. With all strides 1,
+col2im works on "wide rows" (each image flattened, the output gradient padded with zero
+columns to the input's width) so that every offset's add is one long contiguous run instead
+of many short rows. Columns, accumulators and outputs come from the workspace cache
+(``_workspace``), so a training step reuses the previous step's memory.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..backend import xp
+from . import _workspace as ws
 from ._core import Primitive
 from .reduction import sum as _sum
 from .shape import reshape, squeeze, unsqueeze
@@ -47,7 +52,7 @@ def _pad_array(x, pads):
         return x
     m = xp(x)
     shape = x.shape[:2] + tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], pads))
-    out = m.zeros(shape, dtype=x.dtype)
+    out = ws.zeros(shape, x.dtype, m)
     out[(slice(None), slice(None)) + tuple(slice(lo, lo + s) for s, (lo, _)
                                            in zip(x.shape[2:], pads))] = x
     return out
@@ -75,13 +80,9 @@ def im2col(x, k, s, d, pads, groups=1, out=None):
                     for i in range(len(k)))
     win = _windows(_pad_array(x, pads), k, s, d, out)
     n, c = x.shape[:2]
-    kk = 1
-    for e in k:
-        kk *= e
-    p = 1
-    for e in out:
-        p *= e
-    return win.reshape(n, groups, (c // groups) * kk, p), out
+    cols = ws.empty(win.shape, x.dtype, xp(x))
+    cols[...] = win
+    return cols.reshape(n, groups, (c // groups) * math.prod(k), math.prod(out)), out
 
 
 def col2im(cols, shape, k, s, d, pads, out):
@@ -94,7 +95,7 @@ def col2im(cols, shape, k, s, d, pads, out):
     full = tuple(max(shape[2 + i] + pads[i][0] + pads[i][1],
                      pads[i][0] + (out[i] - 1) * s[i] + (k[i] - 1) * d[i] + 1)
                  for i in range(nd))
-    buf = m.zeros((n, c) + full, dtype=cols.dtype)
+    buf = ws.zeros((n, c) + full, cols.dtype, m)
     for kidx in np.ndindex(*k):
         dst = tuple(slice(kidx[i] * d[i], kidx[i] * d[i] + (out[i] - 1) * s[i] + 1, s[i])
                     for i in range(nd))
@@ -125,9 +126,12 @@ class Conv(Primitive):
     def backward(ctx, grad):
         x, w = ctx.saved
         nx, nw, nb = ctx.needs_input_grad
+        # The forward's columns serve one backward; a second one (retain_graph) redoes them,
+        # so that they go back to the workspace cache as soon as the graph is used.
+        cols, ctx.cols = ctx.cols, None
         kw = dict(stride=ctx.stride, pads=ctx.pads, dilation=ctx.dilation, groups=ctx.groups)
         gx = ConvInputGrad.generic(grad, w, size=tuple(x.shape[2:]), **kw) if nx else None
-        gw = ConvWeightGrad.generic(x, grad, ksize=tuple(w.shape[2:]), cols=ctx.cols,
+        gw = ConvWeightGrad.generic(x, grad, ksize=tuple(w.shape[2:]), cols=cols,
                                     **kw) if nw else None
         gb = _sum(grad, (0, *range(2, grad.ndim))) if nb else None
         return gx, gw, gb
@@ -146,7 +150,9 @@ def _conv(ctx, x, w, stride, pads, dilation, groups, out=None):
     ctx.cols = cols
     g = groups
     wm = w.reshape(g, w.shape[0] // g, -1)
-    res = xp(x).matmul(wm, cols)  # (N, G, Cog, P)
+    m = xp(x)
+    res = ws.empty((x.shape[0], g, w.shape[0] // g, cols.shape[3]), cols.dtype, m)
+    m.matmul(wm, cols, out=res)  # (N, G, Cog, P)
     return res.reshape((x.shape[0], w.shape[0]) + out)
 
 
@@ -169,15 +175,7 @@ class ConvInputGrad(Primitive):
         ctx.size, ctx.stride, ctx.pads, ctx.dilation, ctx.groups = \
             size, stride, pads, dilation, groups
         ctx.save(g, w)
-        n = g.shape[0]
-        gr = groups
-        cout = w.shape[0]
-        wm = w.reshape(gr, cout // gr, -1)
-        gm = g.reshape(n, gr, cout // gr, math.prod(g.shape[2:]))
-        cols = xp(g).matmul(wm.transpose(0, 2, 1), gm)  # (N, G, Cg*K, P)
-        cin = w.shape[1] * gr
-        return col2im(cols, (n, cin) + tuple(size), w.shape[2:], stride, dilation, pads,
-                      g.shape[2:])
+        return _input_grad(g, w, tuple(size), stride, pads, dilation, groups)
 
     def backward(ctx, grad):
         g, w = ctx.saved
@@ -195,6 +193,60 @@ class ConvInputGrad(Primitive):
                           ConvInputGrad.generic(g, tw, **kw) if tw is not None else None)
 
 
+def _input_grad(g, w, size, stride, pads, dilation, groups):
+    """col2im(w^T g): the transposed convolution of g (N, Cout, *O) by w into (N, Cin, *size)."""
+    m = xp(g)
+    n, cout = g.shape[:2]
+    k, out, nd = tuple(w.shape[2:]), tuple(g.shape[2:]), len(size)
+    cin = w.shape[1] * groups
+    full = tuple(max(size[i] + pads[i][0] + pads[i][1],
+                     pads[i][0] + (out[i] - 1) * stride[i] + (k[i] - 1) * dilation[i] + 1)
+                 for i in range(nd))
+    wm = w.reshape(groups, cout // groups, -1).transpose(0, 2, 1)  # (G, Cg*K, Cog)
+    # Wide rows need finite weights: their zero padding columns must stay exact zeros.
+    if all(e == 1 for e in stride) and m is np and m.isfinite(w).all():
+        buf = _input_grad_rows(g, wm, n, cin, k, out, full, dilation, groups)
+    else:
+        cols = ws.empty((n, groups, wm.shape[1], math.prod(out)), g.dtype, m)
+        m.matmul(wm, g.reshape(n, groups, cout // groups, -1), out=cols)  # (N, G, Cg*K, P)
+        return col2im(cols, (n, cin) + size, k, stride, dilation, pads, out)
+    crop = tuple(slice(pads[i][0], pads[i][0] + size[i]) for i in range(nd))
+    return buf[(slice(None), slice(None)) + crop]
+
+
+def _input_grad_rows(g, wm, n, cin, k, out, full, d, groups):
+    """Stride-1 col2im on wide rows. Each image of the result is a flat run of F = prod(full)
+    values; g is zero-padded past its first spatial dim to ``full``, so its columns sit at the
+    flat positions they reach for kernel offset 0, and kernel offset j shifts them all by one
+    constant. Every offset is then one add of a contiguous (N, Cin, P) block; the padding
+    columns add zeros, some of them into the next image's first values."""
+    m = np
+    nd = len(k)
+    wide = (out[0],) + full[1:]
+    cout = g.shape[1]
+    gw = ws.zeros((n, cout) + wide, g.dtype)
+    gw[(slice(None), slice(None)) + tuple(slice(0, e) for e in out)] = g
+    p = math.prod(wide)
+    cols = ws.empty((n, groups, wm.shape[1], p), g.dtype)
+    m.matmul(wm, gw.reshape(n, groups, cout // groups, p), out=cols)
+    cols = cols.reshape((n, cin, math.prod(k), p))
+    fstr = [math.prod(full[i + 1:]) for i in range(nd)]
+    offs = [sum(kidx[i] * d[i] * fstr[i] for i in range(nd)) for kidx in np.ndindex(*k)]
+    f = math.prod(full)
+    slack = max(0, offs[-1] + p - f)  # the last image's padding columns run past its end
+    flat = ws.empty((n * cin * f + slack,), g.dtype)
+    isz = flat.itemsize
+    rows = flat[:n * cin * f].reshape(n, cin, f)
+    rows[:, :, :p] = cols[:, :, 0]
+    rows[:, :, p:] = 0
+    flat[n * cin * f:] = 0
+    for j in range(1, len(offs)):
+        dst = m.lib.stride_tricks.as_strided(flat[offs[j]:], (n, cin, p),
+                                             (cin * f * isz, f * isz, isz))
+        dst += cols[:, :, j]
+    return rows.reshape((n, cin) + full)
+
+
 class ConvWeightGrad(Primitive):
     """dT/dw = sum over batch of g @ im2col(x)^T.
     d/dx = conv_transpose(g, grad), d/dg = conv(x, grad)."""
@@ -210,9 +262,11 @@ class ConvWeightGrad(Primitive):
         if cols is None or cols.dtype != x.dtype:
             cols, _ = im2col(x, ksize, stride, dilation, pads, groups, tuple(g.shape[2:]))
         n, cout = g.shape[:2]
+        m = xp(x)
         gm = g.reshape(n, groups, cout // groups, math.prod(g.shape[2:]))
-        res = xp(x).matmul(gm, cols.transpose(0, 1, 3, 2)).sum(0)  # (G, Cog, Cg*K)
-        return res.reshape((cout, x.shape[1] // groups) + tuple(ksize))
+        per = ws.empty((n, groups, cout // groups, cols.shape[2]), cols.dtype, m)
+        m.matmul(gm, cols.transpose(0, 1, 3, 2), out=per)  # one (Cog, Cg*K) block a sample
+        return per.sum(0).reshape((cout, x.shape[1] // groups) + tuple(ksize))
 
     def backward(ctx, grad):
         x, g = ctx.saved
