@@ -21,6 +21,7 @@ Arrays under ``MIN_BYTES`` are left to malloc, whose small-block heap already re
 
 from __future__ import annotations
 
+import bisect
 import os
 import sys
 import threading
@@ -38,6 +39,9 @@ _refcount = sys.getrefcount
 _lock = threading.Lock()
 #: nbytes -> list of entries [last use, buffer]; each buffer a 1-d uint8 array it owns.
 _pool: dict[int, list] = {}
+_sizes: list[int] = []  # the keys of _pool, sorted
+#: A request may take a free buffer up to FIT_NUM / FIT_DEN times its size.
+FIT_NUM, FIT_DEN = 5, 4
 _state = {"held": 0, "clock": 0,
           "limit": int(os.environ.get("RETROGRAD_CACHE_LIMIT", 256 << 20))}
 
@@ -76,24 +80,47 @@ def zeros(shape, dtype, m=np):
 
 
 def _take(size: int):
+    """A free cached buffer of ``size`` to ``size * FIT`` bytes (the smallest), else a new
+    one; a new buffer replaces the free ones it could stand in for, so buffers of nearby
+    sizes that are never in use together (a step's forward and backward columns) end up
+    sharing one."""
     with _lock:
         st = _state
         st["clock"] += 1
-        entries = _pool.get(size)
-        if entries is not None:
-            for e in entries:
+        first = bisect.bisect_left(_sizes, size)
+        for i in range(first, len(_sizes)):
+            have = _sizes[i]
+            if have * FIT_DEN > size * FIT_NUM:
+                break
+            for e in _pool[have]:
                 if _refs(e) == _FREE:
                     e[0] = st["clock"]
-                    return e[1]
+                    return e[1][:size] if have != size else e[1]
         buf = np.empty(size, _uint8)
         if size <= st["limit"]:
-            if entries is None:
-                entries = _pool[size] = []
-            entries.append([st["clock"], buf])
+            for i in range(first - 1, -1, -1):
+                have = _sizes[i]
+                if size * FIT_DEN > have * FIT_NUM:
+                    break
+                _drop(have, [e for e in _pool[have] if _refs(e) == _FREE])
+            if size not in _pool:
+                _pool[size] = []
+                bisect.insort(_sizes, size)
+            _pool[size].append([st["clock"], buf])
             st["held"] += size
             if st["held"] > st["limit"]:
                 _evict(st["limit"])
         return buf
+
+
+def _drop(size: int, victims: list) -> None:
+    entries = _pool[size]
+    for e in victims:
+        entries.remove(e)
+        _state["held"] -= size
+    if not entries:
+        del _pool[size]
+        _sizes.remove(size)
 
 
 def _evict(limit: int) -> None:
@@ -104,17 +131,14 @@ def _evict(limit: int) -> None:
     for size, e in order:
         if st["held"] <= limit:
             break
-        entries = _pool[size]
-        entries.remove(e)
-        if not entries:
-            del _pool[size]
-        st["held"] -= size
+        _drop(size, [e])
 
 
 def empty_cache() -> None:
     """Release every cached buffer (those still in use are freed when their views go)."""
     with _lock:
         _pool.clear()
+        _sizes.clear()
         _state["held"] = 0
 
 

@@ -130,9 +130,10 @@ class Conv(Primitive):
         # so that they go back to the workspace cache as soon as the graph is used.
         cols, ctx.cols = ctx.cols, None
         kw = dict(stride=ctx.stride, pads=ctx.pads, dilation=ctx.dilation, groups=ctx.groups)
-        gx = ConvInputGrad.generic(grad, w, size=tuple(x.shape[2:]), **kw) if nx else None
         gw = ConvWeightGrad.generic(x, grad, ksize=tuple(w.shape[2:]), cols=cols,
                                     **kw) if nw else None
+        del cols  # free for the input gradient's columns to reuse
+        gx = ConvInputGrad.generic(grad, w, size=tuple(x.shape[2:]), **kw) if nx else None
         gb = _sum(grad, (0, *range(2, grad.ndim))) if nb else None
         return gx, gw, gb
 

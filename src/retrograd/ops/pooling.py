@@ -70,9 +70,11 @@ class FlatScatterAdd(Primitive):
         size = 1
         for e in shape[2:]:
             size *= e
-        flat = idx.reshape(n * c, math.prod(idx.shape[2:])) + m.arange(n * c).reshape(-1, 1) * size
+        rows = m.arange(0, n * c * size, size).reshape(-1, 1)  # each image's first index
+        flat = ws.empty((n * c, math.prod(idx.shape[2:])), m.int64, m)
+        m.add(idx.reshape(flat.shape), rows, out=flat)
         if unique:
-            out = m.zeros(n * c * size, dtype=g.dtype)
+            out = ws.zeros((n * c * size,), g.dtype, m)
             out[flat.ravel()] = g.ravel()
         else:
             out = m.bincount(flat.ravel(), weights=g.ravel(), minlength=n * c * size)
@@ -104,11 +106,9 @@ def _argmax_windows(wk, size, ksize, coords):
 class MaxPool(Primitive):
     """Windowed max, with the argmax as flat indices.  d/dx = grad scattered to the argmax.
 
-    The forward keeps each window's winner as a small kernel-offset number (uint8), and makes
-    flat indices from it only when they are asked for (``return_indices``, double backward,
-    forward mode). When the windows tile the input (stride = kernel, no padding or
-    dilation), the backward writes each kernel offset's share of the gradient straight into
-    its strided slice of the result: no index arithmetic and no scatter."""
+    The forward keeps each window's winner as a small kernel-offset number (uint8, an eighth
+    of int64 indices for the life of the graph), and makes flat indices from it when they
+    are asked for (``return_indices``, the backward, forward mode)."""
 
     __slots__ = ("geom", "idx", "kb", "nout", "shape", "unique")
     nondiff_outputs = (1,)
@@ -132,20 +132,19 @@ class MaxPool(Primitive):
         return (best, _flat_index(ctx)) if indices else best
 
     def backward(ctx, grad, grad_idx=None):
-        if ctx.kb is not None and type(grad) is np.ndarray and _tiles(ctx.geom) and \
-                grad.dtype.kind == "f" and np.isfinite(grad).all():
-            return _tile_grad(grad, ctx.kb, ctx.shape, ctx.geom)
-        return FlatScatterAdd.generic(grad, idx=_flat_index(ctx), shape=ctx.shape,
-                                      unique=ctx.unique)
+        # A plain backward needs the indices only for this scatter: it does not keep them.
+        idx = _flat_index(ctx, keep=not isinstance(grad, np.ndarray))
+        return FlatScatterAdd.generic(grad, idx=idx, shape=ctx.shape, unique=ctx.unique)
 
     def jvp(ctx, tx):
         res = FlatGather.generic(tx, idx=_flat_index(ctx), unique=ctx.unique)
         return (res, None) if ctx.nout == 2 else res
 
 
-def _flat_index(ctx):
-    """Flat spatial input index of each window's winner, made once from the winner numbers:
-    kb = j + 1 for kernel offset j, 0 for the window's first in-range element."""
+def _flat_index(ctx, keep=True):
+    """Flat spatial input index of each window's winner, from the winner numbers: kb = j + 1
+    for kernel offset j, 0 for the window's first in-range element. ``keep``: remember it
+    (returned indices, double backward); else it is a workspace temporary."""
     if ctx.idx is not None:
         return ctx.idx
     kb = ctx.kb
@@ -165,37 +164,13 @@ def _flat_index(ctx):
         first = first + (start + skip * dilation[i]) * sstr[i]
     offs = m.asarray([0] + [sum(kk[i] * dilation[i] * sstr[i] for i in range(nd))
                             for kk in np.ndindex(*k)], dtype=m.int64)
-    idx = offs.take(kb)
+    idx = m.take(offs, kb, out=ws.empty(kb.shape, m.int64, m)) if m is np else offs.take(kb)
     idx += base
     if any(lo or hi for lo, hi in pads):
         idx = m.where(kb == 0, first, idx)
-    ctx.idx = idx
+    if keep:
+        ctx.idx = idx
     return idx
-
-
-def _tiles(geom) -> bool:
-    """The windows tile the input without overlap, gaps, padding or dilation."""
-    k, stride, pads, dilation, _ = geom
-    return all(stride[i] == k[i] and dilation[i] == 1 and pads[i] == (0, 0)
-               for i in range(len(k)))
-
-
-def _tile_grad(grad, kb, shape, geom):
-    """d/dx of max pooling over tiling windows: kernel offset j's slice of the result is
-    grad where offset j won, else 0; inputs past the last window get 0."""
-    k, _, _, _, out = geom
-    nd = len(k)
-    res = ws.empty(shape, grad.dtype)
-    mask = ws.empty(kb.shape, np.bool_)
-    lead = (slice(None), slice(None))
-    for j, kidx in enumerate(np.ndindex(*k)):
-        np.equal(kb, j + 1, out=mask)
-        dst = tuple(slice(kidx[i], kidx[i] + out[i] * k[i], k[i]) for i in range(nd))
-        np.multiply(grad, mask, out=res[lead + dst])
-    for i in range(nd):
-        if out[i] * k[i] < shape[2 + i]:
-            res[lead + (slice(None),) * i + (slice(out[i] * k[i], None),)] = 0
-    return res
 
 
 class MaxPool1DWithIndices(MaxPool):
