@@ -115,11 +115,12 @@ def _reset_peak_rss() -> bool:
 
 
 def _memory_profile(step, repeats: int) -> dict:
-    """Minor page faults per step (getrusage ru_minflt) and the peak RSS a step adds on
-    top of the RSS before it (VmHWM after minus VmRSS before, median over steps)."""
+    """Minor page faults per step (getrusage ru_minflt, median over steps) and the process's
+    peak RSS during a step (VmHWM reset before each step; the maximum over steps), with how
+    much of it the step added on top of the RSS before it."""
     import resource
 
-    faults, peaks = [], []
+    faults, peaks, added = [], [], []
     for _ in range(repeats):
         gc.collect()
         reset = _reset_peak_rss()
@@ -128,11 +129,14 @@ def _memory_profile(step, repeats: int) -> dict:
         step()
         faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0)
         if reset:
-            peaks.append(_rss_kib("VmHWM:") - before)
-    out = {"minflt": statistics.median(faults),
-           "rss_mib": _rss_kib("VmRSS:") / 1024}
+            peaks.append(_rss_kib("VmHWM:"))
+            added.append(peaks[-1] - before)
+    out = {"minflt": statistics.median(faults)}
     if peaks:
-        out["step_peak_rss_mib"] = statistics.median(peaks) / 1024
+        out["peak_rss_mib"] = max(peaks) / 1024
+        out["step_added_rss_mib"] = statistics.median(added) / 1024
+    else:
+        out["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out
 
 
@@ -229,6 +233,9 @@ def memory(torch, repeats):
         step = _mlp_step(torch, [784, 1024, 1024, 10], 256, "adam", 10)
     step()
     gc.collect()
+    # retrograd's workspace cache would serve the traced step from buffers allocated before
+    # tracing started; empty it so that the step's own memory is counted.
+    getattr(getattr(torch, "cpu", None), "empty_cache", lambda: None)()
     tracemalloc.start()
     step()
     _, peak = tracemalloc.get_traced_memory()
