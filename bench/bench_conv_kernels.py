@@ -2,9 +2,9 @@
 
 Network (bench/workloads.py `conv`): batch 64 of 1x28x28 -> conv(1, 16, 3) -> relu ->
 max_pool(2) -> conv(16, 32, 3) -> relu -> max_pool(2). Each kernel's forward and backward is
-timed alone at the shapes it sees in that network (backward: ``y.backward(grad)`` on a fresh
-graph, so the engine's cost for one node is included), the two libraries alternating run by
-run so that both see the same machine state. Prints a markdown table of median CPU times
+timed alone at the shapes it sees in that network (backward: the node's backward on a fresh
+graph, called directly in both libraries), the two libraries alternating run by run so that
+both see the same machine state. Prints a markdown table of median CPU times
 (``time.thread_time``: steadier than wall time on a shared machine; BENCH_CLOCK=wall for
 wall time), the ratio, and minor page faults per call.
 
@@ -75,6 +75,17 @@ def kernels(lib, rng):
     ]
 
 
+def _node_backward(lib, y, g):
+    """The backward of y's node alone, on the gradient g: no engine, no leaf accumulation
+    (retrograd's engine copies a gradient that is a view into a leaf's .grad, PyTorch's
+    does not: not a kernel cost). PyTorch: ``grad_fn(g)``; retrograd: the node's formula
+    on arrays."""
+    if lib.__name__ == "torch":
+        return lambda: y.grad_fn(g)
+    node, arr = y.grad_fn, g._data
+    return lambda: node.backward(arr)
+
+
 def _minflt() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
@@ -98,10 +109,11 @@ def measure(libs, repeat: int):
                         t1, f1 = CLOCK(), _minflt()
                     else:
                         y = bwd_setup()
+                        node = _node_backward(lib, y, g)
                         f0, t0 = _minflt(), CLOCK()
-                        y.backward(g)
+                        res = node()
                         t1, f1 = CLOCK(), _minflt()
-                        del y
+                        del y, res
                     if i >= 3:  # warm-up calls fill caches (and retrograd's workspaces)
                         times[lib.__name__].append(t1 - t0)
                         faults[lib.__name__].append(f1 - f0)
