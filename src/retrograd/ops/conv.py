@@ -134,7 +134,7 @@ class Conv(Primitive):
                                     **kw) if nw else None
         del cols  # free for the input gradient's columns to reuse
         gx = ConvInputGrad.generic(grad, w, size=tuple(x.shape[2:]), **kw) if nx else None
-        gb = _sum(grad, (0, *range(2, grad.ndim))) if nb else None
+        gb = _bias_grad(grad) if nb else None
         return gx, gw, gb
 
     def jvp(ctx, tx, tw, tb):
@@ -155,6 +155,14 @@ def _conv(ctx, x, w, stride, pads, dilation, groups, out=None):
     res = ws.empty((x.shape[0], g, w.shape[0] // g, cols.shape[3]), cols.dtype, m)
     m.matmul(wm, cols, out=res)  # (N, G, Cog, P)
     return res.reshape((x.shape[0], w.shape[0]) + out)
+
+
+def _bias_grad(grad):
+    """grad summed over batch and space. On arrays: the batch first (whole contiguous rows),
+    then each channel's run, 2-3x faster than one reduction over the axes (0, 2, ...)."""
+    if type(grad) is np.ndarray and grad.ndim > 2 and grad.flags.c_contiguous:
+        return grad.sum(0).reshape(grad.shape[1], -1).sum(1)
+    return _sum(grad, (0, *range(2, grad.ndim)))
 
 
 def _add_terms(a, b):
