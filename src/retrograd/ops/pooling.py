@@ -16,8 +16,9 @@ import numpy as np
 from ..backend import xp
 from . import _workspace as ws
 from ._core import Primitive
+from ._im2col import _windows
 from .arithmetic import matmul
-from .conv import Conv, _ntuple, _windows
+from .conv import Conv, _ntuple
 from .shape import reshape, squeeze, transpose, unsqueeze
 from .unary import abs as _abs
 from .unary import relu, sign
