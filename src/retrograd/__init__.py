@@ -139,3 +139,6 @@ from ._runtime import (
 )
 from .compiler import compile
 from .cuda import OutOfMemoryError
+
+# workspace cache
+from . import cpu  # isort: skip  (torch.cpu: empty_cache, memory_reserved)
