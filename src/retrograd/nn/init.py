@@ -56,26 +56,36 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
 
 def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
-    dimensions = tensor.dim()
-    if dimensions < 2:
+    """(fan_in, fan_out) of a weight laid out (out, in, *kernel): each input (output)
+    feature map meets every element of the kernel."""
+    if tensor.dim() < 2:
         raise ValueError(
-            "Fan in and fan out can not be computed for tensor with fewer than 2 dimensions"
-        )
-    num_input_fmaps = tensor.size(1)
-    num_output_fmaps = tensor.size(0)
-    receptive_field_size = 1
-    for s in tensor.shape[2:]:
-        receptive_field_size *= s
-    return num_input_fmaps * receptive_field_size, num_output_fmaps * receptive_field_size
+            "Fan in and fan out can not be computed for tensor with fewer than 2 dimensions")
+    out_maps, in_maps, *kernel = tuple(tensor.shape)
+    k = math.prod(kernel)
+    return in_maps * k, out_maps * k
+
+
+_FAN_INDEX = {"fan_in": 0, "fan_out": 1}
 
 
 def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
-    mode = mode.lower()
-    valid_modes = ["fan_in", "fan_out"]
-    if mode not in valid_modes:
-        raise ValueError(f"Mode {mode} not supported, please use one of {valid_modes}")
-    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    return fan_in if mode == "fan_in" else fan_out
+    """The fan that ``mode`` names: fan_in keeps the forward pass's variance, fan_out the
+    backward pass's."""
+    index = _FAN_INDEX.get(mode.lower())
+    if index is None:
+        raise ValueError(
+            f"Mode {mode.lower()} not supported, please use one of {list(_FAN_INDEX)}")
+    return _calculate_fan_in_and_fan_out(tensor)[index]
+
+
+def _kaiming_scale(tensor: Tensor, a, mode: str, nonlinearity: str) -> float | None:
+    """gain / sqrt(fan), the std of He initialisation; None for an empty tensor (nothing
+    to fill, and its fan may be 0)."""
+    if tensor.numel() == 0:
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+        return None
+    return calculate_gain(nonlinearity, a) / math.sqrt(_calculate_correct_fan(tensor, mode))
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
@@ -162,24 +172,20 @@ def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
 
 def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
                      nonlinearity: str = "leaky_relu", generator=None) -> Tensor:
-    """U(-bound, bound), bound = gain * sqrt(3 / fan)."""
-    if 0 in tensor.shape:
-        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
+    """He initialisation, uniform: U(-bound, bound) with bound = gain * sqrt(3 / fan), so
+    the variance is gain**2 / fan."""
+    std = _kaiming_scale(tensor, a, mode, nonlinearity)
+    if std is None:
         return tensor
-    fan = _calculate_correct_fan(tensor, mode)
-    gain = calculate_gain(nonlinearity, a)
-    bound = math.sqrt(3.0) * gain / math.sqrt(fan)
+    bound = math.sqrt(3.0) * std
     return uniform_(tensor, -bound, bound, generator)
 
 
 def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
                     nonlinearity: str = "leaky_relu", generator=None) -> Tensor:
-    if 0 in tensor.shape:
-        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
-        return tensor
-    fan = _calculate_correct_fan(tensor, mode)
-    std = calculate_gain(nonlinearity, a) / math.sqrt(fan)
-    return normal_(tensor, 0.0, std, generator)
+    """He initialisation, normal: N(0, gain**2 / fan)."""
+    std = _kaiming_scale(tensor, a, mode, nonlinearity)
+    return tensor if std is None else normal_(tensor, 0.0, std, generator)
 
 
 def orthogonal_(tensor: Tensor, gain: float = 1, generator=None) -> Tensor:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..backend import xp
-from .optimizer import Optimizer, check_hparams, scalar_state, value, zeros_state
+from .optimizer import Optimizer, defaults_from, scalar_state, value, zeros_state
 
 __all__ = ["Adadelta"]
 
@@ -13,12 +13,9 @@ class Adadelta(Optimizer):
 
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *,
                  capturable=False, maximize=False, differentiable=False) -> None:
-        check_hparams(lr=lr, eps=eps, weight_decay=weight_decay)
+        defaults = defaults_from(locals(), "lr", "eps", "weight_decay")
         if not 0.0 <= rho <= 1.0:
             raise ValueError(f"Invalid rho value: {rho}")
-        defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay,
-                        maximize=maximize, capturable=capturable, foreach=foreach,
-                        differentiable=differentiable)
         super().__init__(params, defaults)
 
     @staticmethod

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..backend import xp
-from .optimizer import Optimizer, check_hparams, scalar_state, value, zeros_state
+from .optimizer import Optimizer, defaults_from, scalar_state, value, zeros_state
 
 __all__ = ["Adagrad"]
 
@@ -25,12 +25,8 @@ class Adagrad(Optimizer):
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0,
                  initial_accumulator_value=0, eps=1e-10, foreach=None, *, maximize=False,
                  differentiable=False, fused=None) -> None:
-        check_hparams(lr=lr, eps=eps, weight_decay=weight_decay, lr_decay=lr_decay,
-                      initial_accumulator_value=initial_accumulator_value)
-        defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
-                        initial_accumulator_value=initial_accumulator_value,
-                        foreach=foreach, maximize=maximize, differentiable=differentiable,
-                        fused=fused)
+        defaults = defaults_from(locals(), "lr", "eps", "weight_decay", "lr_decay",
+                                 "initial_accumulator_value")
         super().__init__(params, defaults)
         for group in self.param_groups:
             for p in group["params"]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..backend import xp
-from .optimizer import Optimizer, check_hparams, lerp_, scalar_state, value, zeros_state
+from .optimizer import Optimizer, defaults_from, lerp_, scalar_state, value, zeros_state
 
 __all__ = ["Adamax"]
 
@@ -14,10 +14,7 @@ class Adamax(Optimizer):
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  foreach=None, *, maximize=False, differentiable=False,
                  capturable=False) -> None:
-        check_hparams(lr=lr, eps=eps, betas=betas, weight_decay=weight_decay)
-        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                        foreach=foreach, maximize=maximize, differentiable=differentiable,
-                        capturable=capturable)
+        defaults = defaults_from(locals(), "lr", "eps", "betas", "weight_decay")
         super().__init__(params, defaults)
 
     @staticmethod

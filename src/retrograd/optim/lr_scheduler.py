@@ -1,7 +1,20 @@
-"""Learning-rate schedulers, ported from ``torch.optim.lr_scheduler`` formula for formula.
+"""Learning-rate schedulers with PyTorch's API.
 
-Each scheduler uses PyTorch's *chainable* (recursive) form in ``step()`` so that the learning
-rates equal PyTorch's bit for bit; ``step(epoch)`` uses the closed form where PyTorch does.
+Most schedulers here are one closed-form *factor* of the epoch, ``lr(e) = base_lr * f(e)``
+(``_factor``), plus the step-to-step ratio ``f(e) / f(e - 1)`` (``_ratio``):
+
+- ``step(epoch)`` evaluates the closed form;
+- ``step()`` multiplies the lr the optimizer holds *now* by the ratio. Working from the current
+  lr, not from ``base_lr``, is what lets schedulers compose as PyTorch documents
+  (``ChainedScheduler``, ``SequentialLR``, or two schedulers on one optimizer): each one applies
+  its own change to whatever the others left. A lone scheduler gives the closed form's values
+  to rounding.
+
+Schedulers whose lr is absolute (``LambdaLR``, ``CyclicLR``, ``OneCycleLR``,
+``CosineAnnealingWarmRestarts``) compute it from ``base_lrs`` in ``get_lr()``, and user
+subclasses that override ``get_lr()`` work unchanged. The schedulers with their own step
+logic (``ReduceLROnPlateau``, ``CyclicLR``, ``CosineAnnealingWarmRestarts``, ``OneCycleLR``,
+``SequentialLR``, ``ChainedScheduler``) live in ``_lr_cyclic.py``.
 """
 
 from __future__ import annotations
@@ -23,37 +36,49 @@ __all__ = [
     "StepLR",
 ]
 
+# PyTorch's wording, which users filter warnings on.
 EPOCH_DEPRECATION_WARNING = (
-    "The epoch parameter in `scheduler.step()` was not necessary and is being "
-    "deprecated where possible. Please use `scheduler.step()` to step the "
-    "scheduler. During the deprecation, if epoch is different from None, the "
-    "closed form is used instead of the new chainable form, where available. "
-    "Please open an issue if you are unable to replicate your use case: "
-    "https://github.com/pytorch/pytorch/issues/new/choose."
+    "The epoch parameter in `scheduler.step()` was not necessary and is being deprecated "
+    "where possible. Please use `scheduler.step()` to step the scheduler. During the "
+    "deprecation, if epoch is different from None, the closed form is used instead of the "
+    "new chainable form, where available. Please open an issue if you are unable to "
+    "replicate your use case: https://github.com/pytorch/pytorch/issues/new/choose."
+)
+_ORDER_WARNING = (
+    "Detected call of `lr_scheduler.step()` before `optimizer.step()`. In PyTorch 1.1.0 and "
+    "later, you should call them in the opposite order: `optimizer.step()` before "
+    "`lr_scheduler.step()`.  Failure to do this will result in PyTorch skipping the first "
+    "value of the learning rate schedule. See more details at "
+    "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate"
 )
 
 
+def _copy(v):
+    """A snapshot of a hyper-parameter: a tensor lr must not change under us later."""
+    return v.clone() if isinstance(v, Tensor) else v
+
+
 def _format_param(name: str, optimizer: Optimizer, param) -> list:
-    """One value per parameter group (a scalar is repeated)."""
-    if isinstance(param, (list, tuple)):
-        if len(param) != len(optimizer.param_groups):
-            raise ValueError(
-                f"{name} must have the same length as optimizer.param_groups. {name} has "
-                f"{len(param)} values, param_groups has {len(optimizer.param_groups)}."
-            )
-    else:
-        param = [param] * len(optimizer.param_groups)
-    return [p.clone() if isinstance(p, Tensor) else p for p in param]
+    """``param`` spread over the parameter groups: a list must have one entry per group."""
+    n = len(optimizer.param_groups)
+    if not isinstance(param, (list, tuple)):
+        return [_copy(param)] * n
+    if len(param) != n:
+        raise ValueError(f"{name} must have the same length as optimizer.param_groups. {name} "
+                         f"has {len(param)} values, param_groups has {n}.")
+    return [_copy(p) for p in param]
 
 
 def _group_values(optimizer: Optimizer, key: str) -> list:
-    return [g[key].clone() if isinstance(g[key], Tensor) else g[key]
-            for g in optimizer.param_groups]
+    return [_copy(g[key]) for g in optimizer.param_groups]
 
 
 def _set_group_value(group: dict, key: str, val) -> None:
-    if isinstance(group[key], Tensor):
-        group[key].fill_(val.item() if isinstance(val, Tensor) else val)
+    """Store ``val`` under ``key``; a tensor hyper-parameter is filled in place so that
+    anything holding it (a compiled step, the user) sees the new value."""
+    old = group[key]
+    if isinstance(old, Tensor):
+        old.fill_(val.item() if isinstance(val, Tensor) else val)
     else:
         group[key] = val
 
@@ -64,32 +89,46 @@ def _warn_get_lr(scheduler: LRScheduler) -> None:
                       "`get_last_lr()`.", UserWarning, stacklevel=3)
 
 
-class LRScheduler:
-    """Base class: adjusts ``param_group['lr']`` of an optimizer at each ``step()``.
+def _check_optimizer(optimizer) -> None:
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
 
-    Subclasses implement ``get_lr()`` (and ``_get_closed_form_lr()`` for ``step(epoch)``).
+
+def _callable_state(fn):
+    """What a state dict keeps of a user callable: nothing for a plain function (it cannot be
+    pickled reliably), the attributes of a callable object."""
+    return None if isinstance(fn, types.FunctionType) else fn.__dict__.copy()
+
+
+def _restore_callable(fn, saved) -> None:
+    if saved is not None:
+        fn.__dict__.update(saved)
+
+
+class LRScheduler:
+    """Base class: sets ``param_group['lr']`` of an optimizer at each ``step()``.
+
+    Subclasses give ``get_lr()`` (the lrs for ``self.last_epoch``) and may give
+    ``_get_closed_form_lr()`` for ``step(epoch)``. Construction takes the first step, so
+    right after it the optimizer holds the lr of epoch 0.
     """
 
     _get_lr_called_within_step = False
     _is_initial = False
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        _check_optimizer(optimizer)
         self.optimizer = optimizer
-        if last_epoch == -1:
-            for group in optimizer.param_groups:
-                initial_lr = group["lr"]
-                if isinstance(initial_lr, Tensor):
-                    initial_lr = initial_lr.clone()
-                group.setdefault("initial_lr", initial_lr)
-        else:
-            for i, group in enumerate(optimizer.param_groups):
-                if "initial_lr" not in group:
-                    raise KeyError(
-                        f"param 'initial_lr' is not specified in param_groups[{i}] when "
-                        "resuming scheduler with last_epoch >= 0."
-                    )
+        groups = optimizer.param_groups
+        if last_epoch != -1:
+            # resuming: the schedule's origin must already be recorded in every group
+            for i, g in enumerate(groups):
+                if "initial_lr" not in g:
+                    raise KeyError(f"param 'initial_lr' is not specified in param_groups[{i}] "
+                                   "when resuming scheduler with last_epoch >= 0.")
+        for g in groups:
+            if "initial_lr" not in g:
+                g["initial_lr"] = _copy(g["lr"])
         self.base_lrs: list = _group_values(optimizer, "initial_lr")
         self.last_epoch = last_epoch
         self._initial_step()
@@ -103,7 +142,7 @@ class LRScheduler:
             self._is_initial = False
 
     def state_dict(self) -> dict[str, Any]:
-        """Everything but the optimizer."""
+        """Every attribute but the optimizer."""
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -114,38 +153,33 @@ class LRScheduler:
         return self._last_lr
 
     def get_lr(self) -> list:
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} does not define get_lr()")
 
     def step(self, epoch: int | None = None) -> None:
-        if self._step_count == 1 and not getattr(self.optimizer, "_opt_called", False):
-            warnings.warn(
-                "Detected call of `lr_scheduler.step()` before `optimizer.step()`. In PyTorch "
-                "1.1.0 and later, you should call them in the opposite order: "
-                "`optimizer.step()` before `lr_scheduler.step()`.  Failure to do this will "
-                "result in PyTorch skipping the first value of the learning rate schedule. "
-                "See more details at "
-                "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate",
-                UserWarning, stacklevel=2)
-        self._step_count += 1
         if epoch is not None:
             warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+        if self._step_count == 1 and not getattr(self.optimizer, "_opt_called", False):
+            warnings.warn(_ORDER_WARNING, UserWarning, stacklevel=2)
         self._update_lr(epoch)
+        self._step_count += 1
 
     def _update_lr(self, epoch: int | None = None) -> None:
+        """Move to ``epoch`` (the next one when None) and write its lrs into the groups."""
+        if epoch is None:
+            self.last_epoch += 1
+            compute = self.get_lr
+        else:
+            self.last_epoch = epoch
+            compute = getattr(self, "_get_closed_form_lr", self.get_lr)
         self._get_lr_called_within_step = True
         try:
-            if epoch is None:
-                self.last_epoch += 1
-                values = self.get_lr()
-            else:
-                self.last_epoch = epoch
-                if hasattr(self, "_get_closed_form_lr"):
-                    values = self._get_closed_form_lr()
-                else:
-                    values = self.get_lr()
+            lrs = compute()
         finally:
             self._get_lr_called_within_step = False
-        for group, lr in zip(self.optimizer.param_groups, values):
+        self._write(lrs)
+
+    def _write(self, lrs) -> None:
+        for group, lr in zip(self.optimizer.param_groups, lrs):
             _set_group_value(group, "lr", lr)
         self._last_lr = _group_values(self.optimizer, "lr")
 
@@ -153,54 +187,86 @@ class LRScheduler:
 _LRScheduler = LRScheduler
 
 
-class _LambdaState:
-    """state_dict support for schedulers holding user callables (only callable objects'
-    ``__dict__`` is saved, as in PyTorch)."""
+class _FactorScheduler(LRScheduler):
+    """``lr(e) = base_lr * _factor(e)``; ``step()`` multiplies the current lr by ``_ratio``.
+
+    Constructed with ``last_epoch >= 0`` (resuming), the groups are taken to hold the lr of
+    that epoch already, and the constructor's step leaves them be -- except in the
+    schedulers whose step-wise changes PyTorch applies there too (``_resume_applies_ratio``).
+    """
+
+    _resume_applies_ratio = False
+
+    def _factor(self, epoch):
+        raise NotImplementedError
+
+    def _ratio(self, epoch):
+        """``f(e) / f(e - 1)``, with ``f(-1) = 1``: the lr a group starts with is its base."""
+        now = self._factor(epoch)
+        before = 1.0 if epoch == 0 else self._factor(epoch - 1)
+        return 1.0 if now == before else now / before
+
+    def _next_lr(self, i: int, lr):
+        return lr * self._ratio(self.last_epoch)
+
+    def get_lr(self) -> list:
+        _warn_get_lr(self)
+        lrs = _group_values(self.optimizer, "lr")
+        if self._is_initial and self.last_epoch > 0 and not self._resume_applies_ratio:
+            return lrs  # resuming: the groups already hold this epoch's lr
+        return [self._next_lr(i, lr) for i, lr in enumerate(lrs)]
+
+    def _get_closed_form_lr(self) -> list:
+        f = self._factor(self.last_epoch)
+        return [base * f for base in self.base_lrs]
+
+
+class _HoldsLambdas:
+    """State dict support for schedulers holding user callables in ``lr_lambdas``."""
 
     def state_dict(self) -> dict[str, Any]:
-        sd = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
-        sd["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) else fn.__dict__.copy()
-                            for fn in self.lr_lambdas]
+        sd = super().state_dict()
+        sd["lr_lambdas"] = [_callable_state(fn) for fn in self.lr_lambdas]
         return sd
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         state_dict = dict(state_dict)
-        lr_lambdas = state_dict.pop("lr_lambdas")
+        saved = state_dict.pop("lr_lambdas")
         self.__dict__.update(state_dict)
-        for idx, fn in enumerate(lr_lambdas):
-            if fn is not None:
-                self.lr_lambdas[idx].__dict__.update(fn)
+        for fn, s in zip(self.lr_lambdas, saved):
+            _restore_callable(fn, s)
 
 
-def _lambdas(optimizer: Optimizer, lr_lambda) -> list:
+def _per_group_lambdas(optimizer: Optimizer, lr_lambda) -> list:
+    n = len(optimizer.param_groups)
     if not isinstance(lr_lambda, (list, tuple)):
-        return [lr_lambda] * len(optimizer.param_groups)
-    if len(lr_lambda) != len(optimizer.param_groups):
-        raise ValueError(
-            f"Expected {len(optimizer.param_groups)} lr_lambdas, but got {len(lr_lambda)}")
+        return [lr_lambda] * n
+    if len(lr_lambda) != n:
+        raise ValueError(f"Expected {n} lr_lambdas, but got {len(lr_lambda)}")
     return list(lr_lambda)
 
 
-class LambdaLR(_LambdaState, LRScheduler):
-    """``lr = base_lr * lr_lambda(epoch)``."""
+class LambdaLR(_HoldsLambdas, LRScheduler):
+    """``lr = base_lr * lr_lambda(epoch)`` (one lambda, or one per group)."""
 
     def __init__(self, optimizer: Optimizer, lr_lambda, last_epoch: int = -1) -> None:
         self.optimizer = optimizer
-        self.lr_lambdas = _lambdas(optimizer, lr_lambda)
+        self.lr_lambdas = _per_group_lambdas(optimizer, lr_lambda)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list:
         _warn_get_lr(self)
-        return [base_lr * lmbda(self.last_epoch)
-                for lmbda, base_lr in zip(self.lr_lambdas, self.base_lrs)]
+        e = self.last_epoch
+        return [base * fn(e) for base, fn in zip(self.base_lrs, self.lr_lambdas)]
 
 
-class MultiplicativeLR(_LambdaState, LRScheduler):
-    """``lr = lr * lr_lambda(epoch)`` at every step after the first."""
+class MultiplicativeLR(_HoldsLambdas, LRScheduler):
+    """``lr = lr * lr_lambda(epoch)`` at every step after the first; there is no closed
+    form, so ``step(epoch)`` applies the lambda of that epoch too."""
 
     def __init__(self, optimizer: Optimizer, lr_lambda, last_epoch: int = -1) -> None:
         self.optimizer = optimizer
-        self.lr_lambdas = _lambdas(optimizer, lr_lambda)
+        self.lr_lambdas = _per_group_lambdas(optimizer, lr_lambda)
         for fn in self.lr_lambdas:
             if not callable(fn):
                 raise TypeError(f"lr_lambda should be a function, but got {type(fn).__name__}")
@@ -208,14 +274,17 @@ class MultiplicativeLR(_LambdaState, LRScheduler):
 
     def get_lr(self) -> list:
         _warn_get_lr(self)
+        lrs = _group_values(self.optimizer, "lr")
+        e = self.last_epoch
         if self._is_initial:
-            return _group_values(self.optimizer, "lr")
-        return [g["lr"] * lmbda(self.last_epoch)
-                for lmbda, g in zip(self.lr_lambdas, self.optimizer.param_groups)]
+            return lrs
+        return [lr * fn(e) for lr, fn in zip(lrs, self.lr_lambdas)]
 
 
-class StepLR(LRScheduler):
-    """Multiply the lr by ``gamma`` every ``step_size`` epochs."""
+class StepLR(_FactorScheduler):
+    """``lr = base_lr * gamma ** (epoch // step_size)``."""
+
+    _resume_applies_ratio = True
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
@@ -223,19 +292,18 @@ class StepLR(LRScheduler):
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self) -> list:
-        _warn_get_lr(self)
-        if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
-            return _group_values(self.optimizer, "lr")
-        return [g["lr"] * self.gamma for g in self.optimizer.param_groups]
+    def _factor(self, epoch):
+        return self.gamma ** (epoch // self.step_size)
 
-    def _get_closed_form_lr(self) -> list:
-        return [base_lr * self.gamma ** (self.last_epoch // self.step_size)
-                for base_lr in self.base_lrs]
+    def _ratio(self, epoch):
+        return self.gamma if epoch > 0 and epoch % self.step_size == 0 else 1.0
 
 
-class MultiStepLR(LRScheduler):
-    """Multiply the lr by ``gamma`` at each milestone epoch (repeated milestones compound)."""
+class MultiStepLR(_FactorScheduler):
+    """``lr = base_lr * gamma ** (number of milestones <= epoch)``; a milestone given twice
+    counts twice."""
+
+    _resume_applies_ratio = True
 
     def __init__(self, optimizer: Optimizer, milestones, gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
@@ -243,94 +311,70 @@ class MultiStepLR(LRScheduler):
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self) -> list:
-        _warn_get_lr(self)
-        if self.last_epoch not in self.milestones:
-            return _group_values(self.optimizer, "lr")
-        return [g["lr"] * self.gamma ** self.milestones[self.last_epoch]
-                for g in self.optimizer.param_groups]
+    def _factor(self, epoch):
+        passed = bisect_right(sorted(self.milestones.elements()), epoch)
+        return self.gamma ** passed
 
-    def _get_closed_form_lr(self) -> list:
-        milestones = sorted(self.milestones.elements())
-        return [base_lr * self.gamma ** bisect_right(milestones, self.last_epoch)
-                for base_lr in self.base_lrs]
+    def _ratio(self, epoch):
+        hits = self.milestones.get(epoch, 0)
+        return self.gamma ** hits if hits else 1.0
 
 
-class ConstantLR(LRScheduler):
-    """``lr = base_lr * factor`` until ``total_iters``, then ``base_lr``."""
+class ConstantLR(_FactorScheduler):
+    """``lr = base_lr * factor`` before epoch ``total_iters``, ``base_lr`` from then on."""
+
+    _resume_applies_ratio = True
 
     def __init__(self, optimizer: Optimizer, factor: float = 1.0 / 3, total_iters: int = 5,
                  last_epoch: int = -1) -> None:
-        if factor > 1.0 or factor < 0:
+        if not 0 <= factor <= 1.0:
             raise ValueError("Constant multiplicative factor expected to be between 0 and 1.")
         self.factor = factor
         self.total_iters = total_iters
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self) -> list:
-        _warn_get_lr(self)
-        if self.last_epoch == 0:
-            return [g["lr"] * self.factor for g in self.optimizer.param_groups]
-        if self.last_epoch != self.total_iters:
-            return _group_values(self.optimizer, "lr")
-        return [g["lr"] * (1.0 / self.factor) for g in self.optimizer.param_groups]
-
-    def _get_closed_form_lr(self) -> list:
-        return [base_lr * (self.factor + (self.last_epoch >= self.total_iters) * (1 - self.factor))
-                for base_lr in self.base_lrs]
+    def _factor(self, epoch):
+        return self.factor if epoch < self.total_iters else 1.0
 
 
-class LinearLR(LRScheduler):
-    """The lr factor goes linearly from ``start_factor`` to ``end_factor`` in ``total_iters``."""
+class LinearLR(_FactorScheduler):
+    """The factor goes linearly from ``start_factor`` at epoch 0 to ``end_factor`` at epoch
+    ``total_iters`` and stays there."""
 
     def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3,
                  end_factor: float = 1.0, total_iters: int = 5, last_epoch: int = -1) -> None:
-        if start_factor > 1.0 or start_factor <= 0:
+        if not 0 < start_factor <= 1.0:
             raise ValueError("Starting multiplicative factor expected to be greater than 0 and "
                              "less or equal to 1.")
-        if end_factor > 1.0 or end_factor < 0:
+        if not 0 <= end_factor <= 1.0:
             raise ValueError("Ending multiplicative factor expected to be between 0 and 1.")
         self.start_factor = start_factor
         self.end_factor = end_factor
         self.total_iters = total_iters
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self) -> list:
-        _warn_get_lr(self)
-        if self.last_epoch == 0:
-            return [g["lr"] * self.start_factor for g in self.optimizer.param_groups]
-        if self._is_initial or self.last_epoch > self.total_iters:
-            return _group_values(self.optimizer, "lr")
-        delta = self.end_factor - self.start_factor
-        return [g["lr"] * (1.0 + delta / (self.total_iters * self.start_factor
-                                          + (self.last_epoch - 1) * delta))
-                for g in self.optimizer.param_groups]
-
-    def _get_closed_form_lr(self) -> list:
-        return [base_lr * (self.start_factor + (self.end_factor - self.start_factor)
-                           * min(self.total_iters, self.last_epoch) / self.total_iters)
-                for base_lr in self.base_lrs]
+    def _factor(self, epoch):
+        done = min(epoch, self.total_iters) / self.total_iters
+        return self.start_factor + (self.end_factor - self.start_factor) * done
 
 
-class ExponentialLR(LRScheduler):
-    """Multiply the lr by ``gamma`` every epoch."""
+class ExponentialLR(_FactorScheduler):
+    """``lr = base_lr * gamma ** epoch``."""
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self) -> list:
-        _warn_get_lr(self)
-        if self._is_initial:
-            return _group_values(self.optimizer, "lr")
-        return [g["lr"] * self.gamma for g in self.optimizer.param_groups]
+    def _factor(self, epoch):
+        return self.gamma ** epoch
 
-    def _get_closed_form_lr(self) -> list:
-        return [base_lr * self.gamma**self.last_epoch for base_lr in self.base_lrs]
+    def _ratio(self, epoch):
+        # gamma itself, not gamma**e / gamma**(e-1): both powers underflow for large e
+        return 1.0 if epoch == 0 else self.gamma
 
 
-class PolynomialLR(LRScheduler):
-    """``lr = base_lr * (1 - epoch / total_iters) ** power`` until ``total_iters``."""
+class PolynomialLR(_FactorScheduler):
+    """``lr = base_lr * (1 - min(epoch, total_iters) / total_iters) ** power``."""
 
     def __init__(self, optimizer: Optimizer, total_iters: int = 5, power: float = 1.0,
                  last_epoch: int = -1) -> None:
@@ -338,22 +382,17 @@ class PolynomialLR(LRScheduler):
         self.power = power
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self) -> list:
-        _warn_get_lr(self)
-        if self._is_initial or self.last_epoch > self.total_iters:
-            return _group_values(self.optimizer, "lr")
-        decay_factor = ((1.0 - self.last_epoch / self.total_iters)
-                        / (1.0 - (self.last_epoch - 1) / self.total_iters)) ** self.power
-        return [g["lr"] * decay_factor for g in self.optimizer.param_groups]
-
-    def _get_closed_form_lr(self) -> list:
-        return [base_lr * (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters)
-                ** self.power for base_lr in self.base_lrs]
+    def _factor(self, epoch):
+        return (1.0 - min(epoch, self.total_iters) / self.total_iters) ** self.power
 
 
-class CosineAnnealingLR(LRScheduler):
-    """Cosine annealing from ``base_lr`` to ``eta_min`` over ``T_max`` epochs (SGDR without
-    restarts), in PyTorch's recursive form."""
+class CosineAnnealingLR(_FactorScheduler):
+    """SGDR without restarts: ``lr = eta_min + (base_lr - eta_min) * (1 + cos(pi e / T_max)) / 2``.
+
+    Past ``T_max`` the cosine climbs back up (period ``2 T_max``), as in PyTorch. ``step()``
+    scales the distance to ``eta_min`` by the ratio of consecutive ``1 + cos`` values; at a
+    trough that ratio is 0/0, so the step adds the closed form's increment instead.
+    """
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,
                  last_epoch: int = -1) -> None:
@@ -361,132 +400,32 @@ class CosineAnnealingLR(LRScheduler):
         self.eta_min = eta_min
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self) -> list:
-        _warn_get_lr(self)
-        groups = self.optimizer.param_groups
-        if self._is_initial:
-            return _group_values(self.optimizer, "lr")
-        if self._step_count == 1 and self.last_epoch > 0:
-            return [self.eta_min + (base_lr - self.eta_min)
-                    * (1 + math.cos(self.last_epoch * math.pi / self.T_max)) / 2
-                    for base_lr in self.base_lrs]
-        if (self.last_epoch - 1 - self.T_max) % (2 * self.T_max) == 0:
-            return [g["lr"] + (base_lr - self.eta_min) * (1 - math.cos(math.pi / self.T_max)) / 2
-                    for base_lr, g in zip(self.base_lrs, groups)]
-        return [(1 + math.cos(math.pi * self.last_epoch / self.T_max))
-                / (1 + math.cos(math.pi * (self.last_epoch - 1) / self.T_max))
-                * (g["lr"] - self.eta_min) + self.eta_min for g in groups]
+    def _factor(self, epoch):
+        return 1 + math.cos(math.pi * epoch / self.T_max)  # twice the fraction of the way up
+
+    def _next_lr(self, i: int, lr):
+        e, low = self.last_epoch, self.eta_min
+        if e == 0:
+            return lr
+        if (e - 1) % (2 * self.T_max) == self.T_max:  # leaving a trough: f(e - 1) == 0
+            return lr + (self.base_lrs[i] - low) * self._factor(e) / 2
+        return low + (lr - low) * (self._factor(e) / self._factor(e - 1))
 
     def _get_closed_form_lr(self) -> list:
-        return [self.eta_min + (base_lr - self.eta_min)
-                * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
-                for base_lr in self.base_lrs]
-
-
-def _check_chain(owner: str, optimizer: Optimizer, schedulers) -> None:
-    for i, s in enumerate(schedulers):
-        if not hasattr(s, "optimizer"):
-            raise TypeError(f"{owner} at index {i} should have `optimizer` as its attribute.")
-        if isinstance(s, ReduceLROnPlateau):
-            raise ValueError(
-                f"{owner} does not support `ReduceLROnPlateau` scheduler as it requires "
-                "additional kwargs to be specified when calling `step`, but got one at index "
-                f"{i} in the given schedulers sequence.")
-        if optimizer != s.optimizer:
-            raise ValueError(
-                f"{owner} expects all schedulers to belong to the same optimizer, but got "
-                f"scheduler {type(s).__name__} at index {i} has {s.optimizer}, which is "
-                f"different from {type(optimizer).__name__}.")
-
-
-class _Composite:
-    """state_dict of schedulers made of schedulers (SequentialLR, ChainedScheduler)."""
-
-    def state_dict(self) -> dict[str, Any]:
-        sd = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
-        sd["_schedulers"] = [s.state_dict() for s in self._schedulers]
-        return sd
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        state_dict = dict(state_dict)
-        schedulers = state_dict.pop("_schedulers")
-        self.__dict__.update(state_dict)
-        for s, sd in zip(self._schedulers, schedulers):
-            s.load_state_dict(sd)
-
-
-class SequentialLR(_Composite, LRScheduler):
-    """Run ``schedulers[i]`` between ``milestones[i-1]`` and ``milestones[i]``."""
-
-    def __init__(self, optimizer: Optimizer, schedulers: list, milestones: list,
-                 last_epoch: int = -1) -> None:
-        if len(schedulers) < 1:
-            raise ValueError(f"{type(self).__name__} expects at least one scheduler, but got "
-                             "no scheduler.")
-        _check_chain(type(self).__name__, optimizer, schedulers)
-        if len(milestones) != len(schedulers) - 1:
-            raise ValueError(
-                "Sequential Schedulers expects number of schedulers provided to be one more "
-                f"than the number of milestone points, but got number of schedulers "
-                f"{len(schedulers)} and the number of milestones to be equal to "
-                f"{len(milestones)}")
-        self._schedulers = schedulers
-        self._milestones = milestones
-        self.last_epoch = last_epoch + 1
-        self.optimizer = optimizer
-        # Undo the initial steps the sub-schedulers took on construction.
-        for group in self.optimizer.param_groups:
-            _set_group_value(group, "lr", group["initial_lr"])
-        self.recursive_undo()
-        idx = bisect_right(self._milestones, 0)
-        self._schedulers[idx]._initial_step()
-        self._last_lr = schedulers[idx].get_last_lr()
-
-    def recursive_undo(self, sched=None) -> None:
-        scheds = self if sched is None else sched
-        if hasattr(scheds, "_schedulers"):
-            for s in scheds._schedulers:
-                self.recursive_undo(s)
-        elif hasattr(scheds, "last_epoch"):
-            scheds.last_epoch -= 1
-
-    def step(self) -> None:
-        self.last_epoch += 1
-        idx = bisect_right(self._milestones, self.last_epoch)
-        scheduler = self._schedulers[idx]
-        if idx > 0 and self._milestones[idx - 1] == self.last_epoch:
-            scheduler._update_lr(0)
-        else:
-            scheduler.step()
-        self._last_lr = scheduler.get_last_lr()
-
-
-class ChainedScheduler(_Composite, LRScheduler):
-    """Step every scheduler of a list at each ``step()`` (their effects compose)."""
-
-    def __init__(self, schedulers, optimizer: Optimizer | None = None) -> None:
-        if len(schedulers) < 1:
-            raise ValueError(f"{type(self).__name__} expects at least one scheduler to be "
-                             "chained, but got no scheduler.")
-        optimizer = optimizer or schedulers[0].optimizer
-        _check_chain(type(self).__name__, optimizer, schedulers)
-        self._schedulers = schedulers
-        self.optimizer = optimizer
-        self._last_lr = _group_values(self._schedulers[-1].optimizer, "lr")
-
-    def step(self) -> None:
-        for scheduler in self._schedulers:
-            scheduler.step()
-        self._last_lr = _group_values(self._schedulers[-1].optimizer, "lr")
+        f = self._factor(self.last_epoch)
+        return [self.eta_min + (base - self.eta_min) * f / 2 for base in self.base_lrs]
 
 
 # Schedulers with their own step logic live next door; they are part of this module's API.
 from ._lr_cyclic import (  # noqa: E402
+    ChainedScheduler,
     CosineAnnealingWarmRestarts,
     CyclicLR,
     OneCycleLR,
     ReduceLROnPlateau,
+    SequentialLR,
 )
 
-for _cls in (CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR, ReduceLROnPlateau):
+for _cls in (ChainedScheduler, CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR,
+             ReduceLROnPlateau, SequentialLR):
     _cls.__module__ = __name__

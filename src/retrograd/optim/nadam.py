@@ -6,7 +6,7 @@ from ..backend import xp
 from .optimizer import (
     Optimizer,
     adam_moments,
-    check_hparams,
+    defaults_from,
     scalar_state,
     value,
     zeros_state,
@@ -25,13 +25,7 @@ class NAdam(Optimizer):
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach=None,
                  maximize=False, capturable=False, differentiable=False) -> None:
-        check_hparams(lr=lr, eps=eps, betas=betas, weight_decay=weight_decay,
-                      momentum_decay=momentum_decay)
-        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                        momentum_decay=momentum_decay,
-                        decoupled_weight_decay=decoupled_weight_decay, maximize=maximize,
-                        foreach=foreach, capturable=capturable,
-                        differentiable=differentiable)
+        defaults = defaults_from(locals(), "lr", "eps", "betas", "weight_decay", "momentum_decay")
         super().__init__(params, defaults)
 
     @staticmethod

@@ -9,6 +9,7 @@ updated through real views of their (re, im) pairs, as PyTorch's ``view_as_real`
 from __future__ import annotations
 
 import functools
+import inspect
 import warnings
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor, wrap
-from ..autograd.grad_mode import no_grad
+from ..autograd.grad_mode import enable_grad, no_grad
 from ..backend import to_numpy, xp
 from ..ops.inplace import bump_version
 
@@ -135,6 +136,23 @@ def check_hparams(lr=None, eps=None, betas=None, weight_decay=None, **others) ->
             raise ValueError(f"Invalid {name} value: {v}")
 
 
+def defaults_from(args: dict, *checked: str) -> dict[str, Any]:
+    """The preamble every algorithm's constructor shares. ``args`` is the constructor's
+    ``locals()`` (taken first thing): each keyword argument becomes a default, so a new option
+    is written once, in the signature; the ones named in ``checked`` must pass PyTorch's
+    range checks first."""
+    defaults = {k: v for k, v in args.items() if k not in ("self", "params", "__class__")}
+    check_hparams(**{k: defaults[k] for k in checked})
+    return defaults
+
+
+def _keyword_defaults(cls) -> dict[str, Any]:
+    """The constructor's keyword defaults: what an option missing from an old pickle means."""
+    sig = inspect.signature(cls.__init__)
+    return {name: prm.default for name, prm in sig.parameters.items()
+            if name not in ("self", "params") and prm.default is not inspect.Parameter.empty}
+
+
 def zeros_state(p: Tensor, fill: float = 0.0) -> Tensor:
     """A state buffer shaped and typed like ``p`` (on its device), filled with ``fill``."""
     arr = xp(p._data).full(p._data.shape, fill, dtype=p._data.dtype)
@@ -216,12 +234,11 @@ class Optimizer:
             )
         self.state: defaultdict = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
-        param_groups = list(params)
-        if len(param_groups) == 0:
+        given = list(params)
+        if not given:
             raise ValueError("optimizer got an empty parameter list")
-        if not isinstance(param_groups[0], dict):
-            param_groups = [{"params": param_groups}]
-        for group in param_groups:
+        # a plain list of tensors (or of (name, tensor) pairs) is one group
+        for group in given if isinstance(given[0], dict) else [{"params": given}]:
             self.add_param_group(group)
 
     def __init_subclass__(cls, **kwargs) -> None:
@@ -238,6 +255,11 @@ class Optimizer:
         self.__dict__.update(state)
         self.__dict__.setdefault("_step_pre_hooks", OrderedDict())
         self.__dict__.setdefault("_step_post_hooks", OrderedDict())
+        # An optimizer pickled before an option existed gets the option's default.
+        for name, default in _keyword_defaults(type(self)).items():
+            self.defaults.setdefault(name, default)
+            for group in self.param_groups:
+                group.setdefault(name, default)
 
     def __repr__(self) -> str:
         lines = [type(self).__name__ + " ("]
@@ -280,22 +302,21 @@ class Optimizer:
                     "missing"
                 )
             param_group["param_names"] = names
+        leaves_only = not self.defaults.get("differentiable")
         for param in tensors:
             if not isinstance(param, Tensor):
                 raise TypeError(
                     "optimizer can only optimize Tensors, but one of the params is "
                     f"{type(param).__module__}.{type(param).__name__}"
                 )
-            if not self.defaults.get("differentiable", None) and not (
-                param.is_leaf or param.retains_grad
-            ):
+            # updating a non-leaf in place would corrupt the graph it belongs to
+            if leaves_only and not (param.is_leaf or param.retains_grad):
                 raise ValueError("can't optimize a non-leaf Tensor")
+        missing = [k for k, v in self.defaults.items() if v is required and k not in param_group]
+        if missing:
+            raise ValueError("parameter group didn't specify a value of required optimization "
+                             f"parameter {missing[0]}")
         for name, default in self.defaults.items():
-            if default is required and name not in param_group:
-                raise ValueError(
-                    f"parameter group didn't specify a value of required optimization "
-                    f"parameter {name}"
-                )
             param_group.setdefault(name, default)
         if len(tensors) != len({id(p) for p in tensors}):
             warnings.warn(
@@ -353,8 +374,6 @@ class Optimizer:
         """The common loop: evaluate the closure, then ``update(p, grad, state, group)``."""
         loss = None
         if closure is not None:
-            from ..autograd.grad_mode import enable_grad
-
             with enable_grad():
                 loss = closure()
         with no_grad():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..backend import xp
-from .optimizer import Optimizer, check_hparams, lerp_, scalar_state, value, zeros_state
+from .optimizer import Optimizer, defaults_from, lerp_, scalar_state, value, zeros_state
 
 __all__ = ["RMSprop"]
 
@@ -19,11 +19,7 @@ class RMSprop(Optimizer):
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
                  centered=False, capturable=False, foreach=None, maximize=False,
                  differentiable=False) -> None:
-        check_hparams(lr=lr, eps=eps, weight_decay=weight_decay, momentum=momentum,
-                      alpha=alpha)
-        defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
-                        weight_decay=weight_decay, capturable=capturable, foreach=foreach,
-                        maximize=maximize, differentiable=differentiable)
+        defaults = defaults_from(locals(), "lr", "eps", "weight_decay", "momentum", "alpha")
         super().__init__(params, defaults)
 
     @staticmethod

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .._tensor import wrap
 from ..backend import xp
-from .optimizer import Optimizer, check_hparams, value
+from .optimizer import Optimizer, defaults_from, value
 
 __all__ = ["SGD"]
 
@@ -18,19 +18,10 @@ class SGD(Optimizer):
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
                  nesterov=False, *, maximize=False, foreach=None, differentiable=False,
                  fused=None) -> None:
-        check_hparams(lr=lr, weight_decay=weight_decay, momentum=momentum)
-        defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
-                        weight_decay=weight_decay, nesterov=nesterov, maximize=maximize,
-                        foreach=foreach, differentiable=differentiable, fused=fused)
+        defaults = defaults_from(locals(), "lr", "weight_decay", "momentum")
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
-
-    def __setstate__(self, state: dict) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("nesterov", False)
-            group.setdefault("maximize", False)
 
     @staticmethod
     def _update(p, grad, state, group) -> None:

@@ -1,20 +1,26 @@
-"""Datasets: ``Dataset``, ``IterableDataset``, ``TensorDataset``, ``ConcatDataset``,
-``ChainDataset``, ``Subset`` and ``random_split``."""
+"""Datasets: ``Dataset``, ``IterableDataset``, ``TensorDataset``, ``StackDataset``,
+``ConcatDataset``, ``ChainDataset``, ``Subset`` and ``random_split``.
+
+Map-style datasets answer ``ds[i]`` (and may answer a whole batch through ``__getitems__``,
+which ``DataLoader`` prefers); iterable ones are streams. The combinators here are views:
+they keep their parts and translate indices, never copying samples.
+"""
 
 from __future__ import annotations
 
-import bisect
 import math
 import warnings
+from bisect import bisect_right
 from collections.abc import Iterator, Sequence
+from itertools import accumulate
 from typing import Any
 
 from ..._tensor import Tensor
 from ...ops.creation import randperm
 from ...random import default_generator
 
-__all__ = ["ChainDataset", "ConcatDataset", "Dataset", "IterableDataset", "Subset",
-           "TensorDataset", "random_split"]
+__all__ = ["ChainDataset", "ConcatDataset", "Dataset", "IterableDataset", "StackDataset",
+           "Subset", "TensorDataset", "random_split"]
 
 
 class Dataset:
@@ -38,10 +44,11 @@ class IterableDataset(Dataset):
 
 
 class TensorDataset(Dataset):
-    """Samples are ``tuple(t[index] for t in tensors)``; all tensors share their first size."""
+    """Sample ``i`` is ``tuple(t[i] for t in tensors)``; the tensors share their first size."""
 
     def __init__(self, *tensors: Tensor) -> None:
-        if any(tensors[0].size(0) != t.size(0) for t in tensors):
+        sizes = {t.size(0) for t in tensors}
+        if len(sizes) > 1:
             raise AssertionError("Size mismatch between tensors")
         self.tensors = tensors
 
@@ -52,57 +59,104 @@ class TensorDataset(Dataset):
         return self.tensors[0].size(0)
 
 
+def _fetch_many(dataset, indices: list) -> list:
+    """``[dataset[i] for i in indices]``, through the dataset's batch fetch when it has one."""
+    getitems = getattr(dataset, "__getitems__", None)
+    if callable(getitems):
+        return getitems(indices)
+    return [dataset[i] for i in indices]
+
+
+class StackDataset(Dataset):
+    """Datasets side by side: sample ``i`` is the tuple of their samples ``i`` (positional
+    datasets) or the dict of them (keyword datasets). All must have the same length."""
+
+    def __init__(self, *args: Dataset, **kwargs: Dataset) -> None:
+        if args and kwargs:
+            raise ValueError("Supported either ``tuple``- (via ``args``) or``dict``- (via "
+                             "``kwargs``) like input/output, but both types are given.")
+        parts = list(args) or list(kwargs.values())
+        if not parts:
+            raise ValueError("At least one dataset should be passed")
+        if len({len(p) for p in parts}) > 1:
+            raise ValueError("Size mismatch between datasets")
+        self._length = len(parts[0])
+        self.datasets = args if args else kwargs
+
+    def _pack(self, samples):
+        if isinstance(self.datasets, dict):
+            return dict(zip(self.datasets, samples))
+        return tuple(samples)
+
+    def __getitem__(self, index):
+        parts = self.datasets.values() if isinstance(self.datasets, dict) else self.datasets
+        return self._pack([d[index] for d in parts])
+
+    def __getitems__(self, indices: list) -> list:
+        parts = self.datasets.values() if isinstance(self.datasets, dict) else self.datasets
+        columns = []
+        for d in parts:
+            got = _fetch_many(d, indices)
+            if len(got) != len(indices):
+                raise ValueError("Nested dataset's output size mismatch. Expected "
+                                 f"{len(indices)}, got {len(got)}")
+            columns.append(got)
+        return [self._pack(row) for row in zip(*columns)]
+
+    def __len__(self) -> int:
+        return self._length
+
+
 class ConcatDataset(Dataset):
-    """The concatenation of map-style datasets."""
+    """Map-style datasets one after another; index ``i`` falls in the first dataset whose
+    running total of lengths exceeds it."""
 
     @staticmethod
     def cumsum(sequence) -> list[int]:
-        out, total = [], 0
-        for e in sequence:
-            total += len(e)
-            out.append(total)
-        return out
+        """Running totals of the lengths (``cumulative_sizes``)."""
+        return list(accumulate(len(d) for d in sequence))
 
     def __init__(self, datasets) -> None:
-        self.datasets = list(datasets)
-        if len(self.datasets) == 0:
+        parts = list(datasets)
+        if not parts:
             raise AssertionError("datasets should not be an empty iterable")
-        for d in self.datasets:
-            if isinstance(d, IterableDataset):
-                raise AssertionError("ConcatDataset does not support IterableDataset")
-        self.cumulative_sizes = self.cumsum(self.datasets)
+        if any(isinstance(d, IterableDataset) for d in parts):
+            raise AssertionError("ConcatDataset does not support IterableDataset")
+        self.datasets = parts
+        self.cumulative_sizes = self.cumsum(parts)
 
     def __len__(self) -> int:
         return self.cumulative_sizes[-1]
 
     def __getitem__(self, idx):
+        total = len(self)
         if idx < 0:
-            if -idx > len(self):
+            if idx < -total:
                 raise ValueError("absolute value of index should not exceed dataset length")
-            idx = len(self) + idx
-        dataset_idx = bisect.bisect_right(self.cumulative_sizes, idx)
-        sample_idx = idx if dataset_idx == 0 else idx - self.cumulative_sizes[dataset_idx - 1]
-        return self.datasets[dataset_idx][sample_idx]
+            idx += total
+        which = bisect_right(self.cumulative_sizes, idx)
+        offset = self.cumulative_sizes[which - 1] if which else 0
+        return self.datasets[which][idx - offset]
 
 
 class ChainDataset(IterableDataset):
-    """The chaining of iterable datasets, one after the other."""
+    """Iterable datasets one after another, read lazily (each is opened when reached)."""
 
     def __init__(self, datasets) -> None:
         self.datasets = datasets
 
     def __iter__(self):
-        for d in self.datasets:
-            if not isinstance(d, IterableDataset):
+        for part in self.datasets:
+            if not isinstance(part, IterableDataset):
                 raise AssertionError("ChainDataset only supports IterableDataset")
-            yield from d
+            yield from part
 
     def __len__(self) -> int:
-        return sum(len(d) for d in self.datasets)
+        return sum(len(part) for part in self.datasets)
 
 
 class Subset(Dataset):
-    """The samples of ``dataset`` at ``indices``."""
+    """The samples of ``dataset`` at ``indices``, in that order."""
 
     def __init__(self, dataset: Dataset, indices: Sequence[int]) -> None:
         self.dataset = dataset
@@ -114,20 +168,33 @@ class Subset(Dataset):
         return self.dataset[self.indices[idx]]
 
     def __getitems__(self, indices: list[int]) -> list:
-        if callable(getattr(self.dataset, "__getitems__", None)):
-            return self.dataset.__getitems__([self.indices[i] for i in indices])
-        return [self.dataset[self.indices[i]] for i in indices]
+        return _fetch_many(self.dataset, [self.indices[i] for i in indices])
 
     def __len__(self) -> int:
         return len(self.indices)
 
 
+def _lengths_from_fractions(fractions: Sequence[float], n: int) -> list[int]:
+    """Each fraction gets ``floor(frac * n)``; the samples left over go one each to the
+    splits in order, from the first (PyTorch's rule, so splits have the same sizes)."""
+    for i, frac in enumerate(fractions):
+        if not 0 <= frac <= 1:
+            raise ValueError(f"Fraction at index {i} is not between 0 and 1")
+    sizes = [math.floor(n * frac) for frac in fractions]
+    short = n - sum(sizes)
+    for i in range(short):
+        sizes[i % len(sizes)] += 1
+    for i, size in enumerate(sizes):
+        if size == 0:
+            warnings.warn(f"Length of split at index {i} is 0. This might result in an empty "
+                          "dataset.", stacklevel=3)
+    return sizes
+
+
 def random_split(dataset: Dataset, lengths: Sequence[int | float],
                  generator=default_generator) -> list[Subset]:
-    """Split ``dataset`` at random into non-overlapping subsets of the given lengths.
-
-    ``lengths`` may be fractions summing to 1: each gets ``floor(frac * len(dataset))`` and
-    the remainder is dealt round-robin, as PyTorch does.
+    """Split ``dataset`` at random into non-overlapping subsets of the given lengths, or of
+    the given fractions of its length (fractions summing to 1).
 
     >>> import retrograd as torch
     >>> a, b = torch.utils.data.random_split(range(10), [0.7, 0.3],
@@ -135,25 +202,11 @@ def random_split(dataset: Dataset, lengths: Sequence[int | float],
     >>> len(a), len(b)
     (7, 3)
     """
-    if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
-        subset_lengths: list[int] = []
-        for i, frac in enumerate(lengths):
-            if frac < 0 or frac > 1:
-                raise ValueError(f"Fraction at index {i} is not between 0 and 1")
-            subset_lengths.append(math.floor(len(dataset) * frac))
-        remainder = len(dataset) - sum(subset_lengths)
-        for i in range(remainder):
-            subset_lengths[i % len(subset_lengths)] += 1
-        lengths = subset_lengths
-        for i, length in enumerate(lengths):
-            if length == 0:
-                warnings.warn(f"Length of split at index {i} is 0. This might result in an "
-                              "empty dataset.", stacklevel=2)
+    total = sum(lengths)
+    if total <= 1 and math.isclose(total, 1):
+        lengths = _lengths_from_fractions(lengths, len(dataset))
     if sum(lengths) != len(dataset):
         raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
-    indices = randperm(sum(lengths), generator=generator).tolist()
-    out, offset = [], 0
-    for length in lengths:
-        out.append(Subset(dataset, indices[offset:offset + length]))
-        offset += length
-    return out
+    order = randperm(sum(lengths), generator=generator).tolist()
+    ends = list(accumulate(lengths))
+    return [Subset(dataset, order[end - size:end]) for size, end in zip(lengths, ends)]

@@ -13,6 +13,9 @@ __all__ = ["BatchSampler", "RandomSampler", "Sampler", "SequentialSampler",
            "SubsetRandomSampler", "WeightedRandomSampler"]
 
 
+_CHUNK = 4096  # indices drawn at a time by samplers with replacement
+
+
 def _rng(generator: Generator | None) -> np.random.Generator:
     """The NumPy stream behind ``generator``; without one, a fresh stream seeded from the
     default generator (so ``retrograd.manual_seed`` makes shuffling reproducible)."""
@@ -69,7 +72,12 @@ class RandomSampler(Sampler):
         n = len(self.data_source)
         rng = _rng(self.generator)
         if self.replacement:
-            yield from rng.integers(0, n, size=self.num_samples).tolist()
+            # in chunks: num_samples may be far too many indices to hold at once (10**10)
+            left = self.num_samples
+            while left > 0:
+                size = min(left, _CHUNK)
+                yield from rng.integers(0, n, size=size).tolist()
+                left -= size
             return
         for _ in range(self.num_samples // n):
             yield from rng.permutation(n).tolist()
