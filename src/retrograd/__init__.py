@@ -116,3 +116,12 @@ def set_num_threads(n: _dtype._builtin_int) -> None:
 
 
 from . import func, nn
+
+# tensorboard/onnx: `retrograd.onnx` loads on first use (importing onnx takes seconds).
+import importlib as _importlib
+
+
+def __getattr__(name: str):
+    if name == "onnx":
+        return _importlib.import_module(".onnx", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
