@@ -117,11 +117,11 @@ def set_num_threads(n: _dtype._builtin_int) -> None:
 
 from . import func, nn
 
+
 # tensorboard/onnx: `retrograd.onnx` loads on first use (importing onnx takes seconds).
-import importlib as _importlib
-
-
 def __getattr__(name: str):
     if name == "onnx":
-        return _importlib.import_module(".onnx", __name__)
+        import importlib  # lazily, for the import time (not to dodge a cycle)
+
+        return importlib.import_module(__name__ + ".onnx")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
