@@ -67,7 +67,9 @@ class Builder:
 
     def known(self, obj) -> bool:
         """Whether ``obj`` is a graph value (an input, a parameter or a traced result)."""
-        return id(obj) in self._names or id(obj) in self._params
+        if id(obj) in self._names or id(obj) in self._params:
+            return True
+        return isinstance(obj, Tensor) and id(obj._data) in self._names
 
     # ------------------------------------------------------------------ values
     def value(self, arg, like=None) -> str:
@@ -78,6 +80,8 @@ class Builder:
         if arg is None:
             return ""
         name = self._names.get(id(arg))
+        if name is None and isinstance(arg, Tensor):  # a detach() or alias shares the array
+            name = self._names.get(id(arg._data))
         if name is not None:
             if name is _MISSING:
                 raise UnsupportedOperatorError(self._why[id(arg)], self.opset, None)

@@ -18,7 +18,7 @@ from onnx import helper
 
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad, refresh_special, state
-from . import _ops_nn, _ops_shape  # noqa: F401  (they fill EMITTERS)
+from . import _ops_nn, _ops_shape, _rnn  # noqa: F401  (_ops_* fill EMITTERS)
 from ._builder import Builder, value_info
 from ._ops import EMITTERS
 from .errors import OnnxExporterError, UnsupportedOperatorError
@@ -186,6 +186,7 @@ def build_model(model, args, input_names=None, output_names=None, opset_version=
     originals = {k: getattr(Tensor, k) for k in _COMPARISONS if k in Tensor.__dict__}
     prev = state.tracer
     _exporting[0] = True
+    recurrent = _rnn.install(model, b)
     try:
         for k, method in originals.items():
             setattr(Tensor, k, _traced_comparison(method, _COMPARISONS[k]))
@@ -199,6 +200,7 @@ def build_model(model, args, input_names=None, output_names=None, opset_version=
         for k, method in originals.items():
             setattr(Tensor, k, method)
         _exporting[0] = False
+        _rnn.uninstall(recurrent)
         for m, mode in saved:
             m.training = mode
     outputs = _flatten(result)
