@@ -266,3 +266,12 @@ def test_unsupported_op_raises_naming_it_and_leaves_no_tracer():
                           (_x4(),), io.BytesIO())
     with pytest.raises(ValueError, match="opset"):
         torch.onnx.export(nn.ReLU(), (_x2(),), io.BytesIO(), opset_version=5)
+
+
+def test_input_dependent_value_made_outside_ops_is_refused():
+    # A mask built through NumPy would be frozen into the graph as a constant.
+    model = Lambda(lambda x: x * torch.tensor((x.numpy() > 0).astype(np.float32)))
+    with pytest.raises(OnnxExporterError, match="outside retrograd's ops"):
+        torch.onnx.export(model, (_x2(),), io.BytesIO())
+    # A constant that does not depend on the input is fine.
+    export_and_run(Lambda(lambda x: x * torch.arange(4.0)), _x2(), run_args=(_x2(),))

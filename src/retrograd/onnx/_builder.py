@@ -35,6 +35,8 @@ class Builder:
         self._alive: list = []
         self._used: set[str] = set()
         self._count = 0
+        #: The arrays of the tensors that became constants, in order (see ``_export``).
+        self.const_log: list[np.ndarray] = []
 
     # ------------------------------------------------------------------ names
     def fresh(self, hint: str) -> str:
@@ -98,6 +100,7 @@ class Builder:
         name = self.constant(array)
         if isinstance(arg, (Tensor, np.ndarray)):
             self.bind(arg, name)
+            self.const_log.append(array.copy())
         return name
 
     def _param(self, tensor: Tensor, path: str) -> str:

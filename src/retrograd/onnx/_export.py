@@ -13,10 +13,11 @@ import enum
 import inspect
 import sys
 
+import numpy as np
 import onnx
 from onnx import helper
 
-from .._tensor import Tensor
+from .._tensor import Tensor, wrap
 from ..autograd.grad_mode import no_grad, refresh_special, state
 from . import _ops_nn, _ops_shape, _rnn  # noqa: F401  (_ops_* fill EMITTERS)
 from ._builder import Builder, value_info
@@ -160,6 +161,60 @@ def _set_mode(model, training) -> list:
     return saved
 
 
+def _trace(model, args, kwargs, b: Builder, fold: bool):
+    """Run ``model`` once with the tracer writing into ``b``; returns its result."""
+    originals = {k: getattr(Tensor, k) for k in _COMPARISONS if k in Tensor.__dict__}
+    prev = state.tracer
+    _exporting[0] = True
+    recurrent = _rnn.install(model, b)
+    try:
+        for k, method in originals.items():
+            setattr(Tensor, k, _traced_comparison(method, _COMPARISONS[k]))
+        state.tracer = _Tracer(b, fold)
+        refresh_special()
+        with no_grad():
+            return model(*args, **kwargs)
+    finally:
+        state.tracer = prev
+        refresh_special()
+        for k, method in originals.items():
+            setattr(Tensor, k, method)
+        _exporting[0] = False
+        _rnn.uninstall(recurrent)
+
+
+def _rolled(value):
+    """``value`` with every Tensor's elements rotated by one place: other values from the
+    same domain (valid indices stay valid, positive inputs stay positive)."""
+    if isinstance(value, Tensor):
+        data = value._data
+        return wrap(np.roll(data.ravel(), 1).reshape(data.shape))
+    if isinstance(value, (list, tuple)):
+        return type(value)(_rolled(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _rolled(v) for k, v in value.items()}
+    return value
+
+
+def _check_constants(model, args, kwargs, b, opset, params, export_params, names, fold):
+    """Trace again on other input values: a constant that changed was computed from the
+    inputs outside the traced ops, and the graph would be wrong for other inputs."""
+    args2, kwargs2 = _rolled(args), _rolled(kwargs)
+    again = Builder(opset, params, export_params)
+    for t, name in zip(_flatten((args2, kwargs2)), names):
+        again.bind(t, name)
+    _trace(model, args2, kwargs2, again, fold)
+    first, second = b.const_log, again.const_log
+    same = len(first) == len(second) and all(
+        x.shape == y.shape and np.array_equal(x, y, equal_nan=x.dtype.kind in "fc")
+        for x, y in zip(first, second))
+    if not same:
+        raise OnnxExporterError(
+            "a tensor the model uses depends on its inputs but was computed outside "
+            "retrograd's ops (e.g. from .item(), .numpy() or a NumPy array), so the "
+            "exported graph would hold it as a constant; compute it with tensor ops")
+
+
 def build_model(model, args, input_names=None, output_names=None, opset_version=None,
                 do_constant_folding=True, export_params=True, dynamic_axes=None,
                 training=TrainingMode.EVAL, kwargs=None) -> onnx.ModelProto:
@@ -183,24 +238,12 @@ def build_model(model, args, input_names=None, output_names=None, opset_version=
         graph_inputs.append(value_info(name, t._data.dtype,
                                        _dims(t._data.shape, _dynamic(dynamic_axes, name))))
     saved = _set_mode(model, training)
-    originals = {k: getattr(Tensor, k) for k in _COMPARISONS if k in Tensor.__dict__}
-    prev = state.tracer
-    _exporting[0] = True
-    recurrent = _rnn.install(model, b)
     try:
-        for k, method in originals.items():
-            setattr(Tensor, k, _traced_comparison(method, _COMPARISONS[k]))
-        state.tracer = _Tracer(b, do_constant_folding)
-        refresh_special()
-        with no_grad():
-            result = model(*args, **kwargs)
+        result = _trace(model, args, kwargs, b, do_constant_folding)
+        if not any(m.training for m, _ in saved):
+            _check_constants(model, args, kwargs, b, opset, params, export_params, names,
+                             do_constant_folding)
     finally:
-        state.tracer = prev
-        refresh_special()
-        for k, method in originals.items():
-            setattr(Tensor, k, method)
-        _exporting[0] = False
-        _rnn.uninstall(recurrent)
         for m, mode in saved:
             m.training = mode
     outputs = _flatten(result)
