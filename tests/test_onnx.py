@@ -206,6 +206,11 @@ ROWS = [
     ("chunk_split", Lambda(lambda x: x.chunk(2, dim=1)[1] * x.split([1, 3], 1)[0]), _x2,
      {"Split"}),
     ("detach_alias", Lambda(lambda x: x.detach() * 2 + x.exp().detach()), _x2, {"Mul"}),
+    ("pad_repeat_cumsum", Lambda(lambda x: F.pad(x, (1, 0, 2, 1), value=3.0).repeat(2, 1)
+                                 .cumsum(0)), _x2, {"Pad", "Tile", "CumSum"}),
+    ("norm_prod_masked_fill", Lambda(lambda x: F.normalize(x, dim=1) * x.norm(p=3)
+                                     + x.prod(1, keepdim=True) + x.masked_fill(x < 0, -1.0)),
+     _x2, {"ReduceL2", "ReduceProd", "Where", "Less"}),
     ("sum_mean", Lambda(lambda x: x.sum(1, keepdim=True) + x.mean(0) + x.sum()), _x2,
      {"ReduceSum", "ReduceMean"}),
 ]
@@ -255,8 +260,8 @@ def test_export_params_false_makes_parameters_inputs():
 
 
 def test_unsupported_op_raises_naming_it_and_leaves_no_tracer():
-    model = Lambda(lambda x: torch.cumsum(x, 0))
-    with pytest.raises(UnsupportedOperatorError, match="CumsumBackward0") as info:
+    model = Lambda(lambda x: torch.cumprod(x, 0))
+    with pytest.raises(UnsupportedOperatorError, match="CumprodBackward0") as info:
         torch.onnx.export(model, (_x2(),), io.BytesIO())
     assert isinstance(info.value, OnnxExporterError) and isinstance(info.value, RuntimeError)
     assert state.tracer is None and not state.special

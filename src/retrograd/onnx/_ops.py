@@ -15,6 +15,7 @@ import numpy as np
 from onnx import helper
 
 from .._tensor import Tensor
+from .errors import UnsupportedOperatorError
 
 #: Primitive class name -> emitter.
 EMITTERS: dict = {}
@@ -111,10 +112,22 @@ def _where(b, node, args, attrs, results, outs):
 
 @emitter("MaskedFill")
 def _masked_fill(b, node, args, attrs, results, outs):
-    x = b.value(args[0])
-    mask = b.value(args[1], np.bool_)
-    fill = attrs.get("value", args[2] if len(args) > 2 else None)
-    b.emit("Where", [mask, b.value(fill, dtype_of(results)), x], outs)
+    """x.masked_fill(mask, v) is IndexPut(x, v, idx=mask): Where(mask, v, x)."""
+    mask = attrs.get("idx")
+    if not isinstance(mask, (np.ndarray, Tensor)) or np.dtype(
+            getattr(mask, "dtype", None) if isinstance(mask, np.ndarray)
+            else mask._data.dtype) != np.bool_:
+        raise UnsupportedOperatorError(f"{node.name()} (index {mask!r})", b.opset, None)
+    # masked_fill broadcasts the mask with np.broadcast_to: find the traced array below
+    # the view (Where broadcasts the same way).
+    src = mask
+    while isinstance(src, np.ndarray) and not b.known(src) and src.base is not None:
+        src = src.base
+    if not (b.known(src) and np.ndim(src) <= np.ndim(mask)
+            and np.array_equal(np.broadcast_to(src, np.shape(mask)), mask)):
+        src = mask
+    x, fill = ins(b, args[:2], results)
+    b.emit("Where", [b.value(src), fill, x], outs)
 
 
 @emitter("Clamp", "ClampMin", "ClampMax", "Hardtanh", "ClampTensor", "ClampMinTensor",
@@ -221,12 +234,14 @@ def reduce(b, op: str, x: str, axes, keepdims: bool, outs) -> None:
     b.emit(op, inputs, outs, keepdims=int(keepdims), **extra)
 
 
-@emitter("Sum", "Mean", "SumDim", "MeanDim", "Amax", "Amin", "MaxAll", "MinAll", "Prod")
+@emitter("Sum", "Mean", "SumDim", "MeanDim", "Amax", "Amin", "MaxAll", "MinAll", "Prod",
+         "_ProdDim")
 def _reduce(b, node, args, attrs, results, outs):
     kind = type(node).__name__
     op = {"Sum": "ReduceSum", "SumDim": "ReduceSum", "Mean": "ReduceMean",
           "MeanDim": "ReduceMean", "Amax": "ReduceMax", "MaxAll": "ReduceMax",
-          "Amin": "ReduceMin", "MinAll": "ReduceMin", "Prod": "ReduceProd"}[kind]
+          "Amin": "ReduceMin", "MinAll": "ReduceMin", "Prod": "ReduceProd",
+          "_ProdDim": "ReduceProd"}[kind]
     dims = getattr(node, "dims", None)
     if dims is None and "dim" in attrs and attrs["dim"] is not None:
         d = attrs["dim"]
@@ -241,6 +256,31 @@ def _reduce(b, node, args, attrs, results, outs):
 
 def _onnx_type(dtype) -> int:
     return helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
+
+
+@emitter("Norm")
+def _norm(b, node, args, attrs, results, outs):
+    """p-norm over ``dims``: ReduceL1/ReduceL2, max |x| for inf, else (sum |x|^p)^(1/p)."""
+    x = b.value(args[0])
+    p, dims, keep = node.p, node.dims, bool(node.keepdim)
+    dt = dtype_of(results)
+    if p in (1, 2):
+        reduce(b, f"ReduceL{int(p)}", x, dims, keep, outs)
+    elif p == float("inf"):
+        reduce(b, "ReduceMax", b.emit("Abs", [x]), dims, keep, outs)
+    else:
+        powered = b.emit("Pow", [b.emit("Abs", [x]), b.scalar(p, dt)])
+        total = b.fresh("ReduceSum")
+        reduce(b, "ReduceSum", powered, dims, keep, [total])
+        b.emit("Pow", [total, b.scalar(1.0 / p, dt)], outs)
+
+
+@emitter("Cumsum")
+def _cumsum(b, node, args, attrs, results, outs):
+    x = b.value(args[0])
+    if results[0]._data.dtype != args[0]._data.dtype:
+        x = b.emit("Cast", [x], to=_onnx_type(results[0]._data.dtype))
+    b.emit("CumSum", [x, b.constant(np.asarray(node.dim, np.int64))], outs)
 
 
 @emitter("ToCopy")

@@ -191,12 +191,21 @@ def _index_select(b, node, args, attrs, results, outs):
 def _pad(b, node, args, attrs, results, outs):
     x = args[0]
     rank = ndim(x)
-    flat = list(node.pads)  # PyTorch order: last dim first, (before, after) pairs
-    before, after = [0] * rank, [0] * rank
-    for j in range(len(flat) // 2):
-        before[rank - 1 - j], after[rank - 1 - j] = flat[2 * j], flat[2 * j + 1]
+    pairs = list(node.pads)  # (before, after) for the last len(pairs) dims, in dim order
+    before = [0] * (rank - len(pairs)) + [int(lo) for lo, _ in pairs]
+    after = [0] * (rank - len(pairs)) + [int(hi) for _, hi in pairs]
     value = b.scalar(attrs.get("value", 0), results[0]._data.dtype)
     b.emit("Pad", [b.value(x), b.ints(before + after), value], outs, mode="constant")
+
+
+@emitter("Repeat")
+def _repeat(b, node, args, attrs, results, outs):
+    x = b.value(args[0])
+    repeats = list(node.repeats)
+    extra = len(repeats) - ndim(args[0])
+    if extra > 0:  # repeat() may add leading dims
+        x = b.emit("Unsqueeze", [x, b.ints(range(extra))])
+    b.emit("Tile", [x, b.ints(repeats)], outs)
 
 
 @emitter("Flip")
