@@ -190,10 +190,17 @@ ROWS = [
     ("conv_transpose", nn.ConvTranspose2d(3, 2, 3, stride=2, padding=1, output_padding=1),
      _x4, {"ConvTranspose"}),
     ("max_pool_ceil", nn.MaxPool2d(3, 2, padding=1, ceil_mode=True), _x4, {"MaxPool"}),
-    ("avg_pool", nn.AvgPool2d(3, 2, padding=1, count_include_pad=False), _x4, set()),
-    ("adaptive_avg_pool_1", nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten()), _x4, set()),
-    ("batch_norm_eval", nn.BatchNorm2d(3), _x4, set()),
+    ("avg_pool", nn.AvgPool2d(3, 2, padding=1, count_include_pad=False), _x4,
+     {"AveragePool"}),
+    ("avg_pool_ceil_traced", nn.AvgPool2d(3, 2, ceil_mode=True), _x4, {"Conv"}),
+    ("avg_pool_fn_traced", Lambda(lambda x: F.avg_pool1d(x, 2)), _x2, set()),
+    ("adaptive_avg_pool_1", nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten()), _x4,
+     {"GlobalAveragePool"}),
+    ("adaptive_avg_pool_2_traced", nn.AdaptiveAvgPool2d((2, 3)), _x4, {"MatMul"}),
+    ("batch_norm_eval", nn.BatchNorm2d(3), _x4, {"BatchNormalization"}),
+    ("batch_norm1d_no_affine", nn.BatchNorm1d(4, affine=False), _x2, {"BatchNormalization"}),
     ("layer_norm", nn.LayerNorm(4), _x2, {"LayerNormalization"}),
+    ("layer_norm_fn", Lambda(lambda x: F.layer_norm(x, (3, 4))), _x2, {"LayerNormalization"}),
     ("dropout_eval", nn.Sequential(nn.Dropout(0.5), nn.Linear(4, 2)), _x2, {"Gemm"}),
     ("flatten_reshape_transpose", Lambda(lambda x: x.flatten(1).reshape(2, 7, -1)
                                          .transpose(1, 2).permute(2, 0, 1)), _x4,
@@ -219,7 +226,7 @@ ROWS = [
 @pytest.mark.parametrize("name,model,make,ops", ROWS, ids=[r[0] for r in ROWS])
 def test_op_rows(name, model, make, ops):
     torch.manual_seed(0)
-    if name == "batch_norm_eval":  # running statistics that are not 0 and 1
+    if name.startswith("batch_norm"):  # running statistics that are not 0 and 1
         model.train()
         with torch.no_grad():
             model(make() * 2 + 1)

@@ -19,7 +19,7 @@ from onnx import helper
 
 from .._tensor import Tensor, wrap
 from ..autograd.grad_mode import no_grad, refresh_special, state
-from . import _ops_nn, _ops_shape, _rnn  # noqa: F401  (_ops_* fill EMITTERS)
+from . import _modules, _ops_nn, _ops_shape  # noqa: F401  (_ops_* fill EMITTERS)
 from ._builder import Builder, value_info
 from ._ops import EMITTERS
 from .errors import OnnxExporterError, UnsupportedOperatorError
@@ -166,7 +166,7 @@ def _trace(model, args, kwargs, b: Builder, fold: bool):
     originals = {k: getattr(Tensor, k) for k in _COMPARISONS if k in Tensor.__dict__}
     prev = state.tracer
     _exporting[0] = True
-    recurrent = _rnn.install(model, b)
+    layers = _modules.install(model, b)
     try:
         for k, method in originals.items():
             setattr(Tensor, k, _traced_comparison(method, _COMPARISONS[k]))
@@ -180,7 +180,7 @@ def _trace(model, args, kwargs, b: Builder, fold: bool):
         for k, method in originals.items():
             setattr(Tensor, k, method)
         _exporting[0] = False
-        _rnn.uninstall(recurrent)
+        _modules.uninstall(layers)
 
 
 def _rolled(value):

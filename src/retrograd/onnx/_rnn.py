@@ -1,58 +1,20 @@
-"""RNN, LSTM and GRU layers as ONNX's own RNN/LSTM/GRU ops.
+"""RNN, LSTM and GRU layers as ONNX's own RNN/LSTM/GRU ops (see ``_modules``).
 
 Traced as primitives, a recurrent layer unrolls into one copy of its cell per time step
-with the batch size baked into the row slices. While an export runs, each recurrent
-module's forward is wrapped instead: the layer computes as usual with the tracer paused,
-and one ONNX op per layer is written, so sequence length and batch size may vary. PyTorch
-stacks gate weights as (i, f, g, o) for LSTM and (r, z, n) for GRU; ONNX wants (i, o, f, c)
-and (z, r, h): Split and Concat nodes reorder them, so the parameters stay initializers
-under their own names. Packed sequences, unbatched input and projections (``proj_size``)
-keep the unrolled trace.
+with the batch size baked into the row slices; one ONNX op per layer lets sequence length
+and batch size vary. PyTorch stacks gate weights as (i, f, g, o) for LSTM and (r, z, n) for
+GRU; ONNX wants (i, o, f, c) and (z, r, h): Split and Concat nodes reorder them, so the
+parameters stay initializers under their own names. Packed sequences, unbatched input and
+projections (``proj_size``) keep the unrolled trace.
 """
 
 from __future__ import annotations
 
 from .._tensor import Tensor
-from ..autograd.grad_mode import refresh_special, state
-from ..nn.modules.rnn import RNNBase
 
 # mode -> (ONNX op, gates, PyTorch gate index for each ONNX gate slot)
-_LAYOUT = {"LSTM": ("LSTM", 4, (0, 3, 1, 2)), "GRU": ("GRU", 3, (1, 0, 2)),
-           "RNN_TANH": ("RNN", 1, (0,)), "RNN_RELU": ("RNN", 1, (0,))}
-
-
-def install(model, builder) -> list:
-    """Wrap the forward of every recurrent module in ``model``; returns them (to undo)."""
-    wrapped = []
-    modules = model.modules() if hasattr(model, "modules") else ()
-    for m in modules:
-        if isinstance(m, RNNBase) and m.mode in _LAYOUT and not m.proj_size:
-            object.__setattr__(m, "forward", _wrap(m, type(m).forward.__get__(m), builder))
-            wrapped.append(m)
-    return wrapped
-
-
-def uninstall(wrapped: list) -> None:
-    for m in wrapped:
-        m.__dict__.pop("forward", None)
-
-
-def _wrap(module, original, builder):
-    def forward(input, hx=None):
-        if not isinstance(input, Tensor) or input.dim() != 3:
-            return original(input, hx)
-        tracer = state.tracer
-        state.tracer = None
-        refresh_special()
-        try:
-            out, h = original(input, hx)
-        finally:
-            state.tracer = tracer
-            refresh_special()
-        _emit(builder, module, input, hx, out, h)
-        return out, h
-
-    return forward
+LAYOUT = {"LSTM": ("LSTM", 4, (0, 3, 1, 2)), "GRU": ("GRU", 3, (1, 0, 2)),
+          "RNN_TANH": ("RNN", 1, (0,)), "RNN_RELU": ("RNN", 1, (0,))}
 
 
 def _reorder(b, name: str, gates: int, order, hidden: int) -> str:
@@ -70,8 +32,9 @@ def _stack(b, names: list[str]) -> str:
     return parts[0] if len(parts) == 1 else b.emit("Concat", parts, axis=0)
 
 
-def _emit(b, module, input, hx, out, h) -> None:
-    op, gates, order = _LAYOUT[module.mode]
+def emit(b, module, input, hx, out, h) -> None:
+    """One ONNX op per layer for ``module(input, hx)`` that gave ``out, h``."""
+    op, gates, order = LAYOUT[module.mode]
     dirs = 2 if module.bidirectional else 1
     hidden = module.hidden_size
     x = b.value(input)
