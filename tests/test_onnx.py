@@ -212,6 +212,9 @@ ROWS = [
      _x2, {"Slice"}),
     ("chunk_split", Lambda(lambda x: x.chunk(2, dim=1)[1] * x.split([1, 3], 1)[0]), _x2,
      {"Split"}),
+    ("comparison_functions", Lambda(lambda x: torch.where(torch.gt(x, 0), x, 0.0)
+                                    + torch.le(x, 0.5) * 1.0 + (x != 0) * 2.0), _x2,
+     {"Greater", "LessOrEqual", "Not"}),
     ("detach_alias", Lambda(lambda x: x.detach() * 2 + x.exp().detach()), _x2, {"Mul"}),
     ("pad_repeat_cumsum", Lambda(lambda x: F.pad(x, (1, 0, 2, 1), value=3.0).repeat(2, 1)
                                  .cumsum(0)), _x2, {"Pad", "Tile", "CumSum"}),

@@ -4,7 +4,8 @@ Every retrograd op goes through ``Primitive.apply``, which calls the per-thread
 ``state.tracer`` with the primitive, its inputs, attributes and results; composites (tanh
 written with exp, batch norm, attention) arrive as the primitives they are built from.
 Comparisons (``x > 0`` in ELU and friends) make bool tensors outside ``apply``; while a
-trace runs, the Tensor comparison methods report to the tracer too.
+trace runs, the Tensor comparison methods and ``retrograd.gt`` and friends report to the
+tracer too. Anything else computed outside the ops is caught by tracing twice.
 """
 
 from __future__ import annotations
@@ -161,15 +162,27 @@ def _set_mode(model, training) -> list:
     return saved
 
 
+#: The retrograd package: ``torch.gt(x, 0)`` looks its comparison functions up there.
+_PACKAGE = sys.modules[__package__.rsplit(".", 1)[0]]
+_FUNCTIONS = {"gt": "Greater", "greater": "Greater", "lt": "Less", "less": "Less",
+              "ge": "GreaterOrEqual", "greater_equal": "GreaterOrEqual",
+              "le": "LessOrEqual", "less_equal": "LessOrEqual", "eq": "Equal",
+              "ne": "NotEqual", "not_equal": "NotEqual"}
+
+
 def _trace(model, args, kwargs, b: Builder, fold: bool):
     """Run ``model`` once with the tracer writing into ``b``; returns its result."""
-    originals = {k: getattr(Tensor, k) for k in _COMPARISONS if k in Tensor.__dict__}
+    originals = {(Tensor, k): getattr(Tensor, k) for k in _COMPARISONS
+                 if k in Tensor.__dict__}
+    originals.update({(_PACKAGE, k): getattr(_PACKAGE, k) for k in _FUNCTIONS
+                      if hasattr(_PACKAGE, k)})
     prev = state.tracer
     _exporting[0] = True
     layers = _modules.install(model, b)
     try:
-        for k, method in originals.items():
-            setattr(Tensor, k, _traced_comparison(method, _COMPARISONS[k]))
+        for (owner, k), fn in originals.items():
+            op = _COMPARISONS[k] if owner is Tensor else _FUNCTIONS[k]
+            setattr(owner, k, _traced_comparison(fn, op))
         state.tracer = _Tracer(b, fold)
         refresh_special()
         with no_grad():
@@ -177,8 +190,8 @@ def _trace(model, args, kwargs, b: Builder, fold: bool):
     finally:
         state.tracer = prev
         refresh_special()
-        for k, method in originals.items():
-            setattr(Tensor, k, method)
+        for (owner, k), fn in originals.items():
+            setattr(owner, k, fn)
         _exporting[0] = False
         _modules.uninstall(layers)
 

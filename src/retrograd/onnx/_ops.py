@@ -35,9 +35,16 @@ def dtype_of(results) -> np.dtype:
 
 
 def ins(b, args, results) -> list[str]:
-    """Value names of ``args``; Python numbers take the result's dtype."""
+    """Value names of ``args`` in the result's dtype (PyTorch promotes the inputs of
+    arithmetic; ONNX wants them equal): Python numbers take it, tensors are cast."""
     like = dtype_of(results)
-    return [b.value(a, like) for a in args]
+    names = []
+    for a in args:
+        name = b.value(a, like)
+        if isinstance(a, Tensor) and a._data.dtype != like:
+            name = b.emit("Cast", [name], to=_onnx_type(like))
+        names.append(name)
+    return names
 
 
 def ndim(x) -> int:
