@@ -290,3 +290,31 @@ def test_input_dependent_value_made_outside_ops_is_refused():
         torch.onnx.export(model, (_x2(),), io.BytesIO())
     # A constant that does not depend on the input is fine.
     export_and_run(Lambda(lambda x: x * torch.arange(4.0)), _x2(), run_args=(_x2(),))
+
+
+class _InPlace(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+        self.act = nn.ReLU(inplace=True)
+
+    def forward(self, x):
+        y = self.act(self.fc(x))
+        y.mul_(2)
+        y += 1
+        return F.elu(y, inplace=True)
+
+
+def test_in_place_ops_are_followed():
+    torch.manual_seed(0)
+    export_and_run(_InPlace(), _x2(), run_args=(_x2(),))
+
+
+def test_in_place_write_the_trace_cannot_see_is_refused():
+    def write(x):
+        y = x.clone()
+        y[:, 0] = 5.0
+        return y * 2
+
+    with pytest.raises(OnnxExporterError, match="modified in place"):
+        torch.onnx.export(Lambda(write), (_x2(),), io.BytesIO())

@@ -14,7 +14,7 @@ import onnx
 from onnx import helper, numpy_helper
 
 from .._tensor import Tensor
-from .errors import UnsupportedOperatorError
+from .errors import OnnxExporterError, UnsupportedOperatorError
 
 #: A value a primitive computes that has no ONNX counterpart (max-pool indices, ...).
 _MISSING = "\x00missing"
@@ -32,6 +32,7 @@ class Builder:
         self._params = params  # id(tensor) -> (path, tensor), named on first use
         self._names: dict[int, str] = {}
         self._why: dict[int, str] = {}
+        self._versions: dict[int, tuple] = {}
         self._alive: list = []
         self._used: set[str] = set()
         self._count = 0
@@ -49,14 +50,36 @@ class Builder:
         self._used.add(name)
         return name
 
-    def bind(self, obj, name: str) -> None:
-        """Make ``obj`` (a Tensor, or the array behind one) stand for the value ``name``."""
+    def bind(self, obj, name: str, pending: int = 0) -> None:
+        """Make ``obj`` (a Tensor, or the array behind one) stand for the value ``name``.
+
+        A Tensor's version counter is noted (plus ``pending`` bumps about to happen): a
+        later in-place change the trace did not see makes its value stale."""
         self._names[id(obj)] = name
         self._alive.append(obj)
         self._used.add(name)
         if isinstance(obj, Tensor):
             self._names[id(obj._data)] = name
             self._alive.append(obj._data)
+            self._versions[id(obj)] = (obj._vc, obj._vc[0] + pending)
+            if obj._grad_fn is not None:
+                self._names[(id(obj._grad_fn), obj._output_nr)] = name
+                self._alive.append(obj._grad_fn)
+
+    def _lookup(self, obj) -> str | None:
+        """The name of ``obj`` by identity, else (a Tensor) by the array it shares (a
+        ``detach()``), else by its graph position (an in-place op's snapshot)."""
+        name = self._names.get(id(obj))
+        if name is None and isinstance(obj, Tensor):
+            name = self._names.get(id(obj._data))
+            if name is None and obj._grad_fn is not None:
+                name = self._names.get((id(obj._grad_fn), obj._output_nr))
+        return name
+
+    def name_of(self, obj) -> str | None:
+        """The value name already standing for ``obj``, if any (no constant is made)."""
+        name = self._lookup(obj)
+        return None if name is _MISSING else name
 
     def missing(self, obj, why: str) -> None:
         """``obj`` has no ONNX value; using it later raises naming ``why``."""
@@ -69,9 +92,7 @@ class Builder:
 
     def known(self, obj) -> bool:
         """Whether ``obj`` is a graph value (an input, a parameter or a traced result)."""
-        if id(obj) in self._names or id(obj) in self._params:
-            return True
-        return isinstance(obj, Tensor) and id(obj._data) in self._names
+        return id(obj) in self._params or self._lookup(obj) is not None
 
     # ------------------------------------------------------------------ values
     def value(self, arg, like=None) -> str:
@@ -81,12 +102,16 @@ class Builder:
         PyTorch's promotion of weak scalars)."""
         if arg is None:
             return ""
-        name = self._names.get(id(arg))
-        if name is None and isinstance(arg, Tensor):  # a detach() or alias shares the array
-            name = self._names.get(id(arg._data))
+        name = self._lookup(arg)
         if name is not None:
             if name is _MISSING:
                 raise UnsupportedOperatorError(self._why[id(arg)], self.opset, None)
+            seen = self._versions.get(id(arg))
+            if seen is not None and seen[0][0] != seen[1]:
+                raise OnnxExporterError(
+                    f"a tensor of shape {list(arg._data.shape)} was modified in place by an "
+                    "op the trace cannot follow (on a tensor that does not require grad, or "
+                    "written through indexing); export a model that does not modify it")
             return name
         entry = self._params.get(id(arg))
         if entry is not None:

@@ -19,7 +19,9 @@ import onnx
 from onnx import helper
 
 from .._tensor import Tensor, wrap
-from ..autograd.grad_mode import no_grad, refresh_special, state
+from ..autograd.grad_mode import enable_grad, refresh_special, state
+from ..ops import activation as _activation
+from ..ops import inplace as _inplace
 from . import _modules, _ops_nn, _ops_shape  # noqa: F401  (_ops_* fill EMITTERS)
 from ._builder import Builder, value_info
 from ._ops import EMITTERS
@@ -100,6 +102,31 @@ class _Tracer:
                 b.bind(r, o)
 
 
+    def stored(self, x: Tensor, out, cls) -> None:
+        """An in-place op wrote ``out`` into ``x`` (``ops.inplace._store``); the version
+        bump follows."""
+        b = self.b
+        name = b.name_of(out)
+        if name is None:
+            return  # computed outside the trace: x's version check reports it on use
+        shape = x._data.shape
+        if getattr(out, "shape", ()) != shape:
+            name = b.emit("Expand", [name, b.ints(shape)])
+        if getattr(out, "dtype", None) != x._data.dtype:
+            name = b.emit("Cast", [name], to=helper.np_dtype_to_tensor_dtype(x._data.dtype))
+        b.bind(x, b.emit("Identity", [name]), pending=1)
+
+
+def _traced_store(store):
+    def traced(x, out, cls):
+        store(x, out, cls)
+        tracer = state.tracer
+        if tracer is not None:
+            tracer.stored(x, out, cls)
+
+    return traced
+
+
 def _flatten(value) -> list:
     """The Tensors in nested tuples/lists/dicts, in order."""
     found, stack = [], [value]
@@ -176,6 +203,7 @@ def _trace(model, args, kwargs, b: Builder, fold: bool):
                  if k in Tensor.__dict__}
     originals.update({(_PACKAGE, k): getattr(_PACKAGE, k) for k in _FUNCTIONS
                       if hasattr(_PACKAGE, k)})
+    stores = {m: m._store for m in (_inplace, _activation)}
     prev = state.tracer
     _exporting[0] = True
     layers = _modules.install(model, b)
@@ -183,15 +211,21 @@ def _trace(model, args, kwargs, b: Builder, fold: bool):
         for (owner, k), fn in originals.items():
             op = _COMPARISONS[k] if owner is Tensor else _FUNCTIONS[k]
             setattr(owner, k, _traced_comparison(fn, op))
+        for m, store in stores.items():
+            m._store = _traced_store(store)
         state.tracer = _Tracer(b, fold)
         refresh_special()
-        with no_grad():
+        # Grad on: in-place ops on tensors that require grad then run as traced
+        # primitives (under no_grad they would write raw arrays).
+        with enable_grad():
             return model(*args, **kwargs)
     finally:
         state.tracer = prev
         refresh_special()
         for (owner, k), fn in originals.items():
             setattr(owner, k, fn)
+        for m, store in stores.items():
+            m._store = store
         _exporting[0] = False
         _modules.uninstall(layers)
 
