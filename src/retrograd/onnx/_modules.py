@@ -17,9 +17,6 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..autograd.grad_mode import refresh_special, state
-from ..nn.modules.normalization import LayerNorm, _BatchNorm
-from ..nn.modules.pooling import AvgPool1d, _AdaptiveAvgPool, _AvgPoolNd
-from ..nn.modules.rnn import RNNBase
 from . import _rnn
 
 
@@ -105,17 +102,17 @@ class _RecurrentOp:
         _rnn.emit(b, m, x, hx, *rest[-1])
 
 
+# Handlers by the retrograd.nn class a module derives from. By name: the layer test puts
+# onnx below nn, so nn is not imported here.
+_HANDLERS = {"RNNBase": _RecurrentOp, "_BatchNorm": _BatchNormOp, "AvgPool1d": _AvgPoolOp,
+             "_AvgPoolNd": _AvgPoolOp, "_AdaptiveAvgPool": _GlobalAvgPoolOp,
+             "LayerNorm": _LayerNormOp}
+
+
 def _handler(m):
-    if isinstance(m, RNNBase):
-        return _RecurrentOp
-    if isinstance(m, _BatchNorm):
-        return _BatchNormOp
-    if isinstance(m, (AvgPool1d, _AvgPoolNd)):
-        return _AvgPoolOp
-    if isinstance(m, _AdaptiveAvgPool):
-        return _GlobalAvgPoolOp
-    if isinstance(m, LayerNorm):
-        return _LayerNormOp
+    for cls in type(m).__mro__:
+        if cls.__module__.startswith("retrograd.nn.") and cls.__name__ in _HANDLERS:
+            return _HANDLERS[cls.__name__]
     return None
 
 
