@@ -318,3 +318,25 @@ def test_in_place_write_the_trace_cannot_see_is_refused():
 
     with pytest.raises(OnnxExporterError, match="modified in place"):
         torch.onnx.export(Lambda(write), (_x2(),), io.BytesIO())
+
+
+def test_training_mode_dropout_is_onnx_dropout_and_export_flag():
+    seen = []
+
+    def forward(x):
+        seen.append(torch.onnx.is_in_onnx_export())
+        return x * 1.0
+
+    model = nn.Sequential(Lambda(forward), nn.Dropout(0.5))
+    buf = io.BytesIO()
+    proto = torch.onnx.export(model, (torch.ones(64, 8),), buf,
+                              training=torch.onnx.TrainingMode.TRAINING)
+    assert seen == [True] and not torch.onnx.is_in_onnx_export()
+    assert "Dropout" in op_types(proto)
+    # onnxruntime's graph optimizer drops Dropout nodes even in training mode.
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    sess = ort.InferenceSession(buf.getvalue(), options, providers=["CPUExecutionProvider"])
+    (got,) = sess.run(None, {sess.get_inputs()[0].name: np.ones((64, 8), np.float32)})
+    assert set(np.unique(got)) == {0.0, 2.0}  # kept values scaled by 1 / (1 - p)
+    assert 0.3 < (got == 0).mean() < 0.7

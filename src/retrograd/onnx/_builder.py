@@ -140,7 +140,7 @@ class Builder:
     def constant(self, array, hint: str = "Constant") -> str:
         """A new initializer holding ``array``."""
         name = self.fresh(hint).replace("_output", "")
-        self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(array), name))
+        self.initializers.append(numpy_helper.from_array(np.array(array, order="C"), name))
         return name
 
     def ints(self, values) -> str:

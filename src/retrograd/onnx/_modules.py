@@ -8,6 +8,7 @@ paused and the handler writes the one op; otherwise the call is traced as primit
 - AvgPool (no ceil_mode, no divisor_override) -> AveragePool
 - AdaptiveAvgPool to size 1 -> GlobalAveragePool
 - LayerNorm (opset 17+) -> LayerNormalization
+- Dropout while training -> Dropout (training_mode)
 - RNN / LSTM / GRU -> RNN / LSTM / GRU (``_rnn``)
 """
 
@@ -18,6 +19,7 @@ import numpy as np
 from .._tensor import Tensor
 from ..autograd.grad_mode import refresh_special, state
 from . import _rnn
+from .errors import UnsupportedOperatorError
 
 
 def _tuple(value, n: int) -> list[int]:
@@ -90,6 +92,24 @@ class _LayerNormOp:
         b.bind(out, y)
 
 
+class _DropoutOp:
+    """Dropout while training (TrainingMode.TRAINING): ONNX Dropout with training_mode, a
+    fresh mask on every run. In eval it is the identity and traces as nothing."""
+
+    @staticmethod
+    def fits(m, b, x) -> bool:
+        return m.training and m.p > 0 and isinstance(x, Tensor)
+
+    @staticmethod
+    def emit(b, m, x, out) -> None:
+        if type(m).__name__ != "Dropout":
+            raise UnsupportedOperatorError(f"{type(m).__name__} in training mode", b.opset,
+                                           None)
+        dt = x._data.dtype
+        y = b.emit("Dropout", [b.value(x), b.scalar(m.p, dt), b.scalar(True, np.bool_)])
+        b.bind(out, y)
+
+
 class _RecurrentOp:
     @staticmethod
     def fits(m, b, x, hx=None) -> bool:
@@ -106,7 +126,7 @@ class _RecurrentOp:
 # onnx below nn, so nn is not imported here.
 _HANDLERS = {"RNNBase": _RecurrentOp, "_BatchNorm": _BatchNormOp, "AvgPool1d": _AvgPoolOp,
              "_AvgPoolNd": _AvgPoolOp, "_AdaptiveAvgPool": _GlobalAvgPoolOp,
-             "LayerNorm": _LayerNormOp}
+             "LayerNorm": _LayerNormOp, "_DropoutNd": _DropoutOp}
 
 
 def _handler(m):
