@@ -6,6 +6,8 @@ import os
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
@@ -340,3 +342,34 @@ def test_training_mode_dropout_is_onnx_dropout_and_export_flag():
     (got,) = sess.run(None, {sess.get_inputs()[0].name: np.ones((64, 8), np.float32)})
     assert set(np.unique(got)) == {0.0, 2.0}  # kept values scaled by 1 / (1 - p)
     assert 0.3 < (got == 0).mean() < 0.7
+
+
+@st.composite
+def _basic_index(draw):
+    shape = draw(st.lists(st.integers(1, 4), min_size=1, max_size=3))
+    items = []
+    for n in shape:
+        kind = draw(st.sampled_from(["int", "slice", "full", "none"]))
+        if kind == "int":
+            items.append(draw(st.integers(-n, n - 1)))
+        elif kind == "slice":
+            start = draw(st.one_of(st.none(), st.integers(-n - 1, n)))
+            stop = draw(st.one_of(st.none(), st.integers(-n - 1, n + 1)))
+            step = draw(st.sampled_from([None, 1, 2, 3]))
+            items.append(slice(start, stop, step))
+        elif kind == "none":
+            items += [None, slice(None)]
+        else:
+            items.append(slice(None))
+    return tuple(shape), tuple(items)
+
+
+@settings(max_examples=25, deadline=None)
+@given(_basic_index())
+def test_basic_indexing_matches_numpy(case):
+    shape, idx = case
+    x = torch.randn(*shape)
+    want = x.numpy()[idx]
+    if want.size == 0:
+        return  # ONNX Slice agrees, but an empty graph output is not interesting
+    export_and_run(Lambda(lambda t: t[idx] * 1.0), x, run_args=(torch.randn(*shape),))
