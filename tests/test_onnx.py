@@ -293,6 +293,16 @@ def test_input_dependent_value_made_outside_ops_is_refused():
     # A constant that does not depend on the input is fine.
     export_and_run(Lambda(lambda x: x * torch.arange(4.0)), _x2(), run_args=(_x2(),))
 
+    def picky(x):
+        if x[0, 0].item() != 1.0:  # only the traced values are acceptable
+            raise ValueError("unexpected input")
+        return x * 2
+
+    x = torch.ones(3, 4)
+    x[2, 3] = 3.0  # rotated to [0, 0] in the second trace
+    with pytest.warns(UserWarning, match="did not run on other input values"):
+        torch.onnx.export(Lambda(picky), (x,), io.BytesIO())
+
 
 class _InPlace(nn.Module):
     def __init__(self):

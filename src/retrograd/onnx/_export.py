@@ -13,6 +13,7 @@ from __future__ import annotations
 import enum
 import inspect
 import sys
+import warnings
 
 import numpy as np
 import onnx
@@ -250,7 +251,13 @@ def _check_constants(model, args, kwargs, b, opset, params, export_params, names
     again = Builder(opset, params, export_params)
     for t, name in zip(_flatten((args2, kwargs2)), names):
         again.bind(t, name)
-    _trace(model, args2, kwargs2, again, fold)
+    try:
+        _trace(model, args2, kwargs2, again, fold)
+    except Exception as e:  # the model rejects other values (sorted lengths, ...)
+        warnings.warn(f"onnx.export: the model did not run on other input values ({e!r}), "
+                      "so its constants were not checked for input dependence",
+                      stacklevel=4)
+        return
     first, second = b.const_log, again.const_log
     same = len(first) == len(second) and all(
         x.shape == y.shape and np.array_equal(x, y, equal_nan=x.dtype.kind in "fc")
