@@ -5,7 +5,7 @@ It trains for a few epochs (a tqdm bar per epoch), prints the accuracy on a held
 saves the model (pickle-free safetensors), reloads it into a fresh model, checks that the
 reloaded model scores the same, and plots the loss and accuracy curves.
 
-    python examples/digits.py [--epochs 15] [--out digits_curves.png]
+    python examples/digits.py [--epochs 15] [--out digits_curves.png] [--tensorboard DIR]
 """
 
 from __future__ import annotations
@@ -138,6 +138,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="digits_curves.png",
                         help="where to write the loss/accuracy plot (PNG)")
+    parser.add_argument("--tensorboard", metavar="DIR", default=None,
+                        help="also log the curves and the graph for TensorBoard under DIR")
     args = parser.parse_args()
 
     start = time.perf_counter()
@@ -158,6 +160,27 @@ def main() -> None:
 
     plot(result["history"], args.out)
     print(f"curves written to {args.out}")
+    if args.tensorboard:
+        log_tensorboard(result, args.tensorboard)
+        print(f"TensorBoard logs written to {args.tensorboard} "
+              f"(view them with: tensorboard --logdir {args.tensorboard})")
+
+
+def log_tensorboard(result: dict, log_dir: str) -> None:
+    """The per-epoch curves, the final weights and the model's graph, for TensorBoard."""
+    from retrograd.utils.tensorboard import SummaryWriter  # the `tensorboard` extra
+
+    history = result["history"]
+    with SummaryWriter(log_dir) as writer:
+        for epoch, (train_loss, test_loss, test_acc) in enumerate(
+                zip(history["train_loss"], history["test_loss"], history["test_acc"]), 1):
+            writer.add_scalars("loss", {"train": train_loss, "test": test_loss}, epoch)
+            writer.add_scalar("accuracy/test", test_acc, epoch)
+        model = result["model"]
+        for name, p in model.named_parameters():
+            writer.add_histogram(name, p, len(history["train_loss"]))
+        x, _ = next(iter(result["test_loader"]))
+        writer.add_graph(model, x[:1])
 
 
 if __name__ == "__main__":

@@ -142,3 +142,12 @@ from .cuda import OutOfMemoryError
 
 # workspace cache
 from . import cpu  # isort: skip  (torch.cpu: empty_cache, memory_reserved)
+
+
+# tensorboard/onnx: `retrograd.onnx` loads on first use (importing onnx takes seconds).
+def __getattr__(name: str):
+    if name == "onnx":
+        import importlib  # lazily, for the import time (not to dodge a cycle)
+
+        return importlib.import_module(__name__ + ".onnx")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -44,15 +44,18 @@ class _State(threading.local):
     backward_depth = 0
     # Weak references to the tensors holding a tangent at the current forward-AD level.
     duals: tuple = ()
+    # ``tracer(node, args, attrs, results)`` sees every primitive run (retrograd.onnx).
+    tracer = None
 
 
 state = _State()
 
 
 def refresh_special() -> None:
-    """Recompute ``state.special`` after anomaly mode, the forward-AD level or the
-    saved-tensor hooks changed."""
-    state.special = bool(state.anomaly or state.forward_level or state.saved_hooks)
+    """Recompute ``state.special`` after anomaly mode, the forward-AD level, the
+    saved-tensor hooks or the tracer changed."""
+    state.special = bool(state.anomaly or state.forward_level or state.saved_hooks
+                         or state.tracer is not None)
 
 
 def is_grad_enabled() -> bool:

@@ -255,7 +255,7 @@ def _finish(cls, node, args, arrays, outs, attrs, grad, multi):
         if cls.is_view:  # before the saved values: a view saves its parent's version
             _mark_views(cls, args, results, outs, attrs, multi)
         if _state.special:
-            _special(node, args, arrays, results, {} if multi else attrs, True)
+            _special(node, args, arrays, results, attrs, True)
             return results if multi else results[0]
         if node.saved:
             map_saved(node, args, arrays, results)
@@ -269,7 +269,7 @@ def _finish(cls, node, args, arrays, outs, attrs, grad, multi):
         if cls.is_view:
             _mark_views(cls, args, results, outs, attrs, multi)
         if _state.special:
-            _special(node, args, arrays, results, {} if multi else attrs, False)
+            _special(node, args, arrays, results, attrs, False)
     return results if multi else results[0]
 
 
@@ -279,7 +279,7 @@ def _mark_views(cls, args, results, outs, attrs, multi) -> None:
 
 
 def _special(node, args, arrays, results, attrs, recorded: bool) -> None:
-    """Saved-tensor hooks, anomaly mode and forward-mode AD, behind the one
+    """Saved-tensor hooks, anomaly mode, forward-mode AD and the tracer, behind the one
     ``state.special`` flag."""
     if recorded:
         if not node.saved:
@@ -290,6 +290,8 @@ def _special(node, args, arrays, results, attrs, recorded: bool) -> None:
             anomaly_trace(node)
     if _state.forward_level:
         attach_tangent(node, args, arrays, results, attrs)
+    if _state.tracer is not None:  # retrograd.onnx's export: every primitive, as it runs
+        _state.tracer(node, args, attrs, results)
 
 
 def _unwrap(args) -> tuple:
