@@ -20,9 +20,6 @@ DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "idee
                 "fpga", "maia", "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia",
                 "privateuseone")
 
-# Device types a ``device`` may name today ("meta" was accepted before placement() existed).
-_HELD = ("cpu", "cuda", "meta")
-
 NO_CUDA = ("retrograd's CUDA backend is not available: it needs CuPy and a CUDA GPU "
            "(pip install 'retrograd[cuda]')")
 NO_ACCELERATOR = "Cannot access accelerator device when none is available."
@@ -55,11 +52,6 @@ class device:
                             f"({_type_name(type)}), but expected one of: (torch.device device), "
                             "(str type, int index = -1)")
         self.type, parsed = _parse(type)
-        if self.type not in _HELD:
-            # PyTorch lets any known type be named and fails on use; until every creation
-            # function and .to() calls placement(), failing here keeps such a device from
-            # silently meaning "cpu".
-            _no_backend(self.type)
         if parsed is not None and index is not None:
             raise RuntimeError("type (string) must not include an index because index was "
                                f"passed explicitly: {type}")
@@ -182,11 +174,6 @@ def _no_backend(kind: str):
 
 # --- the default device ---------------------------------------------------------------------
 
-# True once ops/creation.py's _finish and ops/conversion.py's to() call placement(); until
-# then a non-cpu default device would be silently ignored, so it is refused instead.
-CREATION_USES_PLACEMENT = False
-
-
 class _DefaultDevice(threading.local):
     # Thread-local, as PyTorch's device context manager (a TorchFunctionMode) is per thread.
     default: device | None = None
@@ -202,10 +189,6 @@ def set_default_device(device_: Any) -> None:
         _state.default = None
         return
     dev = device(device_)
-    if dev.type != "cpu" and not CREATION_USES_PLACEMENT:
-        raise RuntimeError(f"set_default_device({str(dev)!r}): retrograd's creation functions "
-                           "do not consult a default device other than cpu yet; pass "
-                           "device= to them, or move tensors with .to()")
     if dev.type == "cpu" and dev.index is None:
         _state.default = None  # the built-in default: no per-call work
     else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .. import _dtype as dtypes
 from .._device import device as Device
+from .._device import placement
 from .._tensor import Tensor
 from ..backend import cupy, is_cuda_array, to_numpy
 from ._core import Primitive, register_method
@@ -67,7 +68,7 @@ def _parse_to(args, kwargs):
 def to(self, *args, **kwargs):
     """A tensor with the given dtype and/or device; ``self`` when nothing changes."""
     dtype, dev, copy = _parse_to(args, dict(kwargs))
-    cuda = None if dev is None else dev.type == "cuda"
+    cuda = None if dev is None else placement(dev) == "cuda"
     same_dtype = dtype is None or dtype._np == self._data.dtype
     same_dev = cuda is None or cuda == is_cuda_array(self._data)
     if same_dtype and same_dev and not copy:

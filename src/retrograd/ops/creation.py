@@ -9,7 +9,7 @@ import numbers
 import numpy as np
 
 from .. import _dtype as dtypes
-from .._device import device as Device
+from .._device import placement
 from .._size import Size
 from .._tensor import Tensor, _init_leaf, wrap
 from ..backend import cupy, to_numpy
@@ -48,7 +48,7 @@ def _finish(arr, dtype=None, device=None, requires_grad=False) -> Tensor:
         npd = dtypes.to_dtype(dtype)._np
         if arr.dtype != npd:
             arr = arr.astype(npd)
-    if device is not None and Device(device).type == "cuda":
+    if placement(device) == "cuda":
         arr = cupy().asarray(arr)
     t = wrap(arr)
     if requires_grad:
@@ -157,7 +157,7 @@ def _default(dtype):
 
 def _module(device):
     """The array module that makes tensors for ``device``: numpy for cpu, cupy for cuda."""
-    if device is not None and Device(device).type == "cuda":
+    if placement(device) == "cuda":
         return cupy()
     return np
 
