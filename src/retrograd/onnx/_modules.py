@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import nn
 from .._tensor import Tensor
 from ..autograd.grad_mode import refresh_special, state
 from . import _rnn
@@ -122,17 +123,21 @@ class _RecurrentOp:
         _rnn.emit(b, m, x, hx, *rest[-1])
 
 
-# Handlers by the retrograd.nn class a module derives from. By name: the layer test puts
-# onnx below nn, so nn is not imported here.
-_HANDLERS = {"RNNBase": _RecurrentOp, "_BatchNorm": _BatchNormOp, "AvgPool1d": _AvgPoolOp,
-             "_AvgPoolNd": _AvgPoolOp, "_AdaptiveAvgPool": _GlobalAvgPoolOp,
-             "LayerNorm": _LayerNormOp, "_DropoutNd": _DropoutOp}
+# Handlers by the public retrograd.nn classes a module derives from (the first match wins).
+_HANDLERS = (
+    ((nn.RNNBase,), _RecurrentOp),
+    ((nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d), _BatchNormOp),
+    ((nn.AvgPool1d, nn.AvgPool2d, nn.AvgPool3d), _AvgPoolOp),
+    ((nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.AdaptiveAvgPool3d), _GlobalAvgPoolOp),
+    ((nn.LayerNorm,), _LayerNormOp),
+    ((nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d), _DropoutOp),
+)
 
 
 def _handler(m):
-    for cls in type(m).__mro__:
-        if cls.__module__.startswith("retrograd.nn.") and cls.__name__ in _HANDLERS:
-            return _HANDLERS[cls.__name__]
+    for classes, handler in _HANDLERS:
+        if isinstance(m, classes):
+            return handler
     return None
 
 
