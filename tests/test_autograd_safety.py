@@ -99,3 +99,38 @@ def test_leaf_hook_can_replace_gradient_and_mark_dirty_function():
     x.register_hook(lambda g: g * 0 + 7)
     (x * x).sum().backward()
     assert x.grad.tolist() == [7.0, 7.0]
+
+
+def _cut_error(t) -> str:
+    with pytest.raises(RuntimeError) as e:
+        t.sum().backward()
+    return str(e.value)
+
+
+def test_cut_note_names_the_no_grad_op_and_its_line():
+    x = rg.ones(3, requires_grad=True)
+    with rg.no_grad():
+        y = x * 2; line = inspect.currentframe().f_lineno  # noqa: E702
+    msg = _cut_error(y)
+    assert "does not require grad and does not have a grad_fn" in msg
+    assert f"The graph was cut here: Mul (an op run under no_grad()) at {__file__}:{line}" in msg
+
+
+def test_cut_note_survives_a_view_taken_under_no_grad():
+    # A view op under no_grad both notes the cut and marks the view; neither may erase the
+    # other (the view relation is still needed by in-place ops on the view).
+    x = rg.ones(2, 3, requires_grad=True)
+    with rg.no_grad():
+        v = x.view(6); line = inspect.currentframe().f_lineno  # noqa: E702
+    assert v._base is x
+    msg = _cut_error(v)
+    assert f"The graph was cut here: View (an op run under no_grad()) at {__file__}:{line}" \
+        in msg
+
+
+def test_cut_note_of_detach_and_of_integer_results_propagates():
+    x = rg.ones(3, requires_grad=True)
+    d = x.detach(); line = inspect.currentframe().f_lineno  # noqa: E702
+    msg = _cut_error(d * 3)  # an op on the cut tensor carries the note on
+    assert f"The graph was cut here: detach() at {__file__}:{line}" in msg
+    assert "ToCopy (an integer-valued op)" in _cut_error(x.long().float())

@@ -1,7 +1,10 @@
 """``Tensor``: an array, its dtype and device, and its place in the autograd graph.
 
 No math lives here: arithmetic, dunders and most methods are installed by ``retrograd.ops``
-(each op module registers its functions as Tensor methods next to their definitions).
+(each op module registers its functions as Tensor methods next to their definitions), and
+the autograd methods (``backward``, ``register_hook``, ``retain_grad``,
+``register_post_accumulate_grad_hook``) by ``retrograd.autograd``: this module sits below
+both and imports neither.
 """
 
 from __future__ import annotations
@@ -13,12 +16,43 @@ import numpy as np
 
 from . import _dtype as dtypes
 from ._device import CPU, device
+from ._printing import tensor_repr
+from ._site import creation_site
 from ._size import Size
 from .backend import is_cuda_array, to_numpy
 
-__all__ = ["Tensor", "wrap"]
+__all__ = ["Tensor", "TensorState", "wrap"]
 
 _new = object.__new__
+
+
+class TensorState:
+    """Per-tensor state most tensors never need (``Tensor._extra``, made by ``_extras``).
+
+    Attributes:
+        acc: weak reference to the leaf's AccumulateGrad node (autograd._record).
+        cut: why the tensor is outside the graph, ``(what, creation site)``, for the
+            "does not require grad" error (autograd._record, detach).
+        view: ``(parent, primitive class, other args, attrs)`` that redoes this view from
+            its parent (in-place ops on views replay it).
+        hooks, post_hooks: a leaf's gradient hooks and post-accumulate hooks (autograd.hooks).
+        retains_grad: ``retain_grad()`` was called on this non-leaf.
+        tangent: the forward-AD tangent at the current level (autograd.forward_ad).
+        lock: serializes gradient accumulation into this leaf across threads.
+    """
+
+    __slots__ = ("acc", "cut", "hooks", "lock", "post_hooks", "retains_grad", "tangent", "view")
+
+    def __init__(self) -> None:
+        self.acc = self.cut = self.view = self.hooks = self.post_hooks = None
+        self.tangent = self.lock = None
+        self.retains_grad = False
+
+    def copy(self) -> TensorState:
+        new = _new(TensorState)
+        for name in TensorState.__slots__:
+            setattr(new, name, getattr(self, name))
+        return new
 
 
 class Tensor:
@@ -187,42 +221,17 @@ class Tensor:
         return self._output_nr
 
     @property
-    def _extras(self) -> dict:
-        """Rarely used per-tensor state (hooks, retain_grad, names), made on first use."""
+    def _extras(self) -> TensorState:
+        """The tensor's rarely used state (hooks, retain_grad, views, ...), made on first use."""
         extra = self._extra
         if extra is None:
-            extra = self._extra = {}
+            extra = self._extra = TensorState()
         return extra
 
     @property
     def retains_grad(self) -> bool:
-        return self._extra is not None and self._extra.get("retains_grad", False)
-
-    def retain_grad(self) -> None:
-        """Keep ``.grad`` for this non-leaf tensor after backward."""
-        from .autograd.hooks import retain_grad
-
-        retain_grad(self)
-
-    def register_hook(self, hook):
-        """``hook(grad)`` runs when this tensor's gradient is computed; a non-None return
-        replaces the gradient. Returns a handle with ``remove()``."""
-        from .autograd.hooks import register_tensor_hook
-
-        return register_tensor_hook(self, hook)
-
-    def register_post_accumulate_grad_hook(self, hook):
-        """``hook(tensor)`` runs after the gradient has been accumulated into ``.grad``."""
-        from .autograd.hooks import register_post_accumulate_hook
-
-        return register_post_accumulate_hook(self, hook)
-
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> None:
-        """Accumulate d(self)/d(leaf) into each leaf's ``.grad``; ``gradient`` weights a
-        non-scalar output."""
-        from .autograd.engine import backward
-
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        extra = self._extra
+        return extra is not None and extra.retains_grad
 
     def detach(self) -> Tensor:
         """A new leaf sharing data and version counter, outside the graph."""
@@ -230,9 +239,7 @@ class Tensor:
         out._vc = self._vc
         out._base = self._base if self._base is not None else self
         if self._requires_grad:
-            from .autograd.graph import creation_site, format_site
-
-            out._extra = {"cut": f"detach() at {format_site(creation_site(2))}"}
+            out._extras.cut = ("detach()", creation_site(2))
         return out
 
     def detach_(self) -> Tensor:
@@ -317,8 +324,6 @@ class Tensor:
         return object.__format__(self, format_spec) if format_spec else repr(self)
 
     def __repr__(self, *, tensor_contents: Any = None) -> str:
-        from ._printing import tensor_repr
-
         fn = self._grad_fn
         return tensor_repr(
             self._data,

@@ -1,7 +1,7 @@
 """Reverse-mode automatic differentiation: ``backward``, ``grad``, ``Function``,
 ``Variable`` and the grad-mode switches."""
 
-from . import forward_ad, graph
+from . import forward_ad, graph, hooks
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .engine import backward, grad
 from .function import Function, FunctionCtx, InplaceFunction, NestedIOFunction, once_differentiable

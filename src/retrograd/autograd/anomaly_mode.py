@@ -6,9 +6,15 @@ Inf) raises at once, naming the forward op, the line that created it and that st
 
 from __future__ import annotations
 
+import functools
 import warnings
 from typing import Any
 
+import numpy as np
+
+from .._site import format_site
+from .._tensor import Tensor
+from .grad_mode import refresh_special
 from .grad_mode import state as _state
 
 __all__ = ["detect_anomaly", "is_anomaly_check_nan_enabled", "is_anomaly_enabled",
@@ -39,21 +45,23 @@ class detect_anomaly:
         self.prev = (_state.anomaly, _state.anomaly_check_nan)
         _state.anomaly = True
         _state.anomaly_check_nan = self.check_nan
+        refresh_special()
 
     def __exit__(self, *exc: Any) -> None:
         _state.anomaly, _state.anomaly_check_nan = self.prev
+        refresh_special()
 
     def __call__(self, func):
-        import functools
-
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
             prev = (_state.anomaly, _state.anomaly_check_nan)
             _state.anomaly, _state.anomaly_check_nan = True, self.check_nan
+            refresh_special()
             try:
                 return func(*args, **kwargs)
             finally:
                 _state.anomaly, _state.anomaly_check_nan = prev
+                refresh_special()
 
         return wrapper
 
@@ -65,20 +73,18 @@ class set_detect_anomaly:
         self.prev = (_state.anomaly, _state.anomaly_check_nan)
         _state.anomaly = bool(mode)
         _state.anomaly_check_nan = check_nan
+        refresh_special()
 
     def __enter__(self) -> None:
         pass
 
     def __exit__(self, *exc: Any) -> None:
         _state.anomaly, _state.anomaly_check_nan = self.prev
+        refresh_special()
 
 
 def check_backward_result(node, results) -> None:
     """Raise if a backward result holds NaN/Inf (anomaly mode with check_nan)."""
-    import numpy as np
-
-    from .._tensor import Tensor
-
     for i, r in enumerate(results):
         if r is None:
             continue
@@ -93,8 +99,6 @@ def check_backward_result(node, results) -> None:
 
 def forward_trace(node) -> str:
     """Where the node was created, and the forward stack when anomaly mode recorded it."""
-    from .graph import format_site
-
     lines = [f"  The forward op was created at {format_site(getattr(node, '_site', None))}"]
     meta = getattr(node, "_meta", None)
     stack = meta.get("traceback_") if meta else None

@@ -4,15 +4,32 @@ One pass counts, for every node reachable from the roots, how many edges point a
 A node runs once all of those have delivered their gradient (summed once, in a buffer);
 then its saved values are released unless ``retain_graph``. No recursion anywhere, so a
 chain of a million nodes backpropagates as easily as a chain of ten.
+
+How formulas run: in a plain backward every gradient is a raw array and each node's
+formula gets its saved values as raw arrays, so backward is NumPy alone. Under
+``create_graph=True`` gradients are Tensors, grad mode is on, and the saved inputs and
+outputs are handed over as Tensors connected to the graph (constants stay arrays), so the
+same formulas record the graph of the backward itself. The engine, not the ops, sums each
+input's gradient back to the input's shape and casts it to its dtype ("deliver"), on arrays
+with NumPy and on Tensors with Tensor methods: this module imports nothing from ``ops``.
+
+Per thread: the grad mode set during a pass and the queued final callbacks belong to the
+thread running it; accumulation into a leaf shared by passes in several threads holds the
+leaf's lock.
 """
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
+from .._dtype import from_numpy_dtype
 from .._tensor import Tensor, wrap
+from ._record import cut_message, edge
+from .anomaly_mode import check_backward_result, forward_trace
 from .grad_mode import state as _state
-from .graph import FREED, AccumulateGrad, PackedSaved, format_site
+from .graph import FREED, AccumulateGrad, PackedSaved, flags, format_site, leaf_lock
 
 __all__ = ["backward", "grad", "queue_callback"]
 
@@ -89,7 +106,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
          materialize_grads=False) -> tuple:
     """The gradients of ``outputs`` with respect to ``inputs``, without touching ``.grad``
     (``torch.autograd.grad``)."""
-    single = isinstance(inputs, Tensor)
     outputs = _as_tuple(outputs)
     inputs = _as_tuple(inputs)
     if allow_unused is None:
@@ -124,15 +140,12 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             out.append(None)
         else:
             out.append(g if isinstance(g, Tensor) else wrap(np.asarray(g)))
-    del single
     return tuple(out)
 
 
 def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
                   materialize_grads):
     """``is_grads_batched``: the first dim of each grad_output indexes independent vjps."""
-    from .. import stack
-
     grad_outputs = _as_tuple(grad_outputs)
     n = grad_outputs[0].shape[0]
     per_input: list[list] = [[] for _ in inputs]
@@ -142,7 +155,22 @@ def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, all
                    materialize_grads=materialize_grads)
         for i, r in enumerate(res):
             per_input[i].append(r)
-    return tuple(None if any(r is None for r in rs) else stack(rs) for rs in per_input)
+    return tuple(None if any(r is None for r in rs) else _stack(rs) for rs in per_input)
+
+
+def _stack(rs: list):
+    """Stack per-sample gradients along a new dim 0, with Tensor methods only (this module
+    may not import ops): each sample is expanded into its row of a zero-padded block."""
+    if not any(r._requires_grad for r in rs):
+        return wrap(np.stack([r._data for r in rs]))
+    n = len(rs)
+    out = None
+    for b, r in enumerate(rs):
+        row = np.zeros((n,) + (1,) * r._data.ndim, r._data.dtype)
+        row[b] = 1
+        term = r.unsqueeze(0) * wrap(row)
+        out = term if out is None else out + term
+    return out
 
 
 class _Capture:
@@ -151,8 +179,6 @@ class _Capture:
     __slots__ = ("by_edge", "results")
 
     def __init__(self, inputs) -> None:
-        from ..ops._core import edge
-
         self.results: list = [None] * len(inputs)
         self.by_edge: dict = {}
         for i, t in enumerate(inputs):
@@ -161,17 +187,19 @@ class _Capture:
 
 
 def _count_dependencies(roots) -> dict:
+    """For every node reachable from ``roots``: how many edges point at it."""
     deps: dict = {}
-    seen = set(roots)
-    stack = list(seen)
+    stack = list(dict.fromkeys(roots))
+    is_root = set(stack)
     while stack:
-        node = stack.pop()
-        for nxt, _ in node.next_functions:
+        for nxt, _ in stack.pop().next_functions:
             if nxt is not None:
-                deps[nxt] = deps.get(nxt, 0) + 1
-                if nxt not in seen:
-                    seen.add(nxt)
-                    stack.append(nxt)
+                if nxt in deps:
+                    deps[nxt] += 1
+                else:  # first edge into nxt: walk on from it (once; roots are walked)
+                    deps[nxt] = 1
+                    if nxt not in is_root:
+                        stack.append(nxt)
     return deps
 
 
@@ -196,133 +224,244 @@ def _needed(roots, deps: dict, targets: dict) -> set:
     return needed
 
 
-def _run(outputs, root_grads, retain_graph, create_graph, inputs, accumulate):
-    from ..ops._core import edge
+class _Pass:
+    """The state of one backward pass: gradient buffers, dependency counts, the ready list,
+    and what to capture for ``grad(inputs=...)``.
 
-    buffers: dict = {}
+    Buffers: ``first[node]`` holds the summed gradient of output 0 (almost every node has
+    one output, so no list per node); ``rest[node]`` a list for nodes with several outputs.
+    """
+
+    __slots__ = ("capture", "create_graph", "deps", "first", "handed", "needed", "ready",
+                 "rest", "retain_graph")
+
+    def __init__(self, retain_graph: bool, create_graph: bool) -> None:
+        self.first: dict = {}
+        self.rest: dict = {}
+        self.handed: set = set()
+        self.retain_graph = retain_graph
+        self.create_graph = create_graph
+        self.capture = None
+        self.needed = None
+
+    def buffer(self, node, nr: int, g) -> None:
+        """Add ``g`` to what output ``nr`` of ``node`` has received."""
+        if nr == 0:
+            old = self.first.get(node)
+            self.first[node] = g if old is None else old + g
+            return
+        buf = self.rest.get(node)
+        if buf is None:
+            buf = self.rest[node] = []
+        if len(buf) < nr:
+            buf.extend([None] * (nr - len(buf)))
+        old = buf[nr - 1]
+        buf[nr - 1] = g if old is None else old + g
+
+    def take(self, node):
+        """Pop the node's gradients: ``(grad0,)`` style list, or None if it got none."""
+        g0 = self.first.pop(node, None)
+        rest = self.rest.pop(node, None) if self.rest else None
+        if rest is None:
+            return None if g0 is None else [g0]
+        return [g0, *rest]
+
+    def release(self, node) -> None:
+        """The node will not run: its inputs stop waiting for it."""
+        deps = self.deps
+        for nxt, _ in node.next_functions:
+            if nxt is not None:
+                c = deps[nxt] - 1
+                deps[nxt] = c
+                if c == 0:
+                    self.ready.append(nxt)
+
+
+def _deliver(run: _Pass, nxt, nr: int, g, meta) -> None:
+    """Hand ``g`` to output ``nr`` of ``nxt``, summed to the input's shape and cast to its
+    dtype (broadcasting and promotion are undone here, once, for every op)."""
+    shape, dt = meta
+    if run.create_graph:
+        arr = g._data
+        if arr.shape != shape:
+            g = _sum_to_tensor(g, shape)
+        if g._data.dtype != dt:
+            g = g.to(from_numpy_dtype(dt))
+    else:
+        if g.shape != shape:
+            g = _sum_to_array(g, shape)
+        if g.dtype != dt:
+            g = g.astype(dt)
+    run.buffer(nxt, nr, g)
+
+
+def _sum_axes(have: tuple, shape: tuple) -> tuple:
+    lead = len(have) - len(shape)
+    return tuple(range(lead)) + tuple(
+        i + lead for i, n in enumerate(shape) if n == 1 and have[i + lead] != 1)
+
+
+def _sum_to_array(g, shape: tuple):
+    """Sum an array over the dimensions broadcasting added to reach ``g.shape``."""
+    if type(g) is not _ndarray:
+        g = np.asarray(g)
+    axes = _sum_axes(g.shape, shape)
+    out = g.sum(axis=axes, keepdims=True) if axes else g
+    return out.reshape(shape) if out.shape != shape else out
+
+
+def _sum_to_tensor(g, shape: tuple):
+    """``_sum_to_array`` with Tensor methods, so the sum is differentiable (create_graph)."""
+    axes = _sum_axes(g._data.shape, shape)
+    if axes:
+        g = g.sum(axes, keepdim=True)
+    return g.reshape(shape) if g._data.shape != shape else g
+
+
+def _run(outputs, root_grads, retain_graph, create_graph, inputs, accumulate):
+    run = _Pass(retain_graph, create_graph)
     roots = []
-    handed: set = set()
     for i, (t, g) in enumerate(zip(outputs, root_grads)):
         if not t._requires_grad:
             raise RuntimeError(_no_grad_message(i, t))
         node, nr = edge(t)
         roots.append(node)
-        _add_to_buffer(buffers, node, nr, g)
-        handed.add(id(g))
-    capture = _Capture(inputs) if inputs is not None else None
-    deps = _count_dependencies(roots)
-    needed = _needed(roots, deps, capture.by_edge) if capture is not None else None
-    ready = []
-    for r in dict.fromkeys(roots):
-        if deps.get(r, 0) == 0:
-            ready.append(r)
+        run.buffer(node, nr, g)
+        run.handed.add(id(g))
+    if inputs is not None:
+        run.capture = _Capture(inputs)
+    run.deps = deps = _count_dependencies(roots)
+    if run.capture is not None:
+        run.needed = _needed(roots, deps, run.capture.by_edge)
+    run.ready = [r for r in dict.fromkeys(roots) if r not in deps]
     prev_mode = _state.grad_enabled
+    outer = _state.final_callbacks
+    # Callbacks queued outside any pass run after this one; a nested pass has its own.
+    nested = _state.backward_depth > 0
+    _state.final_callbacks = [] if nested else list(outer)
+    _state.backward_depth += 1
     _state.grad_enabled = create_graph
     try:
-        while ready:
-            node = ready.pop()
-            grads = buffers.pop(node, None)
-            hooks_done = False
-            if capture is not None:
-                targets = capture.by_edge.get(node)
-                if targets is not None and grads is not None:
-                    grads = _run_pre_hooks(node, grads, create_graph)
-                    hooks_done = True
-                    for nr, i in targets:
-                        if nr < len(grads):
-                            capture.results[i] = grads[nr]
-                if node not in needed or type(node) is AccumulateGrad:
-                    _release_edges(node, deps, ready)
-                    continue
-            if type(node) is AccumulateGrad:
-                if grads is not None and grads[0] is not None:
-                    _accumulate(node.variable, grads[0], create_graph, handed)
-                continue
-            if grads is None:
-                _release_edges(node, deps, ready)
-                continue
-            in_grads = _call_node(node, grads, retain_graph, create_graph, hooks_done)
-            n_in = len(in_grads)
-            for i, (nxt, nr) in enumerate(node.next_functions):
-                if nxt is None:
-                    continue
-                g = in_grads[i] if i < n_in else None
-                if g is not None:
-                    shape, dt = node._in_meta[i]
-                    arr = g._data if create_graph else g
-                    if arr.shape != shape:
-                        g = _sum_to(g, shape)
-                        arr = g._data if create_graph else g
-                    if arr.dtype is not dt and arr.dtype != dt:
-                        g = g.to(_dtype_of(dt)) if create_graph else arr.astype(dt)
-                    buf = buffers.get(nxt)
-                    if buf is None and nr == 0:
-                        buffers[nxt] = [g]
-                    else:
-                        _add_to_buffer(buffers, nxt, nr, g)
-                c = deps[nxt] - 1
-                deps[nxt] = c
-                if c == 0:
-                    ready.append(nxt)
+        _loop(run)
     finally:
         _state.grad_enabled = prev_mode
-        callbacks = _final_callbacks[:]
-        _final_callbacks.clear()
+        _state.backward_depth -= 1
+        callbacks = _state.final_callbacks
+        _state.final_callbacks = outer if nested else ()
     for fn in callbacks:
         fn()
+    capture = run.capture
     if capture is None:
         return None
     if accumulate:
         for t, g in zip(inputs, capture.results):
             if g is not None:
-                _accumulate(t, g, create_graph, handed)
+                _accumulate(t, g, create_graph, run.handed)
         return None
     return capture.results
 
 
-_final_callbacks: list = []
+def _loop(run: _Pass) -> None:
+    """Run nodes as they become ready: take their gradients, run the formula, deliver the
+    results along their edges, release the nodes they were waiting for."""
+    deps, ready, first, capture = run.deps, run.ready, run.first, run.capture
+    create_graph, retain_graph = run.create_graph, run.retain_graph
+    hooks = flags.node_hooks
+    check_nan = _state.anomaly and _state.anomaly_check_nan
+    plain = not (create_graph or check_nan)
+    rest = run.rest  # gradients of outputs 1, 2, ...: only multi-output nodes fill it
+    general = hooks or capture is not None
+    acc_type = AccumulateGrad
+    while ready:
+        node = ready.pop()
+        if general or rest or type(node) is acc_type:
+            hooks_done = False
+            grads = run.take(node)
+            if capture is not None:
+                grads, skip, hooks_done = _capture(run, node, grads)
+                if skip:
+                    continue
+            if type(node) is AccumulateGrad:
+                if grads is not None and grads[0] is not None:
+                    _accumulate(node.variable, grads[0], create_graph, run.handed)
+                continue
+            if grads is None:
+                run.release(node)
+                continue
+            res = _call_node(node, grads, retain_graph, create_graph,
+                             hooks and not hooks_done, check_nan)
+        else:  # one output, no hooks, nothing to capture: nearly every node
+            g = first.pop(node, None)
+            if g is None:
+                run.release(node)
+                continue
+            saved = node.saved
+            meta = node._saved_meta
+            if plain and not node._wants_tensors and (not saved or meta is not None):
+                # A plain backward of a primitive: check versions, run the formula on
+                # arrays, free what it saved. Everything else is _call_node's.
+                if meta is not None:
+                    for m in meta:
+                        if m is not None and m[2][0] != m[3]:
+                            raise RuntimeError(_version_message(node, m))
+                try:
+                    res = node.backward(g)
+                except Exception as e:
+                    _annotate(e, node)
+                    raise
+                if saved and not retain_graph:
+                    node.saved = FREED
+                    node._saved_meta = None
+                if type(res) is not tuple:
+                    res = (res,)
+            else:
+                res = _call_node(node, [g], retain_graph, create_graph, False, check_nan)
+        n_res = len(res)
+        for i, (nxt, nr) in enumerate(node.next_functions):
+            if nxt is not None:
+                g = res[i] if i < n_res else None
+                if g is not None:
+                    meta = node._in_meta[i]
+                    arr = g._data if create_graph else g
+                    # Shape and dtype already right and nothing buffered yet: store as is.
+                    if (nr == 0 and arr.shape == meta[0] and arr.dtype is meta[1]
+                            and nxt not in first):
+                        first[nxt] = g
+                    else:
+                        _deliver(run, nxt, nr, g, meta)
+                c = deps[nxt] - 1
+                deps[nxt] = c
+                if c == 0:
+                    ready.append(nxt)
+
+
+def _capture(run: _Pass, node, grads):
+    """``grad(inputs=...)``: keep the gradient reaching an input; skip nodes that lead to no
+    input. Returns the grads (pre-hooks applied on a target), whether to skip the node and
+    whether its pre-hooks already ran."""
+    capture = run.capture
+    targets = capture.by_edge.get(node)
+    hooked = False
+    if targets is not None and grads is not None:
+        grads = _run_pre_hooks(node, grads, run.create_graph)
+        hooked = True
+        for nr, i in targets:
+            if nr < len(grads):
+                capture.results[i] = grads[nr]
+    if node not in run.needed or type(node) is AccumulateGrad:
+        run.release(node)
+        return grads, True, hooked
+    return grads, False, hooked
 
 
 def queue_callback(fn) -> None:
-    """Run ``fn()`` once the backward pass now in progress has finished (as PyTorch's
-    ``Variable._execution_engine.queue_callback``; DistributedDataParallel uses it)."""
-    _final_callbacks.append(fn)
-
-
-def _release_edges(node, deps: dict, ready: list) -> None:
-    for nxt, _ in node.next_functions:
-        if nxt is not None:
-            c = deps[nxt] - 1
-            deps[nxt] = c
-            if c == 0:
-                ready.append(nxt)
-
-
-def _add_to_buffer(buffers: dict, node, nr: int, g) -> None:
-    buf = buffers.get(node)
-    if buf is None:
-        if nr == 0:
-            buffers[node] = [g]
-        else:
-            buf = buffers[node] = [None] * (nr + 1)
-            buf[nr] = g
-        return
-    if len(buf) <= nr:
-        buf.extend([None] * (nr + 1 - len(buf)))
-    old = buf[nr]
-    buf[nr] = g if old is None else old + g
-
-
-def _sum_to(g, shape):
-    from ..ops.reduction import sum_to
-
-    return sum_to(g, shape)
-
-
-def _dtype_of(np_dtype):
-    from .._dtype import from_numpy_dtype
-
-    return from_numpy_dtype(np_dtype)
+    """Run ``fn()`` once the backward pass now in progress in this thread has finished (as
+    PyTorch's ``Variable._execution_engine.queue_callback``; DistributedDataParallel uses
+    it). Queued outside a pass, it runs after the next pass of this thread."""
+    callbacks = _state.final_callbacks
+    if type(callbacks) is tuple:
+        callbacks = _state.final_callbacks = list(callbacks)
+    callbacks.append(fn)
 
 
 def _run_pre_hooks(node, grads: list, create_graph: bool) -> list:
@@ -343,11 +482,13 @@ def _as_tensor(g):
     return wrap(g if type(g) is _ndarray else np.asarray(g))
 
 
-def _call_node(node, grads: list, retain_graph: bool, create_graph: bool,
-               hooks_done: bool = False) -> tuple:
-    """Run one node's backward: hooks, saved-tensor checks, the formula, release."""
-    if node._pre_hooks and not hooks_done:
-        grads = _run_pre_hooks(node, grads, create_graph)
+def _call_node(node, grads: list, retain_graph: bool, create_graph: bool, hooks: bool,
+               check_nan: bool):
+    """Run one node's backward: pre-hooks, saved-value checks, the formula, post-hooks,
+    release of the saved values. Returns one gradient per input (a tuple)."""
+    if hooks:
+        if getattr(node, "_pre_hooks", None):
+            grads = _run_pre_hooks(node, grads, create_graph)
     saved = node.saved
     meta = None
     if saved:
@@ -355,7 +496,9 @@ def _call_node(node, grads: list, retain_graph: bool, create_graph: bool,
             raise RuntimeError(_freed_message(node))
         meta = node._saved_meta
         if meta is not None:
-            _check_versions(node, meta)
+            for m in meta:  # version counters: was a saved value modified in place?
+                if m is not None and m[2][0] != m[3]:
+                    raise RuntimeError(_version_message(node, m))
             if create_graph:
                 node.saved = _unpack(node, meta, saved)
         elif type(saved) is PackedSaved:
@@ -380,11 +523,11 @@ def _call_node(node, grads: list, retain_graph: bool, create_graph: bool,
     finally:
         if meta is not None and (create_graph or meta is True):
             node.saved = saved
-    if node._hooks:
-        res = _run_post_hooks(node, node._hooks, res, grads, create_graph)
-    if _state.anomaly and _state.anomaly_check_nan:
-        from .anomaly_mode import check_backward_result
-
+    if hooks:
+        post = getattr(node, "_hooks", None)
+        if post:
+            res = _run_post_hooks(node, post, res, grads, create_graph)
+    if check_nan:
         check_backward_result(node, res)
     if saved and not retain_graph:
         node.saved = FREED
@@ -415,34 +558,24 @@ def _run_post_hooks(node, hooks, res, grads, create_graph):
 
 
 def _annotate(e: Exception, node) -> None:
-    from .anomaly_mode import forward_trace
-
     note = f"(while running {node.name()})\n{forward_trace(node)}"
     if hasattr(e, "add_note"):
         e.add_note(note)
 
 
-def _check_versions(node, meta) -> None:
-    for m in meta:
-        if m is not None and m[2][0] != m[3]:
-            raise RuntimeError(_version_message(node, m))
-
-
 def _version_message(node, m) -> str:
-    from .._tensor import Tensor as _T
-
     kind, src, vc, version = m
     if kind == 0:
         t = src
         shape, dtype = list(t._data.shape), t.dtype
         what = ""
-        if isinstance(t, _T) and t._grad_fn is not None:
+        if isinstance(t, Tensor) and t._grad_fn is not None:
             what = f", which is output {t._output_nr} of {t._grad_fn.name()},"
     else:
         shape, dtype, what = "?", "?", f", which is output {src} of {node.name()},"
         data = node.saved[next(i for i, x in enumerate(node._saved_meta) if x is m)]
         shape = list(data.shape)
-        dtype = _dtype_of(data.dtype)
+        dtype = from_numpy_dtype(data.dtype)
     tname = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
              "int64": "LongTensor", "int32": "IntTensor", "bool": "BoolTensor"}.get(
         repr(dtype)[6:], "Tensor")
@@ -451,7 +584,7 @@ def _version_message(node, m) -> str:
         f"inplace operation: [torch.{tname} {shape}]{what} is at version {vc[0]}; expected "
         f"version {version} instead.\n"
         f"  The tensor was saved by {node.name()}, created at "
-        f"{format_site(getattr(node, '_site', None))}"
+        f"{format_site(getattr(node, '_where', None))}"
     )
     if len(vc) > 1 and vc[1] is not None:
         msg += f"\n  It was modified in place at {format_site(vc[1])}"
@@ -467,7 +600,7 @@ def _unpack(node, meta, saved) -> tuple:
         elif m[0] == 0:
             t = m[1]
             if t._data.dtype != s.dtype:
-                t = t.to(_dtype_of(s.dtype))
+                t = t.to(from_numpy_dtype(s.dtype))
             out.append(t)
         else:
             out.append(wrap(s, node, m[1]))
@@ -492,10 +625,8 @@ def _unpack_hooked(saved, create_graph: bool) -> tuple:
             fn, nr, acc = link
             t = wrap(t._data, fn, nr)
             if fn is None:
-                import weakref
-
                 t._requires_grad = True
-                t._extra = {"acc": weakref.ref(acc)}
+                t._extras.acc = weakref.ref(acc)
         out.append(t)
     return tuple(out)
 
@@ -507,51 +638,68 @@ def _freed_message(node) -> str:
         "are freed when you call .backward() or autograd.grad(). Specify retain_graph=True if "
         "you need to backward through the graph a second time or if you need to access saved "
         f"tensors after calling backward.\n  The freed node is {node.name()}, created at "
-        f"{format_site(getattr(node, '_site', None))}"
+        f"{format_site(getattr(node, '_where', None))}"
     )
 
 
 def _no_grad_message(i: int, t: Tensor) -> str:
     msg = f"element {i} of tensors does not require grad and does not have a grad_fn"
-    cut = t._extra.get("cut") if t._extra else None
+    cut = cut_message(t)
     if cut is not None:
         msg += f"\n  The graph was cut here: {cut}"
     return msg
 
 
 def _accumulate(t: Tensor, g, create_graph: bool, handed: set) -> None:
-    """Add ``g`` into ``t.grad``: in place when possible, never aliasing another grad."""
+    """Add ``g`` into ``t.grad``: in place when possible, never aliasing another grad.
+
+    Holds the leaf's lock while it reads and writes ``.grad``: backward passes in other
+    threads may be accumulating into the same leaf.
+    """
     extra = t._extra
-    if extra is not None:
-        hooks = extra.get("hooks")
-        if hooks:
-            gt = _as_tensor(g)
-            for hook in list(hooks.values()):
-                res = hook(gt)
-                if res is not None:
-                    gt = res
-            g = gt if create_graph else gt._data
+    if extra is not None and extra.hooks:
+        gt = _as_tensor(g)
+        for hook in list(extra.hooks.values()):
+            res = hook(gt)
+            if res is not None:
+                gt = res
+        g = gt if create_graph else gt._data
     if create_graph:
         gt = g if isinstance(g, Tensor) else wrap(g)
-        t._grad = gt if t._grad is None else t._grad + gt
+        with leaf_lock(t):
+            t._grad = gt if t._grad is None else t._grad + gt
     else:
         if type(g) is not _ndarray:
             g = np.array(g, dtype=t._data.dtype)
         if g.dtype != t._data.dtype:
             g = g.astype(t._data.dtype)
-        current = t._grad
-        if current is None:
-            if g.base is not None or not g.flags.writeable or id(g) in handed \
-                    or not g.flags.c_contiguous:
-                g = g.copy()
-            handed.add(id(g))
-            t._grad = wrap(g)
-        elif current._requires_grad:
-            t._grad = wrap(current._data + g)
-        else:
-            current._data += g
-    if extra is not None:
-        post = extra.get("post_hooks")
-        if post:
-            for hook in list(post.values()):
-                hook(t)
+        with leaf_lock(t):
+            current = t._grad
+            if current is None:
+                # Keep g only if nobody else holds it: a view, a read-only or non-contiguous
+                # array, or one handed out already would alias another gradient.
+                if g.base is not None or not g.flags.writeable or id(g) in handed \
+                        or not g.flags.c_contiguous:
+                    g = g.copy()
+                handed.add(id(g))
+                t._grad = wrap(g)
+            elif current._requires_grad:
+                t._grad = wrap(current._data + g)
+            else:
+                current._data += g
+    extra = t._extra  # a hook above may have made it
+    if extra is not None and extra.post_hooks:
+        for hook in list(extra.post_hooks.values()):
+            hook(t)
+
+
+# Tensor.backward lives here, not in _tensor.py, which sits below autograd.
+def _tensor_backward(self, gradient=None, retain_graph=None, create_graph=False,
+                     inputs=None) -> None:
+    """Accumulate d(self)/d(leaf) into each leaf's ``.grad``; ``gradient`` weights a
+    non-scalar output."""
+    backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+
+_tensor_backward.__name__ = _tensor_backward.__qualname__ = "backward"
+Tensor.backward = _tensor_backward

@@ -10,7 +10,10 @@ from __future__ import annotations
 import weakref
 from collections import namedtuple
 
+import numpy as np
+
 from .._tensor import Tensor, wrap
+from .grad_mode import refresh_special
 from .grad_mode import state as _state
 
 __all__ = ["UnpackedDualTensor", "dual_level", "enter_dual_level", "exit_dual_level",
@@ -18,23 +21,24 @@ __all__ = ["UnpackedDualTensor", "dual_level", "enter_dual_level", "exit_dual_le
 
 UnpackedDualTensor = namedtuple("UnpackedDualTensor", ["primal", "tangent"])
 
-_duals: list = []  # weak references to tensors holding a tangent at the current level
-
-
 def enter_dual_level() -> int:
+    """Open this thread's forward-AD level (levels, like grad mode, are per thread)."""
     if _state.forward_level:
         raise RuntimeError("Nested forward mode AD is not supported at the moment")
     _state.forward_level = 1
+    _state.duals = []
+    refresh_special()
     return 0
 
 
 def exit_dual_level(*, level: int | None = None) -> None:
-    for ref in _duals:
+    for ref in _state.duals:
         t = ref()
-        if t is not None and t._extra:
-            t._extra.pop("tangent", None)
-    _duals.clear()
+        if t is not None and t._extra is not None:
+            t._extra.tangent = None
+    _state.duals = ()
     _state.forward_level = 0
+    refresh_special()
 
 
 class dual_level:
@@ -50,13 +54,18 @@ class dual_level:
 def _set_tangent(t: Tensor, tangent) -> None:
     if not isinstance(tangent, Tensor):
         tangent = wrap(tangent)
-    t._extras["tangent"] = tangent
-    _duals.append(weakref.ref(t))
+    t._extras.tangent = tangent
+    duals = _state.duals
+    if type(duals) is tuple:  # a tangent set outside enter_dual_level (e.g. in-place)
+        duals = _state.duals = list(duals)
+    duals.append(weakref.ref(t))
 
 
 def get_tangent(t) -> Tensor | None:
-    if isinstance(t, Tensor) and t._extra:
-        return t._extra.get("tangent")
+    if isinstance(t, Tensor):
+        extra = t._extra
+        if extra is not None:
+            return extra.tangent
     return None
 
 
@@ -116,9 +125,7 @@ def attach_tangent(node, args, arrays, results, attrs) -> None:
     full = []
     for a, t in zip(args, tangents):
         if t is None and isinstance(a, Tensor) and a._data.dtype.kind in "fc":
-            from ..ops.creation import zeros_like
-
-            t = zeros_like(a)
+            t = wrap(np.zeros_like(a._data))
         full.append(t)
     node._out_meta = tuple((r._data.shape, r._data.dtype) for r in results)
     _state.forward_level = 0
@@ -132,10 +139,8 @@ def attach_tangent(node, args, arrays, results, attrs) -> None:
             continue
         if not isinstance(t, Tensor):
             t = wrap(t)
-        if tuple(t.shape) != tuple(r.shape):
-            from ..ops.shape import expand
-
-            t = expand(t, tuple(r.shape)) if t.dim() <= r.dim() else t
+        if tuple(t.shape) != tuple(r.shape) and t.dim() <= r.dim():
+            t = t.expand(tuple(r.shape))  # a Tensor method: no import of ops here
         if t._data.dtype != r._data.dtype:
             t = t.to(r.dtype)
         _set_tangent(r, t)

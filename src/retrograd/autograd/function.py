@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor, wrap
+from ._record import bump_version, record_edges
 from .grad_mode import no_grad
 from .grad_mode import state as _state
 from .graph import FREED, Node, creation_site, format_site
@@ -76,7 +77,7 @@ class BackwardCFunction(Node, FunctionCtx):
                     "one of the variables needed for gradient computation has been modified "
                     f"by an inplace operation: [{obj.shape if kind == 'in' else '?'}] is at "
                     f"version {vc[0]}; expected version {version} instead.\n  The tensor was "
-                    f"saved by {self.name()}, created at {format_site(self._site)}"
+                    f"saved by {self.name()}, created at {format_site(self._where)}"
                 )
             if kind == "in":
                 out.append(obj)
@@ -183,8 +184,6 @@ class Function(FunctionCtx, metaclass=_FunctionMeta):
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
-        from ..ops._core import _record
-
         node = cls._backward_cls.__new__(cls._backward_cls)
         node.saved = ()
         node._saved_meta = None
@@ -203,8 +202,8 @@ class Function(FunctionCtx, metaclass=_FunctionMeta):
             return output
         dirty = getattr(node, "dirty_tensors", ())
         nondiff = getattr(node, "non_differentiable", ())
-        _record(node, args)
-        node._site = creation_site(2)
+        record_edges(node, args)
+        node._where = creation_site(2)
         results = []
         out_meta = []
         for k, o in enumerate(outputs):
@@ -222,8 +221,6 @@ class Function(FunctionCtx, metaclass=_FunctionMeta):
                         "a leaf Variable that requires grad has been used in an in-place "
                         "operation."
                     )
-                from ..ops.inplace import bump_version
-
                 bump_version(o)
                 o._grad_fn, o._output_nr, o._requires_grad = node, k, True
                 results.append(o)
@@ -299,8 +296,7 @@ def _delayed_error(t: Tensor) -> Tensor:
     node = DelayedError()
     node.next_functions = ()
     node._in_meta = ()
-    node._pre_hooks = node._hooks = None
     node.saved = ()
     node._saved_meta = None
-    node._site = creation_site(3)
+    node._where = creation_site(3)
     return wrap(t._data, node)

@@ -1,12 +1,15 @@
 """Grad mode: ``no_grad``, ``enable_grad``, ``set_grad_enabled``, ``inference_mode``.
 
-The flags live on one small class so the hot path reads a single attribute.
+Every flag here is per thread, as in PyTorch (DESIGN.md, decision 9): ``state`` is one
+``threading.local`` whose class attributes are the defaults a new thread starts with, so the
+hot path reads a single attribute and a ``no_grad`` in one thread is invisible in another.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
+import threading
 from typing import Any
 
 __all__ = [
@@ -15,7 +18,13 @@ __all__ = [
 ]
 
 
-class _State:
+class _State(threading.local):
+    """Per-thread autograd state; the class attributes are each new thread's defaults.
+
+    Immutable defaults only (tuples, not lists): a class attribute is shared by every
+    thread until the thread assigns its own value.
+    """
+
     grad_enabled = True
     inference = False
     # Forward-mode AD: > 0 while a dual_level is active.
@@ -23,18 +32,36 @@ class _State:
     # Anomaly mode: record forward stacks and check backward results for NaN.
     anomaly = False
     anomaly_check_nan = True
+    # True while anomaly mode, a forward-AD level or saved-tensor hooks may be on, so the
+    # hot path reads one flag instead of three; set by whoever turns one on
+    # (see ``refresh_special``).
+    special = False
+    # The saved_tensors_hooks stack, innermost last: (pack, unpack) pairs.
+    saved_hooks: tuple = ()
+    # Callbacks queued for the end of the backward pass running in this thread.
+    final_callbacks: tuple = ()
+    # How many backward passes are running in this thread (a hook may start another).
+    backward_depth = 0
+    # Weak references to the tensors holding a tangent at the current forward-AD level.
+    duals: tuple = ()
 
 
-state = _State
+state = _State()
+
+
+def refresh_special() -> None:
+    """Recompute ``state.special`` after anomaly mode, the forward-AD level or the
+    saved-tensor hooks changed."""
+    state.special = bool(state.anomaly or state.forward_level or state.saved_hooks)
 
 
 def is_grad_enabled() -> bool:
     """Whether operations record graph."""
-    return _State.grad_enabled
+    return state.grad_enabled
 
 
 def is_inference_mode_enabled() -> bool:
-    return _State.inference
+    return state.inference
 
 
 class _DecoratorContextManager:
@@ -97,11 +124,11 @@ class no_grad(_DecoratorContextManager):
         self.prev = False
 
     def __enter__(self) -> None:
-        self.prev = _State.grad_enabled
-        _State.grad_enabled = False
+        self.prev = state.grad_enabled
+        state.grad_enabled = False
 
     def __exit__(self, *exc: Any) -> None:
-        _State.grad_enabled = self.prev
+        state.grad_enabled = self.prev
 
 
 class enable_grad(_DecoratorContextManager):
@@ -111,11 +138,11 @@ class enable_grad(_DecoratorContextManager):
         self.prev = False
 
     def __enter__(self) -> None:
-        self.prev = _State.grad_enabled
-        _State.grad_enabled = True
+        self.prev = state.grad_enabled
+        state.grad_enabled = True
 
     def __exit__(self, *exc: Any) -> None:
-        _State.grad_enabled = self.prev
+        state.grad_enabled = self.prev
 
 
 class set_grad_enabled(_DecoratorContextManager):
@@ -123,19 +150,19 @@ class set_grad_enabled(_DecoratorContextManager):
     the previous mode on exit."""
 
     def __init__(self, mode: bool) -> None:
-        self.prev = _State.grad_enabled
+        self.prev = state.grad_enabled
         self.mode = bool(mode)
-        _State.grad_enabled = self.mode
+        state.grad_enabled = self.mode
 
     def __call__(self, func):
-        _State.grad_enabled = self.prev
+        state.grad_enabled = self.prev
         return super().__call__(func)
 
     def __enter__(self) -> None:
-        _State.grad_enabled = self.mode
+        state.grad_enabled = self.mode
 
     def __exit__(self, *exc: Any) -> None:
-        _State.grad_enabled = self.prev
+        state.grad_enabled = self.prev
 
     def clone(self):
         return self.__class__(self.mode)
@@ -156,13 +183,13 @@ class inference_mode(_DecoratorContextManager):
         return super().__call__(func)
 
     def __enter__(self) -> None:
-        self.prev = (_State.grad_enabled, _State.inference)
+        self.prev = (state.grad_enabled, state.inference)
         if self.mode:
-            _State.grad_enabled = False
-            _State.inference = True
+            state.grad_enabled = False
+            state.inference = True
 
     def __exit__(self, *exc: Any) -> None:
-        _State.grad_enabled, _State.inference = self.prev
+        state.grad_enabled, state.inference = self.prev
 
     def clone(self):
         return self.__class__(self.mode)

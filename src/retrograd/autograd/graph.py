@@ -1,67 +1,59 @@
 """Graph nodes: ``Node`` (what ``grad_fn`` holds) and ``AccumulateGrad`` for leaves.
 
 A node knows the nodes its inputs came from (``next_functions``), what it saved for
-backward, the shapes and dtypes of its inputs, and the user's line that created it.
+backward, the shapes and dtypes of its inputs, and where in the user's code it was made.
+How nodes are recorded (edges, saved values, views, cut notes) is ``_record``; how they run
+is ``engine``.
+
+What a node may save, and how its backward sees it: a primitive saves its inputs, its
+outputs, or constants (masks, indices, shapes). In a plain backward the formula gets raw
+arrays for all of them, and runs on arrays. Under ``create_graph=True`` the engine hands it
+the input Tensors and output Tensors (reconnected to this node) in place of those arrays, so
+the same formula builds graph; constants stay constants.
 """
 
 from __future__ import annotations
 
-import os
-import sys
+import itertools
+import threading
 from collections import OrderedDict
 from typing import Any
+
+from .._site import creation_site, format_site, site_line
+from .grad_mode import refresh_special
+from .grad_mode import state as _state
 
 __all__ = ["AccumulateGrad", "Node", "RemovableHandle", "creation_site", "format_site",
            "save_on_cpu", "saved_tensors_hooks"]
 
-_PKG_DIR = os.path.dirname(os.path.dirname(os.path.realpath(__file__))) + os.sep
-_in_package: dict[Any, bool] = {}
 
+class flags:
+    """Process-wide switches the hot paths read as one class attribute."""
 
-def creation_site(depth: int = 2) -> tuple | None:
-    """(code object, line) of the first caller frame outside the retrograd package."""
-    f = sys._getframe(depth)
-    cache = _in_package
-    while f is not None:
-        code = f.f_code
-        inside = cache.get(code)
-        if inside is None:
-            inside = cache[code] = os.path.realpath(code.co_filename).startswith(_PKG_DIR)
-        if not inside:
-            return (code, f.f_lineno)
-        f = f.f_back
-    return None
-
-
-def format_site(site: tuple | None) -> str:
-    """``file:line`` (in function) of a creation site, or "<unknown>"."""
-    if site is None:
-        return "<unknown>"
-    code, line = site
-    return f"{code.co_filename}:{line} (in {code.co_name})"
-
-
-def site_source_line(site: tuple | None) -> str:
-    """The text of the user's line at a creation site, when the file is readable."""
-    if site is None:
-        return ""
-    import linecache
-
-    return linecache.getline(site[0].co_filename, site[1]).strip()
+    # Set for good once any node hook (pre or post, tensor hooks on non-leaves included)
+    # is registered: until then the engine never looks for hooks on a node.
+    node_hooks = False
 
 
 class RemovableHandle:
-    """Returned by ``register_*hook``; ``remove()`` takes the hook away."""
+    """Returned by every ``register_*hook``; ``remove()`` takes the hook away.
 
-    _next_id = 0
+    The one handle class of the package (autograd, nn.Module and optimizer hooks).
+    """
 
-    def __init__(self, hooks_dict: dict) -> None:
+    # itertools.count is atomic under the GIL: ids stay unique across threads.
+    _ids = itertools.count()
+
+    def __init__(self, hooks_dict: dict, *, extra_dict: Any = None) -> None:
         self.hooks_dict = hooks_dict
-        self.id = RemovableHandle._next_id
-        RemovableHandle._next_id += 1
+        self.id = next(RemovableHandle._ids)
+        self.extra_dicts = () if extra_dict is None else (
+            tuple(extra_dict) if isinstance(extra_dict, (list, tuple)) else (extra_dict,))
 
     def remove(self) -> None:
         self.hooks_dict.pop(self.id, None)
+        for d in self.extra_dicts:
+            d.pop(self.id, None)
 
     def __enter__(self) -> RemovableHandle:
         return self
@@ -80,10 +72,16 @@ class Node:
         next_functions: one ``(node, output_nr)`` pair per input; ``(None, 0)`` where the
             input needs no gradient.
         saved: what forward kept for backward (raw arrays during a plain backward).
+        _in_meta: ``(shape, dtype)`` of each input (None for non-Tensor inputs): the engine
+            sums and casts each input's gradient to it.
+        _saved_meta: None, or per saved value None or ``(INPUT, tensor, vc, version)`` /
+            ``(OUTPUT, output_nr, vc, version)`` (see ``_record.map_saved``).
+        _where: the creation site ``(code, instruction offset)``; ``_site`` gives the line.
+        _pre_hooks, _hooks: hook dicts, unset until a hook is registered (``flags``).
     """
 
     __slots__ = ("__weakref__", "_hooks", "_in_meta", "_meta", "_out_meta", "_pre_hooks",
-                 "_saved_meta", "_site", "next_functions", "saved")
+                 "_saved_meta", "_where", "next_functions", "saved")
 
     _name = "Node"
     # Custom autograd.Functions get and return Tensors in backward, never raw arrays.
@@ -107,15 +105,25 @@ class Node:
         return meta
 
     @property
+    def _site(self) -> tuple | None:
+        """``(code object, line)`` where the node was made, or None (the graph picture's
+        form; the node stores the instruction offset and converts here)."""
+        where = self._where
+        if where is None:
+            return None
+        return (where[0], site_line(where))
+
+    @property
     def creation_site(self) -> str:
         """The user's ``file:line`` that created this node."""
-        return format_site(getattr(self, "_site", None))
+        return format_site(getattr(self, "_where", None))
 
     def _hook_dict(self, attr: str) -> OrderedDict:
-        d = getattr(self, attr, None)  # unset on nodes that never entered a graph
+        d = getattr(self, attr, None)  # unset on nodes recorded before any hook existed
         if d is None:
             d = OrderedDict()
             setattr(self, attr, d)
+        flags.node_hooks = True
         return d
 
     def register_hook(self, fn) -> RemovableHandle:
@@ -138,10 +146,10 @@ class Node:
         raise NotImplementedError
 
     def _get_pre_hooks(self):
-        return self._pre_hooks
+        return getattr(self, "_pre_hooks", None)
 
     def _get_hooks(self):
-        return self._hooks
+        return getattr(self, "_hooks", None)
 
 
 class AccumulateGrad(Node):
@@ -156,9 +164,7 @@ class AccumulateGrad(Node):
         self.saved = ()
         self._saved_meta = None
         self._in_meta = ((variable._data.shape, variable._data.dtype),)
-        self._site = None
-        self._pre_hooks = None
-        self._hooks = None
+        self._where = None
 
     def name(self) -> str:
         return self._name
@@ -167,9 +173,23 @@ class AccumulateGrad(Node):
         return f"<AccumulateGrad object at {hex(id(self))}>"
 
 
-# ---------------------------------------------------------------- saved-tensor hooks
+_lock_for_locks = threading.Lock()
 
-_saved_hooks: list = []
+
+def leaf_lock(t) -> threading.Lock:
+    """The lock that serializes gradient accumulation into leaf ``t`` (concurrent backward
+    passes in several threads may reach the same leaf)."""
+    extra = t._extras
+    lock = extra.lock
+    if lock is None:
+        with _lock_for_locks:  # two threads must not each make their own lock
+            lock = extra.lock
+            if lock is None:
+                lock = extra.lock = threading.Lock()
+    return lock
+
+
+# ---------------------------------------------------------------- saved-tensor hooks
 
 
 class PackedSaved(tuple):
@@ -178,20 +198,31 @@ class PackedSaved(tuple):
     __slots__ = ()
 
 
+def _push_saved_hooks(pair) -> None:
+    _state.saved_hooks = (*_state.saved_hooks, pair)
+    refresh_special()
+
+
+def _pop_saved_hooks() -> None:
+    _state.saved_hooks = _state.saved_hooks[:-1]
+    refresh_special()
+
+
 class saved_tensors_hooks:
     """Within this block, every tensor an op saves for backward is replaced by
-    ``pack_hook(tensor)``, and ``unpack_hook(packed)`` gives it back during backward."""
+    ``pack_hook(tensor)``, and ``unpack_hook(packed)`` gives it back during backward.
+    The hooks apply to the thread that entered the block."""
 
     def __init__(self, pack_hook, unpack_hook) -> None:
         self.pack_hook = pack_hook
         self.unpack_hook = unpack_hook
 
     def __enter__(self) -> saved_tensors_hooks:
-        _saved_hooks.append((self.pack_hook, self.unpack_hook))
+        _push_saved_hooks((self.pack_hook, self.unpack_hook))
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        _saved_hooks.pop()
+        _pop_saved_hooks()
 
 
 class save_on_cpu(saved_tensors_hooks):
@@ -220,7 +251,7 @@ class disable_saved_tensors_hooks:
         def refuse(*_):
             raise RuntimeError(msg)
 
-        _saved_hooks.append((refuse, refuse))
+        _push_saved_hooks((refuse, refuse))
 
     def __exit__(self, *exc: Any) -> None:
-        _saved_hooks.pop()
+        _pop_saved_hooks()

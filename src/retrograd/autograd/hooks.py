@@ -9,6 +9,7 @@ from __future__ import annotations
 import weakref
 from collections import OrderedDict
 
+from .._tensor import Tensor, wrap
 from .graph import RemovableHandle
 
 __all__ = ["register_post_accumulate_hook", "register_tensor_hook", "retain_grad"]
@@ -37,8 +38,6 @@ class _TensorPreHook:
 
 
 def _check_hook_result(new, old) -> None:
-    from .._tensor import Tensor
-
     if not isinstance(new, Tensor):
         raise TypeError(f"hook should return a Tensor or None, got {type(new).__name__}")
     if new.shape != old.shape:
@@ -52,7 +51,10 @@ def register_tensor_hook(t, hook) -> RemovableHandle:
     if not t._requires_grad:
         raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
     if t._grad_fn is None:
-        hooks = t._extras.setdefault("hooks", OrderedDict())
+        extra = t._extras
+        hooks = extra.hooks
+        if hooks is None:
+            hooks = extra.hooks = OrderedDict()
         handle = RemovableHandle(hooks)
         hooks[handle.id] = hook
         return handle
@@ -66,7 +68,10 @@ def register_post_accumulate_hook(t, hook) -> RemovableHandle:
         )
     if not t._requires_grad:
         raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-    hooks = t._extras.setdefault("post_hooks", OrderedDict())
+    extra = t._extras
+    hooks = extra.post_hooks
+    if hooks is None:
+        hooks = extra.post_hooks = OrderedDict()
     handle = RemovableHandle(hooks)
     hooks[handle.id] = hook
     return handle
@@ -82,8 +87,6 @@ class _RetainGrad:
         t = self.ref()
         if t is None:
             return None
-        from .._tensor import wrap
-
         if t._grad is None:
             t._grad = wrap(g._data.copy()) if not g._requires_grad else g
         else:
@@ -96,5 +99,32 @@ def retain_grad(t) -> None:
         raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
     if t._grad_fn is None or t.retains_grad:
         return
-    t._extras["retains_grad"] = True
+    t._extras.retains_grad = True
     t._grad_fn.register_prehook(_TensorPreHook(_RetainGrad(t), t._output_nr))
+
+
+# Tensor's hook methods live here, not in _tensor.py, which sits below autograd.
+def _tensor_retain_grad(self) -> None:
+    """Keep ``.grad`` for this non-leaf tensor after backward."""
+    retain_grad(self)
+
+
+def _tensor_register_hook(self, hook) -> RemovableHandle:
+    """``hook(grad)`` runs when this tensor's gradient is computed; a non-None return
+    replaces the gradient. Returns a handle with ``remove()``."""
+    return register_tensor_hook(self, hook)
+
+
+def _tensor_register_post_accumulate_grad_hook(self, hook) -> RemovableHandle:
+    """``hook(tensor)`` runs after the gradient has been accumulated into ``.grad``."""
+    return register_post_accumulate_hook(self, hook)
+
+
+Tensor.retain_grad = _tensor_retain_grad
+Tensor.register_hook = _tensor_register_hook
+Tensor.register_post_accumulate_grad_hook = _tensor_register_post_accumulate_grad_hook
+for _fn, _name in ((_tensor_retain_grad, "retain_grad"),
+                   (_tensor_register_hook, "register_hook"),
+                   (_tensor_register_post_accumulate_grad_hook,
+                    "register_post_accumulate_grad_hook")):
+    _fn.__name__ = _fn.__qualname__ = _name

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import warnings
 
-from .._tensor import Tensor
+import numpy as np
+
+from .._dtype import get_default_dtype
+from .._tensor import Tensor, wrap
 
 __all__ = ["Variable"]
 
@@ -25,10 +28,8 @@ class Variable(metaclass=_VariableMeta):
                 UserWarning,
                 stacklevel=2,
             )
-        if data is None:
-            from ..ops.creation import tensor
-
-            data = tensor([])
+        if data is None:  # torch.tensor([]): empty, of the default dtype
+            data = wrap(np.array([], dtype=get_default_dtype()._np))
         if not isinstance(data, Tensor):
             raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
         out = data.detach()

@@ -1,13 +1,19 @@
 """The op machinery: ``Primitive`` (forward and backward side by side) and ``apply``.
 
 A primitive's ``forward(ctx, *arrays, **attrs)`` computes on raw arrays and may keep values
-with ``ctx.save(...)``; its ``backward(ctx, grad)`` is one formula written with operators
-and the generic functions of ``retrograd.ops`` so that it runs on raw arrays during a plain
-backward and on Tensors (building graph) under ``create_graph=True``.
+for backward with ``ctx.save(...)``: its inputs, its outputs, or constants (masks, indices,
+shapes). Its ``backward(ctx, grad)`` is one formula written with operators and the generic
+functions of ``retrograd.ops``. In a plain backward the engine calls it with raw arrays (grad
+and every saved value are arrays) and it runs on NumPy alone; under ``create_graph=True`` the
+engine hands it Tensors (grad, and the saved inputs and outputs as the Tensors themselves,
+connected to the graph), so the same formula records a differentiable backward. Constants stay
+constants.
 
-``apply`` does everything else once, for every op: dtype promotion, graph edges, the
-creation site, saved-tensor bookkeeping, views and their version counters. Gradients are
-summed back to each input's shape and cast to its dtype by the engine (DESIGN.md, 3).
+``apply`` does everything else once, for every op: dtype promotion, then recording through
+``autograd._record`` (edges, creation site, saved-value versions, views, "graph was cut"
+notes). Gradients are summed back to each input's shape and cast to its dtype by the engine
+(DESIGN.md, 3). The one- and two-input, one-output case is recorded inline in ``apply``;
+everything else goes through ``_finish``.
 """
 
 from __future__ import annotations
@@ -15,19 +21,26 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype as dtypes
+from .._site import creation_site
 from .._tensor import Tensor, wrap
-from ..autograd.grad_mode import state as _state
-from ..autograd.graph import _PKG_DIR as _PKG_PREFIX
-from ..autograd.graph import (
-    AccumulateGrad,
-    Node,
-    PackedSaved,
-    _saved_hooks,
-    creation_site,
-    format_site,
+from ..autograd._record import (
+    INPUT,
+    NO_EDGE,
+    OUTPUT,
+    accumulator,
+    anomaly_trace,
+    edge,
+    map_saved,
+    mark_view,
+    note_cut,
+    record_edges,
 )
+from ..autograd.forward_ad import attach_tangent
+from ..autograd.grad_mode import state as _state
+from ..autograd.graph import Node
 
-__all__ = ["REGISTRY", "Primitive", "accumulator", "edge", "register_method", "METHODS"]
+__all__ = ["METHODS", "REGISTRY", "Primitive", "accumulator", "edge", "register_method",
+           "result_dtype"]
 
 _new = object.__new__
 _ndarray = np.ndarray
@@ -37,8 +50,6 @@ _asarray = np.asarray
 REGISTRY: dict[str, type] = {}
 #: Functions installed as Tensor methods, by method name.
 METHODS: dict[str, object] = {}
-
-INPUT, OUTPUT = 0, 1
 
 
 def register_method(*names: str):
@@ -52,31 +63,6 @@ def register_method(*names: str):
         return fn
 
     return deco
-
-
-def accumulator(t: Tensor) -> AccumulateGrad:
-    """The leaf's AccumulateGrad node; one per leaf while some graph holds it."""
-    extra = t._extra
-    if extra is None:
-        extra = t._extra = {}
-    ref = extra.get("acc")
-    acc = ref() if ref is not None else None
-    if acc is None:
-        import weakref
-
-        acc = AccumulateGrad(t)
-        extra["acc"] = weakref.ref(acc)
-    return acc
-
-
-def edge(t) -> tuple:
-    """The ``(node, output_nr)`` through which a gradient reaches ``t``."""
-    if isinstance(t, Tensor) and t._requires_grad:
-        fn = t._grad_fn
-        if fn is None:
-            return (accumulator(t), 0)
-        return (fn, t._output_nr)
-    return (None, 0)
 
 
 class Primitive(Node):
@@ -107,7 +93,7 @@ class Primitive(Node):
         REGISTRY[cls.__name__] = cls
 
     def save(self, *values) -> None:
-        """Keep values for backward: inputs, outputs or other arrays."""
+        """Keep values for backward: inputs, outputs or constants (see the module doc)."""
         self.saved = values
 
     @property
@@ -117,7 +103,11 @@ class Primitive(Node):
 
     @property
     def needs_input_grad(self) -> tuple:
-        return tuple(fn is not None for fn, _ in self.next_functions)
+        """Per input: does it take part in backward (its edge leads to a node)."""
+        edges = self.next_functions
+        if len(edges) == 2:  # binary ops ask on every backward
+            return (edges[0][0] is not None, edges[1][0] is not None)
+        return tuple([fn is not None for fn, _ in edges])
 
     @classmethod
     def generic(cls, *args, **attrs):
@@ -134,113 +124,186 @@ class Primitive(Node):
         """Run forward on the arrays behind ``args`` and record a node when needed."""
         node = _new(cls)
         node.saved = ()
-        arrays = []
-        record = False
-        for a in args:
-            if isinstance(a, Tensor):
-                arrays.append(a._data)
-                if a._requires_grad:
-                    record = True
-            else:
-                arrays.append(a)
+        # One and two inputs are nearly every call: unwrap them without a loop.
+        nargs = len(args)
+        a_is_t = b_is_t = False
+        if nargs == 2:
+            a, b = args
+            a_is_t = isinstance(a, Tensor)
+            b_is_t = isinstance(b, Tensor)
+            arrays = (a._data if a_is_t else a, b._data if b_is_t else b)
+            grad = (a_is_t and a._requires_grad) or (b_is_t and b._requires_grad)
+        elif nargs == 1:
+            a = args[0]
+            a_is_t = isinstance(a, Tensor)
+            arrays = (a._data,) if a_is_t else args
+            grad = a_is_t and a._requires_grad
+        else:
+            arrays, grad = _unwrap(args)
         if cls.promote and _needs_promotion(arrays):
             arrays = _promote(args, arrays)
         try:
-            out = cls.forward(node, *arrays, **attrs)
+            if attrs:
+                out = cls.forward(node, *arrays, **attrs)
+            elif nargs == 1:  # a positional call builds no argument tuple
+                out = cls.forward(node, arrays[0])
+            elif nargs == 2:
+                out = cls.forward(node, arrays[0], arrays[1])
+            else:
+                out = cls.forward(node, *arrays)
         except (ValueError, TypeError, IndexError) as e:
             raise _op_error(cls, args, e) from None
-        if type(out) is tuple:
-            return _finish_multi(cls, node, args, arrays, out, record and _state.grad_enabled)
         if type(out) is not _ndarray:
+            if type(out) is tuple:
+                return _finish(cls, node, args, arrays, out, attrs, grad, True)
             out = _as_array(node, out)
-        if record and _state.grad_enabled and out.dtype.kind in "fc":
-            _record(node, args)
-            node._site = creation_site(2)
-            result = wrap(out, node)
-            if node.saved:
-                _map_saved(node, args, arrays, (result,))
+        if not (grad and nargs <= 2 and _state.grad_enabled and out.dtype.kind in "fc"):
+            return _finish(cls, node, args, arrays, (out,), attrs, grad, False)
+        # The hot path: one output, one or two inputs, recording. Edges, input metadata
+        # and the output Tensor are built inline (no helper calls, no loops).
+        if a_is_t:
+            d = a._data
+            meta_a = (d.shape, d.dtype)
+            if a._requires_grad:
+                fn = a._grad_fn
+                edge_a = (fn, a._output_nr) if fn is not None else (accumulator(a), 0)
             else:
-                node._saved_meta = None
-            if _state.anomaly:
-                _anomaly_trace(node)
+                edge_a = NO_EDGE
         else:
-            result = wrap(out)
-            if record or _state.grad_enabled:
-                _note_cut(cls, args, result, record)
-        if cls.is_view:
-            _mark_view(result, args, out, cls, attrs)
-        if _state.forward_level:
-            from ..autograd.forward_ad import attach_tangent
-
-            attach_tangent(node, args, arrays, (result,), attrs)
+            meta_a, edge_a = None, NO_EDGE
+        if nargs == 1:
+            node.next_functions = (edge_a,)
+            node._in_meta = (meta_a,)
+        else:
+            if b_is_t:
+                d = b._data
+                meta_b = (d.shape, d.dtype)
+                if b._requires_grad:
+                    fn = b._grad_fn
+                    edge_b = (fn, b._output_nr) if fn is not None else (accumulator(b), 0)
+                else:
+                    edge_b = NO_EDGE
+            else:
+                meta_b, edge_b = None, NO_EDGE
+            node.next_functions = (edge_a, edge_b)
+            node._in_meta = (meta_a, meta_b)
+        node._where = creation_site(2)
+        result = _new(Tensor)
+        result._data = out
+        result._grad_fn = node
+        result._requires_grad = True
+        result._grad = None
+        result._vc = [0]
+        result._base = None
+        result._output_nr = 0
+        result._extra = None
+        if cls.is_view:  # before the saved values: a view saves its parent's version
+            mark_view(result, args, out, cls, attrs)
+        saved = node.saved
+        if _state.special:  # saved-tensor hooks, anomaly mode, forward AD
+            _special(node, args, arrays, (result,), attrs, True)
+        elif not saved:
+            node._saved_meta = None
+        elif len(saved) == 1 and saved[0] is out:  # d/dx written with the output (exp, tanh)
+            vc = result._vc
+            node._saved_meta = ((OUTPUT, 0, vc, vc[0]),)
+        else:
+            node._saved_meta = _saved_meta(saved, args, arrays, out, result._vc)
         return result
 
 
-_NO_EDGE = (None, 0)
+def _saved_meta(saved, args, arrays, out, out_vc):
+    """``map_saved`` for the hot path (one output, one or two inputs): identity checks
+    against the inputs, then the output."""
+    meta = None
+    n = len(saved)
+    for j in range(n):
+        s = saved[j]
+        if type(s) is not _ndarray:
+            continue
+        if s is arrays[0] or (len(arrays) > 1 and s is arrays[1]):
+            t = args[0] if s is arrays[0] else args[1]
+            if not isinstance(t, Tensor):
+                continue
+            vc = t._vc
+            m = (INPUT, t, vc, vc[0])
+        elif s is out:
+            m = (OUTPUT, 0, out_vc, out_vc[0])
+        else:
+            continue
+        if n == 1:
+            return (m,)
+        if meta is None:
+            meta = [None] * n
+        meta[j] = m
+    return None if meta is None else tuple(meta)
 
 
-def _record(node, args) -> None:
-    """Graph edges and input metadata for a node that will take part in backward."""
-    node._pre_hooks = None
-    node._hooks = None
-    if len(args) == 1:
-        a = args[0]
-        d = a._data
-        fn = a._grad_fn
-        node.next_functions = ((fn, a._output_nr) if fn is not None else (accumulator(a), 0),)
-        node._in_meta = ((d.shape, d.dtype),)
-        return
-    if len(args) == 2:
-        a, b = args
-        if isinstance(a, Tensor) and not isinstance(b, Tensor):
-            d = a._data
-            fn = a._grad_fn
-            node.next_functions = ((fn, a._output_nr) if fn is not None
-                                   else (accumulator(a), 0), _NO_EDGE)
-            node._in_meta = ((d.shape, d.dtype), None)
-            return
-    edges = []
-    meta = []
+def _finish(cls, node, args, arrays, outs, attrs, grad, multi):
+    """Everything ``apply``'s hot path does not cover: several outputs, more than two
+    inputs, no recording (grad off, integer results). Returns a tuple when ``multi``."""
+    outs = tuple(o if type(o) is _ndarray else _as_array(node, o) for o in outs)
+    if grad and _state.grad_enabled and (multi or outs[0].dtype.kind in "fc"):
+        record_edges(node, args)
+        node._where = creation_site(2)
+        if multi:
+            node._out_meta = tuple((o.shape, o.dtype) for o in outs)
+        nondiff = cls.nondiff_outputs
+        results = tuple(
+            wrap(o) if i in nondiff else wrap(o, node, i) for i, o in enumerate(outs)
+        )
+        if cls.is_view:  # before the saved values: a view saves its parent's version
+            _mark_views(cls, args, results, outs, attrs, multi)
+        if _state.special:
+            _special(node, args, arrays, results, {} if multi else attrs, True)
+            return results if multi else results[0]
+        if node.saved:
+            map_saved(node, args, arrays, results)
+        else:
+            node._saved_meta = None
+    else:
+        results = tuple([wrap(o) for o in outs])
+        if grad or _state.grad_enabled:
+            for r in results:
+                note_cut(cls, args, r, grad)
+        if cls.is_view:
+            _mark_views(cls, args, results, outs, attrs, multi)
+        if _state.special:
+            _special(node, args, arrays, results, {} if multi else attrs, False)
+    return results if multi else results[0]
+
+
+def _mark_views(cls, args, results, outs, attrs, multi) -> None:
+    for r, o in zip(results, outs):
+        mark_view(r, args, o, cls, {} if multi else attrs)
+
+
+def _special(node, args, arrays, results, attrs, recorded: bool) -> None:
+    """Saved-tensor hooks, anomaly mode and forward-mode AD, behind the one
+    ``state.special`` flag."""
+    if recorded:
+        if not node.saved:
+            node._saved_meta = None
+        else:
+            map_saved(node, args, arrays, results)  # packs under saved-tensor hooks
+        if _state.anomaly:
+            anomaly_trace(node)
+    if _state.forward_level:
+        attach_tangent(node, args, arrays, results, attrs)
+
+
+def _unwrap(args) -> tuple:
+    """The arrays behind ``args`` and whether any input requires grad (three or more)."""
+    arrays = []
+    grad = False
     for a in args:
         if isinstance(a, Tensor):
-            d = a._data
-            meta.append((d.shape, d.dtype))
+            arrays.append(a._data)
             if a._requires_grad:
-                fn = a._grad_fn
-                edges.append((fn, a._output_nr) if fn is not None else (accumulator(a), 0))
-            else:
-                edges.append(_NO_EDGE)
+                grad = True
         else:
-            meta.append(None)
-            edges.append(_NO_EDGE)
-    node.next_functions = tuple(edges)
-    node._in_meta = tuple(meta)
-
-
-def _note_cut(cls, args, result: Tensor, had_grad: bool) -> None:
-    """Remember why ``result`` is outside the graph, for the "does not require grad" error.
-
-    Called only off the recording path: when an input needed grad but the output will not
-    (no_grad, an integer result) or when an input already carries such a note.
-    """
-    if had_grad:
-        why = ("an integer-valued op" if result._data.dtype.kind not in "fc"
-               else "an op run under no_grad()")
-        result._extra = {"cut": f"{cls.__name__} ({why}) at {format_site(creation_site(3))}"}
-        return
-    for a in args:
-        if isinstance(a, Tensor) and a._extra is not None:
-            cut = a._extra.get("cut")
-            if cut is not None:
-                result._extras["cut"] = cut
-                return
-
-
-def _anomaly_trace(node) -> None:
-    import traceback
-
-    stack = traceback.extract_stack()
-    node.metadata["traceback_"] = [f for f in stack if not f.filename.startswith(_PKG_PREFIX)]
+            arrays.append(a)
+    return arrays, grad
 
 
 def _needs_promotion(arrays) -> bool:
@@ -284,112 +347,12 @@ def _needs_promotion(arrays) -> bool:
     return False
 
 
-def _finish_multi(cls, node, args, arrays, outs, record):
-    outs = tuple(o if type(o) is _ndarray else _as_array(node, o) for o in outs)
-    nondiff = cls.nondiff_outputs
-    if not record:
-        results = tuple(wrap(o) for o in outs)
-    else:
-        _record(node, args)
-        node._site = creation_site(3)
-        node._out_meta = tuple((o.shape, o.dtype) for o in outs)
-        results = tuple(
-            wrap(o) if i in nondiff else wrap(o, node, i) for i, o in enumerate(outs)
-        )
-        if node.saved:
-            _map_saved(node, args, arrays, results)
-        else:
-            node._saved_meta = None
-    if cls.is_view:
-        for r, o in zip(results, outs):
-            _mark_view(r, args, o, cls, {})
-    if _state.forward_level:
-        from ..autograd.forward_ad import attach_tangent
-
-        attach_tangent(node, args, arrays, results, {})
-    return results
-
-
 def _as_array(node, value):
     """NumPy returns scalars from 0-d math; keep arrays, and keep ``saved`` pointing at them."""
     out = _asarray(value)
     if node.saved:
         node.saved = tuple(out if s is value else s for s in node.saved)
     return out
-
-
-def _map_saved(node, args, arrays, results) -> None:
-    """Remember where each saved array came from, so backward can check versions and,
-    under create_graph, hand the formula the differentiable Tensor instead."""
-    if _saved_hooks:
-        _pack_saved(node, args, arrays, results)
-        return
-    saved = node.saved
-    meta = None
-    for j, s in enumerate(saved):
-        if type(s) is not _ndarray:
-            continue
-        m = None
-        for i, arr in enumerate(arrays):
-            if s is arr:
-                t = args[i]
-                if isinstance(t, Tensor):
-                    vc = t._vc
-                    m = (INPUT, t, vc, vc[0])
-                break
-        else:
-            for k, r in enumerate(results):
-                if s is r._data:
-                    vc = r._vc
-                    m = (OUTPUT, k, vc, vc[0])
-                    break
-        if m is not None:
-            if meta is None:
-                meta = [None] * len(saved)
-            meta[j] = m
-    node._saved_meta = None if meta is None else tuple(meta)
-
-
-def _pack_saved(node, args, arrays, results) -> None:
-    """Run the active saved_tensors_hooks' pack hook on every saved tensor, keeping only
-    the graph position (not the data) to reconnect the unpacked value."""
-    pack, unpack = _saved_hooks[-1]
-    packed = []
-    for s in node.saved:
-        if type(s) is not _ndarray:
-            packed.append((s, None, None))
-            continue
-        t = None
-        link = None
-        for i, arr in enumerate(arrays):
-            if s is arr and isinstance(args[i], Tensor):
-                t = args[i]
-                if t._requires_grad:
-                    fn = t._grad_fn
-                    link = (fn, t._output_nr, None if fn is not None else accumulator(t))
-                break
-        else:
-            for r in results:
-                if s is r._data:
-                    t = r
-                    link = (node, r._output_nr, None)
-                    break
-        if t is None:
-            t = wrap(s)
-        packed.append((pack(t), unpack, link))
-    node.saved = PackedSaved(packed)
-    node._saved_meta = None
-
-
-def _mark_view(result: Tensor, args, out, cls, attrs) -> None:
-    """Share the parent's version counter and remember how to redo the view from it."""
-    parent = args[0]
-    if not isinstance(parent, Tensor) or (
-            out.size and not np.may_share_memory(out, parent._data)):
-        return
-    result._vc = parent._vc
-    result._base = parent._base if parent._base is not None else parent
-    result._extra = {"view": (parent, cls, args[1:], attrs)}
 
 
 def _promote(args, arrays):

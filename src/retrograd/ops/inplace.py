@@ -49,10 +49,11 @@ def _snapshot(x: Tensor) -> Tensor:
     """A tensor standing for ``x``'s current value and graph position (shares memory)."""
     old = wrap(x._data, x._grad_fn, x._output_nr)
     old._requires_grad = x._requires_grad
-    if x._grad_fn is None and x._requires_grad:
-        old._extra = {"acc": x._extra["acc"]} if x._extra and "acc" in x._extra else None
-    if _state.forward_level and x._extra and "tangent" in x._extra:
-        old._extras["tangent"] = x._extra["tangent"]
+    extra = x._extra
+    if x._grad_fn is None and x._requires_grad and extra is not None and extra.acc:
+        old._extras.acc = extra.acc
+    if _state.forward_level and extra is not None and extra.tangent is not None:
+        old._extras.tangent = extra.tangent
     return old
 
 
@@ -229,7 +230,7 @@ def _view_chain(x: Tensor):
     t = x
     base = x._base
     while t is not base:
-        rec = t._extra.get("view") if t._extra else None
+        rec = t._extra.view if t._extra is not None else None
         if rec is None:
             return None
         parent, cls, rest, attrs = rec

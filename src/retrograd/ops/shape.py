@@ -386,9 +386,9 @@ def _inplace_view(self, fn, *args):
         self._output_nr = out._output_nr
         self._requires_grad = True
     if self._base is not None:
-        extra = dict(self._extra or {})
-        extra["view"] = (out._extra or {}).get("view")
-        self._extra = extra
+        view = out._extra.view if out._extra is not None else None
+        self._extra = self._extra.copy() if self._extra is not None else None
+        self._extras.view = view
     bump_version(self)
     return self
 
