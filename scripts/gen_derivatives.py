@@ -4,12 +4,14 @@ The reference is built from two sources:
 
 * the op registry, ``retrograd.ops._core.REGISTRY`` (class name -> Primitive subclass): the
   node name, the derivative formula (``formula``, else the first line of the docstring) and
-  whether the class has a forward-mode rule (``jvp``);
-* the op-test tables, the module-level lists of ``OpCase`` rows in ``tests/test_*.py``. Each
-  row is run once (first shape variant) with inputs that require grad, and the primitives on
-  its output's graph are the ones it exercises. Then gradcheck, gradgradcheck and the
-  forward-mode check run on it, each on its own, and a primitive passes a check when every
-  row that exercises it (and where the check applies) passes.
+  whether the class has a forward-mode rule (``jvp``). For an elementwise op declared as a
+  row (``retrograd/ops/_table.py``) the formula is rendered from the source of the very
+  derivative expression its backward and jvp run, so the two cannot disagree;
+* the op-test tables, the ``CASES`` lists of the families that ``tests/test_optable.py``
+  runs. Each row is run once (first shape variant) with inputs that require grad, and the
+  primitives on its output's graph are the ones it exercises. Then gradcheck, gradgradcheck
+  and the forward-mode check run on it, each on its own, and a primitive passes a check when
+  every row that exercises it (and where the check applies) passes.
 
 Usage::
 
@@ -43,7 +45,8 @@ for _p in (TESTS, SRC):
 
 #: Module sections, in this order; any other module follows alphabetically.
 MODULE_ORDER = (
-    "arithmetic", "unary", "pointwise", "reduction", "linalg", "shape", "indexing", "joining",
+    "arithmetic", "unary", "where", "transcendental", "special", "rounding", "pointwise",
+    "reduction", "linalg", "shape", "indexing", "joining",
     "conversion", "tensor_methods", "inplace", "activation", "softmax", "attention", "loss",
     "margin_loss", "ctc", "normalization", "embedding", "dropout", "conv", "pooling", "vision",
     "fused",
@@ -107,20 +110,6 @@ def is_abstract(cls: type) -> bool:
     return not callable(getattr(cls, "forward", None))
 
 
-def table_modules() -> list[str]:
-    """Test modules that hold OpCase tables (their source mentions OpCase)."""
-    names = []
-    for fname in sorted(os.listdir(TESTS)):
-        if not (fname.startswith("test_") and fname.endswith(".py")):
-            continue
-        if fname == "test_derivatives_doc.py":
-            continue
-        with open(os.path.join(TESTS, fname), encoding="utf-8") as f:
-            if "OpCase" in f.read():
-                names.append(fname[:-3])
-    return names
-
-
 @dataclasses.dataclass
 class Row:
     """One OpCase row, where it lives, and what running it found."""
@@ -132,64 +121,24 @@ class Row:
     backward_prims: tuple = ()
     trace_error: str = ""
     status: dict = dataclasses.field(default_factory=dict)
-    #: the checks its test module runs on it (None: all); the others are excluded there.
+    #: the checks the runner applies to it (None: all); the others are excluded.
     tested: frozenset | None = None
 
     @property
     def label(self) -> str:
-        return f"{self.module}::{self.name}"
-
-
-#: The optable helpers behind each check (what a test function must call to run it).
-CHECK_HELPERS = {"gradcheck": "check_gradients", "gradgradcheck": "check_gradients",
-                 "forward": "check_forward_ad"}
-
-
-def tested_checks(mod) -> dict[int, set[str]] | None:
-    """For each OpCase (by id), the checks that the module's parametrized test functions run
-    on it; None when the module runs its checks some other way (then every row counts).
-
-    A module may leave rows out of the finite-difference tests on purpose (e.g. ties, where a
-    finite difference straddles the tie); those rows are reported as excluded, not failing."""
-    found: dict[int, set[str]] = {}
-    seen_helper: set[str] = set()
-    for name, fn in sorted(vars(mod).items()):
-        code = getattr(fn, "__code__", None)
-        if not name.startswith("test") or code is None:
-            continue
-        helpers = {c for c, h in CHECK_HELPERS.items() if h in code.co_names}
-        if not helpers:
-            continue
-        for mark in getattr(fn, "pytestmark", ()):
-            if mark.name != "parametrize" or len(mark.args) < 2:
-                continue
-            for param in mark.args[1]:
-                values = getattr(param, "values", param)
-                if isinstance(values, (list, tuple)) and values:
-                    found.setdefault(id(values[0]), set()).update(helpers)
-                    seen_helper.update(helpers)
-    if seen_helper != set(CHECKS):
-        return None
-    return found
+        return f"{self.module}.{self.name}"
 
 
 def collect_rows() -> list[Row]:
-    """Every OpCase found in a module-level list or tuple of the table modules (once each)."""
-    from optable import OpCase
+    """Every OpCase of every family table that tests/test_optable.py runs."""
+    import test_optable
 
     rows: list[Row] = []
-    seen: set[int] = set()
-    for modname in table_modules():
-        mod = importlib.import_module(modname)
-        tested = tested_checks(mod)
-        for value in vars(mod).values():
-            if not isinstance(value, (list, tuple)):
-                continue
-            for case in value:
-                if isinstance(case, OpCase) and id(case) not in seen:
-                    seen.add(id(case))
-                    checks = None if tested is None else frozenset(tested.get(id(case), ()))
-                    rows.append(Row(modname, case.name, case, tested=checks))
+    for family, cases in test_optable.tables().items():
+        for case in cases:
+            # A row with fd=False is left out of the finite-difference checks on purpose.
+            tested = None if case.fd else frozenset()
+            rows.append(Row(family, case.name, case, tested=tested))
     rows.sort(key=lambda r: (r.module, r.name))
     return rows
 
@@ -276,9 +225,11 @@ def trace_row(row: Row, registry_classes: dict[type, str]) -> None:
                     and o.requires_grad and o.is_floating_point()]
             diff = [t for t in ts if isinstance(t, retrograd.Tensor) and t.requires_grad]
             if outs and diff:
+                # Seeds that require grad, as gradgradcheck's do, so that formulas linear in
+                # grad are recorded too.
                 grads = retrograd.autograd.grad(
-                    outs, diff, [retrograd.ones_like(o) for o in outs], create_graph=True,
-                    allow_unused=True)
+                    outs, diff, [retrograd.ones_like(o).requires_grad_() for o in outs],
+                    create_graph=True, allow_unused=True)
                 found = graph_primitives(list(grads), registry_classes)
                 row.backward_prims = tuple(sorted(found - set(row.prims)))
         except Exception:
@@ -415,7 +366,7 @@ def render(registry: dict[str, type], rows: list[Row]) -> str:
     w("")
     w("Every primitive op of retrograd (the classes in `retrograd.ops._core.REGISTRY`), the "
       "formula its backward computes, and whether the float64 checks pass on the op-test rows "
-      "(`OpCase` tables in `tests/`) that exercise it. Regenerate with "
+      "(`OpCase` tables run by `tests/test_optable.py`) that exercise it. Regenerate with "
       "`python scripts/gen_derivatives.py`; `tests/test_derivatives_doc.py` fails when this "
       "file is stale.")
     w("")
@@ -445,7 +396,10 @@ def render(registry: dict[str, type], rows: list[Row]) -> str:
     w("- **Derivative** is the primitive's `formula` (else the first line of its docstring): "
       "`grad` is the incoming gradient, `x`, `y`, ... the inputs and `out` the output. Each "
       "backward is written with differentiable ops, so it can itself be differentiated "
-      "(`create_graph=True`).")
+      "(`create_graph=True`). For an elementwise op declared as a row of its family's table "
+      "(`retrograd/ops/_table.py`), the text is the source of the derivative expression that "
+      "its backward (`grad * d`) and its forward-mode rule (`tangent * d`) run, one term per "
+      "input.")
     w("- **jvp**: whether the primitive has a forward-mode rule "
       "(`retrograd.autograd.forward_ad`).")
     w("- **gradcheck** / **gradgradcheck**: first and second derivatives against float64 "
@@ -457,19 +411,21 @@ def render(registry: dict[str, type], rows: list[Row]) -> str:
       "[Failing checks](#failing-checks); a row built from several primitives fails all of "
       "them, so look at the row). `n/a`: the rows mark the check as not applicable "
       "(`grad=False`, or `gradgrad=False` for gradgradcheck: non-differentiable ops, or "
-      "kinks where the second derivative is not defined). `excluded`: the rows' test module "
-      "leaves them out of that finite-difference check on purpose (listed under "
+      "kinks where the second derivative is not defined). `excluded`: the rows say `fd=False`, "
+      "leaving them out of the finite-difference checks on purpose (listed under "
       "[Excluded rows](#excluded-rows)). `not covered`: no row reaches the primitive.")
-    w("- **Rows**: the test rows as `test_module::row name`; run them with "
-      "`python -m pytest tests/test_module.py -k 'row name'`.")
+    w("- **Rows**: the test rows as `family.row name` (the family's table is `CASES` in "
+      "`tests/test_family.py`); run them with "
+      "`python -m pytest tests/test_optable.py -k 'family and row name'`.")
     w("")
     w("### NaN-safe masking")
     w("")
     w("Where a local derivative is infinite or undefined (`sqrt` and `log` at 0, `abs` and "
       "norms at 0, `x ** y` at `x = 0`, ...), PyTorch multiplies it by the incoming gradient "
       "and returns `0 * inf = NaN` even where that gradient is exactly 0, e.g. in the masked "
-      "branch of a `where`. retrograd does not: such formulas use `safe_div(grad, denom)` and "
-      "`nan_safe(grad, value)` from `retrograd/ops/unary.py`, which give exactly 0 wherever "
+      "branch of a `where`. retrograd does not: such rows say `nan_safe=True` (marked "
+      "`(NaN-safe)` below) and other formulas use `nan_safe(grad, value)` from "
+      "`retrograd/ops/_table.py`, which give exactly 0 wherever "
       "`grad` is exactly 0. So `where(x > 0, x.sqrt(), 0)` has gradient 0 (not NaN) at "
       "`x = 0`, and a gradient that is 0 upstream stays 0. Elsewhere the values are "
       "PyTorch's.")
@@ -527,7 +483,7 @@ def render(registry: dict[str, type], rows: list[Row]) -> str:
     w("")
     excluded = [r for r in rows if any(s == EXCLUDED for s in r.status.values())]
     if excluded:
-        w("Rows whose test module leaves them out of a finite-difference check (typically "
+        w("Rows marked `fd=False`, left out of the finite-difference checks (typically "
           "ties or discontinuities a finite difference would straddle; such rows are compared "
           "with PyTorch instead):")
         w("")

@@ -32,6 +32,11 @@ class OpCase:
         int_inputs: indices of inputs that are integer tensors (indices, not differentiated).
         atol, rtol: tolerances for the forward comparisons.
         make: optional ``make(rng, shapes) -> list of arrays`` for special inputs.
+        fd: whether the finite-difference checks (gradcheck, gradgradcheck, forward mode)
+            apply; False for ops whose result jumps under any perturbation (a mode with
+            ties), which are compared with PyTorch instead.
+        torch: fields to override for the PyTorch comparison only, where PyTorch's own
+            derivative fails (ours is still checked against finite differences).
     """
 
     name: str
@@ -45,6 +50,8 @@ class OpCase:
     atol: float = 1e-6
     rtol: float = 1e-5
     make: Callable | None = None
+    fd: bool = True
+    torch: dict | None = None
 
     def __str__(self) -> str:
         return self.name
@@ -110,6 +117,8 @@ def check_against_torch(case: OpCase, shapes) -> None:
     """Forward, gradient and double gradient equal PyTorch's on the same inputs."""
     import torch
 
+    if case.torch:
+        case = dataclasses.replace(case, **case.torch)
     arrays = make_inputs(case, shapes, seed=1)
     rt = to_tensors(retrograd, arrays, case, requires_grad=case.grad)
     tt = to_tensors(torch, arrays, case, requires_grad=case.grad)
@@ -157,11 +166,11 @@ def check_against_torch(case: OpCase, shapes) -> None:
         np.testing.assert_allclose(numpy_of(a), b.detach().numpy(force=True), atol=1e-6, rtol=1e-5)
 
 
-def params(cases: Sequence[OpCase]):
+def params(cases: Sequence[OpCase], prefix: str = ""):
     """pytest parameters: one per (case, shape variant)."""
     import pytest
 
-    return [pytest.param(c, s, id=f"{c.name}-{'x'.join(map(str, s[0])) or 'scalar'}-{i}")
+    return [pytest.param(c, s, id=f"{prefix}{c.name}-{'x'.join(map(str, s[0])) or 'scalar'}-{i}")
             for c in cases for i, s in enumerate(c.shapes)]
 
 
@@ -197,3 +206,47 @@ def check_forward_ad(case: OpCase, shapes) -> None:
         numeric = (p - m) / (2 * eps)
         assert j is not None, f"{case.name}: no tangent on a floating output"
         np.testing.assert_allclose(numpy_of(j), numeric, atol=1e-5, rtol=1e-3)
+
+
+def _graph_classes(outputs) -> set:
+    """The node classes on the graph behind ``outputs`` (a Tensor or nested tuples)."""
+    stack, found, seen = [], set(), set()
+
+    def push(x):
+        if isinstance(x, (list, tuple)):
+            for item in x:
+                push(item)
+        elif isinstance(x, retrograd.Tensor) and x.grad_fn is not None:
+            stack.append(x.grad_fn)
+
+    push(outputs)
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        found.add(type(node))
+        stack.extend(fn for fn, _ in getattr(node, "next_functions", ()) or ())
+    return found
+
+
+def primitives_reached(case: OpCase) -> set[str]:
+    """Class names of the primitives a row runs (first shape variant): on its forward graph
+    and, for a differentiable row, on the graph its backward records under create_graph
+    (which the row's gradgradcheck differentiates)."""
+    import warnings
+
+    arrays = make_inputs(case, case.shapes[0])
+    ts = to_tensors(retrograd, arrays, case)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = case.fn(retrograd, *ts)
+        classes = _graph_classes(out)
+        outs = [o for o in as_tuple(out) if isinstance(o, retrograd.Tensor) and o.requires_grad]
+        diff = [t for t in ts if isinstance(t, retrograd.Tensor) and t.requires_grad]
+        if case.grad and outs and diff:
+            seeds = [retrograd.ones_like(o).requires_grad_() for o in outs]  # as gradgradcheck
+            grads = retrograd.autograd.grad(outs, diff, seeds,
+                                            create_graph=True, allow_unused=True)
+            classes |= _graph_classes(list(grads))
+    return {cls.__name__ for cls in classes}

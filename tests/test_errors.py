@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-import torch
-
-import retrograd as rg
-
-
-def _both(fn):
-    """Run ``fn(lib)`` on both libraries; return the two exceptions."""
-    errs = []
-    for lib in (torch, rg):
-        with pytest.raises(Exception) as info:
-            fn(lib)
-        errs.append(info.value)
-    assert type(errs[0]) is type(errs[1]), (errs[0], errs[1])
-    return errs
+from helpers import both_raise
 
 
 def test_backward_on_non_scalar_without_gradient():
-    _t, r = _both(lambda L: (L.ones(2, requires_grad=True) * 2).backward())
+    _t, r = both_raise(lambda L: (L.ones(2, requires_grad=True) * 2).backward())
     assert "grad can be implicitly created only for scalar outputs" in str(r)
 
 
@@ -31,41 +17,41 @@ def test_backward_twice_through_freed_graph():
         y.backward()
         y.backward()
 
-    _t, r = _both(f)
+    _t, r = both_raise(f)
     assert "Trying to backward through the graph a second time" in str(r)
     assert "retain_graph=True" in str(r)
     assert "test_errors.py" in str(r)  # names where the freed node was created
 
 
 def test_backward_on_tensor_without_grad():
-    t, r = _both(lambda L: L.ones(2).sum().backward())
+    t, r = both_raise(lambda L: L.ones(2).sum().backward())
     assert str(r) == str(t)
 
 
 def test_inplace_on_leaf_requiring_grad():
-    _t, r = _both(lambda L: L.ones(2, requires_grad=True).add_(1))
+    _t, r = both_raise(lambda L: L.ones(2, requires_grad=True).add_(1))
     assert "a leaf Variable that requires grad is being used in an in-place operation" in str(r)
 
 
 def test_requires_grad_on_integer_tensor():
-    _t, r = _both(lambda L: L.tensor([1, 2], requires_grad=True))
+    _t, r = both_raise(lambda L: L.tensor([1, 2], requires_grad=True))
     assert "floating point" in str(r)
 
 
 def test_gradient_argument_of_wrong_shape():
-    t, r = _both(lambda L: (L.ones(2, requires_grad=True) * 2).backward(L.ones(3)))
+    t, r = both_raise(lambda L: (L.ones(2, requires_grad=True) * 2).backward(L.ones(3)))
     assert str(r) == str(t)
 
 
 def test_mismatched_shapes_name_both():
-    _t, r = _both(lambda L: L.ones(2, 3) + L.ones(4))
+    _t, r = both_raise(lambda L: L.ones(2, 3) + L.ones(4))
     msg = str(r)
     assert "The size of tensor a (3) must match the size of tensor b (4)" in msg
     assert "[2, 3]" in msg and "[4]" in msg
 
 
 def test_matmul_shape_mismatch():
-    _t, r = _both(lambda L: L.ones(2, 3).mm(L.ones(2, 3)))
+    _t, r = both_raise(lambda L: L.ones(2, 3).mm(L.ones(2, 3)))
     assert "2x3" in str(r)
 
 
@@ -78,12 +64,12 @@ def test_modified_saved_tensor_names_op_and_lines():
         z = (y * 0).sum() + z
         z.backward()
 
-    _t, r = _both(f)
+    _t, r = both_raise(f)
     msg = str(r)
     assert "modified by an inplace operation" in msg and "ExpBackward0" in msg
     assert "test_errors.py" in msg
 
 
 def test_bad_dim_is_index_error():
-    _t, r = _both(lambda L: L.ones(2, 3).sum(2))
+    _t, r = both_raise(lambda L: L.ones(2, 3).sum(2))
     assert "Dimension out of range" in str(r)

@@ -7,28 +7,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch  # the oracle: a missing install fails the tests, never skips them
+from helpers import arr, both
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from optable import (
     OpCase,
-    check_against_torch,
-    check_forward_ad,
-    check_forward_numpy,
-    check_gradients,
-    params,
 )
 
 import retrograd
-
-
-def both(fn):
-    """``fn(lib)`` under retrograd and torch."""
-    return fn(retrograd), fn(torch)
-
-
-def arr(t):
-    return np.asarray(t.detach().numpy())
-
 
 # ---------------------------------------------------------------------- setitem as table rows
 
@@ -75,7 +61,7 @@ def _view_of_view_ref(a, v):
     return x
 
 
-SET_CASES = [
+CASES = [
     OpCase("set_int", _set(1), _ref(1), [((3, 4), (4,)), ((3, 4), ())]),
     OpCase("set_slice", _set((slice(None), slice(1, 3))), _ref((slice(None), slice(1, 3))),
            [((3, 4), (3, 2)), ((3, 4), (2,))]),
@@ -89,14 +75,6 @@ SET_CASES = [
     OpCase("set_chain", _chain, _chain_ref, [((3, 4), (4,))]),
     OpCase("set_view_of_view", _view_of_view, _view_of_view_ref, [((3, 4), (3, 2))]),
 ]
-
-
-@pytest.mark.parametrize(("case", "shapes"), params(SET_CASES))
-def test_setitem_rows(case, shapes):
-    check_forward_numpy(case, shapes)
-    check_gradients(case, shapes)
-    check_against_torch(case, shapes)
-    check_forward_ad(case, shapes)
 
 
 def test_setitem_mask_gradients_match_torch():

@@ -10,11 +10,6 @@ import pytest
 import torch
 from optable import (
     OpCase,
-    check_against_torch,
-    check_forward_ad,
-    check_forward_numpy,
-    check_gradients,
-    params,
 )
 
 import retrograd
@@ -194,29 +189,6 @@ CASES = [
            lambda a: np.linalg.norm(a, "nuc", (2, 0), keepdims=True), [((3, 2, 4),)]),
 ]
 
-# Forward mode through full U/Vh of a non-square SVD is not provided (PyTorch has none
-# either); eigh/svd rows use reduced factors.
-NO_FWD: set[str] = set()
-
-
-@pytest.mark.parametrize(("case", "shapes"), params([c for c in CASES if c.ref]))
-def test_forward_matches_numpy(case, shapes):
-    check_forward_numpy(case, shapes)
-
-
-@pytest.mark.parametrize(("case", "shapes"), params(CASES))
-def test_gradients_match_finite_differences(case, shapes):
-    check_gradients(case, shapes)
-
-
-@pytest.mark.parametrize(("case", "shapes"), params(CASES))
-def test_matches_pytorch(case, shapes):
-    check_against_torch(case, shapes)
-
-
-@pytest.mark.parametrize(("case", "shapes"), params([c for c in CASES if c.name not in NO_FWD]))
-def test_forward_ad_matches_finite_differences(case, shapes):
-    check_forward_ad(case, shapes)
 
 
 # ----------------------------------------------------------------------------- misc

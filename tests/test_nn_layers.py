@@ -11,17 +11,14 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from helpers import make_randn
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from nn_common import close, copy_weights, needs, pair, run_both, to_np
 
 import retrograd as R
 
-rng = np.random.default_rng(0)
-
-
-def randn(*shape):
-    return rng.standard_normal(shape).astype(np.float32)
+randn = make_randn(0)
 
 
 # (layer name, constructor args, kwargs, input shapes, functional kernels it needs)

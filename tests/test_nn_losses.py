@@ -3,17 +3,10 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pytest
 from optable import (
     OpCase,
-    check_against_torch,
-    check_forward_ad,
-    check_forward_numpy,
-    check_gradients,
-    params,
 )
 
 import retrograd
@@ -184,28 +177,6 @@ CASES = [
                a, p, n, distance_function=lambda u, v: 1 - _f(L).cosine_similarity(u, v),
                swap=True), None, [((3, 4),) * 3]),
 ]
-
-
-@pytest.mark.parametrize(("case", "shapes"), params([c for c in CASES if c.ref is not None]))
-def test_forward_matches_numpy(case, shapes):
-    check_forward_numpy(case, shapes)
-
-
-@pytest.mark.parametrize(("case", "shapes"), params(CASES))
-def test_gradients_match_finite_differences(case, shapes):
-    check_gradients(case, shapes)
-
-
-@pytest.mark.parametrize(("case", "shapes"), params(CASES))
-def test_matches_pytorch(case, shapes):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        check_against_torch(case, shapes)
-
-
-@pytest.mark.parametrize(("case", "shapes"), params(CASES))
-def test_forward_ad_matches_finite_differences(case, shapes):
-    check_forward_ad(case, shapes)
 
 
 def test_ctc_double_backward_and_reductions():

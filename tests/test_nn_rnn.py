@@ -7,16 +7,13 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from helpers import make_randn
 from nn_common import close, compare_grads, copy_weights, pair, to_np
 
 import retrograd as R
 
-rng = np.random.default_rng(0)
+randn = make_randn(0)
 warnings.filterwarnings("ignore", message="LSTM with projections")
-
-
-def randn(*shape):
-    return rng.standard_normal(shape).astype(np.float32)
 
 
 CONFIGS = [

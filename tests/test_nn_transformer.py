@@ -5,15 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from helpers import make_randn
 from nn_common import close, compare_grads, copy_weights, pair
 
 import retrograd as R
 
-rng = np.random.default_rng(0)
-
-
-def randn(*shape):
-    return rng.standard_normal(shape).astype(np.float32)
+randn = make_randn(0)
 
 
 def _inputs(*arrays, grad=True):

@@ -10,11 +10,6 @@ import pytest
 import torch  # the oracle: a missing install fails the tests, never skips them
 from optable import (
     OpCase,
-    check_against_torch,
-    check_forward_ad,
-    check_forward_numpy,
-    check_gradients,
-    params,
 )
 from test_nn_conv import _both_raise, assert_matches_torch
 
@@ -88,26 +83,6 @@ CASES = [
     OpCase("pixel_shuffle_batch", lambda L, x: L.nn.functional.pixel_shuffle(x, 3), None,
            [((2, 2, 9, 1, 2),), ((9, 2, 2),)]),
 ]
-
-
-@pytest.mark.parametrize(("case", "shapes"), params([c for c in CASES if c.ref is not None]))
-def test_forward_matches_numpy(case, shapes):
-    check_forward_numpy(case, shapes)
-
-
-@pytest.mark.parametrize(("case", "shapes"), params(CASES))
-def test_gradients_match_finite_differences(case, shapes):
-    check_gradients(case, shapes)
-
-
-@pytest.mark.parametrize(("case", "shapes"), params(CASES))
-def test_matches_pytorch(case, shapes):
-    check_against_torch(case, shapes)
-
-
-@pytest.mark.parametrize(("case", "shapes"), params(CASES))
-def test_forward_ad_matches_finite_differences(case, shapes):
-    check_forward_ad(case, shapes)
 
 
 # ---------------------------------------------------------------------- option combinations

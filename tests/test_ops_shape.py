@@ -3,18 +3,11 @@ op library), plus their views, node names, in-place forms and misuse errors."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
 import torch  # the oracle: a missing install fails the tests, never skips them
 from optable import (
     OpCase,
-    check_against_torch,
-    check_forward_ad,
-    check_forward_numpy,
-    check_gradients,
-    params,
 )
 
 
@@ -230,7 +223,8 @@ CASES = [
            lambda a, s: _scatter_reduce_ref(a, IDX, s, "sum", False), [((3, 3), (2, 3))]),
     OpCase("scatter_big_src", lambda L, a, s: L.scatter(a, 1, _i(L, [[2], [0]]), s),
            lambda a, s: _scatter_reduce_ref(a, np.array([[2], [0]]), s, "sum", False, 1),
-           [((2, 3), (3, 4))]),
+           [((2, 3), (3, 4))],
+           torch={"grad": False}),  # PyTorch's backward rejects a src larger than index
     OpCase("scatter_value", lambda L, a: a.scatter(0, _i(L, IDX), 1.5),
            lambda a: _scatter_reduce_ref(a, IDX, np.full((2, 3), 1.5), "sum", False),
            [((3, 3),)]),
@@ -243,7 +237,9 @@ CASES = [
              lambda L, a, s, how=how, inc=inc: a.scatter_reduce(0, _i(L, IDX_DUP), s, how,
                                                                 include_self=inc),
              lambda a, s, how=how, inc=inc: _scatter_reduce_ref(a, IDX_DUP, s, how, inc),
-             [((3, 3), (2, 3))], domain=(0.5, 2.0) if how == "prod" else (-2.0, 2.0))
+             [((3, 3), (2, 3))], domain=(0.5, 2.0) if how == "prod" else (-2.0, 2.0),
+             # PyTorch's double backward of prod without self has a shape bug.
+             torch={"gradgrad": False} if (how, inc) == ("prod", False) else None)
       for how in ("sum", "prod", "mean", "amax", "amin") for inc in (True, False)],
     *[OpCase(f"scatter_reduce_prod_zeros_{inc}",
              lambda L, a, s, inc=inc: a.scatter_reduce(0, _i(L, IDX_DUP), s, "prod",
@@ -301,34 +297,6 @@ def _put(a, idx, v):
     return out
 
 
-@pytest.mark.parametrize(("case", "shapes"), params(CASES))
-def test_forward_matches_numpy(case, shapes):
-    check_forward_numpy(case, shapes)
-
-
-@pytest.mark.parametrize(("case", "shapes"), params(CASES))
-def test_gradients_match_finite_differences(case, shapes):
-    if case.grad:
-        check_gradients(case, shapes)
-
-
-# Where PyTorch's own derivative fails, compare only what it can compute (our gradients are
-# still checked against finite differences above).
-TORCH_LIMITS = {
-    "scatter_big_src": {"grad": False},  # its backward rejects a src larger than index
-    "scatter_reduce_prod_False": {"gradgrad": False},  # its double backward has a shape bug
-}
-
-
-@pytest.mark.parametrize(("case", "shapes"), params(CASES))
-def test_matches_pytorch(case, shapes):
-    check_against_torch(dataclasses.replace(case, **TORCH_LIMITS.get(case.name, {})), shapes)
-
-
-@pytest.mark.parametrize(("case", "shapes"), params(CASES))
-def test_forward_ad_matches_finite_differences(case, shapes):
-    if case.grad:
-        check_forward_ad(case, shapes)
 
 
 # ---------------------------------------------------------------------- behaviour vs torch

@@ -1,240 +1,97 @@
-"""Binary arithmetic: add, sub, mul, div, pow, matmul, and the operators that call them.
+"""Binary arithmetic: add, sub, mul, div, pow, remainder, as rows (see ``_table``); matmul,
+and the operators that call them.
 
 Gradients are written for same-shape inputs; the engine sums them back over broadcast
 dimensions and casts them to each input's dtype.
 
-NaN-safe masking: the gradients of div and pow (at a zero divisor or base) are exactly 0
+NaN-safe rows: the gradients of div and pow (at a zero divisor or base) are exactly 0
 where the incoming gradient is exactly 0; PyTorch gives NaN there (0 * inf).
 """
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from .._tensor import Tensor
 from ..backend import xp
-from ._core import Primitive, register_method
+from ._core import Primitive, register_method, result_dtype
+from ._table import binary, out_, unary, variant
 from .inplace import inplace_apply
+from .unary import log, where
 
 __all__ = ["add", "div", "divide", "float_power", "floor_divide", "fmod", "matmul", "mm", "mul",
            "multiply", "neg", "negative", "pow", "remainder", "rsub", "sub", "subtract",
            "true_divide"]
 
-
-class Add(Primitive):
-    """x + alpha * y.  d/dx = 1, d/dy = alpha."""
-
-    __slots__ = ("alpha",)
-    promote = True
-    formula = "grad, alpha * grad"
-
-    def forward(ctx, x, y, alpha=1):
-        ctx.alpha = alpha
-        return x + y if alpha == 1 else x + alpha * y
-
-    def backward(ctx, grad):
-        return grad, grad if ctx.alpha == 1 else grad * ctx.alpha
-
-    def jvp(ctx, tx, ty):
-        return _add_opt(tx, None if ty is None else ty * ctx.alpha)
+_out = out_  # the out= writer, under the name other op modules import
 
 
-class Sub(Primitive):
-    """x - alpha * y.  d/dx = 1, d/dy = -alpha."""
+# ---------------------------------------------------------------------- forward helpers
 
-    __slots__ = ("alpha",)
-    promote = True
-    formula = "grad, -alpha * grad"
-
-    @classmethod
-    def apply(cls, *args, **attrs):
-        _check_bool_sub(*args)
-        return super().apply(*args, **attrs)
-
-    def forward(ctx, x, y, alpha=1):
-        # (apply already refused bool operands, before promotion could hide them)
-        ctx.alpha = alpha
-        return x - y if alpha == 1 else x - alpha * y
-
-    def backward(ctx, grad):
-        return grad, -grad if ctx.alpha == 1 else grad * -ctx.alpha
-
-    def jvp(ctx, tx, ty):
-        return _add_opt(tx, None if ty is None else ty * -ctx.alpha)
+def _add(x, y, alpha=1):
+    return x + y if alpha == 1 else x + alpha * y
 
 
-class Mul(Primitive):
-    """x * y.  d/dx = y, d/dy = x."""
-
-    __slots__ = ()
-    promote = True
-    formula = "grad * y, grad * x"
-
-    def forward(ctx, x, y):
-        ctx.save(x, y)
-        return x * y
-
-    def backward(ctx, grad):
-        x, y = ctx.saved
-        nx, ny = ctx.needs_input_grad
-        return grad * y if nx else None, grad * x if ny else None
-
-    def jvp(ctx, tx, ty):
-        x, y = ctx.saved
-        return _add_opt(None if tx is None else tx * y, None if ty is None else ty * x)
+def _sub(x, y, alpha=1):
+    # (apply already refused bool operands, before promotion could hide them)
+    return x - y if alpha == 1 else x - alpha * y
 
 
-class Div(Primitive):
-    """x / y.  d/dx = 1 / y, d/dy = -x / y**2."""
+def _neg(x):
+    if _is_bool(x):
+        raise RuntimeError(
+            "Negation, the `-` operator, on a bool tensor is not supported. If you are "
+            "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+    return -x
 
-    __slots__ = ()
-    promote = True
-    formula = "grad / y, -grad * x / y**2"
 
-    @classmethod
-    def apply(cls, *args, **attrs):
-        if all(_integral(a._data if isinstance(a, Tensor) else a) for a in args):
-            # True division of integers gives the default float dtype, as in PyTorch; cast
-            # before promotion so a Python int never wraps into a small integer dtype.
-            args = tuple(_as_float(a) for a in args)
-        return super().apply(*args, **attrs)
+def _div_mode(x, y, rounding_mode="floor"):
+    _no_bool("div_" + rounding_mode, x, y)
+    m = xp(x) if hasattr(x, "dtype") else xp(y)
+    if _integral(x) and _integral(y):
+        _check_zero_division(y)
+        q = m.floor_divide(x, y)
+        if rounding_mode == "trunc":
+            # floor and trunc differ by one where the signs differ and there is a remainder.
+            q = q + ((m.remainder(x, y) != 0) & ((m.asarray(x) < 0) != (m.asarray(y) < 0)))
+        return m.asarray(q).astype(m.result_type(x, y), copy=False)
+    if rounding_mode == "trunc":
+        return m.trunc(x / y)
+    return m.floor_divide(x, y)
 
-    def forward(ctx, x, y):
+
+def _modulo(name, ufunc):
+    def f(x, y):
+        _no_bool(name, x, y)
         if _integral(x) and _integral(y):
-            # True division of integers gives the default float dtype, as in PyTorch.
-            f = _default_float()
-            x = x.astype(f) if hasattr(x, "astype") else float(x)
-            y = y.astype(f) if hasattr(y, "astype") else float(y)
-        ctx.save(x, y)
-        with _quiet():  # x / 0 is inf or NaN without a warning, as in PyTorch
-            return x / y
-
-    def backward(ctx, grad):
-        x, y = ctx.saved
-        nx, ny = ctx.needs_input_grad
-        with _quiet():
-            gx = _nan_safe(grad, grad / y) if nx else None
-            gy = _nan_safe(grad, -grad * x / (y * y)) if ny else None
-        return gx, gy
-
-    def jvp(ctx, tx, ty):
-        x, y = ctx.saved
-        with _quiet():
-            return _add_opt(None if tx is None else _safe_div(tx, y),
-                            None if ty is None else _nan_safe(ty, -ty * x / (y * y)))
-
-
-class DivMode(Primitive):
-    """x / y rounded toward zero ('trunc') or down ('floor'); exact for integers.
-    d/dx = d/dy = 0 (PyTorch gives zero gradients)."""
-
-    __slots__ = ()
-    promote = True
-    formula = "0, 0"
-    _name = "DivBackward2"
-
-    def forward(ctx, x, y, rounding_mode="floor"):
-        _no_bool("div_" + rounding_mode, x, y)
+            _check_zero_division(y)
         m = xp(x) if hasattr(x, "dtype") else xp(y)
-        if _integral(x) and _integral(y):
-            _check_zero_division(y)
-            q = m.floor_divide(x, y)
-            if rounding_mode == "trunc":
-                # floor and trunc differ by one where the signs differ and there is a remainder.
-                q = q + ((m.remainder(x, y) != 0) & ((m.asarray(x) < 0) != (m.asarray(y) < 0)))
-            return m.asarray(q).astype(m.result_type(x, y), copy=False)
-        with _quiet():
-            if rounding_mode == "trunc":
-                return m.trunc(x / y)
-            return m.floor_divide(x, y)
+        return getattr(m, ufunc)(x, y)
 
-    def backward(ctx, grad):
-        return grad * 0, grad * 0
-
-    def jvp(ctx, tx, ty):
-        return (tx if tx is not None else ty) * 0
+    return f
 
 
-class FloorDivide(DivMode):
-    """``floor_divide`` / ``//``: like PyTorch, it has no derivative."""
-
-    __slots__ = ()
-    formula = "not differentiable"
-    _name = "torch::autograd::NotImplemented"
-
-    def backward(ctx, grad):
-        raise RuntimeError("the derivative for 'floor_divide' is not implemented.")
-
-    def jvp(ctx, tx, ty):
-        raise RuntimeError("the derivative for 'floor_divide' is not implemented.")
+def _pow_scalar(x, y):
+    return _bool_pow(x, y, x ** y)
 
 
-class Remainder(Primitive):
-    """x - floor(x / y) * y (the sign of y, as Python's %).  d/dx = 1,
-    d/dy = -floor(x / y)."""
-
-    __slots__ = ()
-    promote = True
-    formula = "grad, -grad * floor(x / y)"
-    _name = "RemainderBackward1"
-
-    def forward(ctx, x, y):
-        _no_bool((type(ctx).rounding == "floor" and "remainder") or "fmod", x, y)
-        ctx.save(x, y)
-        if _integral(x) and _integral(y):
-            _check_zero_division(y)
-        with _quiet():
-            return type(ctx).ufunc(x, y)
-
-    @staticmethod
-    def ufunc(x, y):
-        return xp(x).remainder(x, y) if hasattr(x, "dtype") else xp(y).remainder(x, y)
-
-    def backward(ctx, grad):
-        x, y = ctx.saved
-        nx, ny = ctx.needs_input_grad
-        return (grad if nx else None,
-                -grad * DivMode.generic(x, y, rounding_mode=ctx.rounding) if ny else None)
-
-    rounding = "floor"
-
-    def jvp(ctx, tx, ty):
-        x, y = ctx.saved
-        if ty is None:
-            return tx
-        return _add_opt(tx, -ty * DivMode.generic(x, y, rounding_mode=ctx.rounding))
+def _pow_tensor(x, y):
+    if _is_bool(x) and _is_bool(y):
+        raise NotImplementedError("\"pow\" not implemented for 'Bool'")
+    return _bool_pow(x, y, x ** y)
 
 
-class RemainderScalar(Remainder):
-    __slots__ = ()
-    _name = "RemainderBackward0"
+def _pow_dy(x, y, out):
+    """d/dy x**y = x**y log(x), 0 where x == 0 and y >= 0 (as PyTorch)."""
+    zero = (x == 0) & (y >= 0)
+    # log of a stand-in 1 where masked, so double backward meets no 0 * inf.
+    safe_x = where(zero, 1.0, x) if hasattr(x, "dtype") else (1.0 if x == 0 else x)
+    return where(zero, 0.0, out * log(safe_x))
 
 
-class Fmod(Remainder):
-    """x - trunc(x / y) * y (the sign of x, as C's fmod).  d/dx = 1, d/dy = -trunc(x / y)."""
-
-    __slots__ = ()
-    formula = "grad, -grad * trunc(x / y)"
-    _name = "FmodBackward1"
-    rounding = "trunc"
-
-    @staticmethod
-    def ufunc(x, y):
-        return xp(x).fmod(x, y) if hasattr(x, "dtype") else xp(y).fmod(x, y)
-
-
-class FmodScalar(Fmod):
-    __slots__ = ()
-    _name = "FmodBackward0"
-
-
-def _as_float(a):
-    from .._tensor import wrap
-
-    if isinstance(a, Tensor):
-        return wrap(a._data.astype(_default_float()))
-    return float(a) if a is not None else a
-
+# ---------------------------------------------------------------------- checks
 
 def _check_zero_division(y):
     if (xp(y).asarray(y) == 0).any():
@@ -266,86 +123,6 @@ def _is_bool(v) -> bool:
     return kind == "b" if kind is not None else isinstance(v, bool)
 
 
-class Neg(Primitive):
-    """-x.  d/dx = -1."""
-
-    __slots__ = ()
-    formula = "-grad"
-
-    def forward(ctx, x):
-        if _is_bool(x):
-            raise RuntimeError(
-                "Negation, the `-` operator, on a bool tensor is not supported. If you are "
-                "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
-        return -x
-
-    def backward(ctx, grad):
-        return -grad
-
-    def jvp(ctx, tx):
-        return -tx
-
-
-class Pow(Primitive):
-    """x ** y, y a number.  d/dx = y * x**(y-1) (0 when y == 0)."""
-
-    __slots__ = ()
-    promote = True
-    formula = "grad * y * x**(y - 1)"
-
-    def forward(ctx, x, y):
-        _check_int_pow(x, y)
-        ctx.save(x, y)
-        with _quiet():
-            return _bool_pow(x, y, x ** y)
-
-    def backward(ctx, grad):
-        x, y = ctx.saved
-        if y == 0:
-            return grad * 0, None
-        with _quiet():
-            return _nan_safe(grad, grad * y * x ** (y - 1)), None
-
-    def jvp(ctx, tx, ty):
-        return ctx.backward(tx)[0]
-
-
-class PowTensor(Primitive):
-    """x ** y, both Tensors (or a number base).  d/dx = y * x**(y-1) (0 where y == 0);
-    d/dy = x**y * log(x) (0 where x == 0 and y >= 0, as PyTorch)."""
-
-    __slots__ = ()
-    promote = True
-    formula = "grad * y * x**(y - 1), grad * out * log(x)"
-    _name = "PowBackward1"
-
-    def forward(ctx, x, y):
-        if _is_bool(x) and _is_bool(y):
-            raise NotImplementedError("\"pow\" not implemented for 'Bool'")
-        with _quiet():
-            out = _bool_pow(x, y, x ** y)
-        ctx.save(x, y, out)
-        return out
-
-    def backward(ctx, grad):
-        x, y, out = ctx.saved
-        nx, ny = ctx.needs_input_grad
-        return _pow_partials(grad, x, y, out, nx, ny)
-
-    def jvp(ctx, tx, ty):
-        x, y, out = ctx.saved
-        a = None if tx is None else _pow_partials(tx, x, y, out, True, False)[0]
-        b = None if ty is None else _pow_partials(ty, x, y, out, False, True)[1]
-        return _add_opt(a, b)
-
-
-class PowScalarBase(PowTensor):
-    """number ** y."""
-
-    __slots__ = ()
-    _name = "PowBackward2"
-
-
 def _check_int_pow(x, y) -> None:
     if isinstance(y, int) and not isinstance(y, bool) and y < 0 and _integral(x):
         raise RuntimeError("Integers to negative integer powers are not allowed.")
@@ -358,20 +135,74 @@ def _bool_pow(x, y, out):
     return out
 
 
-def _pow_partials(grad, x, y, out, nx, ny):
-    from .unary import log, where
+def _integral(v) -> bool:
+    kind = getattr(getattr(v, "dtype", None), "kind", None)
+    if kind is not None:
+        return kind in "biu"
+    return isinstance(v, int)
 
-    gx = gy = None
-    with _quiet():
-        if nx:
-            gx = _nan_safe(grad, where(y == 0, 0.0, grad * y * x ** (y - 1)))
-        if ny:
-            zero = (x == 0) & (y >= 0)
-            # log of a stand-in 1 where masked, so double backward meets no 0 * inf.
-            safe_x = where(zero, 1.0, x) if hasattr(x, "dtype") else (1.0 if x == 0 else x)
-            gy = _nan_safe(grad, where(zero, 0.0, grad * out * log(safe_x)))
-    return gx, gy
 
+# ---------------------------------------------------------------------- the rows
+
+_add_row = binary("add", _add, d=(1, lambda alpha: alpha), attrs={"alpha": 1}, method=False,
+                  inplace=False, doc="input + alpha * other.")
+_sub_row = binary("sub", _sub, d=(1, lambda alpha: -alpha), attrs={"alpha": 1}, method=False,
+                  inplace=False, check_args=_check_bool_sub,
+                  doc="input - alpha * other.")
+mul = multiply = binary("mul", operator.mul, d=(lambda y: y, lambda x: x),
+                        aliases=("multiply",), inplace=False, doc="input * other, elementwise.")
+_div_row = binary("div", operator.truediv, d=(lambda y: 1 / y, lambda x, y: -x / (y * y)),
+                  nan_safe=True, quiet=True, to_float=True, method=False, inplace=False,
+                  doc="input / other (integers give the default float dtype).")
+_div_mode_row = binary("div", _div_mode, d=(0, 0), attrs={"rounding_mode": "floor"},
+                       quiet=True, cls="DivMode", node="DivBackward2", method=False,
+                       inplace=False, doc="input / other rounded toward zero or down.")
+_remainder_row = binary(
+    "remainder", _modulo("remainder", "remainder"),
+    d=(1, lambda x, y: -_div_mode_row(x, y, rounding_mode="floor")), quiet=True,
+    node="RemainderBackward1", method=False, inplace=False,
+    doc="x - floor(x / y) * y: the sign of y, as Python's %.")
+_fmod_row = binary(
+    "fmod", _modulo("fmod", "fmod"),
+    d=(1, lambda x, y: -_div_mode_row(x, y, rounding_mode="trunc")), quiet=True,
+    node="FmodBackward1", method=False, inplace=False,
+    doc="x - trunc(x / y) * y: the sign of x, as C's fmod.")
+neg = negative = unary("neg", _neg, d=-1, floating=False, aliases=("negative",),
+                       doc="-input.")
+_pow_row = binary("pow", _pow_scalar,
+                  d=(lambda x, y: y * x ** (y - 1) if y != 0 else x * 0, None),
+                  check=_check_int_pow, nan_safe=True, quiet=True,
+                  method=False, inplace=False, doc="x ** y, y a number.")
+_pow_tensor_row = binary(
+    "pow", _pow_tensor, d=(lambda x, y: where(y == 0, 0.0, y * x ** (y - 1)), _pow_dy),
+    nan_safe=True, quiet=True, cls="PowTensor", node="PowBackward1", method=False,
+    inplace=False, doc="x ** y, both Tensors.")
+
+Add, Sub, Mul, Div = (_add_row.primitive, _sub_row.primitive, mul.primitive,
+                      _div_row.primitive)
+DivMode, Neg, Pow, PowTensor = (_div_mode_row.primitive, neg.primitive, _pow_row.primitive,
+                                _pow_tensor_row.primitive)
+Remainder, Fmod = _remainder_row.primitive, _fmod_row.primitive
+RemainderScalar = variant(_remainder_row, "RemainderScalar", "RemainderBackward0")
+FmodScalar = variant(_fmod_row, "FmodScalar", "FmodBackward0")
+PowScalarBase = variant(_pow_tensor_row, "PowScalarBase", "PowBackward2")
+
+
+class FloorDivide(DivMode):
+    """``floor_divide`` / ``//``: like PyTorch, it has no derivative."""
+
+    __slots__ = ()
+    formula = "not differentiable"
+    _name = "torch::autograd::NotImplemented"
+
+    def backward(ctx, grad):
+        raise RuntimeError("the derivative for 'floor_divide' is not implemented.")
+
+    def jvp(ctx, *tangents):
+        raise RuntimeError("the derivative for 'floor_divide' is not implemented.")
+
+
+# ---------------------------------------------------------------------- matmul
 
 class MatMul(Primitive):
     """x @ y.  d/dx = grad @ y^T, d/dy = x^T @ grad (1-d operands treated as rows/columns)."""
@@ -418,13 +249,6 @@ class Mm(MatMul):
     __slots__ = ()
 
 
-def _add_opt(a, b):
-    """a + b where either may be None (an input without a tangent)."""
-    if a is None:
-        return b
-    return a if b is None else a + b
-
-
 def _mT(a):
     from .shape import transpose
 
@@ -443,43 +267,18 @@ def _squeeze(a, dim):
     return squeeze(a, dim)
 
 
-def _integral(v) -> bool:
-    kind = getattr(getattr(v, "dtype", None), "kind", None)
-    if kind is not None:
-        return kind in "biu"
-    return isinstance(v, int)
-
-
-def _quiet():
-    return np.errstate(divide="ignore", invalid="ignore", over="ignore")
-
-
-def _nan_safe(grad, value):
-    from .unary import nan_safe
-
-    return nan_safe(grad, value)
-
-
-def _safe_div(grad, denom):
-    from .unary import safe_div
-
-    return safe_div(grad, denom)
-
-
-def _default_float():
-    from .._dtype import get_default_dtype
-
-    return get_default_dtype()._np
+def _add_opt(a, b):
+    """a + b where either may be None (an input without a tangent)."""
+    if a is None:
+        return b
+    return a if b is None else a + b
 
 
 # ---------------------------------------------------------------------- public functions
 
-
 def _check_alpha(input, other, alpha) -> None:
     if alpha == 1 and not isinstance(alpha, bool):
         return
-    from ._core import result_dtype
-
     cat = result_dtype((input, other)).category
     if cat == 1 and isinstance(alpha, float):
         raise RuntimeError(
@@ -488,6 +287,15 @@ def _check_alpha(input, other, alpha) -> None:
         raise RuntimeError("Boolean alpha only supported for Boolean results.")
 
 
+def _check_rounding(rounding_mode) -> None:
+    if rounding_mode not in ("trunc", "floor"):
+        raise RuntimeError(
+            f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+            f"'{rounding_mode}'"
+        )
+
+
+@register_method("add")
 def add(input, other, *, alpha=1, out=None):
     """input + alpha * other, broadcasting, with PyTorch's type promotion.
 
@@ -496,53 +304,50 @@ def add(input, other, *, alpha=1, out=None):
     tensor([21, 42])
     """
     _check_alpha(input, other, alpha)
-    return _out(Add.generic(input, other, alpha=alpha), out)
+    return out_(Add.generic(input, other, alpha=alpha), out)
 
 
+@register_method("sub", "subtract")
 def sub(input, other, *, alpha=1, out=None):
     """input - alpha * other."""
     _check_alpha(input, other, alpha)
-    return _out(Sub.generic(input, other, alpha=alpha), out)
+    return out_(Sub.generic(input, other, alpha=alpha), out)
 
 
-def mul(input, other, *, out=None):
-    """input * other, elementwise."""
-    return _out(Mul.generic(input, other), out)
-
-
+@register_method("div", "divide", "true_divide")
 def div(input, other, *, rounding_mode=None, out=None):
     """input / other (integers give the default float dtype); ``rounding_mode`` 'trunc' or
     'floor' rounds the quotient, keeps integer dtypes and has zero gradient."""
     if rounding_mode is None:
-        return _out(Div.generic(input, other), out)
-    if rounding_mode not in ("trunc", "floor"):
-        raise RuntimeError(
-            f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
-            f"'{rounding_mode}'"
-        )
-    return _out(DivMode.generic(input, other, rounding_mode=rounding_mode), out)
+        return out_(Div.generic(input, other), out)
+    _check_rounding(rounding_mode)
+    return out_(DivMode.generic(input, other, rounding_mode=rounding_mode), out)
 
 
+@register_method("floor_divide")
 def floor_divide(input, other, *, out=None):
     """input / other rounded down (Python's ``//``); not differentiable, as in PyTorch."""
-    return _out(FloorDivide.generic(input, other, rounding_mode="floor"), out)
+    return out_(FloorDivide.generic(input, other, rounding_mode="floor"), out)
 
 
+def _remainder_cls(other):
+    return Remainder if isinstance(other, Tensor) else RemainderScalar
+
+
+def _fmod_cls(other):
+    return Fmod if isinstance(other, Tensor) else FmodScalar
+
+
+@register_method("remainder")
 def remainder(input, other, *, out=None):
     """Python's modulus: the result has the sign of ``other``."""
-    cls = Remainder if isinstance(other, Tensor) else RemainderScalar
-    return _out(cls.generic(input, other), out)
+    return out_(_remainder_cls(other).generic(input, other), out)
 
 
+@register_method("fmod")
 def fmod(input, other, *, out=None):
     """C's fmod: the result has the sign of ``input``."""
-    cls = Fmod if isinstance(other, Tensor) else FmodScalar
-    return _out(cls.generic(input, other), out)
-
-
-def neg(input, *, out=None):
-    """-input."""
-    return _out(Neg.generic(input), out)
+    return out_(_fmod_cls(other).generic(input, other), out)
 
 
 def _pow_cls(input, exponent):
@@ -554,12 +359,18 @@ def _pow_cls(input, exponent):
 def pow(input, exponent, *, out=None):
     """input ** exponent (either may be a Tensor)."""
     _check_int_pow(input._data if isinstance(input, Tensor) else input, exponent)
-    return _out(_pow_cls(input, exponent).generic(input, exponent), out)
+    return out_(_pow_cls(input, exponent).generic(input, exponent), out)
 
 
+@register_method("pow")
+def _pow_method(self, exponent):
+    return pow(self, exponent)
+
+
+@register_method("float_power")
 def float_power(input, exponent, *, out=None):
     """input ** exponent computed in double precision (complex128 for complex inputs)."""
-    return _out(pow(_to_double(input), _to_double(exponent)), out)
+    return out_(pow(_to_double(input), _to_double(exponent)), out)
 
 
 def _to_double(v):
@@ -570,11 +381,13 @@ def _to_double(v):
     return v
 
 
+@register_method("matmul")
 def matmul(input, other, *, out=None):
     """Matrix product with NumPy's broadcasting rules for batches and 1-d operands."""
-    return _out(MatMul.generic(input, other), out)
+    return out_(MatMul.generic(input, other), out)
 
 
+@register_method("mm")
 def mm(input, mat2, *, out=None):
     """Product of two 2-d matrices."""
     if input.dim() != 2 or mat2.dim() != 2:
@@ -585,149 +398,118 @@ def mm(input, mat2, *, out=None):
             f"mat1 and mat2 shapes cannot be multiplied ({input.shape[0]}x{input.shape[1]} "
             f"and {mat2.shape[0]}x{mat2.shape[1]})"
         )
-    return _out(Mm.generic(input, mat2), out)
+    return out_(Mm.generic(input, mat2), out)
 
 
 def rsub(input, other, *, alpha=1):
+    """other - alpha * input."""
     return Sub.generic(other, input, alpha=alpha)
 
 
-def _out(result, out):
-    if out is None:
-        return result
-    if out.shape != result.shape:
-        out.resize_(result.shape)
-    with _no_grad():
-        out.copy_(result)
-    return out
+subtract, true_divide, divide = sub, div, div
 
 
-def _no_grad():
-    from ..autograd.grad_mode import no_grad
+# ---------------------------------------------------------------------- operators
 
-    return no_grad()
-
-
-subtract, multiply, true_divide, divide, negative = sub, mul, div, div, neg
+_OPERANDS = (Tensor, int, float, bool, complex, np.ndarray, np.number)
 
 
-# ---------------------------------------------------------------------- Tensor methods
-
-def _swap(fn):
-    def reflected(self, other):
-        return fn(other, self)
-
-    return reflected
-
-
-def _matmul_method(self, other):
-    if not isinstance(other, (Tensor, np.ndarray)):
-        return NotImplemented
-    return matmul(self, other)
-
-
-def _rmatmul_method(self, other):
-    if not isinstance(other, (Tensor, np.ndarray)):
-        return NotImplemented
-    return matmul(other, self)
-
-
-def _binary_dunder(fn, reflected=False):
+def _operand(fn, reflected=False):
+    """An operator method: NotImplemented for operands a Tensor does not take."""
     def method(self, other):
-        if not isinstance(other, (Tensor, int, float, bool, complex, np.ndarray, np.number)):
+        if not isinstance(other, _OPERANDS):
             return NotImplemented
         return fn(other, self) if reflected else fn(self, other)
 
     return method
 
 
-_pow_dunder = _binary_dunder(pow)
+# The arithmetic operators call the primitives directly: they are the benchmark's hot path.
+register_method("__add__")(lambda s, o: Add.apply(s, o))
+register_method("__radd__")(lambda s, o: Add.apply(o, s))
+register_method("__sub__")(lambda s, o: Sub.apply(s, o))
+register_method("__rsub__")(lambda s, o: Sub.apply(o, s))
+register_method("__mul__")(lambda s, o: Mul.apply(s, o))
+register_method("__rmul__")(lambda s, o: Mul.apply(o, s))
+register_method("__truediv__")(lambda s, o: Div.apply(s, o))
+register_method("__rtruediv__")(lambda s, o: Div.apply(o, s))
+register_method("__neg__")(lambda s: Neg.apply(s))
+register_method("__pos__")(lambda s: s)
+register_method("__pow__")(
+    lambda s, o: Pow.apply(s, o) if type(o) is float else _operand(pow)(s, o))
+register_method("__rpow__")(_operand(pow, reflected=True))
+register_method("__floordiv__")(_operand(floor_divide))
+register_method("__rfloordiv__")(_operand(floor_divide, reflected=True))
+register_method("__mod__")(_operand(remainder))
+register_method("__rmod__")(_operand(remainder, reflected=True))
 
 
-def _pow_method(self, exponent):
-    return pow(self, exponent)
+@register_method("__matmul__")
+def _matmul_method(self, other):
+    if not isinstance(other, (Tensor, np.ndarray)):
+        return NotImplemented
+    return matmul(self, other)
 
 
-for _name, _fn in {
-    "add": add, "sub": sub, "mul": mul, "div": div, "neg": neg, "pow": _pow_method,
-    "matmul": matmul, "mm": mm, "subtract": sub, "multiply": mul, "divide": div,
-    "true_divide": div, "negative": neg, "floor_divide": floor_divide, "remainder": remainder,
-    "fmod": fmod, "float_power": float_power,
-    "__add__": lambda s, o: Add.apply(s, o), "__radd__": lambda s, o: Add.apply(o, s),
-    "__sub__": lambda s, o: Sub.apply(s, o), "__rsub__": lambda s, o: Sub.apply(o, s),
-    "__mul__": lambda s, o: Mul.apply(s, o), "__rmul__": lambda s, o: Mul.apply(o, s),
-    "__truediv__": lambda s, o: Div.apply(s, o), "__rtruediv__": lambda s, o: Div.apply(o, s),
-    "__pow__": lambda s, o: Pow.apply(s, o) if type(o) is float else _pow_dunder(s, o),
-    "__rpow__": _binary_dunder(pow, True),
-    "__matmul__": _matmul_method, "__rmatmul__": _rmatmul_method,
-    "__neg__": lambda s: Neg.apply(s), "__pos__": lambda s: s,
-    "__floordiv__": _binary_dunder(floor_divide),
-    "__rfloordiv__": _binary_dunder(floor_divide, True),
-    "__mod__": _binary_dunder(remainder), "__rmod__": _binary_dunder(remainder, True),
-}.items():
-    register_method(_name)(_fn)
+@register_method("__rmatmul__")
+def _rmatmul_method(self, other):
+    if not isinstance(other, (Tensor, np.ndarray)):
+        return NotImplemented
+    return matmul(other, self)
 
 
-def _inplace(cls_of):
-    def method(self, other, **attrs):
-        return inplace_apply(cls_of(self, other), self, other, **attrs)
+# ---------------------------------------------------------------------- in-place forms
 
-    return method
-
-
-def _fixed(cls):
-    return lambda self, other: cls
+@register_method("add_", "__iadd__")
+def add_(self, other, *, alpha=1):
+    _check_alpha(self, other, alpha)
+    return inplace_apply(Add, self, other, alpha=alpha)
 
 
-for _name, _cls_of in {
-    "mul_": _fixed(Mul), "multiply_": _fixed(Mul), "div_": _fixed(Div), "divide_": _fixed(Div),
-    "true_divide_": _fixed(Div), "pow_": _pow_cls, "__imul__": _fixed(Mul),
-    "__itruediv__": _fixed(Div), "__ipow__": _pow_cls,
-    "floor_divide_": _fixed(FloorDivide), "__ifloordiv__": _fixed(FloorDivide),
-    "remainder_": lambda s, o: Remainder if isinstance(o, Tensor) else RemainderScalar,
-    "__imod__": lambda s, o: Remainder if isinstance(o, Tensor) else RemainderScalar,
-    "fmod_": lambda s, o: Fmod if isinstance(o, Tensor) else FmodScalar,
-}.items():
-    register_method(_name)(_inplace(_cls_of))
+@register_method("sub_", "subtract_", "__isub__")
+def sub_(self, other, *, alpha=1):
+    _check_alpha(self, other, alpha)
+    return inplace_apply(Sub, self, other, alpha=alpha)
 
 
-def _add_inplace(cls):
-    def method(self, other, *, alpha=1):
-        _check_alpha(self, other, alpha)
-        return inplace_apply(cls, self, other, alpha=alpha)
-
-    return method
+@register_method("mul_", "multiply_", "__imul__")
+def mul_(self, other):
+    return inplace_apply(Mul, self, other)
 
 
-for _name, _cls in {"add_": Add, "__iadd__": Add, "sub_": Sub, "subtract_": Sub,
-                    "__isub__": Sub}.items():
-    register_method(_name)(_add_inplace(_cls))
-
-
-@register_method("div_", "divide_")
+@register_method("div_", "divide_", "true_divide_", "__itruediv__")
 def div_(self, other, *, rounding_mode=None):
     if rounding_mode is None:
         return inplace_apply(Div, self, other)
-    if rounding_mode not in ("trunc", "floor"):
-        raise RuntimeError(
-            f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
-            f"'{rounding_mode}'"
-        )
+    _check_rounding(rounding_mode)
     return inplace_apply(DivMode, self, other, rounding_mode=rounding_mode)
+
+
+@register_method("floor_divide_", "__ifloordiv__")
+def floor_divide_(self, other):
+    return inplace_apply(FloorDivide, self, other, rounding_mode="floor")
+
+
+@register_method("remainder_", "__imod__")
+def remainder_(self, other):
+    return inplace_apply(_remainder_cls(other), self, other)
+
+
+@register_method("fmod_")
+def fmod_(self, other):
+    return inplace_apply(_fmod_cls(other), self, other)
+
+
+@register_method("pow_", "__ipow__")
+def pow_(self, exponent):
+    return inplace_apply(_pow_cls(self, exponent), self, exponent)
 
 
 @register_method("float_power_")
 def float_power_(self, exponent):
     if self._data.dtype != np.float64 and self._data.dtype.kind != "c":
-        raise RuntimeError(f"the base given to float_power_ has dtype {_type_name(self)} but "
-                           "the operation's result requires dtype Double")
+        from .inplace import _type_word
+
+        raise RuntimeError(f"the base given to float_power_ has dtype {_type_word(self.dtype)} "
+                           "but the operation's result requires dtype Double")
     return inplace_apply(_pow_cls(self, exponent), self, _to_double(exponent))
-
-
-def _type_name(t) -> str:
-    from .inplace import _type_word
-
-    return _type_word(t.dtype)
-
-
-register_method("neg_", "negative_")(lambda self: inplace_apply(Neg, self))

@@ -98,21 +98,28 @@ def view_dtype(self, dtype):
     return out
 
 
-def _caster(d):
+def _cast(name: str, d) -> None:
+    """Install the Tensor method ``name`` (``x.float()``...): ``to`` that dtype."""
     def cast(self, memory_format=None):
         return to(self, d)
 
-    cast.__name__ = repr(d)[6:]
-    return cast
+    cast.__name__ = cast.__qualname__ = name
+    cast.__doc__ = f"``self.to({d})``."
+    register_method(name)(cast)
 
 
-for _name, _d in {"float": dtypes.float32, "double": dtypes.float64, "half": dtypes.float16,
-                  "bfloat16": dtypes.float32, "long": dtypes.int64, "int": dtypes.int32,
-                  "short": dtypes.int16, "char": dtypes.int8, "byte": dtypes.uint8,
-                  "bool": dtypes.bool, "cfloat": dtypes.complex64,
-                  "cdouble": dtypes.complex128}.items():
-    register_method(_name)(_caster(_d))
-
+_cast("float", dtypes.float32)
+_cast("double", dtypes.float64)
+_cast("half", dtypes.float16)
+_cast("bfloat16", dtypes.float32)  # no bfloat16 in NumPy: the nearest wider float
+_cast("long", dtypes.int64)
+_cast("int", dtypes.int32)
+_cast("short", dtypes.int16)
+_cast("char", dtypes.int8)
+_cast("byte", dtypes.uint8)
+_cast("bool", dtypes.bool)
+_cast("cfloat", dtypes.complex64)
+_cast("cdouble", dtypes.complex128)
 register_method("to")(to)
 register_method("type")(type_)
 register_method("type_as")(lambda self, other: to(self, other.dtype))

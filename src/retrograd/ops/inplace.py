@@ -135,7 +135,7 @@ def _forward_write(x: Tensor, new: Tensor) -> None:
         if chain is not None:
             tb = get_tangent(base)
             if tb is None:
-                tb = wrap(np.zeros_like(base._data))
+                tb = wrap(xp(base._data).zeros_like(base._data))
                 _set_tangent(base, tb)
             prev, _state.forward_level = _state.forward_level, 0
             try:
@@ -143,12 +143,13 @@ def _forward_write(x: Tensor, new: Tensor) -> None:
             finally:
                 _state.forward_level = prev
         else:
-            tx = wrap(np.zeros_like(x._data))
+            tx = wrap(xp(x._data).zeros_like(x._data))
         _set_tangent(x, tx)
     if tx._data.flags.writeable:
         tx._data[...] = tn._data
     else:
-        _set_tangent(x, wrap(np.array(np.broadcast_to(tn._data, x._data.shape))))
+        m = xp(tn._data)
+        _set_tangent(x, wrap(m.array(m.broadcast_to(tn._data, x._data.shape))))
 
 
 def inplace_write(x: Tensor, old: Tensor, new: Tensor, cls=None) -> Tensor:
@@ -277,7 +278,7 @@ class SetView(Primitive):
 
             zero = zeros_like(region)
         else:
-            zero = np.zeros_like(region)
+            zero = xp(region).zeros_like(region)
         return SetView.generic(grad, zero, chain=ctx.chain), region
 
     def jvp(ctx, tb, tv):
