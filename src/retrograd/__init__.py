@@ -67,12 +67,15 @@ from .ops.creation import (
     LongTensor,
     ShortTensor,
 )
+from .ops.cumulative import *
 from .ops.joining import *
 from .ops.linalg import *
+from .ops.norms import *
 from .ops.pointwise import *
 from .ops.pooling import adaptive_avg_pool1d, avg_pool1d, max_pool1d, max_pool2d, max_pool3d
 from .ops.reduction import *
 from .ops.shape import *
+from .ops.sorting import *
 from .ops.tensor_methods import *
 from .ops.unary import *
 from .ops.vision import pixel_shuffle, pixel_unshuffle

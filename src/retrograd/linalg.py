@@ -8,6 +8,7 @@ tensor(6.)
 from __future__ import annotations
 
 from .ops.arithmetic import matmul
+from .ops.diagonal import diagonal as _diagonal
 from .ops.linalg import (
     LinAlgError,
     cholesky,
@@ -29,7 +30,7 @@ from .ops.linalg import linalg_norm as norm
 from .ops.linalg import linalg_qr as qr
 from .ops.linalg import linalg_slogdet as slogdet
 from .ops.linalg import linalg_svd as svd
-from .ops.reduction import vector_norm
+from .ops.norms import vector_norm
 
 __all__ = ["LinAlgError", "cholesky", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv",
            "lstsq", "matmul", "matrix_norm", "matrix_power", "multi_dot", "norm", "pinv", "qr",
@@ -38,6 +39,4 @@ __all__ = ["LinAlgError", "cholesky", "cross", "det", "diagonal", "eigh", "eigva
 
 def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
     """The diagonals of the matrices over (dim1, dim2)."""
-    from .ops.linalg import diagonal as _diagonal
-
     return _diagonal(A, offset, dim1, dim2)

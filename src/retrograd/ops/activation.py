@@ -8,16 +8,19 @@ softplus, hardtanh (strict interior mask), leaky_relu and hardswish.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 
-from .._tensor import Tensor, _wrap_dim
+from .._dims import wrap_dim
+from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from ..autograd.grad_mode import state as _state
 from ..backend import xp
 from . import unary as _unary
 from ._core import Primitive, register_method
+from ._out import dtype_name, write_out
 from .inplace import _check_leaf, _snapshot, _store, bump_version, inplace_apply, inplace_write
 from .pointwise import erf
 from .softmax import (
@@ -40,6 +43,35 @@ __all__ = ["bilinear", "celu", "celu_", "elu", "elu_", "gelu", "glu", "gumbel_so
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _float_only(kernel: str, dtype_at: int | None = None):
+    """Decorator: the op exists only for floating inputs; an integer or bool input is
+    PyTorch's NotImplementedError naming its kernel (rather than a truncated result).
+    ``dtype_at``: the position of a ``dtype=`` argument that casts the input first."""
+
+    def deco(fn):
+        @functools.wraps(fn)
+        def checked(input, *args, **kwargs):
+            dtype = kwargs.get("dtype")
+            if dtype is None and dtype_at is not None and len(args) > dtype_at:
+                dtype = args[dtype_at]
+            if dtype is None and isinstance(input, Tensor) and \
+                    input._data.dtype.kind not in "fc":
+                raise NotImplementedError(f'"{kernel}" not implemented for '
+                                          f"'{dtype_name(input._data.dtype)}'")
+            return fn(input, *args, **kwargs)
+
+        return checked
+
+    return deco
+
+
+softmax = _float_only("softmax_lastdim_kernel_impl", 2)(softmax)
+softmin = _float_only("softmax_lastdim_kernel_impl", 2)(softmin)
+log_softmax = _float_only("log_softmax_lastdim_kernel_impl", 2)(log_softmax)
+_torch_softmax = _float_only("softmax_lastdim_kernel_impl", 1)(_torch_softmax)
+_torch_log_softmax = _float_only("log_softmax_lastdim_kernel_impl", 1)(_torch_log_softmax)
 
 
 # ---------------------------------------------------------------------- primitives
@@ -228,12 +260,16 @@ def relu_(input):
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
     if inplace:
         return hardtanh_(input, min_val, max_val)
     return Hardtanh.generic(input, min_val=min_val, max_val=max_val)
 
 
 def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
     return inplace_apply(Hardtanh, input, min_val=min_val, max_val=max_val)
 
 
@@ -241,12 +277,14 @@ def relu6(input, inplace=False):
     return hardtanh(input, 0.0, 6.0, inplace)
 
 
+@_float_only("leaky_relu_cpu")
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     if inplace:
         return leaky_relu_(input, negative_slope)
     return LeakyRelu.generic(input, negative_slope=negative_slope)
 
 
+@_float_only("leaky_relu_cpu")
 def leaky_relu_(input, negative_slope=0.01):
     return inplace_apply(LeakyRelu, input, negative_slope=negative_slope)
 
@@ -257,32 +295,39 @@ def _elu(x, alpha=1.0, scale=1.0, input_scale=1.0):
     return out * scale if scale != 1.0 else out
 
 
+@_float_only("elu_cpu")
 def elu(input, alpha=1.0, inplace=False):
     return _maybe_inplace(_elu, input, inplace, alpha)
 
 
+@_float_only("elu_cpu")
 def elu_(input, alpha=1.0):
     return _inplace(_elu, input, alpha)
 
 
+@_float_only("elu_cpu")
 def selu(input, inplace=False):
     return _maybe_inplace(_elu, input, inplace, _SELU_ALPHA, _SELU_SCALE)
 
 
+@_float_only("elu_cpu")
 def selu_(input):
     return _inplace(_elu, input, _SELU_ALPHA, _SELU_SCALE)
 
 
+@_float_only("elu_cpu")
 def celu(input, alpha=1.0, inplace=False):
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError")
     return _maybe_inplace(_elu, input, inplace, alpha, 1.0, 1.0 / alpha)
 
 
+@_float_only("elu_cpu")
 def celu_(input, alpha=1.0):
     return celu(input, alpha, True)
 
 
+@_float_only("GeluKernelImpl")
 def gelu(input, approximate="none"):
     """x * Phi(x); approximate='tanh' uses 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
     if approximate not in ("none", "tanh"):
@@ -290,14 +335,17 @@ def gelu(input, approximate="none"):
     return Gelu.generic(input, approximate=approximate)
 
 
+@_float_only("silu_cpu")
 def silu(input, inplace=False):
     return _maybe_inplace(lambda x: x * sigmoid(x), input, inplace)
 
 
+@_float_only("softplus_cpu")
 def softplus(input, beta=1.0, threshold=20.0):
     return Softplus.generic(input, beta=beta, threshold=threshold)
 
 
+@_float_only("mish_cpu")
 def mish(input, inplace=False):
     return _maybe_inplace(lambda x: x * tanh(Softplus.generic(x)), input, inplace)
 
@@ -306,15 +354,18 @@ def softsign(input):
     return input / (input.abs() + 1)
 
 
+@_float_only("hardsigmoid_cpu")
 def hardsigmoid(input, inplace=False):
     return _maybe_inplace(lambda x: Hardtanh.generic(x + 3, min_val=0.0, max_val=6.0) / 6,
                           input, inplace)
 
 
+@_float_only("hardswish_cpu")
 def hardswish(input, inplace=False):
     return inplace_apply(Hardswish, input) if inplace else Hardswish.generic(input)
 
 
+@_float_only("log_sigmoid_cpu")
 def logsigmoid(input):
     return -Softplus.generic(-input, threshold=math.inf)
 
@@ -323,12 +374,15 @@ def tanhshrink(input):
     return input - tanh(input)
 
 
+@_float_only("softshrink_check")
 def softshrink(input, lambd=0.5):
     if lambd < 0:
         raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
     return where(input > lambd, input - lambd, where(input < -lambd, input + lambd, 0.0))
 
 
+@register_method("hardshrink")
+@_float_only("hardshrink_cpu")
 def hardshrink(input, lambd=0.5):
     return where(input.abs() > lambd, input, 0.0)
 
@@ -346,6 +400,8 @@ def threshold_(input, threshold, value):
 
 
 def _rrelu(x, lower, upper, training):
+    if lower > upper:
+        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
     if not training:
         return LeakyRelu.generic(x, negative_slope=(lower + upper) / 2)
     from ..random import rng
@@ -354,16 +410,22 @@ def _rrelu(x, lower, upper, training):
     return where(x >= 0, x, x * noise)
 
 
+@_float_only("leaky_relu_cpu")
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     return _maybe_inplace(_rrelu, input, inplace, lower, upper, training)
 
 
+@_float_only("leaky_relu_cpu")
 def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
     return _inplace(_rrelu, input, lower, upper, training)
 
 
+@register_method("prelu")
 def prelu(input, weight):
     """x > 0 ? x : w * x, ``w`` per channel (dim 1) or one shared value."""
+    if weight.dim() > 1:
+        raise RuntimeError("prelu: Expected `weight` to be a scalar or 1D tensor, but got: "
+                           f"ndim = {weight.dim()}")
     w = weight
     if weight.numel() != 1:
         if input.dim() < 2 or weight.numel() != input.shape[1]:
@@ -377,11 +439,12 @@ def prelu(input, weight):
     return where(input > 0, input, input * w)
 
 
+@_float_only("glu_cpu")
 def glu(input, dim=-1):
     """a * sigmoid(b), where a and b are the two halves of ``input`` along ``dim``."""
     if input.dim() == 0:
         raise RuntimeError("glu does not support scalars because halving size must be even")
-    d = _wrap_dim(dim, input.dim())
+    d = wrap_dim(dim, input.dim())
     n = input.shape[d]
     if n % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {n}")
@@ -392,7 +455,7 @@ def glu(input, dim=-1):
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     """input / max(||input||_p over dim, eps)."""
     denom = input.norm(p, dim, keepdim=True).clamp(min=eps).expand_as(input)
-    return input / denom
+    return write_out(input / denom, out, "normalize")
 
 
 def linear(input, weight, bias=None):
@@ -436,6 +499,7 @@ TORCH_NAMES = {"celu": celu, "celu_": celu_, "selu": selu, "selu_": selu_, "rrel
                "log_softmax": _torch_log_softmax, "hardshrink": hardshrink, "prelu": prelu,
                "bilinear": bilinear}
 
-for _name, _fn in {"softmax": _torch_softmax, "log_softmax": _torch_log_softmax,
-                   "hardshrink": hardshrink, "prelu": prelu}.items():
-    register_method(_name)(_fn)
+# softmax and log_softmax are written in softmax.py; here they become Tensor methods with
+# the torch-level signature (dim, dtype).
+register_method("softmax")(_torch_softmax)
+register_method("log_softmax")(_torch_log_softmax)

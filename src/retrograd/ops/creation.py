@@ -15,6 +15,7 @@ from .._tensor import Tensor, _init_leaf, wrap
 from ..backend import cupy, to_numpy
 from ..random import rng
 from ._core import register_method
+from ._out import creates_into_out, write_out
 
 __all__ = [
     "arange", "as_tensor", "empty", "empty_like", "eye", "from_numpy", "full", "full_like",
@@ -154,19 +155,51 @@ def _default(dtype):
     return (dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype())._np
 
 
+def _module(device):
+    """The array module that makes tensors for ``device``: numpy for cpu, cupy for cuda."""
+    if device is not None and Device(device).type == "cuda":
+        return cupy()
+    return np
+
+
+_MAX_BYTES = 2**63 - 1
+
+
+def _alloc(make, shape: tuple, npd):
+    """``make()`` for an array of ``shape`` and dtype ``npd``, with PyTorch's errors: a size
+    whose byte count overflows, and an allocation that fails (NumPy's MemoryError)."""
+    nbytes = np.dtype(npd).itemsize
+    for s in shape:
+        nbytes *= s
+    if nbytes > _MAX_BYTES:
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(shape)}")
+    try:
+        return make()
+    except MemoryError:
+        raise RuntimeError(f"DefaultCPUAllocator: can't allocate memory: you tried to allocate "
+                           f"{nbytes} bytes.") from None
+
+
+@creates_into_out("zeros")
 def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
-    return _finish(np.zeros(_sizes(size), _default(dtype)), None, device, requires_grad)
+    shape, npd, m = _sizes(size), _default(dtype), _module(device)
+    return _finish(_alloc(lambda: m.zeros(shape, npd), shape, npd), None, device, requires_grad)
 
 
+@creates_into_out("ones")
 def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
-    return _finish(np.ones(_sizes(size), _default(dtype)), None, device, requires_grad)
+    shape, npd, m = _sizes(size), _default(dtype), _module(device)
+    return _finish(_alloc(lambda: m.ones(shape, npd), shape, npd), None, device, requires_grad)
 
 
+@creates_into_out("empty")
 def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           memory_format=None, pin_memory=False) -> Tensor:
-    return _finish(np.empty(_sizes(size), _default(dtype)), None, device, requires_grad)
+    shape, npd, m = _sizes(size), _default(dtype), _module(device)
+    return _finish(_alloc(lambda: m.empty(shape, npd), shape, npd), None, device, requires_grad)
 
 
+@creates_into_out("full")
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
          requires_grad=False) -> Tensor:
     """A tensor of ``size`` filled with ``fill_value``; the dtype follows the value."""
@@ -174,11 +207,13 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
         if isinstance(fill_value, Tensor):
             fill_value = fill_value.item()
         dtype = dtypes.default_for_category(dtypes.scalar_category(fill_value))
-    return _finish(np.full(_sizes((size,) if isinstance(size, int) else (tuple(size),)),
-                           fill_value, dtypes.to_dtype(dtype)._np), None, device,
+    shape = _sizes((size,) if isinstance(size, int) else (tuple(size),))
+    npd, m = dtypes.to_dtype(dtype)._np, _module(device)
+    return _finish(_alloc(lambda: m.full(shape, fill_value, npd), shape, npd), None, device,
                    requires_grad)
 
 
+@creates_into_out("arange")
 def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
            requires_grad=False) -> Tensor:
     """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 for integer args."""
@@ -189,52 +224,74 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
         raise RuntimeError("step must be nonzero")
     if (vals[1] - vals[0]) / vals[2] < 0:
         raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+    is_int = all(isinstance(v, (int, np.integer)) for v in vals)
     if dtype is None:
-        is_int = all(isinstance(v, (int, np.integer)) for v in vals)
         dtype = dtypes.int64 if is_int else dtypes.get_default_dtype()
     n = max(0, math.ceil((vals[1] - vals[0]) / vals[2]))
-    arr = (vals[0] + np.arange(n, dtype=np.float64) * vals[2]) if not all(
-        isinstance(v, (int, np.integer)) for v in vals) else np.arange(*vals)
-    return _finish(np.asarray(arr).astype(dtypes.to_dtype(dtype)._np), None, device,
-                   requires_grad)
+    m = _module(device)
+    # Integer ranges are exact; others are start + i * step in float64, as PyTorch computes.
+    arr = m.arange(*vals) if is_int else vals[0] + m.arange(n, dtype=np.float64) * vals[2]
+    return _finish(arr.astype(dtypes.to_dtype(dtype)._np), None, device, requires_grad)
 
 
+def _steps(steps) -> int:
+    steps = int(steps)
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    return steps
+
+
+@creates_into_out("linspace")
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False) -> Tensor:
-    arr = np.linspace(float(start), float(end), int(steps))
+    arr = _module(device).linspace(float(start), float(end), _steps(steps))
     return _finish(arr.astype(_default(dtype)), None, device, requires_grad)
 
 
+@creates_into_out("logspace")
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False) -> Tensor:
-    arr = np.logspace(float(start), float(end), int(steps), base=base)
+    arr = _module(device).logspace(float(start), float(end), _steps(steps), base=base)
     return _finish(arr.astype(_default(dtype)), None, device, requires_grad)
 
 
+@creates_into_out("eye")
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None,
         requires_grad=False) -> Tensor:
-    return _finish(np.eye(n, n if m is None else m, dtype=_default(dtype)), None, device,
+    cols = n if m is None else m
+    if n < 0:
+        raise RuntimeError(f"n must be greater or equal to 0, got {n}")
+    if cols < 0:
+        raise RuntimeError(f"m must be greater or equal to 0, got {cols}")
+    npd, mod = _default(dtype), _module(device)
+    return _finish(_alloc(lambda: mod.eye(n, cols, dtype=npd), (n, cols), npd), None, device,
                    requires_grad)
 
 
+# Random tensors are drawn by the CPU generator (seeded by manual_seed) and then moved to the
+# device, so a seed gives the same numbers on every device.
+
+@creates_into_out("rand")
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
          requires_grad=False) -> Tensor:
     """Uniform samples on [0, 1)."""
-    d = _default(dtype)
-    arr = rng(generator).random(_sizes(size), dtype=d if d in (np.float32, np.float64)
-                                else np.float64)
+    d, shape = _default(dtype), _sizes(size)
+    draw = d if d in (np.float32, np.float64) else np.float64
+    arr = _alloc(lambda: rng(generator).random(shape, dtype=draw), shape, draw)
     return _finish(arr.astype(d, copy=False), None, device, requires_grad)
 
 
+@creates_into_out("randn")
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
           requires_grad=False) -> Tensor:
     """Standard normal samples."""
-    d = _default(dtype)
-    arr = rng(generator).standard_normal(_sizes(size), dtype=d if d in (np.float32, np.float64)
-                                         else np.float64)
+    d, shape = _default(dtype), _sizes(size)
+    draw = d if d in (np.float32, np.float64) else np.float64
+    arr = _alloc(lambda: rng(generator).standard_normal(shape, dtype=draw), shape, draw)
     return _finish(arr.astype(d, copy=False), None, device, requires_grad)
 
 
+@creates_into_out("randint")
 def randint(low, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None,
             device=None, requires_grad=False) -> Tensor:
     """Integers uniformly from [low, high)."""
@@ -244,12 +301,20 @@ def randint(low, high=None, size=None, *, generator=None, out=None, dtype=None, 
         low, high, size = 0, low, high
     elif high is None:
         low, high = 0, low
-    arr = rng(generator).integers(low, high, size=tuple(size), dtype=np.int64)
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
+                           f"to={high}")
+    shape = _sizes((tuple(size),))
+    arr = _alloc(lambda: rng(generator).integers(low, high, size=shape, dtype=np.int64), shape,
+                 np.int64)
     return _finish(arr, dtype or dtypes.int64, device, requires_grad)
 
 
+@creates_into_out("randperm")
 def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None,
              requires_grad=False) -> Tensor:
+    if n < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     return _finish(rng(generator).permutation(n).astype(np.int64), dtype or dtypes.int64,
                    device, requires_grad)
 
@@ -257,14 +322,24 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None,
            device=None, requires_grad=False) -> Tensor:
     """Normal samples; ``mean``/``std`` may be tensors (broadcast) or numbers with ``size``."""
-    m = mean._data if isinstance(mean, Tensor) else mean
-    s = std._data if isinstance(std, Tensor) else std
+    m = to_numpy(mean._data) if isinstance(mean, Tensor) else mean
+    s = to_numpy(std._data) if isinstance(std, Tensor) else std
+    if isinstance(std, Tensor):
+        if (s < 0).any():
+            raise RuntimeError("normal expects all elements of std >= 0.0")
+    elif s < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {s:g}")
     if size is None:
         size = np.broadcast_shapes(np.shape(m), np.shape(s))
     like = mean if isinstance(mean, Tensor) else std if isinstance(std, Tensor) else None
+    if like is not None and device is None:
+        device = like.device
     d = like._data.dtype if like is not None else _default(dtype)
-    arr = rng(generator).normal(m, s, size=tuple(size)).astype(d)
-    return _finish(arr, None, device, requires_grad)
+    if out is not None and like is None:
+        d = out._data.dtype
+    shape = _sizes((tuple(size),))
+    arr = _alloc(lambda: rng(generator).normal(m, s, size=shape), shape, np.float64).astype(d)
+    return write_out(_finish(arr, None, device, requires_grad), out, "normal")
 
 
 def _like(fn):

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._tensor import Tensor, _wrap_dim
+from .._dims import wrap_dim, wrap_dims
+from .._tensor import Tensor
 from ..backend import xp
 from ._core import Primitive, register_method
+from ._out import takes_out
 from .indexing import getitem
 from .shape import expand, reshape, unsqueeze
 
@@ -47,7 +49,7 @@ class Cat(Primitive):
             if x.ndim == 0:
                 raise RuntimeError(
                     f"zero-dimensional tensor (at position {i}) cannot be concatenated")
-        d = _wrap_dim(dim, ref.ndim)
+        d = wrap_dim(dim, ref.ndim)
         for i, x in enumerate(xs):
             if x.ndim == 1 and x.shape[0] == 0:
                 continue
@@ -96,7 +98,7 @@ class Stack(Primitive):
                 raise RuntimeError(
                     f"stack expects each tensor to be equal size, but got "
                     f"{list(xs[0].shape)} at entry 0 and {list(x.shape)} at entry {i}")
-        d = _wrap_dim(dim, xs[0].ndim + 1)
+        d = wrap_dim(dim, xs[0].ndim + 1)
         ctx.dim = d
         return xp(xs[0]).stack(xs, axis=d)
 
@@ -117,7 +119,7 @@ class Split(Primitive):
     formula = "cat(grads, dim)"
 
     def forward(ctx, x, sizes=(), dim=0):
-        d = _wrap_dim(dim, x.ndim)
+        d = wrap_dim(dim, x.ndim)
         ctx.dim = d
         outs, start = [], 0
         for n in sizes:
@@ -146,7 +148,7 @@ class Unbind(Primitive):
     formula = "stack(grads, dim)"
 
     def forward(ctx, x, dim=0):
-        d = _wrap_dim(dim, x.ndim)
+        d = wrap_dim(dim, x.ndim)
         ctx.dim = d
         return tuple(x[_along(d, i)] for i in range(x.shape[d]))
 
@@ -182,6 +184,7 @@ def _tensors(tensors, name: str) -> tuple:
     return tuple(tensors)
 
 
+@takes_out("cat", "join")
 def cat(tensors, dim=0, *, out=None):
     """Join tensors along an existing dim."""
     if not isinstance(tensors, Tensor) and len(tensors) == 0:
@@ -192,6 +195,7 @@ def cat(tensors, dim=0, *, out=None):
 concat = concatenate = cat
 
 
+@takes_out("stack", "join")
 def stack(tensors, dim=0, *, out=None):
     """Join equally shaped tensors along a new dim."""
     return Stack.generic(*_tensors(tensors, "stack"), dim=dim)
@@ -200,7 +204,7 @@ def stack(tensors, dim=0, *, out=None):
 @register_method("split")
 def split(tensor, split_size_or_sections, dim=0):
     """Views of ``split_size`` along ``dim`` (the last may be smaller), or of given sizes."""
-    n = tensor.shape[_wrap_dim(dim, tensor.dim())]
+    n = tensor.shape[wrap_dim(dim, tensor.dim())]
     if isinstance(split_size_or_sections, (int, np.integer)):
         size = int(split_size_or_sections)
         if size < 0 or (size == 0 and n != 0):
@@ -228,7 +232,7 @@ def chunk(input, chunks, dim=0):
     """At most ``chunks`` views of equal size (the last may be smaller)."""
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
-    n = input.shape[_wrap_dim(dim, input.dim())]
+    n = input.shape[wrap_dim(dim, input.dim())]
     size = max(-(-n // chunks), 1) if n else 0
     if n == 0:
         return split(input, [0] * chunks, dim) if chunks > 1 else split(input, [0], dim)
@@ -246,7 +250,7 @@ def unbind(input, dim=0):
 @register_method("tensor_split")
 def tensor_split(input, indices_or_sections, dim=0):
     """Views split at indices, or into ``sections`` nearly equal parts."""
-    d = _wrap_dim(dim, input.dim())
+    d = wrap_dim(dim, input.dim())
     n = input.shape[d]
     ios = indices_or_sections
     if isinstance(ios, Tensor):
@@ -317,11 +321,13 @@ def _atleast(tensors, n):
     return out[0] if single else tuple(out)
 
 
+@takes_out("hstack", "join")
 def hstack(tensors, *, out=None):
     ts = atleast_1d(*_tensors(tensors, "hstack"))
     return cat(ts, 0 if ts[0].dim() == 1 else 1)
 
 
+@takes_out("vstack", "join")
 def vstack(tensors, *, out=None):
     return cat(atleast_2d(*_tensors(tensors, "vstack")), 0)
 
@@ -329,10 +335,12 @@ def vstack(tensors, *, out=None):
 row_stack = vstack
 
 
+@takes_out("dstack", "join")
 def dstack(tensors, *, out=None):
     return cat(atleast_3d(*_tensors(tensors, "dstack")), 2)
 
 
+@takes_out("column_stack", "join")
 def column_stack(tensors, *, out=None):
     ts = [reshape(t, (-1, 1)) if t.dim() <= 1 else t for t in _tensors(tensors, "column_stack")]
     return cat(ts, 1)
@@ -400,15 +408,6 @@ def cartesian_prod(*tensors):
 
 # ---------------------------------------------------------------------- rearranging copies
 
-def _dims(dims, nd: int, op: str) -> tuple:
-    dims = (dims,) if isinstance(dims, int) else tuple(dims)
-    out = tuple(_wrap_dim(d, nd) for d in dims)
-    for d in out:
-        if out.count(d) > 1:
-            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
-    return out
-
-
 class Flip(Primitive):
     """x reversed along ``dims``.  d/dx = flip(grad, dims)."""
 
@@ -416,7 +415,7 @@ class Flip(Primitive):
     formula = "flip(grad, dims)"
 
     def forward(ctx, x, dims=()):
-        ctx.dims = _dims(dims, x.ndim, "flip")
+        ctx.dims = wrap_dims(dims, x.ndim, "flip", sort=False)
         return xp(x).flip(x, ctx.dims).copy() if ctx.dims and x.ndim else x.copy()
 
     def backward(ctx, grad):
@@ -436,7 +435,7 @@ class Roll(Primitive):
         ctx.shifts, ctx.dims = shifts, dims
         if dims is None:
             return xp(x).roll(x.reshape(-1), shifts).reshape(x.shape)
-        return xp(x).roll(x, shifts, tuple(_wrap_dim(d, x.ndim) for d in dims))
+        return xp(x).roll(x, shifts, tuple(wrap_dim(d, x.ndim) for d in dims))
 
     def backward(ctx, grad):
         return Roll.generic(grad, shifts=tuple(-s for s in ctx.shifts), dims=ctx.dims)
@@ -453,7 +452,7 @@ class Rot90(Primitive):
 
     def forward(ctx, x, k=1, dims=(0, 1)):
         ctx.k, ctx.dims = k, dims
-        return xp(x).rot90(x, k, tuple(_wrap_dim(d, x.ndim) for d in dims)).copy()
+        return xp(x).rot90(x, k, tuple(wrap_dim(d, x.ndim) for d in dims)).copy()
 
     def backward(ctx, grad):
         return Rot90.generic(grad, k=-ctx.k, dims=ctx.dims)
@@ -487,10 +486,15 @@ class Repeat(Primitive):
 
 
 @register_method("flip")
-def flip(input, *dims):
-    if len(dims) == 1 and not isinstance(dims[0], int):
-        dims = tuple(dims[0])
-    return Flip.generic(input, dims=dims)
+def flip(input, *args, dims=None):
+    """input reversed along ``dims`` (given as ``dims=``, one sequence, or as ints)."""
+    if dims is None:
+        dims = tuple(args[0]) if len(args) == 1 and not isinstance(args[0], int) else args
+    elif args:
+        raise TypeError("flip() got multiple values for argument 'dims'")
+    elif isinstance(dims, int):
+        dims = (dims,)
+    return Flip.generic(input, dims=tuple(dims))
 
 
 @register_method("fliplr")
@@ -529,7 +533,7 @@ def rot90(input, k=1, dims=(0, 1)):
         raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
     if input.dim() < 2:
         raise RuntimeError(f"expected total dims >= 2, but got total dims = {input.dim()}")
-    d0, d1 = (_wrap_dim(d, input.dim()) for d in dims)
+    d0, d1 = (wrap_dim(d, input.dim()) for d in dims)
     if d0 == d1:
         raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {d0} and "
                            f"dim1 = {d1}")
@@ -560,7 +564,7 @@ def tile(input, dims):
 @register_method("repeat_interleave")
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     """Each element repeated ``repeats`` times (a number or one count per element)."""
-    from .indexing import index_select
+    from .index_ops import index_select
 
     if repeats is None:  # repeat_interleave(repeats): indices 0.. repeated by count
         counts = np.asarray(input._data if isinstance(input, Tensor) else input)
@@ -570,7 +574,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     if dim is None:
         input = reshape(input, (-1,))
         dim = 0
-    d = _wrap_dim(dim, input.dim())
+    d = wrap_dim(dim, input.dim())
     n = input.shape[d]
     reps = repeats._data if isinstance(repeats, Tensor) else np.asarray(repeats)
     reps = np.asarray(reps).reshape(-1) if np.ndim(reps) else int(reps)

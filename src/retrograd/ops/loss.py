@@ -26,9 +26,9 @@ from ._loss_common import (
     _size_warning,
     _weighted,
 )
+from ._out import dtype_name
 from .activation import Softplus
 from .ctc import ctc_loss
-from .indexing import TakeAlong
 from .margin_loss import (
     cosine_embedding_loss,
     cosine_similarity,
@@ -43,6 +43,7 @@ from .margin_loss import (
     triplet_margin_loss,
     triplet_margin_with_distance_loss,
 )
+from .scatter import TakeAlong
 from .softmax import LogSoftmax, log_softmax
 from .unary import exp, log, where
 
@@ -128,6 +129,9 @@ def _check_nll(input, target, weight):
                                f"{list(target.shape)})")
         cdim = 1
     c = input.shape[cdim]
+    if weight is not None and weight._data.dtype != input._data.dtype:
+        raise RuntimeError(f"expected scalar type {dtype_name(input._data.dtype)} but found "
+                           f"{dtype_name(weight._data.dtype)}")
     if weight is not None and weight.numel() != c:
         raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no "
                            f"classes but got weight tensor of shape: {list(weight.shape)}")
@@ -172,7 +176,7 @@ class CrossEntropyIndex(Primitive):
         return (-picked.squeeze(dim) * w).astype(x.dtype, copy=False)
 
     def backward(ctx, grad):
-        from .indexing import scatter_into_zeros
+        from .scatter import scatter_into_zeros
         from .shape import unsqueeze
 
         (x,) = ctx.saved
@@ -226,8 +230,9 @@ def _fast_cross_entropy(input, target, ignore_index):
     if t.ndim != 1 or t.shape[0] != input.shape[0] or t.dtype.kind not in "iu":
         return None
     n, c = input.shape
-    if n == 0 or t.min() < 0 or t.max() >= c:
-        return None  # ignore_index entries or errors: the general path reports them
+    if n == 0 or t.min() < 0 or t.max() >= c or (0 <= ignore_index < c and (
+            t == ignore_index).any()):
+        return None  # ignored entries or errors: the general path handles them
     index = t.astype(np.int64, copy=False)[:, None]
     return CrossEntropyMean.generic(input, dim=1, index=index, w=1.0 / n)
 
@@ -238,8 +243,10 @@ def _nll_reduce(loss, w, reduction):
         return loss
     if reduction == "sum":
         return loss.sum()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return loss.sum() / _const(w.sum(), loss)
+    total = w.sum()
+    if total == 0:  # everything ignored: NaN, as PyTorch, with a zero (not NaN) gradient
+        return loss.sum() * 0 + float("nan")
+    return loss.sum() / _const(total, loss)
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
@@ -321,6 +328,50 @@ def _target_size(input, target, word):
                          "the same size.")
 
 
+_BCE_EPS = 1e-12
+
+
+class BinaryCrossEntropy(Primitive):
+    """-(t log x + (1 - t) log(1 - x)), each log clamped at -100 as PyTorch.
+
+    d/dx = grad (x - t) / max(x (1 - x), 1e-12): PyTorch's floor keeps the gradient finite
+    where x saturates to 0 or 1 (bce(sigmoid(z), t) for large |z| in float32);
+    d/dt = grad (log(1 - x) - log(x)).
+    """
+
+    __slots__ = ()
+    promote = True
+    formula = "grad * (x - t) / max(x * (1 - x), 1e-12), grad * (log(1 - x) - log(x))"
+
+    def forward(ctx, x, t):
+        m = xp(x)
+        with np.errstate(divide="ignore"):
+            log_x = m.maximum(m.log(x), -100)
+            log_1mx = m.maximum(m.log(1 - x), -100)
+        ctx.save(x, t)
+        return -(t * log_x + (1 - t) * log_1mx)
+
+    def _slopes(ctx):
+        x, t = ctx.saved
+        var = x * (1 - x)
+        dx = (x - t) / where(var < _BCE_EPS, _BCE_EPS, var)
+        with np.errstate(divide="ignore"):
+            dt = log(1 - x) - log(x)
+        return dx, dt
+
+    def backward(ctx, grad):
+        nx, nt = ctx.needs_input_grad
+        dx, dt = ctx._slopes()
+        return (grad * dx if nx else None), (grad * dt if nt else None)
+
+    def jvp(ctx, tx, tt):
+        dx, dt = ctx._slopes()
+        out = None if tx is None else tx * dx
+        if tt is not None:
+            out = tt * dt if out is None else out + tt * dt
+        return out
+
+
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
                          reduction="mean"):
     """-w (t log x + (1 - t) log(1 - x)), each log clamped at -100 as PyTorch."""
@@ -329,7 +380,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     data = input._data
     if ((data < 0) | (data > 1)).any():
         raise RuntimeError("all elements of input should be between 0 and 1")
-    loss = -(target * log(input).clamp(min=-100) + (1 - target) * log(1 - input).clamp(min=-100))
+    loss = BinaryCrossEntropy.generic(input, target)
     if weight is not None:
         loss = loss * weight.expand(*np.broadcast_shapes(tuple(weight.shape),
                                                          tuple(target.shape)))

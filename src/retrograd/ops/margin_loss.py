@@ -8,7 +8,7 @@ import numpy as np
 
 from ._loss_common import _const, _legacy, _reduce
 from .activation import Softplus
-from .indexing import TakeAlong
+from .scatter import TakeAlong
 from .unary import where
 
 __all__ = ["cosine_embedding_loss", "cosine_similarity", "hinge_embedding_loss",
@@ -30,6 +30,9 @@ def _broadcast_check(a, b):
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     """sum(x1/|x1| * x2/|x2|, dim); each norm is clamped at eps without blocking grad."""
     _broadcast_check(x1, x2)
+    shape = np.broadcast_shapes(tuple(x1.shape), tuple(x2.shape))
+    # Broadcast first: a size-1 dim of one input is normalized at its broadcast length.
+    x1, x2 = x1.expand(*shape), x2.expand(*shape)
 
     def unit(x):
         n = x.norm(2, dim, keepdim=True)
@@ -72,6 +75,8 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
                         size_average=None, reduce=None, reduction="mean"):
     reduction = _legacy(size_average, reduce, reduction)
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
     d_ap = pairwise_distance(anchor, positive, p, eps)
     d_an = pairwise_distance(anchor, negative, p, eps)
     if swap:
@@ -163,15 +168,16 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     x = input if input.dim() == 2 else input.reshape(1, -1)
     n, c = x.shape
     t = target._data.reshape(n, c).astype(np.int64)
-    is_target = np.zeros((n, c), bool)
+    # A class listed twice counts twice (PyTorch sums over the listed entries).
+    count = np.zeros((n, c), np.int64)
     for row in range(n):
         for k in t[row]:
             if k < 0:
                 break
-            is_target[row, k] = True
-    pairs = is_target[:, :, None] & ~is_target[:, None, :]
+            count[row, k] += 1
+    pairs = count[:, :, None] * (count == 0)[:, None, :]
     z = (x.unsqueeze(1) - x.unsqueeze(2) + 1).clamp(min=0)
-    loss = where(pairs, z, 0.0).sum((1, 2)) / c
+    loss = (z * _const(pairs.astype(x._data.dtype), z)).sum((1, 2)) / c
     if input.dim() < 2:
         loss = loss.reshape(())
     return _reduce(loss, reduction)

@@ -13,6 +13,7 @@ import numpy as np
 from .._tensor import Tensor, wrap
 from ..backend import xp
 from ._core import Primitive
+from ._out import dtype_name
 from .attention import scaled_dot_product_attention
 from .dropout import (
     alpha_dropout,
@@ -160,11 +161,27 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     return _affine(out, weight, bias, shape)
 
 
+def _check_float(input, kernel: str) -> None:
+    """Normalizing integers has no meaning: PyTorch's NotImplementedError names its kernel."""
+    if input._data.dtype.kind not in "fc":
+        raise NotImplementedError(f'"{kernel}" not implemented for '
+                                  f"'{dtype_name(input._data.dtype)}'")
+
+
+def _normalized_shape(normalized_shape) -> tuple:
+    ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if not ns:
+        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., "
+                           "containing at least one element, but got normalized_shape = []")
+    return ns
+
+
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalize over the last ``len(normalized_shape)`` dims; elementwise affine."""
-    ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    ns = _normalized_shape(normalized_shape)
+    _check_float(input, "LayerNormKernelImpl")
     k = len(ns)
-    if k == 0 or tuple(input.shape[input.dim() - k:]) != ns or input.dim() < k:
+    if tuple(input.shape[input.dim() - k:]) != ns or input.dim() < k:
         raise RuntimeError(
             f"Given normalized_shape={list(ns)}, expected input with shape "
             f"[*, {', '.join(map(str, ns))}], but got input of size{list(input.shape)}")
@@ -174,7 +191,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
     """x / sqrt(mean(x^2) + eps) over the last dims (eps defaults to the dtype's epsilon)."""
-    ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    ns = _normalized_shape(normalized_shape)
+    _check_float(input, "rms_norm")
     k = len(ns)
     if tuple(input.shape[input.dim() - k:]) != ns:
         raise RuntimeError(
@@ -189,6 +207,7 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Normalize each group of ``C // num_groups`` channels (and the spatial dims)."""
+    _check_float(input, "GroupNormKernelImpl")
     n, c = input.shape[0], input.shape[1]
     if c % num_groups:
         raise RuntimeError(
@@ -208,7 +227,7 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
         return input
     c = input.shape[1]
     lo, hi = size // 2, (size - 1) // 2
-    band = np.zeros((c, c), input._data.dtype)
+    band = xp(input._data).zeros((c, c), input._data.dtype)
     for i in range(c):
         band[i, max(0, i - lo):min(c, i + hi + 1)] = 1.0 / size
     order = (0, *range(2, dim), 1)

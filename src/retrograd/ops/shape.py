@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._dims import wrap_dim
 from .._size import Size
-from .._tensor import Tensor, _wrap_dim
+from .._tensor import Tensor
 from ..backend import xp
 from ._core import Primitive, register_method
 
@@ -82,7 +83,7 @@ class Transpose(Primitive):
         ctx.d0, ctx.d1 = dim0, dim1
         if x.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
             return x.view()
-        return xp(x).swapaxes(x, _wrap_dim(dim0, x.ndim), _wrap_dim(dim1, x.ndim))
+        return xp(x).swapaxes(x, wrap_dim(dim0, x.ndim), wrap_dim(dim1, x.ndim))
 
     def backward(ctx, grad):
         return transpose(grad, ctx.d0, ctx.d1)
@@ -105,7 +106,7 @@ class Permute(Primitive):
     formula = "permute(grad, argsort(dims))"
 
     def forward(ctx, x, dims=()):
-        dims = tuple(_wrap_dim(d, x.ndim) for d in dims)
+        dims = tuple(wrap_dim(d, x.ndim) for d in dims)
         if len(dims) != x.ndim:
             raise RuntimeError(
                 f"permute(sparse_coo): number of dimensions in the tensor input does not match "
@@ -175,7 +176,7 @@ class Squeeze(Primitive):
         if dim is None:
             return x.squeeze()
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
-        dims = tuple(_wrap_dim(d, x.ndim) for d in dims)
+        dims = tuple(wrap_dim(d, x.ndim) for d in dims)
         keep = tuple(d for d in dims if x.ndim and x.shape[d] == 1)
         return x.squeeze(axis=keep) if keep else x.view()
 
@@ -204,7 +205,7 @@ class Unsqueeze(Primitive):
     formula = "squeeze(grad, dim)"
 
     def forward(ctx, x, dim=0):
-        d = _wrap_dim(dim, x.ndim + 1)
+        d = wrap_dim(dim, x.ndim + 1)
         ctx.dim = d
         return xp(x).expand_dims(x, d)
 
@@ -238,6 +239,7 @@ def _shape_args(shape) -> tuple:
     return tuple(int(s) for s in shape)
 
 
+@register_method("view")
 def view(input, *shape):
     """The same data with another shape (no copy); -1 infers one dim."""
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int, Size, np.integer)):
@@ -247,15 +249,18 @@ def view(input, *shape):
     return View.generic(input, shape=_shape_args(shape))
 
 
+@register_method("reshape")
 def reshape(input, *shape):
     """The data with another shape: a view when possible, else a copy."""
     return Reshape.generic(input, shape=_shape_args(shape))
 
 
+@register_method("transpose")
 def transpose(input, dim0, dim1):
     return Transpose.generic(input, dim0=dim0, dim1=dim1)
 
 
+@register_method("t")
 def t(input):
     """Transpose of a tensor of at most 2 dims."""
     if input.dim() > 2:
@@ -264,15 +269,18 @@ def t(input):
     return T.generic(input, dim0=0, dim1=-1 if input.dim() == 2 else 0)
 
 
+@register_method("permute")
 def permute(input, *dims):
     return Permute.generic(input, dims=_shape_args(dims))
 
 
+@register_method("expand")
 def expand(input, *sizes):
     """Broadcast to ``sizes`` without copying; -1 keeps a dim."""
     return Expand.generic(input, shape=_shape_args(sizes))
 
 
+@register_method("squeeze")
 def squeeze(input, dim=None):
     if dim is None:
         return Squeeze.generic(input)
@@ -281,18 +289,20 @@ def squeeze(input, dim=None):
     return SqueezeDim.generic(input, dim=dim)
 
 
+@register_method("unsqueeze")
 def unsqueeze(input, dim):
     return Unsqueeze.generic(input, dim=dim)
 
 
+@register_method("flatten")
 def flatten(input, start_dim=0, end_dim=-1):
     """Merge dims ``start_dim``..``end_dim`` into one."""
     shape = input.shape
     nd = len(shape)
     if nd == 0:
         return reshape(input, (1,))
-    s = _wrap_dim(start_dim, nd)
-    e = _wrap_dim(end_dim, nd)
+    s = wrap_dim(start_dim, nd)
+    e = wrap_dim(end_dim, nd)
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     if s == e:
@@ -303,10 +313,12 @@ def flatten(input, start_dim=0, end_dim=-1):
     return reshape(input, tuple(shape[:s]) + (n,) + tuple(shape[e + 1:]))
 
 
+@register_method("clone")
 def clone(input, *, memory_format=None):
     return Clone.generic(input)
 
 
+@register_method("contiguous")
 def contiguous(input, memory_format=None):
     if input._data.flags.c_contiguous:
         return input
@@ -314,8 +326,10 @@ def contiguous(input, memory_format=None):
 
 
 swapaxes = swapdims = transpose
+register_method("swapaxes", "swapdims")(transpose)
 
 
+@register_method("movedim")
 def movedim(input, source, destination):
     """``input`` with the dims at ``source`` moved to ``destination`` (a permute view)."""
     src = (source,) if isinstance(source, int) else tuple(source)
@@ -325,8 +339,8 @@ def movedim(input, source, destination):
             f"movedim: Invalid source or destination dims: source ({list(src)} dims) should "
             f"contain the same number of dims as destination ({list(dst)} dims)")
     nd = input.dim()
-    src = tuple(_wrap_dim(d, nd) for d in src)
-    dst = tuple(_wrap_dim(d, nd) for d in dst)
+    src = tuple(wrap_dim(d, nd) for d in src)
+    dst = tuple(wrap_dim(d, nd) for d in dst)
     for name, ds in (("source", src), ("destination", dst)):
         if len(set(ds)) != len(ds):
             raise RuntimeError(f"movedim: repeated dim in `{name}` ({list(ds)})")
@@ -339,11 +353,13 @@ def movedim(input, source, destination):
 
 
 moveaxis = movedim
+register_method("moveaxis")(movedim)
 
 
+@register_method("unflatten")
 def unflatten(input, dim, sizes):
     """Dimension ``dim`` split into ``sizes`` (one of them may be -1)."""
-    d = _wrap_dim(dim, input.dim())
+    d = wrap_dim(dim, input.dim())
     sizes = tuple(int(s) for s in sizes)
     if not sizes:
         raise RuntimeError("unflatten: sizes must be non-empty")
@@ -359,10 +375,12 @@ def unflatten(input, dim, sizes):
     return reshape(input, shape[:d] + inner + shape[d + 1:])
 
 
+@register_method("broadcast_to")
 def broadcast_to(input, size):
     return expand(input, tuple(size))
 
 
+@register_method("adjoint")
 def adjoint(input):
     return _mH(input)
 
@@ -424,31 +442,40 @@ def _conj(x):
     return x.conj() if x.is_complex() else x
 
 
+@register_method("view_as")
 def _view_as(self, other):
     return view(self, other.shape)
 
 
+@register_method("reshape_as")
 def _reshape_as(self, other):
     return reshape(self, other.shape)
 
 
+@register_method("expand_as")
 def _expand_as(self, other):
     return expand(self, other.shape)
 
 
-for _name, _fn in {"view": view, "reshape": reshape, "transpose": transpose, "t": t,
-                   "permute": permute, "expand": expand, "squeeze": squeeze,
-                   "unsqueeze": unsqueeze, "flatten": flatten, "clone": clone,
-                   "contiguous": contiguous, "view_as": _view_as, "reshape_as": _reshape_as,
-                   "expand_as": _expand_as, "swapaxes": swapaxes, "swapdims": swapdims,
-                   "movedim": movedim, "moveaxis": moveaxis, "unflatten": unflatten,
-                   "broadcast_to": broadcast_to, "adjoint": adjoint}.items():
-    register_method(_name)(_fn)
+@register_method("squeeze_")
+def squeeze_(self, *args, **kwargs):
+    return _inplace_view(self, lambda x: squeeze(x, *args, **kwargs))
 
-for _name, _fn in {"squeeze_": squeeze, "unsqueeze_": unsqueeze, "t_": t,
-                   "transpose_": transpose}.items():
-    register_method(_name)(lambda self, *a, _f=_fn, **k: _inplace_view(
-        self, lambda x, *b: _f(x, *b, **k), *a))
+
+@register_method("unsqueeze_")
+def unsqueeze_(self, *args, **kwargs):
+    return _inplace_view(self, lambda x: unsqueeze(x, *args, **kwargs))
+
+
+@register_method("t_")
+def t_(self):
+    return _inplace_view(self, t)
+
+
+@register_method("transpose_")
+def transpose_(self, *args, **kwargs):
+    return _inplace_view(self, lambda x: transpose(x, *args, **kwargs))
+
 
 Tensor.T = property(_T)  # type: ignore[attr-defined]
 Tensor.mT = property(_mT)  # type: ignore[attr-defined]

@@ -1,11 +1,14 @@
-"""Small Tensor methods that are not ops of their own: copy_, zero_, fill_, unbind, ..."""
+"""Small Tensor methods that are not ops of their own: copy_, zero_, fill_, resize_, and the
+index queries nonzero, argwhere, unique and unique_consecutive (not differentiable)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from .._tensor import Tensor
+from .._tensor import Tensor, wrap
+from ..backend import xp
 from ._core import Primitive, register_method
+from ._out import takes_out
 from .inplace import inplace_apply
 
 __all__: list[str] = []
@@ -17,7 +20,7 @@ class Fill(Primitive):
     formula = "0, sum(grad)"
 
     def forward(ctx, x, value):
-        out = np.empty_like(x)
+        out = xp(x).empty_like(x)
         out[...] = value
         return out
 
@@ -36,7 +39,7 @@ class Copy(Primitive):
     formula = "0, grad"
 
     def forward(ctx, x, src):
-        out = np.empty_like(x)
+        out = xp(x).empty_like(x)
         out[...] = src
         return out
 
@@ -66,7 +69,7 @@ def fill_(self, value):
 def copy_(self, src, non_blocking=False):
     if isinstance(src, Tensor):
         try:
-            np.broadcast_shapes(src._data.shape, self._data.shape)
+            np.broadcast_shapes(src._data.shape, self._data.shape)  # shapes, not data
         except ValueError:
             raise RuntimeError(
                 f"The size of tensor a ({self.shape[-1] if self.dim() else 1}) must match the "
@@ -86,8 +89,11 @@ def resize_(self, *sizes):
             "cannot resize variables that require grad"
         )
     data = self._data
-    flat = np.zeros(int(np.prod(shape)), data.dtype)
-    n = min(flat.size, data.size)
+    n_new = 1
+    for s in shape:
+        n_new *= s
+    flat = xp(data).zeros(n_new, data.dtype)
+    n = min(n_new, data.size)
     flat[:n] = data.reshape(-1)[:n]
     self._data = flat.reshape(shape)
     return self
@@ -95,19 +101,24 @@ def resize_(self, *sizes):
 
 # ---------------------------------------------------------------------- index queries
 
+def _long(m, a):
+    """An int64 tensor on the array module ``m``'s device."""
+    return wrap(m.asarray(a, dtype=m.int64))
+
+
 @register_method("nonzero")
+@takes_out("nonzero", "exact")
 def nonzero(input, *, out=None, as_tuple=False):
     """The indices of the non-zero elements: an (n, ndim) tensor, or one tensor per dim."""
-    from .creation import tensor
-
-    data = np.asarray(input._data)
+    data = input._data
+    m = xp(data)
     if as_tuple:
         if data.ndim == 0:
-            return (tensor(np.zeros(int(data != 0), dtype=np.int64)),)
-        return tuple(tensor(i.astype(np.int64)) for i in np.nonzero(data))
+            return (_long(m, m.zeros(int(data != 0))),)
+        return tuple(_long(m, i) for i in m.nonzero(data))
     if data.ndim == 0:
-        return tensor(np.zeros((int(data != 0), 0), dtype=np.int64))
-    return tensor(np.argwhere(data).astype(np.int64).reshape(-1, data.ndim))
+        return _long(m, m.zeros((int(data != 0), 0)))
+    return _long(m, m.argwhere(data).reshape(-1, data.ndim))
 
 
 @register_method("argwhere")
@@ -115,66 +126,66 @@ def argwhere(input):
     return nonzero(input)
 
 
-def _unique_result(values, inverse, counts, return_inverse, return_counts):
-    from .creation import tensor
-
-    out = [values]
+def _unique_result(m, values, inverse, counts, return_inverse, return_counts):
+    out = [wrap(m.ascontiguousarray(values))]
     if return_inverse:
-        out.append(tensor(np.asarray(inverse, dtype=np.int64)))
+        out.append(_long(m, inverse))
     if return_counts:
-        out.append(tensor(np.asarray(counts, dtype=np.int64)))
+        out.append(_long(m, counts))
     return out[0] if len(out) == 1 else tuple(out)
 
 
 @register_method("unique")
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
-    """The distinct elements (or slices along ``dim``), sorted; not differentiable."""
-    from .._tensor import _wrap_dim
-    from .creation import tensor
+    """The distinct elements (or slices along ``dim``), sorted; not differentiable. NaNs are
+    never equal to each other, so each NaN is its own element, as in PyTorch."""
+    from .._dims import wrap_dim
 
-    data = np.asarray(input._data)
+    data = input._data
+    m = xp(data)
     if dim is None:
-        vals, inv, cnt = np.unique(data.reshape(-1), return_inverse=True, return_counts=True)
-        return _unique_result(tensor(vals), inv.reshape(data.shape), cnt, return_inverse,
+        vals, inv, cnt = m.unique(data.reshape(-1), return_inverse=True, return_counts=True,
+                                  equal_nan=False)
+        return _unique_result(m, vals, inv.reshape(data.shape), cnt, return_inverse,
                               return_counts)
-    d = _wrap_dim(dim, data.ndim)
-    vals, inv, cnt = np.unique(data, return_inverse=True, return_counts=True, axis=d)
-    return _unique_result(tensor(vals), inv.reshape(-1), cnt, return_inverse, return_counts)
+    d = wrap_dim(dim, data.ndim, "unique")
+    vals, inv, cnt = m.unique(data, return_inverse=True, return_counts=True, axis=d,
+                              equal_nan=False)
+    return _unique_result(m, vals, inv.reshape(-1), cnt, return_inverse, return_counts)
 
 
 @register_method("unique_consecutive")
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
     """Each run of equal consecutive elements (or slices along ``dim``) kept once."""
-    from .._tensor import _wrap_dim
-    from .creation import tensor
+    from .._dims import wrap_dim
 
-    data = np.asarray(input._data)
+    data = input._data
+    m = xp(data)
     if dim is None:
         flat = data.reshape(-1)
         axis_data = flat.reshape(-1, 1)
     else:
-        d = _wrap_dim(dim, data.ndim)
-        flat = np.moveaxis(data, d, 0)
+        d = wrap_dim(dim, data.ndim, "unique_consecutive")
+        flat = m.moveaxis(data, d, 0)
         axis_data = flat.reshape(flat.shape[0], -1)
     n = axis_data.shape[0]
     if n == 0:
-        starts = np.zeros(0, dtype=bool)
+        starts = m.zeros(0, dtype=bool)
     else:
-        starts = np.concatenate([[True], (axis_data[1:] != axis_data[:-1]).any(axis=1)])
-    keep = np.flatnonzero(starts)
-    inv = np.cumsum(starts) - 1
-    counts = np.diff(np.append(keep, n))
+        starts = m.concatenate([m.ones(1, dtype=bool),
+                                (axis_data[1:] != axis_data[:-1]).any(axis=1)])
+    keep = m.flatnonzero(starts)
+    inv = m.cumsum(starts) - 1
+    counts = m.diff(m.append(keep, n))
     if dim is None:
         vals = flat[keep]
         inv = inv.reshape(data.shape)
     else:
-        vals = np.moveaxis(flat[keep], 0, d)
-    return _unique_result(tensor(np.ascontiguousarray(vals)), inv, counts, return_inverse,
-                          return_counts)
+        vals = m.moveaxis(flat[keep], 0, d)
+    return _unique_result(m, vals, inv, counts, return_inverse, return_counts)
 
 
-from .indexing import (  # noqa: E402  (the torch-level names of the indexing ops)
-    gather,
+from .index_ops import (  # noqa: E402  (the torch-level names of the indexing ops)
     index_add,
     index_copy,
     index_fill,
@@ -183,15 +194,11 @@ from .indexing import (  # noqa: E402  (the torch-level names of the indexing op
     masked_fill,
     masked_scatter,
     masked_select,
-    narrow,
     put,
-    scatter,
-    scatter_add,
-    scatter_reduce,
-    select,
     take,
-    take_along_dim,
 )
+from .indexing import narrow, select  # noqa: E402
+from .scatter import gather, scatter, scatter_add, scatter_reduce, take_along_dim  # noqa: E402
 
 __all__ += ["argwhere", "gather", "index_add", "index_copy", "index_fill", "index_put",
             "index_select", "masked_fill", "masked_scatter", "masked_select", "narrow",

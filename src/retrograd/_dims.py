@@ -1,0 +1,62 @@
+"""Dimension arguments, one home: wrapping a negative ``dim`` and checking lists of dims.
+
+A tensor with ``ndim`` dimensions accepts ``dim`` in ``[-ndim, ndim - 1]``; a 0-d tensor
+accepts 0 and -1, as in PyTorch. Out of range is PyTorch's IndexError, in its words.
+
+>>> wrap_dim(-1, 3)
+2
+>>> wrap_dims((2, 0), 3)
+(0, 2)
+"""
+
+from __future__ import annotations
+
+import operator
+
+__all__ = ["reduce_dims", "wrap_dim", "wrap_dims"]
+
+
+def wrap_dim(dim, ndim: int, op: str = "") -> int:
+    """``dim`` as a non-negative position among ``ndim`` dims (0-d tensors take 0 and -1).
+
+    Raises PyTorch's IndexError ("Dimension out of range ..."), prefixed by ``op`` when
+    given, and TypeError for a non-integer ``dim``.
+    """
+    try:
+        d = operator.index(dim)
+    except TypeError:
+        where = f"{op}(): " if op else ""
+        raise TypeError(f"{where}dim must be an integer, got {type(dim).__name__}") from None
+    n = ndim if ndim > 0 else 1
+    if d < -n or d >= n:
+        where = f"{op}(): " if op else ""
+        raise IndexError(f"{where}Dimension out of range (expected to be in range of "
+                         f"[{-n}, {n - 1}], but got {d})")
+    return d + n if d < 0 else d
+
+
+def wrap_dims(dims, ndim: int, op: str = "", *, sort: bool = True) -> tuple:
+    """A dim or a sequence of dims, each wrapped, as a tuple (sorted unless ``sort=False``).
+
+    A dim given twice is PyTorch's RuntimeError "dim d appears multiple times in the list
+    of dims".
+    """
+    if not isinstance(dims, (list, tuple)):
+        dims = (dims,)
+    out = tuple(wrap_dim(d, ndim, op) for d in dims)
+    seen = set()
+    for d in out:
+        if d in seen:
+            where = f"{op}(): " if op else ""
+            raise RuntimeError(f"{where}dim {d} appears multiple times in the list of dims")
+        seen.add(d)
+    return tuple(sorted(out)) if sort else out
+
+
+def reduce_dims(dim, ndim: int, op: str = "") -> tuple | None:
+    """The dims a reduction runs over: a sorted tuple, or None for all of them (``dim`` None
+    or empty, or a 0-d input, which accepts dim 0 and -1 and reduces over its no dims)."""
+    if dim is None:
+        return None
+    dims = wrap_dims(dim, ndim, op)
+    return dims if dims and ndim else None

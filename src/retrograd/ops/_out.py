@@ -1,0 +1,144 @@
+"""``out=``: writing an op's result into a caller's tensor, with PyTorch's checks.
+
+PyTorch's rules, learned by running it:
+
+* ``out`` must be a Tensor (a tuple of Tensors for ops with several results);
+* under grad mode, an op whose result (or whose ``out``) requires grad refuses ``out=``:
+  the result written into ``out`` would have no graph;
+* an ``out`` with the result's shape is written in place; an empty one is resized silently;
+  a non-empty one of another shape is resized with a deprecation warning;
+* dtypes: ops that take ``dtype=`` (sum, cumsum, ...) compute in whatever ``out`` holds
+  ("cast"); most ops accept an ``out`` of the same or a higher category (bool < integer <
+  floating < complex, "promote"); ops whose output dtype is fixed by their inputs
+  (gather, sort, tril, ...) want exactly the result's dtype ("exact"); cat and the other
+  joins check like "promote" but raise TypeError ("join").
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+
+from .. import _dtype as dtypes
+from .._tensor import Tensor
+from ..autograd.grad_mode import state as _state
+from ..backend import xp
+from .inplace import bump_version
+
+__all__ = ["check_out_dtype", "creates_into_out", "dtype_name", "takes_out", "write_out"]
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
+          "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+          "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+# The C type names PyTorch's "Expected out tensor to have dtype ..." message uses.
+_C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
+            "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+            "uint8": "unsigned char", "bool": "bool"}
+
+
+def dtype_name(np_dtype) -> str:
+    """PyTorch's scalar-type name of a NumPy dtype: Float, Long, Bool, ..."""
+    return _NAMES.get(str(np_dtype), str(np_dtype))
+
+
+def check_out_dtype(result_dtype, out_dtype, mode: str, op: str) -> None:
+    """Raise PyTorch's RuntimeError when ``out_dtype`` cannot hold the result (see module
+    docstring for the modes)."""
+    if mode == "cast" or result_dtype == out_dtype:
+        return
+    if mode == "exact":
+        raise RuntimeError(
+            f"{op}(): Expected out tensor to have dtype "
+            f"{_C_NAMES.get(str(result_dtype), str(result_dtype))}, but got "
+            f"{_C_NAMES.get(str(out_dtype), str(out_dtype))} instead")
+    if _CATEGORY[result_dtype.kind] > _CATEGORY[out_dtype.kind]:
+        if mode == "join":  # cat and friends raise a TypeError in PyTorch's words
+            raise TypeError(f"torch.{op}(): input types can't be cast to the desired output "
+                            f"type {dtype_name(out_dtype)}")
+        raise RuntimeError(f"{op}(): result type {dtype_name(result_dtype)} can't be cast to "
+                           f"the desired output type {dtype_name(out_dtype)}")
+
+
+def _check_grad(result, out, op: str) -> None:
+    if _state.grad_enabled and (out._requires_grad or (
+            isinstance(result, Tensor) and result._requires_grad)):
+        raise RuntimeError(f"{op}(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
+
+
+def _write_one(result, out, op: str, mode: str):
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{op}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    _check_grad(result, out, op)
+    data = result._data if isinstance(result, Tensor) else result
+    dst = out._data
+    check_out_dtype(data.dtype, dst.dtype, mode, op)
+    if dst.shape != data.shape:
+        if dst.size:
+            warnings.warn(
+                f"An output with one or more elements was resized since it had shape "
+                f"{list(dst.shape)}, which does not match the required output shape "
+                f"{list(data.shape)}. This behavior is deprecated, and in a future PyTorch "
+                "release outputs will not be resized unless they have zero elements. You can "
+                "explicitly reuse an out tensor t by resizing it, inplace, to zero elements "
+                "with t.resize_(0).", UserWarning, stacklevel=4)
+        out._data = xp(dst).empty(data.shape, dst.dtype)
+        dst = out._data
+    dst[...] = data
+    bump_version(out)
+    return out
+
+
+def write_out(result, out, op: str, mode: str = "promote"):
+    """``result`` when ``out`` is None, else ``out`` holding result's values (checked as
+    PyTorch does). A tuple result (values, indices) takes a tuple ``out`` and gives back a
+    result of the same named-tuple type holding the out tensors."""
+    if out is None:
+        return result
+    if isinstance(result, tuple):
+        if not isinstance(out, (tuple, list)) or len(out) != len(result):
+            raise TypeError(f"{op}(): argument 'out' must be tuple of {len(result)} Tensors")
+        written = [_write_one(r, o, op, "exact") for r, o in zip(result, out)]
+        return type(result)(*written) if hasattr(result, "_fields") else tuple(written)
+    return _write_one(result, out, op, mode)
+
+
+def takes_out(op: str, mode: str = "promote"):
+    """Decorator for an op that computes its result without ``out``: the keyword ``out`` is
+    taken here and the result written into it by ``write_out``."""
+
+    def deco(fn):
+        @functools.wraps(fn)
+        def with_out(*args, out=None, **kwargs):
+            if out is None:
+                return fn(*args, **kwargs)
+            return write_out(fn(*args, **kwargs), out, op, mode)
+
+        return with_out
+
+    return deco
+
+
+def creates_into_out(op: str):
+    """Decorator for a creation function (zeros, arange, rand, ...): with ``out``, the
+    tensor is made in ``out``'s dtype (an explicit different ``dtype`` is PyTorch's
+    RuntimeError) and written into it."""
+
+    def deco(fn):
+        @functools.wraps(fn)
+        def with_out(*args, out=None, dtype=None, **kwargs):
+            if out is None:
+                return fn(*args, dtype=dtype, **kwargs)
+            if not isinstance(out, Tensor):
+                raise TypeError(f"{op}(): argument 'out' must be Tensor, not "
+                                f"{type(out).__name__}")
+            if dtype is not None and dtypes.to_dtype(dtype) != out.dtype:
+                asked = dtype_name(dtypes.to_dtype(dtype)._np)
+                raise RuntimeError(f"{op}(): dtype {asked} does not match dtype of out "
+                                   f"parameter ({dtype_name(out._data.dtype)})")
+            return write_out(fn(*args, dtype=out.dtype, **kwargs), out, op, "cast")
+
+        return with_out
+
+    return deco

@@ -1,0 +1,314 @@
+"""Products: einsum (the primitive, with a gradient for every operand), tensordot, bmm, mv,
+dot/vdot, outer/ger, inner, the add* fused forms (addmm, addmv, baddbmm, addbmm), kron and
+cross. ``matmul``/``mm`` live in ``arithmetic``."""
+
+from __future__ import annotations
+
+import string
+from collections import Counter
+
+import numpy as np
+
+from .._dims import wrap_dim
+from .._tensor import Tensor
+from ..backend import xp
+from ._core import Primitive, register_method
+from ._out import dtype_name, takes_out, write_out
+from .diagonal import _arr
+
+__all__ = ["addbmm", "addmm", "addmv", "baddbmm", "bmm", "cross", "dot", "einsum", "ger",
+           "inner", "kron", "mv", "outer", "tensordot", "vdot"]
+
+
+class Einsum(Primitive):
+    """einsum over explicit subscripts.  d/dx_k = einsum of grad with the other operands
+    into x_k's subscripts (repeated subscripts via identity, summed-only ones via ones)."""
+
+    __slots__ = ("ins", "rhs")
+    promote = True
+    formula = "einsum(grad, others -> subscripts of x_k)"
+
+    def forward(ctx, *ops, ins=(), rhs=""):
+        ctx.ins, ctx.rhs = ins, rhs
+        ctx.save(*ops)
+        return xp(ops[0]).einsum(",".join(ins) + "->" + rhs, *ops, optimize=len(ops) > 2)
+
+    def backward(ctx, grad):
+        ops = ctx.saved
+        return tuple(_einsum_grad(ctx, grad, ops, k) if need else None
+                     for k, need in enumerate(ctx.needs_input_grad))
+
+    def jvp(ctx, *tangents):
+        ops = ctx.saved
+        total = None
+        for k, t in enumerate(tangents):
+            if t is None:
+                continue
+            args = [t if j == k else op for j, op in enumerate(ops)]
+            term = Einsum.generic(*args, ins=ctx.ins, rhs=ctx.rhs)
+            total = term if total is None else total + term
+        return total
+
+
+def _einsum_grad(ctx, grad, ops, k):
+    sub = ctx.ins[k]
+    others = [j for j in range(len(ops)) if j != k]
+    avail = set(ctx.rhs).union(*[ctx.ins[j] for j in others])
+    target = "".join(dict.fromkeys(c for c in sub if c in avail))
+    g = Einsum.generic(grad, *[ops[j] for j in others], ins=(ctx.rhs, *[ctx.ins[j]
+                       for j in others]), rhs=target)
+    shape = ops[k].shape
+    size = {c: shape[i] for i, c in enumerate(sub)}
+    free = iter(c for c in string.ascii_letters if c not in set(ctx.rhs).union(*ctx.ins))
+    seen, out_sub, ins, consts = set(), "", [target], []
+    m = xp(_arr(ops[k]))
+    dtype = _arr(ops[k]).dtype
+    for c in sub:
+        if c in seen:  # repeated subscript: a fresh one tied to it by the identity
+            f = next(free)
+            ins.append(c + f)
+            consts.append(m.eye(size[c], dtype=dtype))
+            out_sub += f
+            continue
+        seen.add(c)
+        if c not in avail:  # summed within this operand only: the gradient is constant there
+            ins.append(c)
+            consts.append(m.ones(size[c], dtype=dtype))
+        out_sub += c
+    if out_sub == target:
+        return g
+    return Einsum.generic(g, *consts, ins=tuple(ins), rhs=out_sub)
+
+
+def _parse_einsum(equation: str, ndims):
+    eq = equation.replace(" ", "")
+    lhs, _, rhs = eq.partition("->")
+    ins = lhs.split(",")
+    if len(ins) != len(ndims):
+        raise RuntimeError("einsum(): more operands were provided than specified in the "
+                           "equation" if len(ndims) > len(ins) else
+                           "einsum(): fewer operands were provided than specified in the "
+                           "equation")
+    used = set(c for c in eq if c.isalpha())
+    free = [c for c in string.ascii_letters if c not in used]
+    n_ell = max([nd - (len(s) - 3) for s, nd in zip(ins, ndims) if "..." in s], default=0)
+    ell = "".join(free[:n_ell])
+    out = []
+    for s, nd in zip(ins, ndims):
+        if "..." in s:
+            k = nd - (len(s) - 3)
+            s = s.replace("...", ell[n_ell - k:] if k else "")
+        if len(s) != nd:
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({len(s)}) "
+                               f"does not match the number of dimensions ({nd}) for operand "
+                               f"{len(out)} and no ellipsis was given")
+        out.append(s)
+    if "->" not in eq:
+        counts = Counter("".join(out))
+        rhs = ell + "".join(sorted((c for c in counts if counts[c] == 1 and c not in ell),
+                                   key=lambda c: (c.isupper() is False, c)))
+    else:
+        rhs = rhs.replace("...", ell)
+    return tuple(out), rhs
+
+
+def einsum(equation, *operands):
+    """Einstein summation, e.g. ``einsum('ij,jk->ik', a, b)``; differentiable in every
+    operand (including repeated subscripts like ``'ii->i'``)."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    ins, rhs = _parse_einsum(equation, [op.ndim for op in operands])
+    return Einsum.generic(*operands, ins=ins, rhs=rhs)
+
+
+@register_method("tensordot")
+@takes_out("tensordot")
+def tensordot(a, b, dims=2, out=None):
+    """Contract ``a``'s last ``dims`` dims with ``b``'s first (or the listed dim pairs)."""
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
+    if isinstance(dims, int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        da, db = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        da, db = dims
+        da = [da] if isinstance(da, int) else list(da)
+        db = [db] if isinstance(db, int) else list(db)
+    da = [wrap_dim(d, a.ndim) for d in da]
+    db = [wrap_dim(d, b.ndim) for d in db]
+    for i, j in zip(da, db):
+        if a.shape[i] != b.shape[j]:
+            raise RuntimeError(f"contracted dimensions need to match, but first has size "
+                               f"{a.shape[i]} in dim {i} and second has size {b.shape[j]} in "
+                               f"dim {j}")
+    letters = iter(string.ascii_letters)
+    sa = [next(letters) for _ in range(a.ndim)]
+    sb = [next(letters) for _ in range(b.ndim)]
+    for i, j in zip(da, db):
+        sb[j] = sa[i]
+    rhs = "".join(c for i, c in enumerate(sa) if i not in da) + \
+        "".join(c for j, c in enumerate(sb) if j not in db)
+    return Einsum.generic(a, b, ins=("".join(sa), "".join(sb)), rhs=rhs)
+
+
+# ------------------------------------------------------------------------- products
+
+@register_method("bmm")
+def bmm(input, mat2, *, out=None):
+    """Batched matrix product of (b, n, m) and (b, m, p) tensors."""
+    if input.ndim != 3 or mat2.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor" if input.ndim != 3 else
+                           "batch2 must be a 3D tensor")
+    b, _, m = input.shape
+    if input._data.dtype != mat2._data.dtype:  # no promotion in products, as in PyTorch
+        raise RuntimeError(f"expected scalar type {dtype_name(input._data.dtype)} but found "
+                           f"{dtype_name(mat2._data.dtype)}")
+    if tuple(mat2.shape[:2]) != (b, m):
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{b}, {m}] but got: [{mat2.shape[0]}, {mat2.shape[1]}].")
+    return write_out(input @ mat2, out, "bmm")
+
+
+@register_method("mv")
+def mv(input, vec, *, out=None):
+    """Matrix-vector product."""
+    if input.ndim != 2 or vec.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {input.ndim}, "
+                           f"{input.ndim}, {vec.ndim}")
+    if input.shape[1] != vec.shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({input.shape[0]}), mat "
+                           f"({input.shape[0]}x{input.shape[1]}), vec ({vec.shape[0]})")
+    if input._data.dtype != vec._data.dtype:
+        a, b = dtype_name(input._data.dtype), dtype_name(vec._data.dtype)
+        raise RuntimeError(f"mv: expected mat and vec to have the same dtype, but got {a} and "
+                           f"{b}")
+    return write_out(input @ vec, out, "mv")
+
+
+@register_method("dot")
+def dot(input, other, *, out=None):
+    """Inner product of two 1-d tensors."""
+    if input.ndim != 1 or other.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D "
+                           "tensors")
+    if input.shape[0] != other.shape[0]:
+        n, k = input.shape[0], other.shape[0]
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{n}] and src [{k}] to "
+                           f"have the same number of elements, but got {n} and {k} elements "
+                           "respectively")
+    if input.dtype != other.dtype:
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
+                           f"{repr(input.dtype)[6:].capitalize()} and "
+                           f"{repr(other.dtype)[6:].capitalize()}")
+    return write_out(input @ other, out, "dot")
+
+
+vdot = dot  # real tensors: no conjugation
+
+
+@register_method("outer")
+def outer(input, vec2, *, out=None):
+    """Outer product of two 1-d tensors."""
+    from .shape import unsqueeze
+
+    return write_out(unsqueeze(input, 1) * unsqueeze(vec2, 0), out, "outer")
+
+
+ger = outer
+
+
+@register_method("inner")
+def inner(input, other, *, out=None):
+    """Sum of products over the last dims (a scalar times a tensor when one is 0-d)."""
+    if input.ndim == 0 or other.ndim == 0:
+        return write_out(input * other, out, "inner")
+    return write_out(tensordot(input, other, ([-1], [-1])), out, "inner")
+
+
+def _scaled(x, s):
+    return x if s == 1 else x * s
+
+
+def _addmul(input, prod, beta, alpha):
+    res = _scaled(prod, alpha)
+    if beta == 0:  # input is ignored (NaN in it does not propagate); its gradient is zero
+        from .unary import where
+
+        return res + where(np.zeros((), bool), input, 0)
+    return res + _scaled(input, beta)
+
+
+def _bshape(a, b):
+    return np.broadcast_shapes(tuple(a.shape), tuple(b.shape))
+
+
+@register_method("addmm")
+def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
+    """``beta * input + alpha * (mat1 @ mat2)``."""
+    from .arithmetic import mm
+
+    return write_out(_addmul(input, mm(mat1, mat2), beta, alpha), out, "addmm")
+
+
+@register_method("addmv")
+def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
+    """``beta * input + alpha * (mat @ vec)``."""
+    return write_out(_addmul(input, mv(mat, vec), beta, alpha), out, "addmv")
+
+
+@register_method("baddbmm")
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    """``beta * input + alpha * bmm(batch1, batch2)``."""
+    return write_out(_addmul(input, bmm(batch1, batch2), beta, alpha), out, "baddbmm")
+
+
+@register_method("addbmm")
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    """``beta * input + alpha * sum_b batch1[b] @ batch2[b]``."""
+    return write_out(_addmul(input, bmm(batch1, batch2).sum(0), beta, alpha), out, "addbmm")
+
+
+@register_method("kron")
+def kron(input, other, *, out=None):
+    """Kronecker product."""
+    from .shape import reshape
+
+    n = max(input.ndim, other.ndim)
+    a = reshape(input, (1,) * (n - input.ndim) + tuple(input.shape))
+    b = reshape(other, (1,) * (n - other.ndim) + tuple(other.shape))
+    a2 = reshape(a, tuple(s for d in a.shape for s in (d, 1)))
+    b2 = reshape(b, tuple(s for d in b.shape for s in (1, d)))
+    return write_out(reshape(a2 * b2, tuple(x * y for x, y in zip(a.shape, b.shape))), out, "kron")
+
+
+def _cross(input, other, dim, name):
+    from .indexing import getitem
+
+    shape = _bshape(input, other)
+    a, b = input.expand(*shape), other.expand(*shape)
+    d = wrap_dim(dim, len(shape))
+    if input.shape[wrap_dim(dim, input.ndim)] != 3 or other.shape[wrap_dim(dim, other.ndim)] \
+            != 3:
+        raise RuntimeError(f"{name}: inputs dimension {dim} must have length 3. Got "
+                           f"{input.shape[dim]} and {other.shape[dim]}")
+    pre = (slice(None),) * d
+
+    def take(x, idx):
+        return getitem(x, (*pre, idx))
+
+    return take(a, [1, 2, 0]) * take(b, [2, 0, 1]) - take(a, [2, 0, 1]) * take(b, [1, 2, 0])
+
+
+@register_method("cross")
+def cross(input, other, dim=None, *, out=None):
+    """Cross product of 3-vectors along ``dim`` (the first dim of size 3 when None)."""
+    if dim is None:
+        shape = _bshape(input, other)
+        dim = next((i for i, s in enumerate(shape) if s == 3), -1)
+    return write_out(_cross(input, other, dim, "linalg.cross"), out, "cross")
+
+
+
+register_method("vdot")(vdot)
+register_method("ger")(ger)
