@@ -252,3 +252,54 @@ def test_dropout_between_layers_only_in_training():
     m.train()
     outs = [to_np(m(x)[0]) for _ in range(3)]
     assert not np.allclose(outs[0], outs[1])
+
+
+@pytest.mark.parametrize("name,args,kwargs", [
+    ("LSTM", (3, 6, 2), {"proj_size": 4, "batch_first": True, "dropout": 0.0}),
+    ("GRU", (3, 4, 2), {"bidirectional": True, "batch_first": True, "bias": False}),
+    ("RNN", (3, 4, 2, "relu", True, True), {}),
+])
+def test_stacked_layers_in_training_mode_match_torch(name, args, kwargs):
+    ours, theirs = pair(name, *args, **kwargs)
+    assert ours.training and repr(ours) == repr(theirs)
+    x = randn(2, 4, 3)
+    r_out, r_h = ours(R.tensor(x))
+    t_out, t_h = theirs(torch.tensor(x))
+    close(r_out, t_out)
+    for a, b in zip(_flatten(r_h), _flatten(t_h)):
+        close(a, b)
+    r_out.sum().backward()
+    t_out.sum().backward()
+    compare_grads(ours, theirs)
+
+
+@pytest.mark.parametrize("build", [
+    lambda nn: nn.RNN(2, 4, nonlinearity="x"), lambda nn: nn.GRU(2, 4, proj_size=1),
+    lambda nn: nn.RNN(2, 4, proj_size=1), lambda nn: nn.LSTM(2, 4.0),
+    lambda nn: nn.LSTM(2, 4, dropout=2), lambda nn: nn.LSTM(2, 4, dropout=True),
+    lambda nn: nn.LSTM(2, 4, proj_size=4), lambda nn: nn.LSTM(2, 4, proj_size=-1),
+    lambda nn: nn.LSTM(2, 0), lambda nn: nn.LSTM(2, 3, num_layers=0),
+    lambda nn: nn.RNNBase("X", 2, 3),
+])
+def test_construction_errors_match_torch(build):
+    with pytest.raises(Exception) as ours:
+        build(R.nn)
+    with pytest.raises(Exception) as theirs:
+        build(torch.nn)
+    assert (type(ours.value), str(ours.value)) == (type(theirs.value), str(theirs.value))
+
+
+def test_layer_and_cell_reprs_match_torch():
+    builds = [
+        lambda nn: nn.LSTM(2, 4, proj_size=3, num_layers=2, bias=False, batch_first=True,
+                           dropout=0.5, bidirectional=True),
+        lambda nn: nn.RNN(2, 4, 2, "relu"), lambda nn: nn.GRU(2, 4, 2, dropout=1),
+        lambda nn: nn.RNNCell(2, 3, False, "relu"), lambda nn: nn.GRUCell(2, 3, False),
+        lambda nn: nn.LSTMCell(2, 3),
+    ]
+    for build in builds:
+        ours, theirs = build(R.nn), build(torch.nn)
+        assert repr(ours) == repr(theirs)
+        assert list(ours.state_dict()) == list(theirs.state_dict())
+        assert [tuple(p.shape) for p in ours.parameters()] == [
+            tuple(p.shape) for p in theirs.parameters()]

@@ -107,12 +107,15 @@ class UninitializedParameter(Parameter):
         return super().__new__(cls, None, requires_grad)
 
     def __init__(self, requires_grad: bool = True, device=None, dtype=None) -> None:
-        pass
+        # Where and as what the values will be made once the shape is known.
+        self._factory = (device, dtype)
 
     def materialize(self, shape, device=None, dtype=None) -> None:
+        """Give this parameter ``shape`` (uninitialised values); it becomes a Parameter."""
         from ..ops.creation import empty
 
-        data = empty(*shape, dtype=dtype)
+        default_device, default_dtype = self.__dict__.pop("_factory", (None, None))
+        data = empty(*shape, device=device or default_device, dtype=dtype or default_dtype)
         self._data = data._data
         self.__class__ = Parameter
 
@@ -134,7 +137,10 @@ class UninitializedBuffer(Tensor):
     def materialize(self, shape, device=None, dtype=None) -> None:
         from ..ops.creation import empty
 
-        self._data = empty(*shape, dtype=dtype)._data
+        self._data = empty(*shape, device=device, dtype=dtype)._data
+
+    def __repr__(self, *, tensor_contents: Any = None) -> str:
+        return "<UninitializedBuffer>"
 
 
 def is_lazy(param: Any) -> bool:

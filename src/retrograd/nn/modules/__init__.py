@@ -1,22 +1,29 @@
 """The layers of ``retrograd.nn``."""
 
-from . import (
+from . import (  # PyTorch's module paths for layers that live elsewhere here
     activation,
     attention,
+    batchnorm,
+    channelshuffle,
     container,
     conv,
+    distance,
     dropout,
     flatten,
     fold,
+    instancenorm,
+    lazy,
     linear,
     loss,
     module,
     normalization,
     padding,
+    pixelshuffle,
     pooling,
     rnn,
     sparse,
     transformer,
+    upsampling,
     vision,
 )
 from .activation import *

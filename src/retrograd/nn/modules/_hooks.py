@@ -173,13 +173,12 @@ class HooksMixin:
             args = bw_hook.setup_input_hook(args)
         result = self.forward(*args, **kwargs)
         for hook_id, hook in [*_global_forward_hooks.items(), *self._forward_hooks.items()]:
-            if (hook_id in self._forward_hooks_with_kwargs
-                    or hook_id in _global_forward_hooks_with_kwargs):
-                hook_result = hook(self, args, kwargs, result)
-            else:
-                hook_result = hook(self, args, result)
-            if hook_result is not None:
-                result = hook_result
+            wants_kwargs = (hook_id in self._forward_hooks_with_kwargs
+                            or hook_id in _global_forward_hooks_with_kwargs)
+            replaced = (hook(self, args, kwargs, result) if wants_kwargs
+                        else hook(self, args, result))
+            # A hook that returns something replaces the output for the hooks after it.
+            result = result if replaced is None else replaced
         if bw_hook is not None:
             result = bw_hook.setup_output_hook(result)
         return result

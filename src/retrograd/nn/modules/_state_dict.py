@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 from collections import OrderedDict, namedtuple
+from collections.abc import Mapping
 from typing import Any
 
 from ..._tensor import Tensor
@@ -15,10 +16,11 @@ __all__ = ["StateDictMixin"]
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What ``load_state_dict`` returns; prints a short all-clear when both lists are empty."""
+
     def __repr__(self) -> str:
-        if not self.missing_keys and not self.unexpected_keys:
-            return "<All keys matched successfully>"
-        return super().__repr__()
+        clean = not (self.missing_keys or self.unexpected_keys)
+        return "<All keys matched successfully>" if clean else super().__repr__()
 
     __str__ = __repr__
 
@@ -26,38 +28,40 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
 class StateDictMixin:
     """State-dict saving and loading for Module."""
 
+    def _own_state(self) -> dict[str, Tensor]:
+        """This module's saved entries (not its children's): non-None parameters, then
+        persistent non-None buffers, by local name."""
+        skip = self._non_persistent_buffers_set
+        entries = itertools.chain(
+            self._parameters.items(),
+            ((name, buf) for name, buf in self._buffers.items() if name not in skip))
+        return {name: value for name, value in entries if value is not None}
+
     def _save_to_state_dict(self, destination: dict, prefix: str, keep_vars: bool) -> None:
-        for name, param in self._parameters.items():
-            if param is not None:
-                destination[prefix + name] = param if keep_vars else param.detach()
-        for name, buf in self._buffers.items():
-            if buf is not None and name not in self._non_persistent_buffers_set:
-                destination[prefix + name] = buf if keep_vars else buf.detach()
+        for name, value in self._own_state().items():
+            destination[prefix + name] = value if keep_vars else value.detach()
 
     def state_dict(self, *args: Any, destination: dict | None = None, prefix: str = "",
                    keep_vars: bool = False) -> dict[str, Tensor]:
         """Parameters and persistent buffers by dotted name (detached unless keep_vars)."""
-        if args:
-            destination = args[0] if len(args) > 0 else destination
-            prefix = args[1] if len(args) > 1 else prefix
-            keep_vars = args[2] if len(args) > 2 else keep_vars
+        # PyTorch still accepts the old positional form (destination, prefix, keep_vars).
+        given = [*args, *[destination, prefix, keep_vars][len(args):]]
+        destination, prefix, keep_vars = given[:3]
         if destination is None:
             destination = OrderedDict()
             destination._metadata = OrderedDict()
-        metadata = getattr(destination, "_metadata", None)
-        if metadata is not None:
-            metadata[prefix[:-1]] = {"version": self._version}
-        for hook in self._state_dict_pre_hooks.values():
-            hook(self, prefix, keep_vars)
+        if getattr(destination, "_metadata", None) is not None:
+            destination._metadata[prefix[:-1]] = {"version": self._version}
+        for pre_hook in self._state_dict_pre_hooks.values():
+            pre_hook(self, prefix, keep_vars)
         self._save_to_state_dict(destination, prefix, keep_vars)
-        for name, module in self._modules.items():
-            if module is not None:
-                module.state_dict(destination=destination, prefix=prefix + name + ".",
-                                  keep_vars=keep_vars)
-        for hook in self._state_dict_hooks.values():
-            result = hook(self, destination, prefix, {})
-            if result is not None:
-                destination = result
+        children = [(name, m) for name, m in self._modules.items() if m is not None]
+        for name, child in children:
+            child.state_dict(destination=destination, prefix=f"{prefix}{name}.",
+                             keep_vars=keep_vars)
+        for post_hook in self._state_dict_hooks.values():
+            replaced = post_hook(self, destination, prefix, {})
+            destination = destination if replaced is None else replaced
         return destination
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
@@ -65,10 +69,7 @@ class StateDictMixin:
         for hook in self._load_state_dict_pre_hooks.values():
             hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
                  error_msgs)
-        persistent = {k: v for k, v in self._buffers.items()
-                      if k not in self._non_persistent_buffers_set}
-        local_state = {k: v for k, v in itertools.chain(self._parameters.items(),
-                                                          persistent.items()) if v is not None}
+        local_state = self._own_state()
         assign = local_metadata.get("assign_to_params_buffers", False)
         for name, param in local_state.items():
             key = prefix + name
@@ -95,6 +96,11 @@ class StateDictMixin:
                 continue
             try:
                 with no_grad():
+                    if lazy and not isinstance(param, Parameter):
+                        # A lazy buffer cannot become a plain tensor in place: give its slot
+                        # a real one, so the first forward does not initialise it again.
+                        self._buffers[name] = input_param.detach().clone()
+                        continue
                     if lazy:
                         param.materialize(input_param.shape, dtype=input_param.dtype)
                     if assign:
@@ -123,13 +129,9 @@ class StateDictMixin:
     def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
         """Copy parameters and buffers from ``state_dict``; returns the missing and
         unexpected keys (raises RuntimeError on them when ``strict``)."""
-        if not isinstance(state_dict, dict):
-            raise TypeError(
-                f"Expected state_dict to be dict-like, got {type(state_dict)}."
-            )
-        missing_keys: list[str] = []
-        unexpected_keys: list[str] = []
-        error_msgs: list[str] = []
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        missing_keys, unexpected_keys, error_msgs = [], [], []
         metadata = getattr(state_dict, "_metadata", None)
         state_dict = OrderedDict(state_dict)
         if metadata is not None:

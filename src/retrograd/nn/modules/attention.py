@@ -5,25 +5,20 @@ from __future__ import annotations
 import math
 
 from ..._tensor import Tensor
-from ...ops.creation import empty
 from .. import functional as F
 from .. import init
-from ..parameter import Parameter
+from ._params import optional_param, param
 from .dropout import dropout
-from .linear import Linear
+from .linear import NonDynamicallyQuantizableLinear
 from .module import Module
 
-__all__ = ["MultiheadAttention", "NonDynamicallyQuantizableLinear"]
+__all__ = ["MultiheadAttention"]
 
 
 def _lib():
     import retrograd
 
     return retrograd
-
-
-class NonDynamicallyQuantizableLinear(Linear):
-    """A Linear under another name (PyTorch's ``out_proj`` class, kept for reprs)."""
 
 
 def _proj(x: Tensor, w: Tensor, b: Tensor | None) -> Tensor:
@@ -67,16 +62,11 @@ def multi_head_attention_forward(query, key, value, num_heads, in_proj_weight, i
             key_padding_mask = key_padding_mask.unsqueeze(0)
     tgt_len, bsz, embed_dim = query.shape
     src_len = key.shape[0]
-    head_dim = embed_dim // num_heads
-    if head_dim * num_heads != embed_dim:
-        raise AssertionError(
-            f"embed_dim {embed_dim} not divisible by num_heads {num_heads}"
-        )
-    if use_separate_proj_weight:
-        w_q, w_k, w_v = q_proj_weight, k_proj_weight, v_proj_weight
-    else:
-        w_q, w_k, w_v = (in_proj_weight[:embed_dim], in_proj_weight[embed_dim:2 * embed_dim],
-                         in_proj_weight[2 * embed_dim:])
+    head_dim, leftover = divmod(embed_dim, num_heads)
+    if leftover:
+        raise AssertionError(f"embed_dim {embed_dim} not divisible by num_heads {num_heads}")
+    w_q, w_k, w_v = ((q_proj_weight, k_proj_weight, v_proj_weight) if use_separate_proj_weight
+                     else in_proj_weight.chunk(3))
     if in_proj_bias is None:
         b_q = b_k = b_v = None
     else:
@@ -168,37 +158,32 @@ class MultiheadAttention(Module):
             )
         super().__init__()
         self.embed_dim = embed_dim
-        self.kdim = kdim if kdim is not None else embed_dim
-        self.vdim = vdim if vdim is not None else embed_dim
-        self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
         self.num_heads = num_heads
         self.dropout = dropout
         self.batch_first = batch_first
-        self.head_dim = embed_dim // num_heads
-        if self.head_dim * num_heads != embed_dim:
+        self.add_zero_attn = add_zero_attn
+        self.kdim = embed_dim if kdim is None else kdim
+        self.vdim = embed_dim if vdim is None else vdim
+        self.head_dim, leftover = divmod(embed_dim, num_heads)
+        if leftover:
             raise AssertionError("embed_dim must be divisible by num_heads")
-        if not self._qkv_same_embed_dim:
-            self.q_proj_weight = Parameter(empty((embed_dim, embed_dim), dtype=dtype))
-            self.k_proj_weight = Parameter(empty((embed_dim, self.kdim), dtype=dtype))
-            self.v_proj_weight = Parameter(empty((embed_dim, self.vdim), dtype=dtype))
-            self.register_parameter("in_proj_weight", None)
-        else:
-            self.in_proj_weight = Parameter(empty((3 * embed_dim, embed_dim), dtype=dtype))
-            self.register_parameter("q_proj_weight", None)
-            self.register_parameter("k_proj_weight", None)
-            self.register_parameter("v_proj_weight", None)
-        if bias:
-            self.in_proj_bias = Parameter(empty(3 * embed_dim, dtype=dtype))
-        else:
-            self.register_parameter("in_proj_bias", None)
+        # One stacked (3E, E) projection when query, key and value share the embedding
+        # size; three separate ones otherwise. The unused names stay as None slots.
+        self._qkv_same_embed_dim = self.kdim == self.vdim == embed_dim
+        stacked = self._qkv_same_embed_dim
+        optional_param(self, "in_proj_weight", stacked, (3 * embed_dim, embed_dim), device,
+                       dtype)
+        for name, width in (("q", embed_dim), ("k", self.kdim), ("v", self.vdim)):
+            optional_param(self, f"{name}_proj_weight", not stacked, (embed_dim, width),
+                           device, dtype)
+        optional_param(self, "in_proj_bias", bias, (3 * embed_dim,), device, dtype)
         self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias,
-                                                        dtype=dtype)
+                                                        device=device, dtype=dtype)
         if add_bias_kv:
-            self.bias_k = Parameter(empty((1, 1, embed_dim), dtype=dtype))
-            self.bias_v = Parameter(empty((1, 1, embed_dim), dtype=dtype))
+            self.bias_k = param((1, 1, embed_dim), device, dtype)
+            self.bias_v = param((1, 1, embed_dim), device, dtype)
         else:
             self.bias_k = self.bias_v = None
-        self.add_zero_attn = add_zero_attn
         self._reset_parameters()
 
     def _reset_parameters(self) -> None:

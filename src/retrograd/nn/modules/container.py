@@ -1,231 +1,193 @@
-"""Containers: ``Sequential``, ``ModuleList``, ``ModuleDict``, ``ParameterList``,
-``ParameterDict``."""
+"""Containers that register what they hold with the module tree.
+
+``Sequential`` and ``ModuleList`` keep their children in ``_modules`` under the keys
+"0", "1", ... (those keys are what ``state_dict`` and ``repr`` show). Every edit that moves
+children (insert, delete, pop) therefore goes through one step: take the children as a
+Python list, edit the list, and write it back under fresh position keys (``_relabel``).
+``ParameterList`` and ``ParameterDict`` store each entry as an attribute, so ``Module``'s
+attribute routing decides what becomes a parameter; plain tensors are wrapped into
+``Parameter`` first, as PyTorch does.
+"""
 
 from __future__ import annotations
 
 import operator
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
-from itertools import chain, islice
+from itertools import groupby
 from typing import Any
 
 from ..._tensor import Tensor
 from ..parameter import Parameter
-from .module import Module, _addindent
+from .module import Module, _addindent, typename
 
 __all__ = ["ModuleDict", "ModuleList", "ParameterDict", "ParameterList", "Sequential"]
 
 
-def _index(idx: int, n: int, what: str = "index") -> int:
-    idx = operator.index(idx)
-    if not -n <= idx < n:
-        raise IndexError(f"{what} {idx} is out of range")
-    return idx % n if n else idx
+def _position(idx: Any, n: int) -> int:
+    """``idx`` as a position in ``range(n)`` (negative counts from the end), as a list would."""
+    pos = operator.index(idx)
+    if pos >= n or pos < -n:
+        raise IndexError(f"index {pos} is out of range")
+    return pos % n
 
 
-class Sequential(Module):
-    """Modules applied in order: ``Sequential(m1, m2)`` or ``Sequential(OrderedDict(...))``."""
+def _as_parameter(value: Any) -> Any:
+    # A plain tensor put into a parameter container becomes a Parameter; other objects
+    # (None, strings, numbers) are kept as ordinary attributes.
+    if isinstance(value, Tensor) and not isinstance(value, Parameter):
+        return Parameter(value)
+    return value
 
-    def __init__(self, *args: Any) -> None:
-        super().__init__()
-        if len(args) == 1 and isinstance(args[0], OrderedDict):
-            for key, module in args[0].items():
-                self.add_module(key, module)
-        else:
-            for idx, module in enumerate(args):
-                self.add_module(str(idx), module)
 
-    def _get_item_by_idx(self, iterator, idx):
-        size = len(self)
-        idx = operator.index(idx)
-        if not -size <= idx < size:
-            raise IndexError(f"index {idx} is out of range")
-        idx %= size
-        return next(islice(iterator, idx, None))
-
-    def __getitem__(self, idx):
-        if isinstance(idx, slice):
-            return type(self)(OrderedDict(list(self._modules.items())[idx]))
-        return self._get_item_by_idx(iter(self._modules.values()), idx)
-
-    def __setitem__(self, idx: int, module: Module) -> None:
-        key = self._get_item_by_idx(iter(self._modules.keys()), idx)
-        setattr(self, key, module)
-
-    def __delitem__(self, idx) -> None:
-        if isinstance(idx, slice):
-            for key in list(self._modules.keys())[idx]:
-                delattr(self, key)
-        else:
-            key = self._get_item_by_idx(iter(self._modules.keys()), idx)
-            delattr(self, key)
-        str_indices = [str(i) for i in range(len(self._modules))]
-        self._modules = OrderedDict(zip(str_indices, self._modules.values()))
+class _ModuleSeq(Module):
+    """Children addressed by position; shared by ``Sequential`` and ``ModuleList``."""
 
     def __len__(self) -> int:
         return len(self._modules)
 
-    def __add__(self, other: Sequential) -> Sequential:
-        if not isinstance(other, Sequential):
-            raise ValueError(
-                "add operator supports only objects of Sequential class, but "
-                f"{type(other)} is given."
-            )
-        ret = Sequential()
-        for layer in chain(self, other):
-            ret.append(layer)
-        return ret
-
-    def __iadd__(self, other: Sequential) -> Sequential:
-        if not isinstance(other, Sequential):
-            raise ValueError(
-                "add operator supports only objects of Sequential class, but "
-                f"{type(other)} is given."
-            )
-        for layer in list(other):
-            self.append(layer)
-        return self
-
-    def __mul__(self, other: int) -> Sequential:
-        if not isinstance(other, int):
-            raise TypeError(
-                f"unsupported operand type(s) for *: {type(self)} and {type(other)}"
-            )
-        if other <= 0:
-            raise ValueError(
-                f"Non-positive multiplication factor {other} for {type(self)}"
-            )
-        ret = Sequential()
-        for _ in range(other):
-            for layer in self:
-                ret.append(layer)
-        return ret
-
-    __rmul__ = __mul__
-
-    def __dir__(self) -> list[str]:
-        return [k for k in super().__dir__() if not k.isdigit()]
-
     def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
 
-    def append(self, module: Module) -> Sequential:
+    def __dir__(self) -> list[str]:
+        return [name for name in super().__dir__() if not name.isdigit()]
+
+    def _relabel(self, children: list[Module]) -> None:
+        self._modules.clear()
+        self._modules.update((str(i), m) for i, m in enumerate(children))
+
+    def __setitem__(self, idx: int, module: Module) -> None:
+        key = list(self._modules)[_position(idx, len(self))]
+        setattr(self, key, module)
+
+    def __delitem__(self, idx: int | slice) -> None:
+        children = list(self._modules.values())
+        if isinstance(idx, slice):
+            del children[idx]
+        else:
+            del children[_position(idx, len(children))]
+        self._relabel(children)
+
+    def append(self, module: Module):
+        """Add ``module`` at the end."""
         self.add_module(str(len(self)), module)
         return self
+
+    def insert(self, index: int, module: Module):
+        """Put ``module`` before position ``index`` (``-len <= index <= len``)."""
+        if not isinstance(module, Module):
+            raise TypeError(f"{typename(module)} is not a Module subclass")
+        count = len(self)
+        if index > count or index < -count:
+            raise IndexError(f"Index out of range: {index}")
+        children = list(self._modules.values())
+        children.insert(index, module)
+        self._relabel(children)
+        return self
+
+    def pop(self, key: int) -> Module:
+        """Remove the child at position ``key`` and return it."""
+        module = self[key]
+        del self[key]
+        return module
+
+
+class Sequential(_ModuleSeq):
+    """Modules applied one after another: ``Sequential(m1, m2)`` or ``Sequential(OrderedDict)``.
+
+    >>> import retrograd as torch
+    >>> torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU())
+    Sequential(
+      (0): Linear(in_features=2, out_features=3, bias=True)
+      (1): ReLU()
+    )
+    """
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__()
+        named = len(args) == 1 and isinstance(args[0], OrderedDict)
+        pairs = args[0].items() if named else ((str(i), m) for i, m in enumerate(args))
+        for name, child in pairs:
+            self.add_module(name, child)
+
+    def __getitem__(self, idx: int | slice) -> Any:
+        if isinstance(idx, slice):
+            # A slice keeps the children's names (PyTorch's behaviour).
+            return type(self)(OrderedDict(list(self._modules.items())[idx]))
+        return list(self._modules.values())[_position(idx, len(self))]
+
+    @staticmethod
+    def _check_operand(other: Any) -> None:
+        if not isinstance(other, Sequential):
+            raise ValueError(
+                "add operator supports only objects of Sequential class, but "
+                f"{type(other)} is given."
+            )
+
+    def __add__(self, other: Sequential) -> Sequential:
+        self._check_operand(other)
+        return Sequential(*self, *other)
+
+    def __iadd__(self, other: Sequential) -> Sequential:
+        self._check_operand(other)
+        return self.extend(list(other))
+
+    def _repeat_count(self, other: Any) -> int:
+        if not isinstance(other, int):
+            raise TypeError(f"unsupported operand type(s) for *: {type(self)} and {type(other)}")
+        if other <= 0:
+            raise ValueError(f"Non-positive multiplication factor {other} for {type(self)}")
+        return other
+
+    def __mul__(self, other: int) -> Sequential:
+        return Sequential(*(list(self) * self._repeat_count(other)))
+
+    __rmul__ = __mul__
+
+    def __imul__(self, other: int) -> Sequential:
+        return self.extend(list(self) * (self._repeat_count(other) - 1))
 
     def insert(self, index: int, module: Module) -> Sequential:
         if not isinstance(module, Module):
             raise AssertionError(f"module should be of type: {Module}")
-        n = len(self._modules)
-        if not (-n <= index <= n):
-            raise IndexError(f"Index out of range: {index}")
-        if index < 0:
-            index += n
-        for i in range(n, index, -1):
-            self._modules[str(i)] = self._modules[str(i - 1)]
-        self._modules[str(index)] = module
-        return self
+        return super().insert(index, module)
 
     def extend(self, sequential: Iterable[Module]) -> Sequential:
-        for layer in sequential:
-            self.append(layer)
+        for child in sequential:
+            self.append(child)
         return self
 
-    def pop(self, key: int) -> Module:
-        v = self[key]
-        del self[key]
-        return v
-
-    def forward(self, input):
-        for module in self:
-            input = module(input)
+    def forward(self, input: Any) -> Any:
+        for child in self._modules.values():
+            input = child(input)
         return input
 
 
-class ModuleList(Module):
-    """A list of modules, registered so that their parameters are found."""
+class ModuleList(_ModuleSeq):
+    """A list of modules whose parameters belong to the parent (unlike a plain Python list).
+
+    Printing folds runs of identical children: ``(0-2): 3 x Linear(...)``.
+    """
 
     def __init__(self, modules: Iterable[Module] | None = None) -> None:
         super().__init__()
         if modules is not None:
-            self += modules
+            self.extend(modules)
 
-    def _get_abs_string_index(self, idx) -> str:
-        return str(_index(idx, len(self)))
-
-    def __getitem__(self, idx):
+    def __getitem__(self, idx: int | slice) -> Any:
+        children = list(self._modules.values())
         if isinstance(idx, slice):
-            return type(self)(list(self._modules.values())[idx])
-        return self._modules[self._get_abs_string_index(idx)]
-
-    def __setitem__(self, idx: int, module: Module) -> None:
-        setattr(self, self._get_abs_string_index(idx), module)
-
-    def __delitem__(self, idx) -> None:
-        if isinstance(idx, slice):
-            for k in range(len(self._modules))[idx]:
-                delattr(self, str(k))
-        else:
-            delattr(self, self._get_abs_string_index(idx))
-        str_indices = [str(i) for i in range(len(self._modules))]
-        self._modules = OrderedDict(zip(str_indices, self._modules.values()))
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
+            return type(self)(children[idx])
+        return children[_position(idx, len(children))]
 
     def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
         return self.extend(modules)
 
+    def insert(self, index: int, module: Module) -> None:  # returns None, as list.insert
+        super().insert(index, module)
+
     def __add__(self, other: Iterable[Module]) -> ModuleList:
-        combined = ModuleList()
-        for i, module in enumerate(chain(self, other)):
-            combined.add_module(str(i), module)
-        return combined
-
-    def __repr__(self) -> str:
-        # Runs of identical reprs are folded, as PyTorch does: "(0-2): 3 x Linear(...)".
-        list_of_reprs = [repr(item) for item in self]
-        if len(list_of_reprs) == 0:
-            return self._get_name() + "()"
-        start_end_indices = [[0, 0]]
-        repeated_blocks = [list_of_reprs[0]]
-        for i, r in enumerate(list_of_reprs[1:], 1):
-            if r == repeated_blocks[-1]:
-                start_end_indices[-1][1] += 1
-                continue
-            start_end_indices.append([i, i])
-            repeated_blocks.append(r)
-        lines = []
-        main_str = self._get_name() + "("
-        for (start_id, end_id), b in zip(start_end_indices, repeated_blocks):
-            local_repr = f"({start_id}): {b}"
-            if start_id != end_id:
-                n = end_id - start_id + 1
-                local_repr = f"({start_id}-{end_id}): {n} x {b}"
-            lines.append(_addindent(local_repr, 2))
-        main_str += "\n  " + "\n  ".join(lines) + "\n"
-        main_str += ")"
-        return main_str
-
-    def __dir__(self) -> list[str]:
-        return [k for k in super().__dir__() if not k.isdigit()]
-
-    def insert(self, index: int, module: Module) -> None:
-        for i in range(len(self._modules), index, -1):
-            self._modules[str(i)] = self._modules[str(i - 1)]
-        self._modules[str(index)] = module
-
-    def append(self, module: Module) -> ModuleList:
-        self.add_module(str(len(self)), module)
-        return self
-
-    def pop(self, key) -> Module:
-        v = self[key]
-        del self[key]
-        return v
+        return ModuleList([*self, *other])
 
     def extend(self, modules: Iterable[Module]) -> ModuleList:
         if not isinstance(modules, Iterable):
@@ -233,28 +195,30 @@ class ModuleList(Module):
                 "ModuleList.extend should be called with an iterable, but got "
                 + type(modules).__name__
             )
-        offset = len(self)
-        for i, module in enumerate(modules):
-            self.add_module(str(offset + i), module)
+        for child in modules:
+            self.append(child)
         return self
+
+    def __repr__(self) -> str:
+        if not self._modules:
+            return self._get_name() + "()"
+        entries, first = [], 0
+        for text, run in groupby(repr(child) for child in self):
+            count = len(list(run))
+            last = first + count - 1
+            label = f"({first}): " if count == 1 else f"({first}-{last}): {count} x "
+            entries.append(_addindent(label + text, 2))
+            first = last + 1
+        return self._get_name() + "(\n  " + "\n  ".join(entries) + "\n)"
 
 
 class ModuleDict(Module):
-    """A dict of modules, registered in insertion order."""
+    """A dict of modules (insertion order kept), registered with the parent."""
 
     def __init__(self, modules: Mapping[str, Module] | None = None) -> None:
         super().__init__()
         if modules is not None:
             self.update(modules)
-
-    def __getitem__(self, key: str) -> Module:
-        return self._modules[key]
-
-    def __setitem__(self, key: str, module: Module) -> None:
-        self.add_module(key, module)
-
-    def __delitem__(self, key: str) -> None:
-        del self._modules[key]
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -265,13 +229,20 @@ class ModuleDict(Module):
     def __contains__(self, key: str) -> bool:
         return key in self._modules
 
+    def __getitem__(self, key: str) -> Module:
+        return self._modules[key]
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        self.add_module(key, module)
+
+    def __delitem__(self, key: str) -> None:
+        del self._modules[key]
+
     def clear(self) -> None:
         self._modules.clear()
 
     def pop(self, key: str) -> Module:
-        v = self[key]
-        del self[key]
-        return v
+        return self._modules.pop(key)
 
     def keys(self):
         return self._modules.keys()
@@ -282,85 +253,81 @@ class ModuleDict(Module):
     def values(self):
         return self._modules.values()
 
-    def update(self, modules) -> None:
+    def update(self, modules: Any) -> None:
+        """Add entries from a mapping, or from an iterable of (key, module) pairs."""
         if not isinstance(modules, Iterable):
             raise TypeError(
-                "ModuleDict.update should be called with an iterable of key/value pairs, but "
-                "got " + type(modules).__name__
+                "ModuleDict.update should be called with an iterable of key/value pairs, "
+                f"but got {type(modules).__name__}"
             )
-        if isinstance(modules, (OrderedDict, ModuleDict, Mapping)):
-            for key, module in modules.items():
-                self[key] = module
-        else:
-            for j, m in enumerate(modules):
-                if not isinstance(m, Iterable):
-                    raise TypeError(
-                        "ModuleDict update sequence element #" + str(j)
-                        + " should be Iterable; is" + type(m).__name__
-                    )
-                if not len(m) == 2:
-                    raise ValueError(
-                        "ModuleDict update sequence element #" + str(j) + " has length "
-                        + str(len(m)) + "; 2 is required"
-                    )
-                self[m[0]] = m[1]
+        pairs = modules.items() if isinstance(modules, Mapping | ModuleDict) else modules
+        for key, child in _checked_pairs(pairs, "ModuleDict"):
+            self[key] = child
 
 
-def _param_line(p: Any, type_name: str) -> str:
-    if isinstance(p, Tensor):
-        size_str = "x".join(str(s) for s in p.size())
-        dev = "" if p.device.type == "cpu" else f" ({p.device})"
-        kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
-        return f"{kind} containing: [{type_name} of size {size_str}{dev}]"
-    return "Object of type: " + type(p).__name__
+def _checked_pairs(pairs: Iterable[Any], owner: str) -> Iterator[tuple[Any, Any]]:
+    """The (key, value) pairs of an update() argument, each checked to be a 2-item iterable."""
+    for n, pair in enumerate(pairs):
+        if not isinstance(pair, Iterable):
+            raise TypeError(
+                f"{owner} update sequence element #{n} should be Iterable; is"
+                + type(pair).__name__
+            )
+        if len(pair) != 2:
+            raise ValueError(
+                f"{owner} update sequence element #{n} has length {len(pair)}; 2 is required"
+            )
+        yield pair[0], pair[1]
+
+
+def _describe(value: Any, type_name: str) -> str:
+    """One printed entry of a parameter container."""
+    if not isinstance(value, Tensor):
+        return "Object of type: " + type(value).__name__
+    kind = "Parameter" if isinstance(value, Parameter) else "Tensor"
+    size = "x".join(map(str, value.shape))
+    where = "" if value.device.type == "cpu" else f" ({value.device})"
+    return f"{kind} containing: [{type_name} of size {size}{where}]"
 
 
 class ParameterList(Module):
-    """A list of parameters (plain tensors are wrapped into Parameters)."""
+    """A list of parameters (tensors are wrapped into ``Parameter``; other objects kept)."""
 
     def __init__(self, values: Iterable[Any] | None = None) -> None:
         super().__init__()
         self._size = 0
         if values is not None:
-            self += values
+            self.extend(values)
 
-    def _get_abs_string_index(self, idx) -> str:
-        return str(_index(idx, len(self)))
-
-    def __getitem__(self, idx):
+    def __getitem__(self, idx: int | slice) -> Any:
         if isinstance(idx, slice):
-            out = self.__class__()
-            for i in range(*idx.indices(len(self))):
-                out.append(self[i])
-            return out
-        return getattr(self, self._get_abs_string_index(idx))
+            return type(self)(self[i] for i in range(len(self))[idx])
+        return getattr(self, str(_position(idx, len(self))))
 
     def __setitem__(self, idx: int, param: Any) -> None:
-        idx = int(self._get_abs_string_index(idx))
-        if isinstance(param, Tensor) and not isinstance(param, Parameter):
-            param = Parameter(param)
-        setattr(self, str(idx), param)
+        setattr(self, str(_position(idx, len(self))), _as_parameter(param))
 
     def __len__(self) -> int:
         return self._size
 
     def __iter__(self) -> Iterator[Any]:
-        return iter(self[i] for i in range(len(self)))
+        return (self[i] for i in range(len(self)))
 
     def __iadd__(self, parameters: Iterable[Any]) -> ParameterList:
         return self.extend(parameters)
 
     def __dir__(self) -> list[str]:
-        return [k for k in super().__dir__() if not k.isdigit()]
+        return [name for name in super().__dir__() if not name.isdigit()]
 
     def append(self, value: Any) -> ParameterList:
-        new_idx = len(self)
+        """Add ``value`` at the end."""
         self._size += 1
-        self[new_idx] = value
+        self[-1] = value
         return self
 
     def extend(self, values: Iterable[Any]) -> ParameterList:
-        if not isinstance(values, Iterable) or isinstance(values, Tensor):
+        # A tensor is iterable, but extending by one is almost surely a mistake: PyTorch refuses.
+        if isinstance(values, Tensor) or not isinstance(values, Iterable):
             raise TypeError(
                 "ParameterList.extend should be called with an iterable, but got "
                 + type(values).__name__
@@ -371,8 +338,8 @@ class ParameterList(Module):
 
     def extra_repr(self) -> str:
         return "\n".join(
-            f"  ({k}): {_param_line(p, repr(getattr(p, 'dtype', None)))}"
-            for k, p in enumerate(self)
+            f"  ({i}): {_describe(value, str(getattr(value, 'dtype', '')))}"
+            for i, value in enumerate(self)
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -380,7 +347,11 @@ class ParameterList(Module):
 
 
 class ParameterDict(Module):
-    """A dict of parameters (plain tensors are wrapped into Parameters)."""
+    """A dict of parameters (tensors are wrapped into ``Parameter``; other objects kept).
+
+    A plain ``dict`` given to ``update`` is added in sorted key order; an ``OrderedDict``,
+    another ``ParameterDict`` or a sequence of pairs in its own order (PyTorch's rule).
+    """
 
     def __init__(self, parameters: Any = None) -> None:
         super().__init__()
@@ -393,9 +364,7 @@ class ParameterDict(Module):
 
     def __setitem__(self, key: str, value: Any) -> None:
         self._keys[key] = None
-        if isinstance(value, Tensor) and not isinstance(value, Parameter):
-            value = Parameter(value)
-        setattr(self, key, value)
+        setattr(self, key, _as_parameter(value))
 
     def __delitem__(self, key: str) -> None:
         del self._keys[key]
@@ -410,76 +379,80 @@ class ParameterDict(Module):
     def __reversed__(self) -> Iterator[str]:
         return reversed(list(self._keys))
 
-    def __contains__(self, key: str) -> bool:
+    def __contains__(self, key: object) -> bool:
         return key in self._keys
-
-    def copy(self) -> ParameterDict:
-        return ParameterDict(OrderedDict((k, self[k]) for k in self._keys))
-
-    def setdefault(self, key: str, default: Any = None) -> Any:
-        if key not in self:
-            self[key] = default
-        return self[key]
-
-    def clear(self) -> None:
-        for k in list(self._keys):
-            del self[k]
-
-    def pop(self, key: str) -> Any:
-        v = self[key]
-        del self[key]
-        return v
-
-    def popitem(self) -> tuple[str, Any]:
-        k = next(reversed(list(self._keys)))
-        return k, self.pop(k)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.get(key, default)
-
-    def fromkeys(self, keys: Iterable[str], default: Any = None) -> ParameterDict:
-        return ParameterDict((k, default) for k in keys)
 
     def keys(self):
         return self._keys.keys()
 
-    def items(self):
-        return ((k, self[k]) for k in self._keys)
+    def items(self) -> Iterator[tuple[str, Any]]:
+        return ((key, self[key]) for key in self._keys)
 
-    def values(self):
-        return (self[k] for k in self._keys)
+    def values(self) -> Iterator[Any]:
+        return (self[key] for key in self._keys)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self[key] if key in self._keys else default
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        if key not in self._keys:
+            self[key] = default
+        return self[key]
+
+    def pop(self, key: str) -> Any:
+        value = self[key]
+        del self[key]
+        return value
+
+    def popitem(self) -> tuple[str, Any]:
+        key = next(reversed(self))
+        return key, self.pop(key)
+
+    def clear(self) -> None:
+        for key in list(self._keys):
+            del self[key]
+
+    def copy(self) -> ParameterDict:
+        return ParameterDict(OrderedDict(self.items()))
+
+    def fromkeys(self, keys: Iterable[str], default: Any = None) -> ParameterDict:
+        return ParameterDict((key, default) for key in keys)
 
     def update(self, parameters: Any) -> None:
+        """Add entries from a mapping, or from an iterable of (key, value) pairs."""
         if not isinstance(parameters, Iterable):
             raise TypeError(
                 "ParametersDict.update should be called with an iterable of key/value pairs, "
-                "but got " + type(parameters).__name__
+                f"but got {type(parameters).__name__}"
             )
-        if isinstance(parameters, (OrderedDict, ParameterDict)):
-            for key, parameter in parameters.items():
-                self[key] = parameter
+        if isinstance(parameters, OrderedDict | ParameterDict):
+            pairs: Iterable[Any] = list(parameters.items())
         elif isinstance(parameters, Mapping):
-            for key, parameter in sorted(parameters.items()):
-                self[key] = parameter
+            pairs = sorted(parameters.items())
         else:
-            for j, p in enumerate(parameters):
-                if len(p) != 2:
-                    raise ValueError(
-                        "ParameterDict update sequence element #" + str(j) + " has length "
-                        + str(len(p)) + "; 2 is required"
-                    )
-                self[p[0]] = p[1]
+            pairs = _checked_pairs(parameters, "ParameterDict")
+        for key, value in pairs:
+            self[key] = value
+
+    def __or__(self, other: Any) -> ParameterDict:
+        merged = self.copy()
+        merged.update(other)
+        return merged
+
+    def __ror__(self, other: Any) -> ParameterDict:
+        merged = ParameterDict(other)
+        merged.update(self)
+        return merged
+
+    def __ior__(self, other: Any) -> ParameterDict:
+        self.update(other)
+        return self
 
     def extra_repr(self) -> str:
         return "\n".join(
-            f"  ({k}): {_param_line(p, p.type() if isinstance(p, Tensor) else '')}"
-            for k, p in self.items()
+            f"  ({key}): {_describe(value, value.type() if isinstance(value, Tensor) else '')}"
+            for key, value in self.items()
         )
 
-    def __call__(self, input: Any) -> Any:
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("ParameterDict should not be called.")
-
-    def __or__(self, other: ParameterDict) -> ParameterDict:
-        copy = self.copy()
-        copy.update(other)
-        return copy

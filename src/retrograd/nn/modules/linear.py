@@ -1,28 +1,22 @@
-"""``Identity``, ``Linear``, ``Bilinear``, ``LazyLinear``."""
+"""``Identity``, ``Linear``, ``Bilinear`` and ``LazyLinear``.
+
+Linear and Bilinear declare their parameter shapes once (``_param_shapes``); the
+constructor and the lazy variant both build from that table.
+"""
 
 from __future__ import annotations
 
 import math
 from typing import Any
 
-from ... import ops as _ops  # noqa: F401  (Tensor methods are installed by the ops package)
 from ..._tensor import Tensor
-from ...ops.creation import empty
+from .. import functional as F
 from .. import init
-from ..parameter import Parameter, UninitializedParameter
+from ._params import fan_in_uniform_, optional_param
+from .lazy import LazyModuleMixin
 from .module import Module
 
-__all__ = ["Bilinear", "Identity", "LazyLinear", "Linear"]
-
-
-def _linear(x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
-    from .. import functional as F
-
-    fn = getattr(F, "linear", None)
-    if fn is not None:
-        return fn(x, weight, bias)
-    out = x @ weight.t()
-    return out if bias is None else out + bias
+__all__ = ["Bilinear", "Identity", "LazyLinear", "Linear", "NonDynamicallyQuantizableLinear"]
 
 
 class Identity(Module):
@@ -35,8 +29,21 @@ class Identity(Module):
         return input
 
 
-class Linear(Module):
-    """y = x W^T + b.  W: (out_features, in_features), initialised U(-1/sqrt(in), 1/sqrt(in)).
+class _Affine(Module):
+    """A layer whose parameters are ``weight`` and an optional ``bias`` of given shapes."""
+
+    def _param_shapes(self) -> dict[str, tuple[int, ...]]:
+        raise TypeError(f"{type(self).__name__} does not declare its parameter shapes")
+
+    def _build(self, bias: bool, device: Any, dtype: Any) -> None:
+        shapes = self._param_shapes()
+        optional_param(self, "weight", True, shapes["weight"], device, dtype)
+        optional_param(self, "bias", bias, shapes["bias"], device, dtype)
+        self.reset_parameters()
+
+
+class Linear(_Affine):
+    """y = x W^T + b.  W: (out_features, in_features); W and b ~ U(-1/sqrt(in), 1/sqrt(in)).
 
     >>> import retrograd as torch
     >>> torch.nn.Linear(400, 120)
@@ -48,62 +55,39 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(empty((out_features, in_features), dtype=dtype))
-        if bias:
-            self.bias = Parameter(empty(out_features, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        self._build(bias, device, dtype)
+
+    def _param_shapes(self) -> dict[str, tuple[int, ...]]:
+        return {"weight": (self.out_features, self.in_features), "bias": (self.out_features,)}
 
     def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        fan_in_uniform_(self.weight, self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
-        return _linear(input, self.weight, self.bias)
+        return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}")
 
 
-class LazyLinear(Linear):
-    """A Linear whose ``in_features`` is read from the first input."""
+class NonDynamicallyQuantizableLinear(Linear):
+    """The Linear that MultiheadAttention uses for its output projection (same behaviour;
+    PyTorch names it separately for its quantisation tooling)."""
+
+
+class LazyLinear(LazyModuleMixin, Linear):
+    """A Linear whose ``in_features`` is read from the last dimension of the first input."""
 
     cls_to_become = Linear
 
     def __init__(self, out_features: int, bias: bool = True, device=None, dtype=None) -> None:
-        Module.__init__(self)
-        self.in_features = 0
-        self.out_features = out_features
-        self._dtype = dtype
-        self.weight = UninitializedParameter()
-        if bias:
-            self.bias = UninitializedParameter()
-        else:
-            self.register_parameter("bias", None)
-
-    def reset_parameters(self) -> None:
-        if self.in_features != 0:
-            super().reset_parameters()
-
-    def forward(self, input: Tensor) -> Tensor:
-        if isinstance(self.weight, UninitializedParameter):
-            self.in_features = input.shape[-1]
-            self.weight.materialize((self.out_features, self.in_features), dtype=self._dtype)
-            if self.bias is not None:
-                self.bias.materialize((self.out_features,), dtype=self._dtype)
-            self.reset_parameters()
-            self.__class__ = Linear
-            del self.__dict__["_dtype"]
-        return _linear(input, self.weight, self.bias)
+        super().__init__(0, out_features, bias, device, dtype)
+        self._make_lazy(device, dtype)
 
 
-class Bilinear(Module):
-    """y = x1^T A x2 + b.  A: (out, in1, in2), initialised U(-1/sqrt(in1), 1/sqrt(in1))."""
+class Bilinear(_Affine):
+    """y = x1^T A x2 + b.  A: (out, in1, in2); A and b ~ U(-1/sqrt(in1), 1/sqrt(in1))."""
 
     def __init__(self, in1_features: int, in2_features: int, out_features: int,
                  bias: bool = True, device=None, dtype=None) -> None:
@@ -111,29 +95,21 @@ class Bilinear(Module):
         self.in1_features = in1_features
         self.in2_features = in2_features
         self.out_features = out_features
-        self.weight = Parameter(empty((out_features, in1_features, in2_features), dtype=dtype))
-        if bias:
-            self.bias = Parameter(empty(out_features, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        self._build(bias, device, dtype)
+
+    def _param_shapes(self) -> dict[str, tuple[int, ...]]:
+        return {"weight": (self.out_features, self.in1_features, self.in2_features),
+                "bias": (self.out_features,)}
 
     def reset_parameters(self) -> None:
-        bound = 1 / math.sqrt(self.weight.size(1))
-        init.uniform_(self.weight, -bound, bound)
-        if self.bias is not None:
-            init.uniform_(self.bias, -bound, bound)
+        # Unlike Linear, fan_in here is in1 alone (not in1 * in2).
+        limit = 1.0 / math.sqrt(self.in1_features) if self.in1_features else 0.0
+        for t in (self.weight, self.bias):
+            if t is not None:
+                init.uniform_(t, -limit, limit)
 
     def forward(self, input1: Tensor, input2: Tensor) -> Tensor:
-        from .. import functional as F
-
-        fn = getattr(F, "bilinear", None)
-        if fn is not None:
-            return fn(input1, input2, self.weight, self.bias)
-        # out[..., o] = sum_ij x1[..., i] W[o, i, j] x2[..., j]
-        left = input1.unsqueeze(-2).unsqueeze(-2) @ self.weight  # (..., o, 1, in2)
-        out = (left.squeeze(-2) * input2.unsqueeze(-2)).sum(-1)
-        return out if self.bias is None else out + self.bias
+        return F.bilinear(input1, input2, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "

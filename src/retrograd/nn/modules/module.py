@@ -47,6 +47,14 @@ def typename(obj: Any) -> str:
     return qualname if module in ("", "builtins") else f"{module}.{qualname}"
 
 
+def _mark(names: set[str], name: str, member: bool) -> None:
+    """Add ``name`` to ``names`` or take it out."""
+    if member:
+        names.add(name)
+    else:
+        names.discard(name)
+
+
 def _forward_unimplemented(self, *input: Any) -> None:
     raise NotImplementedError(
         f'Module [{type(self).__name__}] is missing the required "forward" function'
@@ -123,10 +131,7 @@ class Module(HooksMixin, StateDictMixin):
         if isinstance(tensor, Buffer):
             tensor = tensor.detach()
         self._buffers[name] = tensor
-        if persistent:
-            self._non_persistent_buffers_set.discard(name)
-        else:
-            self._non_persistent_buffers_set.add(name)
+        _mark(self._non_persistent_buffers_set, name, not persistent)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Add a parameter under ``name`` (None keeps the slot, e.g. ``bias=False``)."""
@@ -261,25 +266,21 @@ class Module(HooksMixin, StateDictMixin):
                     f"cannot assign '{typename(value)}' as buffer '{name}' "
                     "(torch.nn.Buffer, torch.Tensor or None expected)"
                 )
-            if isinstance(value, Buffer):
-                persistent = value.persistent
-            else:
-                persistent = name not in self._non_persistent_buffers_set
+            # A Buffer carries its own persistence; a plain tensor keeps the slot's.
+            keep = (value.persistent if isinstance(value, Buffer)
+                    else name not in self._non_persistent_buffers_set)
             remove_from(d, self._parameters, self._modules)
-            self.register_buffer(name, value, persistent)
+            self.register_buffer(name, value, keep)
             return
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
-        if name in self._parameters:
-            del self._parameters[name]
-        elif name in self._buffers:
-            del self._buffers[name]
-            self._non_persistent_buffers_set.discard(name)
-        elif name in self._modules:
-            del self._modules[name]
-        else:
-            object.__delattr__(self, name)
+        for store in (self._parameters, self._buffers, self._modules):
+            if name in store:
+                del store[name]
+                self._non_persistent_buffers_set.discard(name)
+                return
+        object.__delattr__(self, name)
 
     def __dir__(self) -> list[str]:
         attrs = dir(type(self)) + list(self.__dict__)
@@ -331,11 +332,13 @@ class Module(HooksMixin, StateDictMixin):
             yield module
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
-        memo = set()
-        for name, module in self._modules.items():
-            if module is not None and module not in memo:
-                memo.add(module)
-                yield name, module
+        """(name, child) for each distinct child module, in registration order."""
+        seen: set[int] = set()
+        for name, child in self._modules.items():
+            if child is None or id(child) in seen:
+                continue
+            seen.add(id(child))
+            yield name, child
 
     def modules(self) -> Iterator[Module]:
         for _, module in self.named_modules():
@@ -362,11 +365,13 @@ class Module(HooksMixin, StateDictMixin):
 
     # ----------------------------------------------------------------- modes and grads
     def train(self, mode: bool = True) -> Module:
+        """Set training mode (Dropout active, BatchNorm on batch statistics) on the tree."""
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
         self.training = mode
-        for module in self.children():
-            module.train(mode)
+        # Through each child's own train(), so subclasses that override it are honoured.
+        for child in self.children():
+            child.train(mode)
         return self
 
     def eval(self) -> Module:
@@ -378,23 +383,26 @@ class Module(HooksMixin, StateDictMixin):
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        for p in self.parameters():
-            if p.grad is not None:
-                if set_to_none:
-                    p.grad = None
-                else:
-                    if p.grad.grad_fn is not None:
-                        p.grad.detach_()
-                    else:
-                        p.grad.requires_grad_(False)
-                    p.grad.zero_()
+        """Drop every parameter's gradient (or zero it in place, cut from any graph)."""
+        grads = [p for p in self.parameters() if p.grad is not None]
+        for p in grads:
+            if set_to_none:
+                p.grad = None
+                continue
+            grad = p.grad
+            if grad.grad_fn is None:
+                grad.requires_grad_(False)
+            else:  # a gradient built with create_graph: cut it from its graph first
+                grad.detach_()
+            grad.zero_()
 
     def share_memory(self) -> Module:
         return self
 
     def apply(self, fn: Callable[[Module], None]) -> Module:
-        for module in self.children():
-            module.apply(fn)
+        """Call ``fn`` on every submodule (children first, then this module)."""
+        for child in self.children():
+            child.apply(fn)
         fn(self)
         return self
 
@@ -412,9 +420,8 @@ class Module(HooksMixin, StateDictMixin):
             if param.grad is not None:
                 with no_grad():
                     param.grad = fn(param.grad)
-        for key, buf in self._buffers.items():
-            if buf is not None:
-                self._buffers[key] = fn(buf)
+        self._buffers.update(
+            {name: fn(buf) for name, buf in self._buffers.items() if buf is not None})
         return self
 
     def to(self, *args: Any, **kwargs: Any) -> Module:

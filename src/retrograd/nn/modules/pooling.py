@@ -1,154 +1,111 @@
-"""Pooling modules: max, average, adaptive and LP pooling."""
+"""Pooling layers: max, average, adaptive and power-average (LP) pooling over 1, 2 or 3 dims.
+
+Each kind is one class parameterised by ``_dims``; the public ``...1d/2d/3d`` classes only set
+it, and ``forward`` calls ``nn.functional``'s kernel of that rank.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..._tensor import Tensor
 from .. import functional as F
+from .fold import MaxUnpool1d, MaxUnpool2d, MaxUnpool3d  # noqa: F401  (PyTorch's home for them)
 from .module import Module
 
 __all__ = ["AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d",
            "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d",
-           "LPPool1d", "LPPool2d", "MaxPool1d", "MaxPool2d", "MaxPool3d"]
+           "LPPool1d", "LPPool2d", "LPPool3d", "MaxPool1d", "MaxPool2d", "MaxPool3d"]
 
 
-def _single(x):
-    return tuple(x) if isinstance(x, (list, tuple)) else (x,)
+class _Pool(Module):
+    """Shared by every pooling kind: which functional kernel runs, and the repr."""
+
+    _dims = 2
+    _kernel = ""  # the functional name without its rank, e.g. "max_pool"
+    _shown: tuple[str, ...] = ()  # the attributes extra_repr lists
+
+    def _function(self):
+        return getattr(F, f"{self._kernel}{self._dims}d")
+
+    def extra_repr(self) -> str:
+        return ", ".join(f"{name}={getattr(self, name)}" for name in self._shown)
 
 
-class _MaxPoolNd(Module):
-    _fn = "max_pool2d"
+class _MaxPoolNd(_Pool):
+    _kernel = "max_pool"
+    _shown = ("kernel_size", "stride", "padding", "dilation", "ceil_mode")
 
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
-                 return_indices: bool = False, ceil_mode: bool = False) -> None:
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 dilation: Any = 1, return_indices: bool = False,
+                 ceil_mode: bool = False) -> None:
         super().__init__()
         self.kernel_size = kernel_size
-        self.stride = stride if (stride is not None) else kernel_size
+        self.stride = kernel_size if stride is None else stride
         self.padding = padding
         self.dilation = dilation
         self.return_indices = return_indices
         self.ceil_mode = ceil_mode
 
-    def forward(self, input: Tensor):
-        return getattr(F, self._fn)(input, self.kernel_size, self.stride, self.padding,
-                                    self.dilation, ceil_mode=self.ceil_mode,
-                                    return_indices=self.return_indices)
-
-    def extra_repr(self) -> str:
-        return ("kernel_size={kernel_size}, stride={stride}, padding={padding}"
-                ", dilation={dilation}, ceil_mode={ceil_mode}".format(**self.__dict__))
+    def forward(self, input: Tensor) -> Any:
+        return self._function()(input, self.kernel_size, self.stride, self.padding,
+                                self.dilation, ceil_mode=self.ceil_mode,
+                                return_indices=self.return_indices)
 
 
-class MaxPool1d(_MaxPoolNd):
-    _fn = "max_pool1d"
+class _AvgPoolNd(_Pool):
+    _kernel = "avg_pool"
+    _shown = ("kernel_size", "stride", "padding")
 
-
-class MaxPool2d(_MaxPoolNd):
-    _fn = "max_pool2d"
-
-
-class MaxPool3d(_MaxPoolNd):
-    _fn = "max_pool3d"
-
-
-class AvgPool1d(Module):
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
-                 count_include_pad: bool = True) -> None:
-        super().__init__()
-        self.kernel_size = _single(kernel_size)
-        self.stride = _single(stride if stride is not None else kernel_size)
-        self.padding = _single(padding)
-        self.ceil_mode = ceil_mode
-        self.count_include_pad = count_include_pad
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                            self.count_include_pad)
-
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
-
-
-class _AvgPoolNd(Module):
-    _fn = "avg_pool2d"
-
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
-                 count_include_pad: bool = True, divisor_override: int | None = None) -> None:
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 ceil_mode: bool = False, count_include_pad: bool = True,
+                 divisor_override: int | None = None) -> None:
         super().__init__()
         self.kernel_size = kernel_size
-        self.stride = stride if (stride is not None) else kernel_size
+        self.stride = kernel_size if stride is None else stride
         self.padding = padding
         self.ceil_mode = ceil_mode
         self.count_include_pad = count_include_pad
         self.divisor_override = divisor_override
 
     def forward(self, input: Tensor) -> Tensor:
-        return getattr(F, self._fn)(input, self.kernel_size, self.stride, self.padding,
-                                    self.ceil_mode, self.count_include_pad,
-                                    self.divisor_override)
-
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        extra = () if self._dims == 1 else (self.divisor_override,)
+        return self._function()(input, self.kernel_size, self.stride, self.padding,
+                                self.ceil_mode, self.count_include_pad, *extra)
 
 
-class AvgPool2d(_AvgPoolNd):
-    _fn = "avg_pool2d"
+class _AdaptiveMaxPoolNd(_Pool):
+    _kernel = "adaptive_max_pool"
+    _shown = ("output_size",)
 
-
-class AvgPool3d(_AvgPoolNd):
-    _fn = "avg_pool3d"
-
-
-class _AdaptivePool(Module):
-    _fn = "adaptive_avg_pool2d"
-
-    def __init__(self, output_size, return_indices: bool = False) -> None:
+    def __init__(self, output_size: Any, return_indices: bool = False) -> None:
         super().__init__()
         self.output_size = output_size
         self.return_indices = return_indices
 
-    def forward(self, input: Tensor):
-        if self._fn.startswith("adaptive_max"):
-            return getattr(F, self._fn)(input, self.output_size, self.return_indices)
-        return getattr(F, self._fn)(input, self.output_size)
-
-    def extra_repr(self) -> str:
-        return f"output_size={self.output_size}"
+    def forward(self, input: Tensor) -> Any:
+        return self._function()(input, self.output_size, self.return_indices)
 
 
-class _AdaptiveAvgPool(_AdaptivePool):
-    def __init__(self, output_size) -> None:
-        super().__init__(output_size)
-        del self.return_indices
+class _AdaptiveAvgPoolNd(_Pool):
+    _kernel = "adaptive_avg_pool"
+    _shown = ("output_size",)
+
+    def __init__(self, output_size: Any) -> None:
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input: Tensor) -> Tensor:
+        return self._function()(input, self.output_size)
 
 
-class AdaptiveAvgPool1d(_AdaptiveAvgPool):
-    _fn = "adaptive_avg_pool1d"
+class _LPPoolNd(_Pool):
+    """(sum over the window of x^p)^(1/p)."""
 
+    _kernel = "lp_pool"
+    _shown = ("norm_type", "kernel_size", "stride", "ceil_mode")
 
-class AdaptiveAvgPool2d(_AdaptiveAvgPool):
-    _fn = "adaptive_avg_pool2d"
-
-
-class AdaptiveAvgPool3d(_AdaptiveAvgPool):
-    _fn = "adaptive_avg_pool3d"
-
-
-class AdaptiveMaxPool1d(_AdaptivePool):
-    _fn = "adaptive_max_pool1d"
-
-
-class AdaptiveMaxPool2d(_AdaptivePool):
-    _fn = "adaptive_max_pool2d"
-
-
-class AdaptiveMaxPool3d(_AdaptivePool):
-    _fn = "adaptive_max_pool3d"
-
-
-class _LPPoolNd(Module):
-    _fn = "lp_pool2d"
-
-    def __init__(self, norm_type: float, kernel_size, stride=None,
+    def __init__(self, norm_type: float, kernel_size: Any, stride: Any = None,
                  ceil_mode: bool = False) -> None:
         super().__init__()
         self.norm_type = norm_type
@@ -157,17 +114,76 @@ class _LPPoolNd(Module):
         self.ceil_mode = ceil_mode
 
     def forward(self, input: Tensor) -> Tensor:
-        return getattr(F, self._fn)(input, float(self.norm_type), self.kernel_size,
-                                    self.stride, self.ceil_mode)
+        return self._function()(input, float(self.norm_type), self.kernel_size, self.stride,
+                                self.ceil_mode)
 
-    def extra_repr(self) -> str:
-        return ("norm_type={norm_type}, kernel_size={kernel_size}, stride={stride}, "
-                "ceil_mode={ceil_mode}".format(**self.__dict__))
+
+class MaxPool1d(_MaxPoolNd):
+    _dims = 1
+
+
+class MaxPool2d(_MaxPoolNd):
+    _dims = 2
+
+
+class MaxPool3d(_MaxPoolNd):
+    _dims = 3
+
+
+class AvgPool1d(_AvgPoolNd):
+    """1-D average pooling; sizes are kept as 1-tuples and there is no divisor_override."""
+
+    _dims = 1
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 ceil_mode: bool = False, count_include_pad: bool = True) -> None:
+        def one(v: Any) -> tuple:
+            return tuple(v) if isinstance(v, list | tuple) else (v,)
+
+        super().__init__(one(kernel_size), one(kernel_size if stride is None else stride),
+                         one(padding), ceil_mode, count_include_pad)
+        del self.divisor_override
+
+
+class AvgPool2d(_AvgPoolNd):
+    _dims = 2
+
+
+class AvgPool3d(_AvgPoolNd):
+    _dims = 3
+
+
+class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
+    _dims = 1
+
+
+class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
+    _dims = 2
+
+
+class AdaptiveAvgPool3d(_AdaptiveAvgPoolNd):
+    _dims = 3
+
+
+class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
+    _dims = 1
+
+
+class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
+    _dims = 2
+
+
+class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
+    _dims = 3
 
 
 class LPPool1d(_LPPoolNd):
-    _fn = "lp_pool1d"
+    _dims = 1
 
 
 class LPPool2d(_LPPoolNd):
-    _fn = "lp_pool2d"
+    _dims = 2
+
+
+class LPPool3d(_LPPoolNd):
+    _dims = 3

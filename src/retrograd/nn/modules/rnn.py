@@ -13,10 +13,11 @@ import warnings
 from typing import Any
 
 from ..._tensor import Tensor
-from ...ops.creation import empty, zeros
+from ...ops.creation import zeros
 from .. import init
 from ..parameter import Parameter
 from ..utils.rnn import PackedSequence
+from ._params import optional_param, param
 from .dropout import dropout
 from .module import Module
 
@@ -98,14 +99,56 @@ def _run_direction(mode, data, batch_sizes, state, w_ih, w_hh, b_ih, b_hh, w_hr,
     return lib.cat(outs, 0), state
 
 
+_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+_ACTIVATION_MODES = {"tanh": "RNN_TANH", "relu": "RNN_RELU"}
+
+
+def _check_sizes(hidden_size: Any, num_layers: int, dropout: Any, proj_size: int) -> None:
+    """PyTorch's constructor checks, in its order (the first failing one is reported)."""
+    dropout_ok = (isinstance(dropout, numbers.Number) and not isinstance(dropout, bool)
+                  and 0 <= dropout <= 1)
+    if not dropout_ok:
+        raise ValueError("dropout should be a number in range [0, 1] representing the "
+                         "probability of an element being zeroed")
+    if not isinstance(hidden_size, int):
+        raise TypeError(f"hidden_size should be of type int, got: {type(hidden_size).__name__}")
+    problems = [
+        (hidden_size <= 0, "hidden_size must be greater than zero"),
+        (num_layers <= 0, "num_layers must be greater than zero"),
+        (proj_size < 0, "proj_size should be a positive integer or zero to disable projections"),
+        (proj_size >= hidden_size, "proj_size has to be smaller than hidden_size"),
+    ]
+    for failed, message in problems:
+        if failed:
+            raise ValueError(message)
+    if dropout > 0 and num_layers == 1:
+        warnings.warn(
+            "dropout option adds dropout after all but last recurrent layer, so non-zero "
+            f"dropout expects num_layers greater than 1, but got dropout={dropout} and "
+            f"num_layers={num_layers}", stacklevel=3)
+
+
+def _shown_options(module: Module, defaults: dict[str, Any]) -> str:
+    """", name=value" for each listed attribute whose value is not its default."""
+    return "".join(f", {name}={getattr(module, name)}" for name, default in defaults.items()
+                   if getattr(module, name) != default)
+
+
 class RNNBase(Module):
-    """The shared machinery of RNN, LSTM and GRU (parameters, shapes, the layer loop)."""
+    """The shared machinery of RNN, LSTM and GRU (parameters, shapes, the layer loop).
+
+    Parameters are named as PyTorch names them (``weight_ih_l{k}{_reverse}``, ...) because
+    state dicts depend on it; ``_flat_weights_names`` lists them layer by layer.
+    """
 
     def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1,
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
                  bidirectional: bool = False, proj_size: int = 0, device=None,
                  dtype=None) -> None:
         super().__init__()
+        if mode not in _GATES:
+            raise ValueError("Unrecognized RNN mode: " + mode)
+        _check_sizes(hidden_size, num_layers, dropout, proj_size)
         self.mode = mode
         self.input_size = input_size
         self.hidden_size = hidden_size
@@ -115,61 +158,32 @@ class RNNBase(Module):
         self.dropout = float(dropout)
         self.bidirectional = bidirectional
         self.proj_size = proj_size
-        num_directions = 2 if bidirectional else 1
-        if (not isinstance(dropout, numbers.Number) or not 0 <= dropout <= 1
-                or isinstance(dropout, bool)):
-            raise ValueError(
-                "dropout should be a number in range [0, 1] representing the probability of "
-                "an element being zeroed"
-            )
-        if not isinstance(hidden_size, int):
-            raise TypeError(
-                f"hidden_size should be of type int, got: {type(hidden_size).__name__}"
-            )
-        if hidden_size <= 0:
-            raise ValueError("hidden_size must be greater than zero")
-        if num_layers <= 0:
-            raise ValueError("num_layers must be greater than zero")
-        if proj_size < 0:
-            raise ValueError(
-                "proj_size should be a positive integer or zero to disable projections"
-            )
-        if proj_size >= hidden_size:
-            raise ValueError("proj_size has to be smaller than hidden_size")
-        if dropout > 0 and num_layers == 1:
-            warnings.warn(
-                "dropout option adds dropout after all but last recurrent layer, so non-zero "
-                "dropout expects num_layers greater than 1, but got "
-                f"dropout={dropout} and num_layers={num_layers}",
-                stacklevel=2,
-            )
-        gate_size = {"LSTM": 4, "GRU": 3}.get(mode, 1) * hidden_size
-        real_hidden = proj_size if proj_size > 0 else hidden_size
-        self._flat_weights_names: list[str] = []
         self._all_weights: list[list[str]] = []
         for layer in range(num_layers):
-            for direction in range(num_directions):
-                layer_input = input_size if layer == 0 else real_hidden * num_directions
-                suffix = "_reverse" if direction == 1 else ""
-                shapes = [("weight_ih_l{}{}", (gate_size, layer_input)),
-                          ("weight_hh_l{}{}", (gate_size, real_hidden))]
-                if bias:
-                    shapes += [("bias_ih_l{}{}", (gate_size,)), ("bias_hh_l{}{}", (gate_size,))]
-                if proj_size > 0:
-                    shapes += [("weight_hr_l{}{}", (proj_size, hidden_size))]
+            for suffix in ("", "_reverse")[: 2 if bidirectional else 1]:
                 names = []
-                for fmt, shape in shapes:
-                    name = fmt.format(layer, suffix)
-                    setattr(self, name, Parameter(empty(shape, dtype=dtype)))
+                for kind, shape in self._layer_shapes(layer).items():
+                    name = f"{kind}_l{layer}{suffix}"
+                    setattr(self, name, param(shape, device, dtype))
                     names.append(name)
-                self._flat_weights_names.extend(names)
                 self._all_weights.append(names)
+        self._flat_weights_names = [name for names in self._all_weights for name in names]
         self.reset_parameters()
 
+    def _layer_shapes(self, layer: int) -> dict[str, tuple[int, ...]]:
+        """Parameter shapes of one direction of ``layer``, in PyTorch's order."""
+        gates = _GATES[self.mode] * self.hidden_size
+        out = self.proj_size or self.hidden_size
+        width = self.input_size if layer == 0 else out * (2 if self.bidirectional else 1)
+        shapes = {"weight_ih": (gates, width), "weight_hh": (gates, out)}
+        if self.bias:
+            shapes.update(bias_ih=(gates,), bias_hh=(gates,))
+        if self.proj_size:
+            shapes["weight_hr"] = (self.proj_size, self.hidden_size)
+        return shapes
+
     def reset_parameters(self) -> None:
-        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
-        for weight in self.parameters():
-            init.uniform_(weight, -stdv, stdv)
+        _uniform_by_hidden(self)
 
     def flatten_parameters(self) -> None:
         """A no-op (there is no cuDNN weight buffer to compact)."""
@@ -183,20 +197,9 @@ class RNNBase(Module):
         return [[getattr(self, name) for name in names] for names in self._all_weights]
 
     def extra_repr(self) -> str:
-        s = "{input_size}, {hidden_size}"
-        if self.proj_size != 0:
-            s += ", proj_size={proj_size}"
-        if self.num_layers != 1:
-            s += ", num_layers={num_layers}"
-        if self.bias is not True:
-            s += ", bias={bias}"
-        if self.batch_first is not False:
-            s += ", batch_first={batch_first}"
-        if self.dropout != 0:
-            s += ", dropout={dropout}"
-        if self.bidirectional is not False:
-            s += ", bidirectional={bidirectional}"
-        return s.format(**self.__dict__)
+        return f"{self.input_size}, {self.hidden_size}" + _shown_options(self, {
+            "proj_size": 0, "num_layers": 1, "bias": True, "batch_first": False,
+            "dropout": 0, "bidirectional": False})
 
     def _layer_weights(self, layer: int, direction: int):
         suffix = "_reverse" if direction == 1 else ""
@@ -241,8 +244,9 @@ class RNNBase(Module):
             )
         n_states = self.num_layers * num_directions
         if hx is None:
-            h0 = zeros(n_states, batch, real_hidden, dtype=data.dtype)
-            c0 = zeros(n_states, batch, self.hidden_size, dtype=data.dtype) if is_lstm else None
+            h0 = zeros(n_states, batch, real_hidden, dtype=data.dtype, device=data.device)
+            c0 = (zeros(n_states, batch, self.hidden_size, dtype=data.dtype, device=data.device)
+                  if is_lstm else None)
         else:
             h0, c0 = hx if is_lstm else (hx, None)
             if unbatched:
@@ -302,28 +306,28 @@ class RNNBase(Module):
         return output, ((h_n_t, c_n_t) if is_lstm else h_n_t)
 
 
+def _no_projection(kwargs: dict) -> None:
+    if "proj_size" in kwargs:
+        raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+
+
 class RNN(RNNBase):
-    """Elman RNN: h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh) (or relu)."""
+    """Elman RNN: h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh) (or relu).
+
+    Positional arguments follow PyTorch: ``RNN(input_size, hidden_size, num_layers,
+    nonlinearity, bias, batch_first, dropout, bidirectional)``.
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        if "proj_size" in kwargs:
+        _no_projection(kwargs)
+        # nonlinearity is RNN's own argument, 4th positionally; the rest go to RNNBase.
+        rest = list(args)
+        self.nonlinearity = rest.pop(3) if len(rest) > 3 else kwargs.pop("nonlinearity", "tanh")
+        mode = _ACTIVATION_MODES.get(self.nonlinearity)
+        if mode is None:
             raise ValueError(
-                "proj_size argument is only supported for LSTM, not RNN or GRU"
-            )
-        if len(args) > 3:
-            self.nonlinearity = args[3]
-            args = args[:3] + args[4:]
-        else:
-            self.nonlinearity = kwargs.pop("nonlinearity", "tanh")
-        if self.nonlinearity == "tanh":
-            mode = "RNN_TANH"
-        elif self.nonlinearity == "relu":
-            mode = "RNN_RELU"
-        else:
-            raise ValueError(
-                f"Unknown nonlinearity '{self.nonlinearity}'. Select from 'tanh' or 'relu'."
-            )
-        super().__init__(mode, *args, **kwargs)
+                f"Unknown nonlinearity '{self.nonlinearity}'. Select from 'tanh' or 'relu'.")
+        super().__init__(mode, *rest, **kwargs)
 
 
 class LSTM(RNNBase):
@@ -337,42 +341,43 @@ class GRU(RNNBase):
     """Gated recurrent unit; returns ``output, h_n``."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        if "proj_size" in kwargs:
-            raise ValueError(
-                "proj_size argument is only supported for LSTM, not RNN or GRU"
-            )
+        _no_projection(kwargs)
         super().__init__("GRU", *args, **kwargs)
 
 
+def _uniform_by_hidden(module: Module) -> None:
+    """Every parameter ~ U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)) (PyTorch's RNN init)."""
+    limit = 1.0 / math.sqrt(module.hidden_size) if module.hidden_size > 0 else 0.0
+    for p in module.parameters():
+        init.uniform_(p, -limit, limit)
+
+
 class RNNCellBase(Module):
+    """One time step of a recurrent layer; ``num_chunks`` gates share each weight matrix."""
+
     def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int,
                  device=None, dtype=None) -> None:
         super().__init__()
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias
-        self.weight_ih = Parameter(empty((num_chunks * hidden_size, input_size), dtype=dtype))
-        self.weight_hh = Parameter(empty((num_chunks * hidden_size, hidden_size), dtype=dtype))
-        if bias:
-            self.bias_ih = Parameter(empty(num_chunks * hidden_size, dtype=dtype))
-            self.bias_hh = Parameter(empty(num_chunks * hidden_size, dtype=dtype))
-        else:
-            self.register_parameter("bias_ih", None)
-            self.register_parameter("bias_hh", None)
+        rows = num_chunks * hidden_size
+        self.weight_ih = param((rows, input_size), device, dtype)
+        self.weight_hh = param((rows, hidden_size), device, dtype)
+        for name in ("bias_ih", "bias_hh"):
+            optional_param(self, name, bias, (rows,), device, dtype)
         self.reset_parameters()
 
     def extra_repr(self) -> str:
-        s = "{input_size}, {hidden_size}"
-        if "bias" in self.__dict__ and self.bias is not True:
-            s += ", bias={bias}"
-        if "nonlinearity" in self.__dict__ and self.nonlinearity != "tanh":
-            s += ", nonlinearity={nonlinearity}"
-        return s.format(**self.__dict__)
+        text = f"{self.input_size}, {self.hidden_size}"
+        if self.bias is not True:
+            text += f", bias={self.bias}"
+        if getattr(self, "nonlinearity", "tanh") != "tanh":
+            text += f", nonlinearity={self.nonlinearity}"
+        return text
 
     def reset_parameters(self) -> None:
-        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
-        for weight in self.parameters():
-            init.uniform_(weight, -stdv, stdv)
+        _uniform_by_hidden(self)
 
     def _prepare(self, input: Tensor, hx, n_states: int):
         if input.dim() not in (1, 2):
@@ -388,7 +393,7 @@ class RNNCellBase(Module):
         batched = input.dim() == 2
         x = input if batched else input.unsqueeze(0)
         if hx is None:
-            states = tuple(zeros(x.shape[0], self.hidden_size, dtype=x.dtype)
+            states = tuple(zeros(x.shape[0], self.hidden_size, dtype=x.dtype, device=x.device)
                            for _ in range(n_states))
         else:
             states = hx if isinstance(hx, tuple) else (hx,)

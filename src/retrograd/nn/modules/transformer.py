@@ -37,11 +37,58 @@ def _generate_square_subsequent_mask(sz: int, device=None, dtype=None) -> Tensor
 
     dtype = dtype or retrograd.get_default_dtype()
     blocked = retrograd.arange(sz).unsqueeze(0) > retrograd.arange(sz).unsqueeze(1)
-    zero = retrograd.zeros((), dtype=dtype)
+    zero = retrograd.zeros((), dtype=dtype, device=device)
     return retrograd.where(blocked, zero + float("-inf"), zero)
 
 
-class TransformerEncoderLayer(Module):
+class _ResidualLayer(Module):
+    """The body shared by the encoder and decoder layers.
+
+    A layer is a list of sublayers, each wrapped as ``x + branch(norm(x))`` (``norm_first``)
+    or ``norm(x + branch(x))``: self-attention, for the decoder attention over the encoder's
+    memory, and the feed-forward block. The children are registered in PyTorch's order
+    (which ``repr`` and ``state_dict`` show): attentions, linear1, dropout, linear2, the
+    norms, the per-sublayer dropouts, and the activation when it is a Module.
+    """
+
+    def _build(self, attentions: list[str], d_model: int, nhead: int, dim_feedforward: int,
+               dropout: float, activation: str | Callable, layer_norm_eps: float,
+               batch_first: bool, norm_first: bool, bias: bool, device, dtype) -> None:
+        like = {"device": device, "dtype": dtype}
+        for name in attentions:
+            setattr(self, name, MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
+                                                   batch_first=batch_first, **like))
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **like)
+        self.dropout = Dropout(dropout)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **like)
+        self.norm_first = norm_first
+        sublayers = len(attentions) + 1
+        for k in range(1, sublayers + 1):
+            setattr(self, f"norm{k}", LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **like))
+        for k in range(1, sublayers + 1):
+            setattr(self, f"dropout{k}", Dropout(dropout))
+        self.activation = (_get_activation_fn(activation) if isinstance(activation, str)
+                           else activation)
+
+    def _attend(self, attention: Module, x: Tensor, memory: Tensor | None, mask, padding,
+                is_causal: bool, dropout: Module) -> Tensor:
+        source = x if memory is None else memory
+        out = attention(x, source, source, attn_mask=mask, key_padding_mask=padding,
+                        need_weights=False, is_causal=is_causal)[0]
+        return dropout(out)
+
+    def _feed_forward(self, x: Tensor, dropout: Module) -> Tensor:
+        hidden = self.dropout(self.activation(self.linear1(x)))
+        return dropout(self.linear2(hidden))
+
+    def _residuals(self, x: Tensor, branches: list[Callable[[Tensor], Tensor]]) -> Tensor:
+        for k, branch in enumerate(branches, 1):
+            norm = getattr(self, f"norm{k}")
+            x = x + branch(norm(x)) if self.norm_first else norm(x + branch(x))
+        return x
+
+
+class TransformerEncoderLayer(_ResidualLayer):
     """Self-attention then a feed-forward block, each with a residual and a LayerNorm."""
 
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
@@ -49,42 +96,19 @@ class TransformerEncoderLayer(Module):
                  layer_norm_eps: float = 1e-5, batch_first: bool = False,
                  norm_first: bool = False, bias: bool = True, device=None, dtype=None) -> None:
         super().__init__()
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
-                                            batch_first=batch_first, dtype=dtype)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        if isinstance(activation, str):
-            activation = _get_activation_fn(activation)
-        self.activation = activation
+        self._build(["self_attn"], d_model, nhead, dim_feedforward, dropout, activation,
+                    layer_norm_eps, batch_first, norm_first, bias, device, dtype)
 
     def forward(self, src: Tensor, src_mask: Tensor | None = None,
                 src_key_padding_mask: Tensor | None = None, is_causal: bool = False) -> Tensor:
-        x = src
-        if self.norm_first:
-            x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
-            x = x + self._ff_block(self.norm2(x))
-        else:
-            x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
-            x = self.norm2(x + self._ff_block(x))
-        return x
-
-    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal=False) -> Tensor:
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
-                           need_weights=False, is_causal=is_causal)[0]
-        return self.dropout1(x)
-
-    def _ff_block(self, x: Tensor) -> Tensor:
-        x = self.linear2(self.dropout(self.activation(self.linear1(x))))
-        return self.dropout2(x)
+        return self._residuals(src, [
+            lambda h: self._attend(self.self_attn, h, None, src_mask, src_key_padding_mask,
+                                   is_causal, self.dropout1),
+            lambda h: self._feed_forward(h, self.dropout2),
+        ])
 
 
-class TransformerDecoderLayer(Module):
+class TransformerDecoderLayer(_ResidualLayer):
     """Self-attention, attention over the encoder's memory, then a feed-forward block."""
 
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
@@ -92,57 +116,20 @@ class TransformerDecoderLayer(Module):
                  layer_norm_eps: float = 1e-5, batch_first: bool = False,
                  norm_first: bool = False, bias: bool = True, device=None, dtype=None) -> None:
         super().__init__()
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
-                                            batch_first=batch_first, dtype=dtype)
-        self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
-                                                 batch_first=batch_first, dtype=dtype)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        self.dropout3 = Dropout(dropout)
-        if isinstance(activation, str):
-            activation = _get_activation_fn(activation)
-        self.activation = activation
+        self._build(["self_attn", "multihead_attn"], d_model, nhead, dim_feedforward, dropout,
+                    activation, layer_norm_eps, batch_first, norm_first, bias, device, dtype)
 
     def forward(self, tgt: Tensor, memory: Tensor, tgt_mask: Tensor | None = None,
                 memory_mask: Tensor | None = None, tgt_key_padding_mask: Tensor | None = None,
                 memory_key_padding_mask: Tensor | None = None, tgt_is_causal: bool = False,
                 memory_is_causal: bool = False) -> Tensor:
-        x = tgt
-        if self.norm_first:
-            x = x + self._sa_block(self.norm1(x), tgt_mask, tgt_key_padding_mask,
-                                   tgt_is_causal)
-            x = x + self._mha_block(self.norm2(x), memory, memory_mask,
-                                    memory_key_padding_mask, memory_is_causal)
-            x = x + self._ff_block(self.norm3(x))
-        else:
-            x = self.norm1(x + self._sa_block(x, tgt_mask, tgt_key_padding_mask,
-                                              tgt_is_causal))
-            x = self.norm2(x + self._mha_block(x, memory, memory_mask,
-                                               memory_key_padding_mask, memory_is_causal))
-            x = self.norm3(x + self._ff_block(x))
-        return x
-
-    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal=False) -> Tensor:
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
-                           is_causal=is_causal, need_weights=False)[0]
-        return self.dropout1(x)
-
-    def _mha_block(self, x, mem, attn_mask, key_padding_mask, is_causal=False) -> Tensor:
-        x = self.multihead_attn(x, mem, mem, attn_mask=attn_mask,
-                                key_padding_mask=key_padding_mask, is_causal=is_causal,
-                                need_weights=False)[0]
-        return self.dropout2(x)
-
-    def _ff_block(self, x: Tensor) -> Tensor:
-        x = self.linear2(self.dropout(self.activation(self.linear1(x))))
-        return self.dropout3(x)
+        return self._residuals(tgt, [
+            lambda h: self._attend(self.self_attn, h, None, tgt_mask, tgt_key_padding_mask,
+                                   tgt_is_causal, self.dropout1),
+            lambda h: self._attend(self.multihead_attn, h, memory, memory_mask,
+                                   memory_key_padding_mask, memory_is_causal, self.dropout2),
+            lambda h: self._feed_forward(h, self.dropout3),
+        ])
 
 
 class TransformerEncoder(Module):
@@ -211,16 +198,16 @@ class Transformer(Module):
         else:
             layer = TransformerEncoderLayer(d_model, nhead, dim_feedforward, dropout,
                                             activation, layer_norm_eps, batch_first,
-                                            norm_first, bias, dtype=dtype)
-            norm = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+                                            norm_first, bias, device=device, dtype=dtype)
+            norm = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, device=device, dtype=dtype)
             self.encoder = TransformerEncoder(layer, num_encoder_layers, norm)
         if custom_decoder is not None:
             self.decoder = custom_decoder
         else:
             layer = TransformerDecoderLayer(d_model, nhead, dim_feedforward, dropout,
                                             activation, layer_norm_eps, batch_first,
-                                            norm_first, bias, dtype=dtype)
-            norm = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+                                            norm_first, bias, device=device, dtype=dtype)
+            norm = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, device=device, dtype=dtype)
             self.decoder = TransformerDecoder(layer, num_decoder_layers, norm)
         self._reset_parameters()
         self.d_model = d_model
@@ -234,15 +221,11 @@ class Transformer(Module):
                 memory_key_padding_mask: Tensor | None = None,
                 src_is_causal: bool | None = None, tgt_is_causal: bool | None = None,
                 memory_is_causal: bool = False) -> Tensor:
-        is_batched = src.dim() == 3
-        if not self.batch_first and src.size(1) != tgt.size(1) and is_batched:
+        batch_dim = 0 if self.batch_first else 1
+        if src.dim() == 3 and src.shape[batch_dim] != tgt.shape[batch_dim]:
             raise RuntimeError("the batch number of src and tgt must be equal")
-        if self.batch_first and src.size(0) != tgt.size(0) and is_batched:
-            raise RuntimeError("the batch number of src and tgt must be equal")
-        if src.size(-1) != self.d_model or tgt.size(-1) != self.d_model:
-            raise RuntimeError(
-                "the feature number of src and tgt must be equal to d_model"
-            )
+        if src.shape[-1] != self.d_model or tgt.shape[-1] != self.d_model:
+            raise RuntimeError("the feature number of src and tgt must be equal to d_model")
         memory = self.encoder(src, mask=src_mask, src_key_padding_mask=src_key_padding_mask,
                               is_causal=src_is_causal)
         return self.decoder(tgt, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,

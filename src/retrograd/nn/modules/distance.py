@@ -1,0 +1,5 @@
+"""PyTorch's module path for ``PairwiseDistance``/``CosineSimilarity``; they live in ``fold``."""
+
+from .fold import CosineSimilarity, PairwiseDistance
+
+__all__ = ["CosineSimilarity", "PairwiseDistance"]
