@@ -315,6 +315,8 @@ register_method("__setitem__")(setitem)
 @register_method("select")
 def select(input, dim, index):
     """The slice at ``index`` along ``dim`` (a view without that dim)."""
+    if input.dim() == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
     d = wrap_dim(dim, input.dim(), "select")
     n = input.shape[d]
     if not -n <= index < n:
@@ -326,6 +328,8 @@ def select(input, dim, index):
 @register_method("narrow")
 def narrow(input, dim, start, length):
     """``length`` elements from ``start`` along ``dim`` (a view)."""
+    if input.dim() == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     d = wrap_dim(dim, input.dim(), "narrow")
     n = input.shape[d]
     start = int(start)

@@ -344,6 +344,8 @@ def movedim(input, source, destination):
     for name, ds in (("source", src), ("destination", dst)):
         if len(set(ds)) != len(ds):
             raise RuntimeError(f"movedim: repeated dim in `{name}` ({list(ds)})")
+    if nd == 0:  # dims 0 and -1 of a 0-d tensor name the tensor itself
+        return permute(input, ())
     order = [None] * nd
     for a, b in zip(src, dst):
         order[b] = a
