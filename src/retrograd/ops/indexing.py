@@ -87,6 +87,11 @@ def _check_bounds(shape, idx) -> None:
         if isinstance(i, np.ndarray) and i.dtype == bool and i.ndim == 0:
             continue  # a 0-d mask adds a dim of size 0 or 1 and consumes none (x[x > 0])
         if dim >= len(shape):
+            if not shape and i is idx and isinstance(i, int):  # x[i] on a 0-d tensor
+                raise IndexError(
+                    "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                    "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number" if i == 0
+                    else f"index {i} is out of bounds for dimension 0 with size 0")
             raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
         if isinstance(i, int):
             n = shape[dim]

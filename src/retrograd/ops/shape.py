@@ -285,6 +285,12 @@ def squeeze(input, dim=None):
     if dim is None:
         return Squeeze.generic(input)
     if isinstance(dim, (tuple, list)):
+        seen = set()
+        for d in dim:
+            w = wrap_dim(d, input.dim(), "squeeze")
+            if w in seen:
+                raise RuntimeError(f"dim {w} appears multiple times in the list of dims")
+            seen.add(w)
         return SqueezeDims.generic(input, dim=tuple(dim))
     return SqueezeDim.generic(input, dim=dim)
 
