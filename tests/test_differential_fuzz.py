@@ -353,8 +353,6 @@ def _empty(case):
 
 
 KNOWN: dict[str, tuple[str, Callable]] = {
-    "add_alpha": ("not fixed yet: add(bool, bool, alpha=2) gives int64 (torch: bool)",
-                  lambda c: set(c["dtypes"]) == {"bool"}),
     "permute": ("not fixed yet: permute() with no dims returns the 0-d tensor (torch: "
                 "TypeError, missing argument)", lambda c: not c["params"]["perm"]),
     "repeat": ("not fixed yet: repeat() with no sizes returns the 0-d tensor (torch: "

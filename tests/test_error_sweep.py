@@ -177,7 +177,6 @@ KNOWN: dict[str, str] = {
     "matmul": "not fixed yet: matmul promotes mixed dtypes (torch: RuntimeError)",
     "dot": "not fixed yet: sizes are checked before dtypes (torch: dtypes first)",
     "gelu": "not fixed yet: a bool input is reported before a bad approximate= value",
-    "add": "not fixed yet: add(bool, bool, alpha=int) gives int64 (torch: bool)",
     "view/TypeError": "not fixed yet: view(None) is accepted (torch: TypeError)",
     "lerp": "not fixed yet: integer inputs are computed (torch: NotImplementedError)",
     "round": "not fixed yet: round(int tensor, decimals=...) is computed (torch: "
