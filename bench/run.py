@@ -21,6 +21,7 @@ TARGETS = {"chain": "<= 0.5x PyTorch", "mlp": "<= 0.7x PyTorch",
            "big": "<= 1.0x PyTorch, <= 1.05x NumPy floor", "conv": "<= 1.2x PyTorch",
            "deep": "per-node time <= PyTorch", "memory": "<= 1.2x NumPy step"}
 REPEATS = {"chain": 30, "mlp": 50, "big": 10, "conv": 10, "deep": 1, "memory": 1}
+MEMORY_KEYS = ("minflt", "peak_rss_mib")
 
 
 def run_one(lib: str, workload: str, threads: int) -> dict:
@@ -41,15 +42,22 @@ def measure(workload: str, rounds: int, threads: int) -> dict:
     libs = ["retrograd", "torch"] + (["numpy"] if workload in ("big", "memory") else [])
     key = "peak_bytes" if workload == "memory" else "seconds"
     values: dict = {lib: [] for lib in libs}
+    extra: dict = {}  # page faults and peak RSS per step, where the workload reports them
     for _ in range(rounds):
         for lib in libs:
             res = run_one(lib, workload, threads)
             if "error" in res:
                 return {"error": f"{lib}: {res['error']}"}
             values[lib].append(res[key])
+            for k in MEMORY_KEYS:
+                if k in res:
+                    extra.setdefault(lib, {}).setdefault(k, []).append(res[k])
     med = {lib: statistics.median(v) for lib, v in values.items()}
     ratios = [a / b for a, b in zip(values["retrograd"], values["torch"])]
     out = {"median": med, "ratio_torch": statistics.median(ratios)}
+    if extra:
+        out["memory"] = {lib: {k: statistics.median(v) for k, v in d.items()}
+                         for lib, d in extra.items()}
     if "numpy" in values:
         out["ratio_numpy"] = statistics.median(
             [a / b for a, b in zip(values["retrograd"], values["numpy"])])
@@ -64,6 +72,16 @@ def fmt(workload: str, v: float) -> str:
     if workload == "chain":
         return f"{v * 1e3:.2f} ms ({v / 1000 * 1e6:.2f} us/op)"
     return f"{v * 1e3:.2f} ms"
+
+
+def _memory_rows(workload: str, threads: int, r: dict) -> list:
+    """Page faults and peak RSS next to the times, for workloads that measure them."""
+    mem = r.get("memory")
+    if not mem or "retrograd" not in mem or "torch" not in mem:
+        return []
+    a, b = mem["retrograd"], mem["torch"]
+    return [f"| {workload} | {threads} | {a.get('minflt', 0):.0f}, {b.get('minflt', 0):.0f} | "
+            f"{a.get('peak_rss_mib', 0):.1f} MiB, {b.get('peak_rss_mib', 0):.1f} MiB |"]
 
 
 def main() -> None:
@@ -86,6 +104,7 @@ def main() -> None:
         "Regenerate with `python bench/run.py`.",
         "",
     ]
+    memory_rows: list = []
     for threads in [int(t) for t in args.threads.split(",")]:
         lines += [f"## {threads} thread(s) (OMP/OPENBLAS_NUM_THREADS={threads}, "
                   f"torch.set_num_threads({threads}))", "",
@@ -107,7 +126,13 @@ def main() -> None:
                        f"{TARGETS[w]} |")
             print(row, flush=True)
             lines.append(row)
+            memory_rows.extend(_memory_rows(w, threads, r))
         lines.append("")
+        if memory_rows:
+            lines += ["| workload | threads | minor page faults / step (retrograd, PyTorch) | "
+                      "peak RSS during a step (retrograd, PyTorch) |", "|---|---|---|---|",
+                      *memory_rows, ""]
+            memory_rows.clear()
     if args.write:
         os.makedirs(os.path.dirname(args.write), exist_ok=True)
         with open(args.write, "w") as f:

@@ -67,7 +67,7 @@ CHECK_TITLES = {"gradcheck": "gradcheck", "gradgradcheck": "gradgradcheck",
 def load_registry() -> dict[str, type]:
     """The library's primitives, keyed by class name (``module.Name`` where two classes share
     a name). Classes defined outside retrograd (e.g. in tests) and abstract base classes
-    (``_Unary``: shared code, no forward, never a graph node) are left out.
+    (shared code, no forward, never a graph node) are left out.
 
     ``REGISTRY`` is keyed by class name, so a class whose name another module reuses is
     missing from it; walking ``Primitive``'s subclasses finds those too (see ``shadowed``)."""
@@ -373,7 +373,7 @@ def render(registry: dict[str, type], rows: list[Row]) -> str:
     w("## Summary")
     w("")
     w(f"- Primitives in the registry: **{n}** ({n_jvp} with a forward-mode `jvp` rule; "
-      "abstract base classes without a forward, such as `_Unary`, are not counted).")
+      "abstract base classes without a forward are not counted).")
     lost = shadowed(registry)
     if lost:
         w(f"- Missing from `REGISTRY` because another primitive has the same class name "
@@ -425,7 +425,7 @@ def render(registry: dict[str, type], rows: list[Row]) -> str:
       "and returns `0 * inf = NaN` even where that gradient is exactly 0, e.g. in the masked "
       "branch of a `where`. retrograd does not: such rows say `nan_safe=True` (marked "
       "`(NaN-safe)` below) and other formulas use `nan_safe(grad, value)` from "
-      "`retrograd/ops/_table.py`, which give exactly 0 wherever "
+      "`retrograd/ops/_helpers.py`, which give exactly 0 wherever "
       "`grad` is exactly 0. So `where(x > 0, x.sqrt(), 0)` has gradient 0 (not NaN) at "
       "`x = 0`, and a gradient that is 0 upstream stays 0. Elsewhere the values are "
       "PyTorch's.")

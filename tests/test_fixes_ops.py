@@ -299,10 +299,19 @@ def test_nuclear_norm_gradient_at_zero(shape):
     same(lambda L: grad(L, lambda x: L.linalg.matrix_norm(x, "nuc"), np.zeros(shape).tolist()))
 
 
-def test_pinv_gradient_rank_deficient():
-    w = [[1., 2., 3.], [4., 5., 6.]]
-    same(lambda L: grad(L, lambda x: L.linalg.pinv(x) * L.tensor(w), [[1., 2.], [2., 4.],
-                                                                       [3., 6.]]))
+_W3 = [[1., -2., 3.], [0.5, 4., -1.], [2., 1., 1.]]
+
+
+@pytest.mark.parametrize("a,w", [
+    ([[1., 2.], [2., 4.], [3., 6.]], [[1., 2., 3.], [4., 5., 6.]]),
+    ([[1., 2., 3.], [2., 4., 6.], [3., 6., 9.]], _W3),
+    ([[1., 2., 3.], [2., 4., 6.], [1., 0., 1.]], _W3),
+    ([[0.] * 3] * 3, _W3),
+], ids=["3x2_rank1", "3x3_rank1", "3x3_rank2", "zero"])
+def test_pinv_gradient_rank_deficient(a, w):
+    same(lambda L: grad(L, lambda x: L.linalg.pinv(x) * L.tensor(w), a))
+    same(lambda L: grad(L, lambda x: L.linalg.pinv(x) * L.tensor(w, dtype=L.float64), a,
+                        dtype=L.float64))
 
 
 @pytest.mark.parametrize("mode", ["reduced", "complete"])
@@ -461,3 +470,24 @@ def test_multilabel_margin_loss_counts_repeated_targets():
 def test_triplet_margin_loss_rejects_nonpositive_margin(margin):
     raises_like_torch(lambda L: L.nn.functional.triplet_margin_loss(
         L.ones(2, 3), L.ones(2, 3), L.zeros(2, 3), margin=margin))
+
+
+# ---------------------------------------------------------------------- tensordot
+
+@pytest.mark.parametrize("sa,sb,dims", [
+    ((2, 1), (3, 4), ([1], [0])),
+    ((2, 3), (1, 4), ([1], [0])),
+    ((2, 1), (1, 4), 1),
+    ((1, 2, 3), (3, 1, 5), ([0, 2], [1, 0])),
+    ((2,), (3,), 0),
+])
+def test_tensordot_size_one_contracted_dims_broadcast(sa, sb, dims):
+    a = np.arange(np.prod(sa), dtype=float).reshape(sa) + 1
+    b = np.arange(np.prod(sb), dtype=float).reshape(sb) - 2
+    same(lambda L: L.tensordot(L.tensor(a), L.tensor(b), dims=dims))
+    same(lambda L: grad(L, lambda x: L.tensordot(x, L.tensor(b), dims=dims) ** 2, a))
+    same(lambda L: grad(L, lambda y: L.tensordot(L.tensor(a), y, dims=dims) ** 2, b))
+
+
+def test_tensordot_still_rejects_mismatched_sizes():
+    raises_like_torch(lambda L: L.tensordot(L.ones(2, 2), L.ones(3, 4), dims=([1], [0])))

@@ -208,3 +208,45 @@ def test_with_indices_variants_match_torch():
             y, 2, 1, 1), y)
         assert_matches_torch(lambda L, F, y: getattr(
             F, f"adaptive_max_pool{nd}d_with_indices")(y, 3), y)
+
+
+# ---------------------------------------------------------------- winners kept as uint8
+
+@pytest.mark.parametrize("opts", [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1),
+                                  dict(kernel_size=2, stride=1, dilation=2),
+                                  dict(kernel_size=3, ceil_mode=True)])
+def test_max_pool_gradient_with_and_without_indices_match_torch(opts):
+    rng = np.random.default_rng(8)
+    x = np.round(rng.standard_normal((4, 3, 11, 12)), 1).astype(np.float32)  # with ties
+    g = rng.standard_normal(TF.max_pool2d(torch.tensor(x), **opts).shape).astype(np.float32)
+    tx = torch.tensor(x, requires_grad=True)
+    tout, tidx = TF.max_pool2d(tx, return_indices=True, **opts)
+    tout.backward(torch.tensor(g))
+    for with_idx in (False, True):
+        rx = retrograd.tensor(x, requires_grad=True)
+        res = F.max_pool2d(rx, return_indices=with_idx, **opts)
+        out = res[0] if with_idx else res
+        out.backward(retrograd.tensor(g))
+        np.testing.assert_array_equal(out.detach().numpy(), tout.detach().numpy())
+        # Overlapping windows sum several gradients, in another order than PyTorch's.
+        np.testing.assert_allclose(rx.grad.numpy(), tx.grad.numpy(), rtol=1e-6, atol=1e-6)
+        if with_idx:
+            np.testing.assert_array_equal(res[1].numpy(), tidx.numpy())
+
+
+def test_max_pool_double_backward_and_retain_graph_without_indices():
+    rng = np.random.default_rng(9)
+    x = retrograd.tensor(rng.standard_normal((2, 2, 6, 6)), requires_grad=True)
+    out = F.max_pool2d(x, 2)
+    (gx,) = retrograd.autograd.grad(out.square().sum(), x, create_graph=True)
+    (ggx,) = retrograd.autograd.grad(gx.sum(), x)
+    tx = torch.tensor(x.detach().numpy(), requires_grad=True)
+    (tgx,) = torch.autograd.grad(TF.max_pool2d(tx, 2).square().sum(), tx, create_graph=True)
+    (tggx,) = torch.autograd.grad(tgx.sum(), tx)
+    np.testing.assert_allclose(gx.detach().numpy(), tgx.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ggx.numpy(), tggx.numpy(), rtol=1e-12)
+    y = F.max_pool2d(x, 3, 1).sum()
+    y.backward(retain_graph=True)
+    first = x.grad.numpy().copy()
+    y.backward()
+    np.testing.assert_allclose(x.grad.numpy(), first * 2, rtol=1e-12)

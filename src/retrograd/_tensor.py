@@ -16,6 +16,7 @@ import numpy as np
 
 from . import _dtype as dtypes
 from ._device import CPU, device
+from ._dims import wrap_dim
 from ._printing import tensor_repr
 from ._site import creation_site
 from ._size import Size
@@ -93,7 +94,7 @@ class Tensor:
         """The shape, or the length of dimension ``dim``."""
         if dim is None:
             return Size(self._data.shape)
-        return self._data.shape[_wrap_dim(dim, self._data.ndim, "size")]
+        return self._data.shape[wrap_dim(dim, self._data.ndim)]
 
     def dim(self) -> int:
         return self._data.ndim
@@ -134,7 +135,7 @@ class Tensor:
 
     def stride(self, dim: int | None = None):
         strides = tuple(s // self._data.itemsize for s in self._data.strides)
-        return strides if dim is None else strides[_wrap_dim(dim, self._data.ndim, "stride")]
+        return strides if dim is None else strides[wrap_dim(dim, self._data.ndim)]
 
     def is_contiguous(self, memory_format: Any = None) -> bool:
         return bool(self._data.flags.c_contiguous)
@@ -366,15 +367,6 @@ def _rebuild(array: np.ndarray, requires_grad: bool) -> Tensor:
     t = wrap(array)
     t._requires_grad = requires_grad
     return t
-
-
-def _wrap_dim(dim: int, ndim: int, op: str = "") -> int:
-    n = max(ndim, 1)
-    if not -n <= dim < n:
-        raise IndexError(
-            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})"
-        )
-    return dim + n if dim < 0 else dim
 
 
 def _init_leaf(t: Tensor, data, requires_grad: bool = False) -> None:

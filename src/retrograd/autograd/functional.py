@@ -4,6 +4,9 @@ the signatures and output shapes of ``torch.autograd.functional``."""
 from __future__ import annotations
 
 from .._tensor import Tensor
+from ..ops.creation import ones_like, zeros, zeros_like
+from ..ops.joining import stack as _stack
+from . import forward_ad as fwAD
 from .engine import grad as _grad
 from .forward_ad import fresh_leaf
 from .grad_mode import enable_grad
@@ -36,9 +39,7 @@ def _prepare(inputs, create_graph: bool):
 
 def stack(tensors, dim: int = 0):
     """``retrograd.stack`` (differentiable)."""
-    import retrograd
-
-    return retrograd.stack(tensors, dim=dim)
+    return _stack(tensors, dim=dim)
 
 
 def _untuple(is_tuple: bool, values):
@@ -46,7 +47,6 @@ def _untuple(is_tuple: bool, values):
 
 
 def _fill_none(grads, refs, strict: bool, fn: str, what: str = "input"):
-    from ..ops.creation import zeros_like
 
     out = []
     for i, (g, r) in enumerate(zip(grads, refs)):
@@ -74,7 +74,6 @@ def _input_vectors(v, ins, fn: str) -> tuple:
             raise RuntimeError("The vector v can only be None if the input to the "
                                "user-provided function is a single Tensor with a single "
                                "element.")
-        from ..ops.creation import ones_like
 
         return (ones_like(ins[0]),)
     _, vs = _as_tuple(v, "v", fn)
@@ -121,7 +120,6 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """``(func(inputs), J v)``: the Jacobian-vector product, by the double-vjp trick."""
-    from ..ops.creation import zeros_like
 
     with enable_grad():
         _, ins = _as_tuple(inputs, "inputs", "jvp")
@@ -149,7 +147,6 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
 
 def _jacobian_rows(outs, ins, create_graph, strict):
     """jac[i][j]: d outs[i] / d ins[j], shaped outs[i].shape + ins[j].shape (reverse mode)."""
-    from ..ops.creation import zeros, zeros_like
 
     jac = []
     for i, o in enumerate(outs):
@@ -177,8 +174,6 @@ def _jacobian_rows(outs, ins, create_graph, strict):
 
 
 def _jacobian_forward(func, ins, outs_shapes):
-    from ..ops.creation import zeros_like
-    from . import forward_ad as fwAD
 
     per_out: list[list[list]] = [[[] for _ in ins] for _ in outs_shapes]
     for j, t in enumerate(ins):
@@ -286,7 +281,6 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
 
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
     """``(func(inputs), H v)`` for a scalar ``func`` (computed as a double vjp)."""
-    from ..ops.creation import zeros_like
 
     with enable_grad():
         is_in_tuple, ins = _as_tuple(inputs, "inputs", "hvp")

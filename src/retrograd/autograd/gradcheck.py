@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 
 from .._tensor import Tensor, wrap
+from . import forward_ad as fwAD
 from .engine import grad as autograd_grad
 
 __all__ = ["GradcheckError", "gradcheck", "gradgradcheck"]
@@ -143,8 +144,6 @@ def _compare(jac, numerical, outs, diff, atol, rtol, raise_exception, kind: str)
 
 def _forward_jacobian(func, inputs, outs):
     """Columns of the Jacobian by forward mode: one dual-number pass per input element."""
-    from . import forward_ad as fwAD
-
     diff = _diff_inputs(inputs)
     jac = [[np.zeros((t.numel(), o.numel()), dtype=np.float64) for _, t in diff] for o in outs]
     for j, (i, t) in enumerate(diff):

@@ -20,6 +20,7 @@ from . import (
     norms,
     pointwise,
     pooling,
+    rearrange,
     reduction,
     scatter,
     shape,

@@ -35,92 +35,12 @@ import numpy as np
 from .._tensor import Tensor, wrap
 from ..backend import xp
 from ._core import Primitive, register_method, result_dtype
+from ._helpers import _QUIET, as_float, floating, nan_safe, out_, quiet, require_tensors
 from .inplace import inplace_apply
-from .where import where
 
-__all__ = ["binary", "floating", "nan_safe", "no_bool", "quiet", "safe_div", "ternary",
-           "unary", "variant"]
+__all__ = ["binary", "ternary", "unary", "variant"]
 
-_QUIET = {"divide": "ignore", "invalid": "ignore", "over": "ignore"}
 _NAMES = ("x", "y", "z")
-
-
-# ---------------------------------------------------------------------- shared helpers
-
-def quiet():
-    """Silence NumPy's warnings for the infinities and NaNs that PyTorch returns quietly."""
-    return np.errstate(**_QUIET)
-
-
-def floating(x):
-    """Float math on integer or bool input computes in the default float dtype, as PyTorch."""
-    kind = getattr(getattr(x, "dtype", None), "kind", "f")
-    if kind in "biu":
-        from .._dtype import get_default_dtype
-
-        return x.astype(get_default_dtype()._np)
-    return x
-
-
-def no_bool(name: str, x) -> None:
-    """PyTorch implements these ops for numbers, not for bool tensors."""
-    if getattr(x, "dtype", None) == np.bool_:
-        raise NotImplementedError(f'"{name}_cpu" not implemented for \'Bool\'')
-
-
-def safe_div(grad, denom):
-    """grad / denom, but exactly 0 where grad is exactly 0 (NaN-safe masking)."""
-    with quiet():
-        return nan_safe(grad, grad / denom)
-
-
-def nan_safe(grad, value):
-    """``value`` (a gradient formula's result), but exactly 0 where the incoming ``grad`` is
-    exactly 0: an infinite or NaN local derivative times a zero gradient contributes nothing.
-    This differs from PyTorch, which gives NaN there (DESIGN, "NaN-safe masking")."""
-    if isinstance(value, Tensor) or isinstance(grad, Tensor):
-        return _mask_nonfinite(grad, value)
-    m = xp(value)
-    value = m.asarray(value)
-    return m.where(grad == 0, 0, value).astype(value.dtype, copy=False)
-
-
-def _mask_nonfinite(grad, value):
-    """The differentiable (create_graph) form of the NaN-safe mask: zero only where the
-    incoming gradient is 0 and the value is not finite, so second-order terms elsewhere
-    (where the gradient is 0 but its own derivative is not) survive."""
-    g = grad._data if isinstance(grad, Tensor) else grad
-    v = value._data if isinstance(value, Tensor) else value
-    m = xp(v)
-    mask = (g == 0) & ~m.isfinite(v)
-    if not mask.any():
-        return value
-    return where(wrap(m.asarray(mask)), 0, value)
-
-
-def raw(v):
-    """The array behind a Tensor (a derivative's piecewise-constant masks are constants)."""
-    return v._data if isinstance(v, Tensor) else v
-
-
-def pick(cond, a, b):
-    """``a`` where ``cond`` else ``b``, as a constant array (for derivatives that are
-    piecewise constant, such as the tie-splitting of maximum)."""
-    c = raw(cond)
-    return xp(c).where(c, a, b)
-
-
-def out_(result, out):
-    """Write ``result`` into the ``out=`` tensor (resized as PyTorch does) and return it."""
-    if out is None:  # the common case: nothing to do
-        return result
-    if out.shape != result.shape:
-        out.resize_(result.shape)
-    from ..autograd.grad_mode import no_grad
-
-    with no_grad():
-        out.copy_(result)
-    return out
 
 
 # ---------------------------------------------------------------------- the row
@@ -426,18 +346,10 @@ def _apply(row, base_apply):
         if result_dtype(args).category <= 1:
             # An integer result dtype becomes the default float before promotion, so a
             # Python int never wraps into a small integer dtype first.
-            args = tuple(_as_float(a) for a in args)
+            args = tuple(as_float(a) for a in args)
         return base_apply.__func__(cls, *args, **attrs)
 
     return classmethod(apply)
-
-
-def _as_float(a):
-    from .._dtype import get_default_dtype
-
-    if isinstance(a, Tensor):
-        return wrap(a._data.astype(get_default_dtype()._np))
-    return float(a) if a is not None else a
 
 
 class _Lazy:
@@ -511,14 +423,6 @@ def _install(row, *, aliases=(), method=True, inplace=True, tensors_only=False):
         method_.__name__ = method_.__qualname__ = name + "_"
         register_method(*(a + "_" for a in (name, *aliases) if not a.startswith("__")))(method_)
     return fn
-
-
-def require_tensors(name, *args):
-    """PyTorch's signature for these ops takes Tensors only."""
-    for pos, (what, v) in enumerate(zip(("input", "other"), args), 1):
-        if not isinstance(v, Tensor):
-            raise TypeError(f"{name}(): argument '{what}' (position {pos}) must be Tensor, not "
-                            f"{type(v).__name__}")
 
 
 def _caller_module() -> str:

@@ -22,6 +22,7 @@ from . import unary as _unary
 from ._core import Primitive, register_method
 from ._out import dtype_name, write_out
 from .inplace import _check_leaf, _snapshot, _store, bump_version, inplace_apply, inplace_write
+from .linear import bilinear, linear
 from .pointwise import erf
 from .softmax import (
     _torch_log_softmax,
@@ -456,40 +457,6 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     """input / max(||input||_p over dim, eps)."""
     denom = input.norm(p, dim, keepdim=True).clamp(min=eps).expand_as(input)
     return write_out(input / denom, out, "normalize")
-
-
-def linear(input, weight, bias=None):
-    """input @ weight.T + bias."""
-    if weight.dim() == 2 and input.dim() >= 1 and input.shape[-1] != weight.shape[1]:
-        rows = int(np.prod(input.shape[:-1]))
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} "
-                           f"and {weight.shape[1]}x{weight.shape[0]})")
-    if weight.dim() == 2 and input.dim() >= 1 and (bias is None or bias.dim() <= 1):
-        from .fused import Linear, LinearNoBias
-
-        if bias is None:
-            return LinearNoBias.apply(input, weight, None)
-        return Linear.apply(input, weight, bias)
-    out = input.matmul(weight.t() if weight.dim() == 2 else weight)
-    return out + bias if bias is not None else out
-
-
-def bilinear(input1, input2, weight, bias=None):
-    """y_k = x1^T W_k x2 + b_k over the last dimension."""
-    out_f, in1, in2 = weight.shape
-    if input1.shape[-1] != in1 or input2.shape[-1] != in2 or \
-            tuple(input1.shape[:-1]) != tuple(input2.shape[:-1]):
-        raise RuntimeError(
-            f"bilinear(): input dimensions do not match: got {input1.shape[-1]} and "
-            f"{input2.shape[-1]} for weight of shape {list(weight.shape)}")
-    lead = tuple(input1.shape[:-1])
-    a = input1.reshape(-1, in1)
-    b = input2.reshape(-1, in2)
-    t = a.matmul(weight.permute(1, 0, 2).reshape(in1, out_f * in2)).reshape(-1, out_f, in2)
-    out = (t * b.unsqueeze(1)).sum(-1)
-    if bias is not None:
-        out = out + bias
-    return out.reshape(*lead, out_f)
 
 
 #: What PyTorch also has at the top level (``torch.softmax`` ...); retrograd/__init__ adds them.

@@ -17,7 +17,8 @@ import numpy as np
 from .._tensor import Tensor
 from ..backend import xp
 from ._core import Primitive, register_method, result_dtype
-from ._table import binary, out_, unary, variant
+from ._helpers import out_
+from ._table import binary, unary, variant
 from .inplace import inplace_apply
 from .unary import log, where
 

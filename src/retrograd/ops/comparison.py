@@ -39,7 +39,7 @@ def _module(*values):
 
 
 def _out(result, out):
-    from ._table import out_
+    from ._helpers import out_
 
     return out_(result, out)
 
@@ -51,7 +51,7 @@ def _binary(name, fn, *, aliases=(), check=None, doc="", tensors_only=False, dun
     the operator ``dunder`` (with its reflected and in-place twins)."""
     def op(input, other, *, out=None):
         if tensors_only:
-            from ._table import require_tensors
+            from ._helpers import require_tensors
 
             require_tensors(name, input, other)
         if not isinstance(input, Tensor) and not isinstance(other, Tensor):

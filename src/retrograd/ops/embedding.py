@@ -54,7 +54,7 @@ class EmbeddingScatter(Primitive):
         rows = grad.reshape(-1, d)
         if scale is not None:
             rows = rows * scale.reshape(-1, 1)
-        np.add.at(out, indices.reshape(-1), rows)
+        xp(out).add.at(out, indices.reshape(-1), rows)
         return out
 
     def backward(ctx, grad):

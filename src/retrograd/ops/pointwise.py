@@ -11,7 +11,8 @@ from __future__ import annotations
 from .._tensor import Tensor
 from ..backend import xp
 from ._core import register_method
-from ._table import binary, out_, pick, require_tensors, ternary, variant
+from ._helpers import out_, pick, require_tensors
+from ._table import binary, ternary, variant
 from .comparison import _TYPE_WORD
 from .inplace import inplace_apply
 from .rounding import ceil, frac, nan_to_num, round

@@ -14,9 +14,11 @@ import math
 import numpy as np
 
 from ..backend import xp
+from . import _workspace as ws
 from ._core import Primitive
+from ._im2col import _windows
 from .arithmetic import matmul
-from .conv import Conv, _ntuple, _windows
+from .conv import Conv, _ntuple
 from .shape import reshape, squeeze, transpose, unsqueeze
 from .unary import abs as _abs
 from .unary import relu, sign
@@ -69,9 +71,11 @@ class FlatScatterAdd(Primitive):
         size = 1
         for e in shape[2:]:
             size *= e
-        flat = idx.reshape(n * c, math.prod(idx.shape[2:])) + m.arange(n * c).reshape(-1, 1) * size
+        rows = m.arange(0, n * c * size, size).reshape(-1, 1)  # each image's first index
+        flat = ws.empty((n * c, math.prod(idx.shape[2:])), m.int64, m)
+        m.add(idx.reshape(flat.shape), rows, out=flat)
         if unique:
-            out = m.zeros(n * c * size, dtype=g.dtype)
+            out = ws.zeros((n * c * size,), g.dtype, m)
             out[flat.ravel()] = g.ravel()
         else:
             out = m.bincount(flat.ravel(), weights=g.ravel(), minlength=n * c * size)
@@ -101,52 +105,73 @@ def _argmax_windows(wk, size, ksize, coords):
 
 
 class MaxPool(Primitive):
-    """Windowed max, with the argmax as flat indices.  d/dx = grad scattered to the argmax."""
+    """Windowed max, with the argmax as flat indices.  d/dx = grad scattered to the argmax.
 
-    __slots__ = ("idx", "shape", "unique")
+    The forward keeps each window's winner as a small kernel-offset number (uint8, an eighth
+    of int64 indices for the life of the graph), and makes flat indices from it when they
+    are asked for (``return_indices``, the backward, forward mode)."""
+
+    __slots__ = ("geom", "idx", "kb", "nout", "shape", "unique")
     nondiff_outputs = (1,)
     formula = "scatter_add(zeros_like(x), indices, grad)"
 
-    def forward(ctx, x, k=(), stride=(), pads=(), dilation=(), out=()):
+    def forward(ctx, x, k=(), stride=(), pads=(), dilation=(), out=(), indices=True):
         m = xp(x)
         nd = len(k)
         isfloat = x.dtype.kind == "f"
         fill = -m.inf if isfloat else m.iinfo(x.dtype).min
-        xpad = _fill_pad(x, pads, fill) if any(lo or hi for lo, hi in pads) else x
+        padded = any(lo or hi for lo, hi in pads)
+        xpad = _fill_pad(x, pads, fill) if padded else x
         win = _windows(xpad, k, stride, dilation, out)  # (N, C, *K, *O)
-        size = x.shape[2:]
-        sstr = [1] * nd
-        for i in range(nd - 2, -1, -1):
-            sstr[i] = sstr[i + 1] * size[i + 1]
-        # PyTorch's scan: start at -inf and the window's first in-range element, move on a
-        # strictly greater value or a NaN (so ties keep the first occurrence). The winner is
-        # kept as a small kernel-offset number and turned into a flat index at the end.
-        base, first = 0, 0
-        for i in range(nd):
-            o = m.arange(out[i]).reshape((-1,) + (1,) * (nd - 1 - i))
-            start = o * stride[i] - pads[i][0]
-            skip = m.maximum(0, -start + dilation[i] - 1) // dilation[i]
-            base = base + start * sstr[i]
-            first = first + (start + skip * dilation[i]) * sstr[i]
         kernel = list(np.ndindex(*k))
-        offs = m.asarray([0] + [sum(kk[i] * dilation[i] * sstr[i] for i in range(nd))
-                                for kk in kernel], dtype=m.int64)
-        padded = xpad is not x
         best, kb = _scan(m, win, kernel, padded, fill, x.shape[:2] + tuple(out), False)
         if isfloat and m.isnan(best).any():
             best, kb = _scan(m, win, kernel, padded, fill, best.shape, True)
-        idx = base + offs.take(kb)
-        if padded:
-            idx = m.where(kb == 0, first, idx)
-        ctx.idx, ctx.shape = idx, x.shape
+        ctx.kb, ctx.shape, ctx.idx, ctx.nout = kb, x.shape, None, 2 if indices else 1
+        ctx.geom = (tuple(k), tuple(stride), tuple(pads), tuple(dilation), tuple(out))
         ctx.unique = all(stride[i] >= dilation[i] * (k[i] - 1) + 1 for i in range(nd))
-        return best, idx
+        return (best, _flat_index(ctx)) if indices else best
 
     def backward(ctx, grad, grad_idx=None):
-        return FlatScatterAdd.generic(grad, idx=ctx.idx, shape=ctx.shape, unique=ctx.unique)
+        # A plain backward needs the indices only for this scatter: it does not keep them.
+        idx = _flat_index(ctx, keep=not isinstance(grad, np.ndarray))
+        return FlatScatterAdd.generic(grad, idx=idx, shape=ctx.shape, unique=ctx.unique)
 
     def jvp(ctx, tx):
-        return FlatGather.generic(tx, idx=ctx.idx, unique=ctx.unique), None
+        res = FlatGather.generic(tx, idx=_flat_index(ctx), unique=ctx.unique)
+        return (res, None) if ctx.nout == 2 else res
+
+
+def _flat_index(ctx, keep=True):
+    """Flat spatial input index of each window's winner, from the winner numbers: kb = j + 1
+    for kernel offset j, 0 for the window's first in-range element. ``keep``: remember it
+    (returned indices, double backward); else it is a workspace temporary."""
+    if ctx.idx is not None:
+        return ctx.idx
+    kb = ctx.kb
+    m = xp(kb)
+    k, stride, pads, dilation, out = ctx.geom
+    nd = len(k)
+    size = ctx.shape[2:]
+    sstr = [1] * nd
+    for i in range(nd - 2, -1, -1):
+        sstr[i] = sstr[i + 1] * size[i + 1]
+    base, first = 0, 0
+    for i in range(nd):
+        o = m.arange(out[i]).reshape((-1,) + (1,) * (nd - 1 - i))
+        start = o * stride[i] - pads[i][0]
+        skip = m.maximum(0, -start + dilation[i] - 1) // dilation[i]
+        base = base + start * sstr[i]
+        first = first + (start + skip * dilation[i]) * sstr[i]
+    offs = m.asarray([0] + [sum(kk[i] * dilation[i] * sstr[i] for i in range(nd))
+                            for kk in np.ndindex(*k)], dtype=m.int64)
+    idx = m.take(offs, kb, out=ws.empty(kb.shape, m.int64, m)) if m is np else offs.take(kb)
+    idx += base
+    if any(lo or hi for lo, hi in pads):
+        idx = m.where(kb == 0, first, idx)
+    if keep:
+        ctx.idx = idx
+    return idx
 
 
 class MaxPool1DWithIndices(MaxPool):
@@ -164,26 +189,32 @@ class MaxPool3DWithIndices(MaxPool):
 def _scan(m, win, kernel, padded, fill, shape, nan_exact):
     """Running max over the kernel offsets of ``win`` (N, C, *K, *O) and the winner as
     1 + its offset number (0: none yet, the window's first in-range element). The fast
-    test ``not v <= best`` also moves on after a NaN; ``nan_exact`` redoes PyTorch's rule
-    (move on a greater value or a NaN) for inputs that hold NaNs."""
+    scan moves on a strictly greater value only; a NaN still reaches ``best`` through
+    ``maximum``, and then ``nan_exact`` redoes PyTorch's rule (move on a greater value or a
+    NaN) for the inputs that hold one."""
     kdt = m.uint8 if len(kernel) < 255 else m.int32
+    best = ws.empty(shape, win.dtype, m)
+    kb = ws.empty(shape, kdt, m)
     if padded:
-        best = m.full(shape, fill, dtype=win.dtype)
-        kb = m.zeros(shape, dtype=kdt)
+        best.fill(fill)
+        kb.fill(0)
+    mask = ws.empty(shape, m.bool_, m)
+    step = ws.empty(shape, kdt, m)
     for j, kidx in enumerate(kernel):
         v = win[(slice(None), slice(None)) + kidx]
         if j == 0 and not padded:
-            best = v.copy()
-            kb = m.ones(shape, dtype=kdt)
+            best[...] = v
+            kb.fill(1)
             continue
         if nan_exact:
-            mask = m.greater(v, best)
+            m.greater(v, best, out=mask)
             mask |= m.isnan(v)
             kb = m.where(mask, kdt(j + 1), kb)
         else:
-            mask = ~m.less_equal(v, best)
+            m.greater(v, best, out=mask)
             # Later offsets have larger numbers, so a max records the newest winner.
-            kb = m.maximum(kb, mask * kdt(j + 1))
+            m.multiply(mask.view(m.uint8), kdt(j + 1), out=step)
+            m.maximum(kb, step, out=kb)
         m.maximum(best, v, out=best)
     return best, kb
 
@@ -211,6 +242,7 @@ class AdaptiveMaxPool(MaxPool):
         wk = win.reshape(x.shape[:2] + tuple(out) + (math.prod(ksize),))
         res, idx = _argmax_windows(wk, size, tuple(ksize), coords)
         ctx.idx, ctx.shape, ctx.unique = idx, x.shape, False
+        ctx.kb, ctx.geom, ctx.nout = None, None, 2
         return res, idx
 
 
@@ -311,10 +343,14 @@ def _max_poolnd(nd, input, kernel_size, stride, padding, dilation, ceil_mode, re
     x, unbatched = _batched(input, nd, f"max_pool{nd}d")
     k, s, d, pads, out = _geometry(x, nd, kernel_size, stride, padding, dilation, ceil_mode,
                                    f"max_pool{nd}d")
+    if not return_indices:
+        res = _MAXPOOL[nd].generic(x, k=k, stride=s, pads=pads, dilation=d, out=out,
+                                   indices=False)
+        return squeeze(res, 0) if unbatched else res
     res, idx = _MAXPOOL[nd].generic(x, k=k, stride=s, pads=pads, dilation=d, out=out)
     if unbatched:
         res, idx = squeeze(res, 0), squeeze(idx, 0)
-    return (res, idx) if return_indices else res
+    return res, idx
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,

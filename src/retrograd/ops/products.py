@@ -138,7 +138,7 @@ def tensordot(a, b, dims=2, out=None):
     da = [wrap_dim(d, a.ndim) for d in da]
     db = [wrap_dim(d, b.ndim) for d in db]
     for i, j in zip(da, db):
-        if a.shape[i] != b.shape[j]:
+        if a.shape[i] != b.shape[j] and 1 not in (a.shape[i], b.shape[j]):
             raise RuntimeError(f"contracted dimensions need to match, but first has size "
                                f"{a.shape[i]} in dim {i} and second has size {b.shape[j]} in "
                                f"dim {j}")
@@ -146,7 +146,10 @@ def tensordot(a, b, dims=2, out=None):
     sa = [next(letters) for _ in range(a.ndim)]
     sb = [next(letters) for _ in range(b.ndim)]
     for i, j in zip(da, db):
-        sb[j] = sa[i]
+        # A size-1 dim broadcasts against the other's (PyTorch): keeping the two subscripts
+        # apart sums each operand over its own dim, which is that broadcast contraction.
+        if a.shape[i] == b.shape[j]:
+            sb[j] = sa[i]
     rhs = "".join(c for i, c in enumerate(sa) if i not in da) + \
         "".join(c for j, c in enumerate(sb) if j not in db)
     return Einsum.generic(a, b, ins=("".join(sa), "".join(sb)), rhs=rhs)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from ..backend import xp
 from ._core import register_method
-from ._table import no_bool, out_, raw, unary
+from ._helpers import no_bool, out_, raw
+from ._table import unary
 from .comparison import _TYPE_WORD
 from .inplace import inplace_apply
 

@@ -188,9 +188,10 @@ def _prod_parts(ctx):
     x, src, out = ctx.saved
     x0, sz = _raw(x) == 0, _raw(src) == 0
     # Without include_self, x is no factor (its untouched places are handled apart).
-    xz = x0 if ctx.include_self else np.zeros_like(x0)
+    m = xp(x0)
+    xz = x0 if ctx.include_self else m.zeros_like(x0)
     nz = xz.astype(np.int64)
-    np.add.at(nz, _dim_index(ctx.index, ctx.dim), sz.astype(np.int64))
+    m.add.at(nz, _dim_index(ctx.index, ctx.dim), sz.astype(np.int64))
     return x, src, out, xz, sz, nz, where(x0, 1.0, x), where(sz, 1.0, src)
 
 

@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 
-from .._tensor import _wrap_dim
+from .._dims import wrap_dim
 from ..backend import xp
 from ._core import Primitive
 from .reduction import sum
@@ -18,8 +18,8 @@ __all__ = ["gumbel_softmax", "log_softmax", "softmax", "softmin"]
 
 def _lastdim(x, dim):
     """Work on 0-d inputs as 1-element vectors (PyTorch accepts dim 0 / -1 for them)."""
-    _wrap_dim(dim, x.ndim)
-    return (0 if x.ndim == 0 else _wrap_dim(dim, x.ndim)), x.reshape(1) if x.ndim == 0 else x
+    wrap_dim(dim, x.ndim)
+    return (0 if x.ndim == 0 else wrap_dim(dim, x.ndim)), x.reshape(1) if x.ndim == 0 else x
 
 
 class LogSoftmax(Primitive):
@@ -119,7 +119,7 @@ def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
     soft = Softmax.generic((logits + gumbels) / tau, dim=dim)
     if not hard:
         return soft
-    d = _wrap_dim(dim, soft.dim())
+    d = wrap_dim(dim, soft.dim())
     data = soft._data
     hard_values = (data == data.max(axis=d, keepdims=True)).astype(data.dtype)
     first = xp(data).cumsum(hard_values, axis=d) == 1  # one winner per slice on ties

@@ -53,7 +53,7 @@ def where(condition, input=None, other=None, *, out=None):
         result = Where.apply(condition, *_promote_pair(input, other))
         if out is None:
             return result
-        from ._table import out_
+        from ._helpers import out_
 
         return out_(result, out)
     return Where.generic(condition, input, other)

@@ -21,6 +21,7 @@ import numpy as np
 
 from .._tensor import Tensor, wrap
 from ..autograd.grad_mode import enable_grad, no_grad
+from ..autograd.graph import RemovableHandle
 from ..backend import to_numpy, xp
 from ..ops.inplace import bump_version
 
@@ -37,36 +38,18 @@ class _RequiredParameter:
 required = _RequiredParameter()
 
 
-class _RemovableHandle:
-    _next_id = 0
-
-    def __init__(self, hooks: dict) -> None:
-        self._hooks = hooks
-        self.id = _RemovableHandle._next_id
-        _RemovableHandle._next_id += 1
-
-    def remove(self) -> None:
-        self._hooks.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *args) -> None:
-        self.remove()
-
-
 _global_pre_hooks: dict = OrderedDict()
 _global_post_hooks: dict = OrderedDict()
 
 
-def register_optimizer_step_pre_hook(hook: Callable) -> _RemovableHandle:
-    handle = _RemovableHandle(_global_pre_hooks)
+def register_optimizer_step_pre_hook(hook: Callable) -> RemovableHandle:
+    handle = RemovableHandle(_global_pre_hooks)
     _global_pre_hooks[handle.id] = hook
     return handle
 
 
-def register_optimizer_step_post_hook(hook: Callable) -> _RemovableHandle:
-    handle = _RemovableHandle(_global_post_hooks)
+def register_optimizer_step_post_hook(hook: Callable) -> RemovableHandle:
+    handle = RemovableHandle(_global_post_hooks)
     _global_post_hooks[handle.id] = hook
     return handle
 
@@ -393,15 +376,15 @@ class Optimizer:
         return loss
 
     # ------------------------------------------------------------------ hooks
-    def register_step_pre_hook(self, hook: Callable) -> _RemovableHandle:
+    def register_step_pre_hook(self, hook: Callable) -> RemovableHandle:
         """``hook(optimizer, args, kwargs) -> None or (args, kwargs)`` before each step."""
-        handle = _RemovableHandle(self._step_pre_hooks)
+        handle = RemovableHandle(self._step_pre_hooks)
         self._step_pre_hooks[handle.id] = hook
         return handle
 
-    def register_step_post_hook(self, hook: Callable) -> _RemovableHandle:
+    def register_step_post_hook(self, hook: Callable) -> RemovableHandle:
         """``hook(optimizer, args, kwargs) -> None`` after each step."""
-        handle = _RemovableHandle(self._step_post_hooks)
+        handle = RemovableHandle(self._step_post_hooks)
         self._step_post_hooks[handle.id] = hook
         return handle
 
