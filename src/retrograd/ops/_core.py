@@ -427,9 +427,19 @@ def _op_error(cls, args, e: Exception) -> Exception:
     if isinstance(e, ValueError) and "broadcast" in msg:
         sa = [a._data.shape for a in args if isinstance(a, Tensor)]
         return RuntimeError(_broadcast_message(name, sa) + f" (input shapes: {shapes})")
-    kind = type(e) if isinstance(e, (IndexError, TypeError)) else RuntimeError
     if getattr(e, "_retrograd", False):
         return e
+    if isinstance(e, np.exceptions.AxisError):  # NumPy's "axis" is PyTorch's "dim"
+        n = max(e.ndim, 1)
+        msg = (f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but "
+               f"got {e.axis})")
+    elif "mismatch in its core dimension" in msg:  # a matmul-family gufunc
+        mats = " and ".join("x".join(map(str, a._data.shape)) for a in args
+                            if isinstance(a, Tensor))
+        msg = f"mat1 and mat2 shapes cannot be multiplied ({mats})"
+    kind = type(e) if isinstance(e, (IndexError, TypeError)) else RuntimeError
+    if kind is np.exceptions.AxisError:
+        kind = IndexError
     err = kind(f"{name}(): {msg} (input shapes: {shapes})")
     err._retrograd = True  # type: ignore[attr-defined]
     return err

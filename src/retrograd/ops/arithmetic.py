@@ -32,7 +32,12 @@ _out = out_  # the out= writer, under the name other op modules import
 # ---------------------------------------------------------------------- forward helpers
 
 def _add(x, y, alpha=1):
-    return x + y if alpha == 1 else x + alpha * y
+    if alpha == 1:
+        return x + y
+    dx, dy = getattr(x, "dtype", None), getattr(y, "dtype", None)
+    if dx is not None and dy is not None and dx.kind == dy.kind == "b":
+        return x | (y & bool(alpha))  # an int alpha does not promote bools (PyTorch)
+    return x + alpha * y
 
 
 def _sub(x, y, alpha=1):

@@ -223,7 +223,7 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
     if vals[2] == 0:
         raise RuntimeError("step must be nonzero")
     if (vals[1] - vals[0]) / vals[2] < 0:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     is_int = all(isinstance(v, (int, np.integer)) for v in vals)
     if dtype is None:
         dtype = dtypes.int64 if is_int else dtypes.get_default_dtype()

@@ -118,7 +118,7 @@ def _triangle(input, diagonal, lower: bool):
     m = xp(_arr(input))
     ones = m.ones(input.shape[-2:], dtype=bool)
     mask = m.tril(ones, diagonal) if lower else m.triu(ones, diagonal)
-    return where(mask, input, 0)
+    return where(mask, input, m.zeros((), dtype=_arr(input).dtype))
 
 
 @register_method("tril")

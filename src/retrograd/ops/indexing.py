@@ -87,6 +87,11 @@ def _check_bounds(shape, idx) -> None:
         if isinstance(i, np.ndarray) and i.dtype == bool and i.ndim == 0:
             continue  # a 0-d mask adds a dim of size 0 or 1 and consumes none (x[x > 0])
         if dim >= len(shape):
+            if not shape and i is idx and isinstance(i, int):  # x[i] on a 0-d tensor
+                raise IndexError(
+                    "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                    "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number" if i == 0
+                    else f"index {i} is out of bounds for dimension 0 with size 0")
             raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
         if isinstance(i, int):
             n = shape[dim]
@@ -315,6 +320,8 @@ register_method("__setitem__")(setitem)
 @register_method("select")
 def select(input, dim, index):
     """The slice at ``index`` along ``dim`` (a view without that dim)."""
+    if input.dim() == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
     d = wrap_dim(dim, input.dim(), "select")
     n = input.shape[d]
     if not -n <= index < n:
@@ -326,6 +333,8 @@ def select(input, dim, index):
 @register_method("narrow")
 def narrow(input, dim, start, length):
     """``length`` elements from ``start`` along ``dim`` (a view)."""
+    if input.dim() == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     d = wrap_dim(dim, input.dim(), "narrow")
     n = input.shape[d]
     start = int(start)

@@ -14,7 +14,7 @@ from .._tensor import Tensor, wrap
 from ..autograd.grad_mode import state as _state
 from ..autograd.graph import creation_site
 from ..backend import xp
-from ._core import Primitive, _promote
+from ._core import Primitive, _op_error, _promote
 
 __all__ = ["bump_version", "inplace_apply", "inplace_result", "inplace_write"]
 
@@ -78,7 +78,10 @@ def inplace_apply(cls, x: Tensor, *args, **attrs) -> Tensor:
         arrays = [x._data, *[a._data if isinstance(a, Tensor) else a for a in args]]
         if cls.promote:
             arrays = _promote((x, *args), arrays)
-        out = cls.forward(node, *arrays, **attrs)
+        try:
+            out = cls.forward(node, *arrays, **attrs)
+        except (ValueError, TypeError, IndexError) as e:  # as Primitive.apply translates
+            raise _op_error(cls, (x, *args), e) from None
         _store(x, out, cls)
         bump_version(x)
         return x
@@ -189,13 +192,23 @@ def inplace_write(x: Tensor, old: Tensor, new: Tensor, cls=None) -> Tensor:
 def _store(x: Tensor, out, cls) -> None:
     data = x._data
     shape = getattr(out, "shape", ())
+    name = cls.__name__.lower() + "_" if cls is not None else "in-place op"
     if shape != data.shape:
-        if np.broadcast_shapes(shape, data.shape) != data.shape:
-            name = cls.__name__.lower() + "_" if cls is not None else "in-place op"
+        try:
+            joint = np.broadcast_shapes(shape, data.shape)
+        except ValueError:
+            joint = None
+        if joint != data.shape:
             raise RuntimeError(
                 f"{name}(): output with shape {list(data.shape)} doesn't match the broadcast "
-                f"shape {list(np.broadcast_shapes(shape, data.shape))}"
+                f"shape {list(joint or shape)}"
             )
+    if not data.flags.writeable:
+        # An expanded (stride-0) view: several elements share one memory location.
+        raise RuntimeError(
+            f"{name}(): unsupported operation: more than one element of the written-to tensor "
+            "refers to a single memory location. Please clone() the tensor before performing "
+            "the operation.")
     out_dtype = getattr(out, "dtype", None)
     if out_dtype is not None and out_dtype != data.dtype and not _can_cast(out_dtype,
                                                                             data.dtype):

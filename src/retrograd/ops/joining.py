@@ -206,6 +206,8 @@ def stack(tensors, dim=0, *, out=None):
 @register_method("split")
 def split(tensor, split_size_or_sections, dim=0):
     """Views of ``split_size`` along ``dim`` (the last may be smaller), or of given sizes."""
+    if tensor.dim() == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
     n = tensor.shape[wrap_dim(dim, tensor.dim())]
     if isinstance(split_size_or_sections, (int, np.integer)):
         size = int(split_size_or_sections)
@@ -234,6 +236,8 @@ def chunk(input, chunks, dim=0):
     """At most ``chunks`` views of equal size (the last may be smaller)."""
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
+    if input.dim() == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     n = input.shape[wrap_dim(dim, input.dim())]
     size = max(-(-n // chunks), 1) if n else 0
     if n == 0:

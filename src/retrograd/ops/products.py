@@ -215,6 +215,9 @@ def outer(input, vec2, *, out=None):
     """Outer product of two 1-d tensors."""
     from .shape import unsqueeze
 
+    for name, v in (("self", input), ("vec2", vec2)):
+        if v.dim() != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {v.dim()}-D")
     return write_out(unsqueeze(input, 1) * unsqueeze(vec2, 0), out, "outer")
 
 

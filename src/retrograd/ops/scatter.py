@@ -74,8 +74,8 @@ class Gather(Primitive):
 
     def forward(ctx, x, dim=0, index=None):
         ctx.dim, ctx.index, ctx.shape = dim, index, x.shape
-        if x.ndim == 0:
-            return x.reshape(1)[index.reshape(-1)].reshape(index.shape)
+        if x.ndim == 0 or index.ndim == 0:  # (a 0-d index only pairs with a 0-/1-d x)
+            return x.reshape(-1)[index.reshape(-1)].reshape(index.shape)
         return x[_dim_index(index, dim)]
 
     def backward(ctx, grad):
@@ -348,7 +348,8 @@ def _check_dim_index(x, dim, index, op, src=None):
                 f"from dimension {d}" + (f" and to be no larger size than src "
                                          f"{list(src.shape)}" if src is not None else ""))
     n = shape[d]
-    bad = index[(index >= n) | (index < -n)] if index.size else index[:0]
+    # No wrapping: a negative index is out of bounds here, as in PyTorch.
+    bad = index[(index >= n) | (index < 0)] if index.size else index[:0]
     if bad.size:
         raise RuntimeError(f"index {int(bad.flat[0])} is out of bounds for dimension {d} with "
                            f"size {n}")

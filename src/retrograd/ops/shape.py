@@ -285,6 +285,12 @@ def squeeze(input, dim=None):
     if dim is None:
         return Squeeze.generic(input)
     if isinstance(dim, (tuple, list)):
+        seen = set()
+        for d in dim:
+            w = wrap_dim(d, input.dim(), "squeeze")
+            if w in seen:
+                raise RuntimeError(f"dim {w} appears multiple times in the list of dims")
+            seen.add(w)
         return SqueezeDims.generic(input, dim=tuple(dim))
     return SqueezeDim.generic(input, dim=dim)
 
@@ -344,6 +350,8 @@ def movedim(input, source, destination):
     for name, ds in (("source", src), ("destination", dst)):
         if len(set(ds)) != len(ds):
             raise RuntimeError(f"movedim: repeated dim in `{name}` ({list(ds)})")
+    if nd == 0:  # dims 0 and -1 of a 0-d tensor name the tensor itself
+        return permute(input, ())
     order = [None] * nd
     for a, b in zip(src, dst):
         order[b] = a

@@ -158,8 +158,8 @@ class Sort(MaxDim):
     def select(ctx, m, x, d, descending=False):
         if descending:
             # a stable sort of the negation keeps ties in their original order
-            key = ~x if x.dtype.kind == "b" else m.where(m.isnan(x), -m.inf, -x) \
-                if x.dtype.kind in "fc" else -x
+            # (~x reverses integer order with no overflow: -x wraps for unsigned and INT_MIN)
+            key = m.where(m.isnan(x), -m.inf, -x) if x.dtype.kind in "fc" else ~x
             return m.argsort(key, axis=d, kind="stable")
         return m.argsort(x, axis=d, kind="stable")
 
