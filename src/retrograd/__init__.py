@@ -110,14 +110,6 @@ def is_floating_point(input: Tensor) -> _dtype._builtin_bool:
     return input.is_floating_point()
 
 
-def get_num_threads() -> _dtype._builtin_int:
-    return 1
-
-
-def set_num_threads(n: _dtype._builtin_int) -> None:
-    """Accepted for compatibility; NumPy's BLAS threads follow OPENBLAS_NUM_THREADS."""
-
-
 from . import (
     func,
     nn,
@@ -126,3 +118,23 @@ from . import (
 
 # serialization/dtypes
 from ._dtype import uint16, uint32, uint64
+
+# devices, jit, compile
+# isort: split
+from . import _runtime, accelerator, backends, compiler, cuda, jit
+from ._device import get_default_device, set_default_device
+from ._runtime import (
+    are_deterministic_algorithms_enabled,
+    get_deterministic_debug_mode,
+    get_float32_matmul_precision,
+    get_num_interop_threads,
+    get_num_threads,
+    is_deterministic_algorithms_warn_only_enabled,
+    set_deterministic_debug_mode,
+    set_float32_matmul_precision,
+    set_num_interop_threads,
+    set_num_threads,
+    use_deterministic_algorithms,
+)
+from .compiler import compile
+from .cuda import OutOfMemoryError

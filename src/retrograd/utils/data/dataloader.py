@@ -1,27 +1,27 @@
 """``DataLoader``: batches from a dataset through a sampler and a collate function.
 
-Loading runs in the calling process. ``num_workers > 0`` is accepted and also loads in
-process (NumPy-backed datasets gain little from worker processes, and this keeps loading
-deterministic); ``worker_init_fn``, ``pin_memory``, ``prefetch_factor``, ``timeout`` and
-``persistent_workers`` are accepted and have no effect. ``get_worker_info()`` is ``None``.
+With ``num_workers=0`` loading runs in the calling process. With ``num_workers > 0`` that
+many worker processes load batches ahead (``prefetch_factor`` each), started with the
+platform's default method or ``multiprocessing_context`` (fork, spawn, forkserver); batches
+come back in the same order as with ``num_workers=0``. Tensors cross processes pickled as
+NumPy arrays. ``pin_memory`` has no effect: there is no accelerator memory to pin for.
 """
 
 from __future__ import annotations
 
+import os
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from ...random import Generator
+from ._iterators import MultiProcessIter, SingleProcessIter, resolve_context
 from ._utils.collate import default_collate, default_convert
+from ._worker import get_worker_info
 from .dataset import Dataset, IterableDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
 __all__ = ["DataLoader", "get_worker_info"]
-
-
-def get_worker_info() -> None:
-    """``None``: data always loads in the main process."""
-    return None
 
 
 class DataLoader:
@@ -35,7 +35,18 @@ class DataLoader:
             above, as in PyTorch).
         collate_fn: merges a list of samples into a batch (``default_collate``).
         drop_last: drop the last, incomplete batch.
-        generator: the ``retrograd.Generator`` used for shuffling.
+        num_workers: worker processes that load batches ahead (0: load in this process).
+        pin_memory: accepted; warns and has no effect (no accelerator memory to pin for).
+        timeout: seconds to wait for a batch from the workers before a ``RuntimeError``
+            (0: wait for ever).
+        worker_init_fn: called in each worker with its id, after seeding, before loading.
+        multiprocessing_context: a start method name ('fork', 'spawn', 'forkserver') or a
+            ``multiprocessing`` context; the platform's default when ``None``.
+        generator: the ``retrograd.Generator`` used for shuffling and for the workers' base
+            seed (``get_worker_info().seed`` is base seed + worker id).
+        prefetch_factor: batches each worker loads ahead (2 when ``num_workers > 0``).
+        persistent_workers: keep the worker processes alive across epochs.
+        in_order: yield batches in sampler order (``False``: as soon as any is ready).
 
     >>> import retrograd as torch
     >>> from retrograd.utils.data import DataLoader, TensorDataset
@@ -58,9 +69,28 @@ class DataLoader:
                              "disable multiprocessing.")
         if timeout < 0:
             raise ValueError("timeout option should be non-negative")
+        if num_workers == 0 and prefetch_factor is not None:
+            raise ValueError("prefetch_factor option could only be specified in multiprocessing."
+                             "let num_workers > 0 to enable multiprocessing, otherwise set "
+                             "prefetch_factor to None.")
+        if num_workers > 0 and prefetch_factor is None:
+            prefetch_factor = 2
+        if prefetch_factor is not None and prefetch_factor < 1:
+            raise ValueError(f"prefetch_factor option should be a positive integer, but got "
+                             f"prefetch_factor={prefetch_factor}")
+        if persistent_workers and num_workers == 0:
+            raise ValueError("persistent_workers option needs num_workers > 0")
+        if multiprocessing_context is not None:
+            if num_workers == 0:
+                raise ValueError("multiprocessing_context can only be used with multi-process "
+                                 f"loading (num_workers > 0), but got num_workers={num_workers}")
+            resolve_context(multiprocessing_context)  # a bad name fails here, not at iter()
+        if num_workers > 0:
+            _check_worker_number(num_workers)
         self.dataset = dataset
         self.num_workers = num_workers
         self.prefetch_factor = prefetch_factor
+        self._iterator = None
         self.pin_memory = pin_memory
         self.pin_memory_device = pin_memory_device
         self.timeout = timeout
@@ -121,37 +151,16 @@ class DataLoader:
         return self.batch_sampler if self.batch_sampler is not None else self.sampler
 
     def __iter__(self) -> Iterator:
-        if self._dataset_kind == "iterable":
-            return self._iter_iterable()
-        return self._iter_map()
-
-    def _fetch(self, indices: list) -> list:
-        getitems = getattr(self.dataset, "__getitems__", None)
-        if callable(getitems):
-            return getitems(indices)
-        return [self.dataset[i] for i in indices]
-
-    def _iter_map(self) -> Iterator:
-        if self._auto_collation:
-            for indices in self.batch_sampler:
-                yield self.collate_fn(self._fetch(list(indices)))
+        if self.num_workers == 0:
+            return SingleProcessIter(self)
+        if not self.persistent_workers:
+            return MultiProcessIter(self)
+        # Persistent workers: one set of processes serves every epoch.
+        if self._iterator is None:
+            self._iterator = MultiProcessIter(self)
         else:
-            for index in self.sampler:
-                yield self.collate_fn(self.dataset[index])
-
-    def _iter_iterable(self) -> Iterator:
-        if not self._auto_collation:
-            for sample in self.dataset:
-                yield self.collate_fn(sample)
-            return
-        batch: list = []
-        for sample in self.dataset:
-            batch.append(sample)
-            if len(batch) == self.batch_size:
-                yield self.collate_fn(batch)
-                batch = []
-        if batch and not self.drop_last:
-            yield self.collate_fn(batch)
+            self._iterator._start_epoch()
+        return self._iterator
 
     def __len__(self) -> int:
         if self._dataset_kind == "iterable":
@@ -162,3 +171,18 @@ class DataLoader:
                 return -(-length // self.batch_size)
             return length
         return len(self._index_sampler)
+
+
+def _check_worker_number(num_workers: int) -> None:
+    """Warn, as PyTorch does, when more workers are asked for than there are CPUs to run them."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS and Windows
+        cpus = os.cpu_count() or 1
+    if num_workers > cpus:
+        warnings.warn(f"This DataLoader will create {num_workers} worker processes in total. Our "
+                      f"suggested max number of worker in current system is {cpus}, which is "
+                      "smaller than what this DataLoader is going to create. Please be aware "
+                      "that excessive worker creation might get DataLoader running slow or even "
+                      "freeze, lower the worker number to avoid potential slowness/freeze if "
+                      "necessary.", UserWarning, stacklevel=3)
