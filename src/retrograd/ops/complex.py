@@ -396,7 +396,9 @@ class Sgn(Primitive):
         m = xp(x)
         if x.dtype.kind != "c":
             ctx.save(None, None)
-            return m.sign(x)
+            out = m.sign(x)
+            # PyTorch's sgn of NaN is 0 (NumPy's sign keeps NaN).
+            return m.where(m.isnan(x), 0, out).astype(x.dtype) if x.dtype.kind == "f" else out
         out = m.sign(x)  # NumPy's complex sign is z / |z|, 0 at 0
         ctx.save(x, out)
         return out
