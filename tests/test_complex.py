@@ -88,7 +88,7 @@ def test_eager_conjugation_flags_are_consistent():
     assert d.conj_physical_() is d
     np.testing.assert_array_equal(d.numpy(), np.conj(Z0))
     with pytest.raises(RuntimeError, match="non-complex"):
-        retrograd.tensor(R0).imag  # noqa: B018
+        retrograd.tensor(R0).imag
 
 
 def test_parts_are_writable_views():

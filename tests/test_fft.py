@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-import retrograd
 
+import retrograd
 
 
 def arr(t) -> np.ndarray:
