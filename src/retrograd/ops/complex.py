@@ -407,23 +407,29 @@ class Sgn(Primitive):
         x, out = ctx.saved
         if x is None:
             return grad * 0
-        from .unary import abs as abs_
-
-        size = abs_(x)
-        zero = _raw(size) == 0
-        value = (grad - conj(grad) * out * out) / (2 * where(zero, 1.0, size))
-        return where(zero, 0j, value)
+        return _sgn_linear(x, out, grad)
 
     def jvp(ctx, tx):
         x, out = ctx.saved
         if x is None:
             return tx * 0
-        from .unary import abs as abs_
+        return _sgn_linear(x, out, tx)
 
-        # d(z/|z|) = (dz - s^2 conj(dz)) / (2|z|)
-        size = abs_(x)
-        zero = _raw(size) == 0
-        return where(zero, 0j, (tx - out * out * conj(tx)) / (2 * where(zero, 1.0, size)))
+
+def _sgn_linear(x, s, v):
+    """(v - s^2 conj(v)) / (2|x|), 0 at x = 0: the gradient for v = grad and the tangent for
+    v = the input's tangent (the map is self-adjoint over the reals). Written with real
+    arithmetic on the parts, so it is differentiable whatever the complex rows do (double
+    backward goes through real, imag and complex only)."""
+    c, d = real(s), imag(s)
+    p, q = c * c - d * d, 2 * c * d  # s^2
+    vr, vi = real(v), imag(v)
+    re = vr - (vr * p + vi * q)  # v - s^2 conj(v), parts
+    im = vi - (vr * q - vi * p)
+    size = (real(x) * real(x) + imag(x) * imag(x)) ** 0.5
+    zero = _raw(size) == 0
+    scale = where(zero, 0.0, 0.5 / where(zero, 1.0, size))
+    return complex(re * scale, im * scale)
 
 
 @register_method()
