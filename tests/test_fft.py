@@ -6,6 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from optable import (
+    OpCase,
+    check_against_torch,
+    check_forward_ad,
+    check_forward_numpy,
+    check_gradients,
+    params,
+)
 
 import retrograd
 
@@ -242,3 +250,48 @@ def test_gradcheck_style_finite_differences():
     eps = 1e-6
     fd = [(loss(x0 + eps * e) - loss(x0 - eps * e)) / (2 * eps) for e in np.eye(5)]
     np.testing.assert_allclose(arr(x.grad), fd, rtol=1e-5, atol=1e-6)
+
+
+# ---------------------------------------------------------------------- op-table rows
+# Real in, real out (complex values pass through view_as_complex / view_as_real), so the
+# checks of tests/optable.py apply unchanged; tests/test_optable.py runs them once "test_fft"
+# is in its FAMILIES, test_rows below until then.
+
+def _c(x):
+    return x[..., 0] + 1j * x[..., 1]
+
+
+def _pairs(z):
+    return np.stack([z.real, z.imag], -1)
+
+
+CASES = [
+    OpCase("fft", lambda L, x: L.view_as_real(L.fft.fft(x, n=5, norm="ortho")),
+           lambda x: _pairs(np.fft.fft(x, n=5, norm="ortho")), [((4,),), ((2, 6),)]),
+    OpCase("ifft_complex", lambda L, x: L.view_as_real(L.fft.ifft(L.view_as_complex(x), n=3)),
+           lambda x: _pairs(np.fft.ifft(_c(x), n=3)), [((2, 4, 2),)]),
+    OpCase("fft2", lambda L, x: L.view_as_real(L.fft.fft2(x, s=(3, 2), norm="forward")),
+           lambda x: _pairs(np.fft.fft2(x, s=(3, 2), norm="forward")), [((2, 4),)]),
+    OpCase("rfft", lambda L, x: L.view_as_real(L.fft.rfft(x, n=7)),
+           lambda x: _pairs(np.fft.rfft(x, n=7)), [((6,),), ((2, 4),)]),
+    OpCase("rfftn", lambda L, x: L.view_as_real(L.fft.rfftn(x, dim=(0, 1), norm="ortho")),
+           lambda x: _pairs(np.fft.rfftn(x, axes=(0, 1), norm="ortho")), [((3, 4, 2),)]),
+    OpCase("irfft", lambda L, x: L.fft.irfft(L.view_as_complex(x), n=6),
+           lambda x: np.fft.irfft(_c(x), n=6), [((4, 2),), ((2, 3, 2),)]),
+    OpCase("irfftn", lambda L, x: L.fft.irfftn(L.view_as_complex(x), s=(3, 5), norm="forward"),
+           lambda x: np.fft.irfftn(_c(x), s=(3, 5), norm="forward"), [((2, 3, 2),)]),
+    OpCase("hfft", lambda L, x: L.fft.hfft(L.view_as_complex(x), n=5),
+           lambda x: np.fft.hfft(_c(x), n=5), [((3, 2),)]),
+    OpCase("ihfft", lambda L, x: L.view_as_real(L.fft.ihfft(x).resolve_conj()),
+           lambda x: _pairs(np.fft.ihfft(x)), [((5,),)]),
+    OpCase("fftshift", lambda L, x: L.fft.fftshift(x, dim=-1),
+           lambda x: np.fft.fftshift(x, axes=-1), [((2, 5),)]),
+]
+
+
+@pytest.mark.parametrize(("case", "shapes"), params(CASES))
+def test_rows(case, shapes):
+    check_forward_numpy(case, shapes)
+    check_gradients(case, shapes)
+    check_against_torch(case, shapes)
+    check_forward_ad(case, shapes)
