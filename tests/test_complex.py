@@ -336,3 +336,17 @@ def test_abs_of_complex_forward_mode():
 @pytest.mark.parametrize(("case", "shapes"), params(CASES))
 def test_rows(case, shapes):
     run_rows(case, shapes)
+
+
+def test_inplace_through_part_views_like_torch():
+    """In-place writes into .real / .imag / view_as_real of a non-leaf replay through the
+    views for backward, as PyTorch's."""
+    def loss(lib, leaf):
+        z = leaf.clone()
+        z.real.mul_(3)
+        z.imag.add_(lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64))
+        pairs = lib.view_as_real(z)
+        pairs[0, 0, 1] = 5.0
+        return (z.real ** 2 + z.imag ** 3).sum()
+
+    assert_same_grads(loss, Z0)

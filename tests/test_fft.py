@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from optable import (
     OpCase,
     check_against_torch,
@@ -295,3 +297,30 @@ def test_rows(case, shapes):
     check_gradients(case, shapes)
     check_against_torch(case, shapes)
     check_forward_ad(case, shapes)
+
+
+@settings(max_examples=25, deadline=None)
+@given(shape=st.lists(st.integers(1, 5), min_size=1, max_size=3), data=st.data())
+def test_random_transforms_like_torch(shape, data):
+    """Random shape, transform, dims, sizes and norm: values and the gradient of a weighted
+    real loss equal torch's."""
+    name = data.draw(st.sampled_from(["fftn", "ifftn", "rfftn", "irfftn", "hfftn", "ihfftn"]))
+    ndim = len(shape)
+    dims = data.draw(st.lists(st.integers(-ndim, ndim - 1), min_size=1, max_size=ndim,
+                              unique_by=lambda d: d % ndim))
+    s = data.draw(st.none() | st.lists(st.integers(1, 6), min_size=len(dims),
+                                       max_size=len(dims)))
+    norm = data.draw(st.sampled_from(NORMS))
+    cplx = name in ("fftn", "ifftn", "irfftn", "hfftn")
+    if name in ("irfftn", "hfftn") and s is None and shape[dims[-1] % ndim] < 2:
+        s = [2] * len(dims)  # the default output length 2 * (m - 1) would be 0
+    x = _data(tuple(shape), cplx)
+
+    def loss(lib, t):
+        y = getattr(lib.fft, name)(t, s=s, dim=dims, norm=norm)
+        w = lib.linspace(-1, 2, y.numel(), dtype=lib.float64).reshape(y.shape)
+        if y.is_complex():
+            return (y.real * w + y.imag * w.sin()).sum()
+        return (y * w).sum()
+
+    _check(loss, x)
