@@ -350,3 +350,14 @@ def test_inplace_through_part_views_like_torch():
         return (z.real ** 2 + z.imag ** 3).sum()
 
     assert_same_grads(loss, Z0)
+
+
+def test_doctests():
+    import doctest
+
+    import retrograd.fft
+    import retrograd.ops.complex
+
+    for module in (retrograd.ops.complex, retrograd.fft):
+        result = doctest.testmod(module)
+        assert result.attempted > 0 and result.failed == 0, (module.__name__, result)
