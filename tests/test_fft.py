@@ -121,6 +121,12 @@ def test_helpers():
     lambda lib: lib.fft.fft(lib.ones(3), norm="bad"),
     lambda lib: lib.fft.fft(lib.ones(3, dtype=lib.float16)),
     lambda lib: lib.fft.irfft(lib.ones(1)),
+    lambda lib: lib.fft.fft(lib.tensor(2.0)),
+    lambda lib: lib.fft.rfftn(lib.ones(2, 3), dim=()),
+    lambda lib: lib.fft.irfftn(lib.ones(2, 3), dim=()),
+    lambda lib: lib.fft.ihfftn(lib.ones(2, 3), dim=()),
+    lambda lib: lib.fft.hfftn(lib.ones(2, 3), dim=()),
+    lambda lib: lib.fft.fftn(lib.ones(2, 3), s=(2, 2, 2)),
 ])
 def test_errors(call):
     errs = []

@@ -40,6 +40,8 @@ def _norm(norm) -> str:
 
 
 def _wrap_dim(dim: int, ndim: int) -> int:
+    if ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
     lo, hi = -max(ndim, 1), max(ndim, 1) - 1
     if not lo <= dim <= hi:
         raise IndexError(f"Dimension out of range (expected to be in range of [{lo}, {hi}], "
@@ -152,12 +154,19 @@ def ifftn(input, s=None, dim=None, norm=None, *, out=None):
 
 # ---------------------------------------------------------------------- real input
 
+def _need_axis(dims, name: str) -> None:
+    """The halved last dim needs a last dim."""
+    if not dims:
+        raise RuntimeError(f"{name} must transform at least one axis")
+
+
 def _r2c(input, s, dim, norm, name):
     x = _floating(input, name)
     if x._data.dtype.kind == "c":
         raise RuntimeError(f"{name.rstrip('2n')} expects a real input tensor, but got "
                            f"{dtypes._torch_scalar_name(x.dtype)}")
     dims, sizes = _dims_and_sizes(x, s, dim)
+    _need_axis(dims, name)
     return R2C.apply(_fit(x, dims, sizes), dims=dims, norm=_norm(norm))
 
 
@@ -183,6 +192,7 @@ def _c2r(input, s, dim, norm, name):
     x = _as_complex(_floating(input, name))
     last_given = s is not None and s[-1] != -1
     dims, sizes = _dims_and_sizes(x, s, dim)
+    _need_axis(dims, name)
     n = int(s[-1]) if last_given else 2 * (x.shape[dims[-1]] - 1)
     if n < 1:
         raise RuntimeError(f"Invalid number of data points ({n}) specified")
