@@ -140,6 +140,26 @@ from ._runtime import (
 from .compiler import compile
 from .cuda import OutOfMemoryError
 
+# complex/fft
+# isort: split
+from . import fft
+from .ops.complex import (
+    angle,
+    complex,
+    conj,
+    conj_physical,
+    imag,
+    is_conj,
+    is_neg,
+    polar,
+    real,
+    resolve_conj,
+    resolve_neg,
+    sgn,
+    view_as_complex,
+    view_as_real,
+)
+
 # workspace cache
 from . import cpu  # isort: skip  (torch.cpu: empty_cache, memory_reserved)
 
