@@ -19,7 +19,7 @@ from . import _dtype as dtypes
 from ._tensor import Tensor, wrap
 from .ops.complex import complex as _complex
 from .ops.complex import conj as _conj
-from .ops.joining import roll as _roll
+from .ops.rearrange import roll as _roll
 from .ops.spectral import C2C, C2R, R2C, FftFit, dual
 
 __all__ = ["fft", "fft2", "fftfreq", "fftn", "fftshift", "hfft", "hfft2", "hfftn", "ifft",
