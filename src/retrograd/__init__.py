@@ -126,3 +126,9 @@ from . import (
 
 # serialization/dtypes
 from ._dtype import uint16, uint32, uint64
+
+# opdb additions
+from .ops.extra_composite import *
+from .ops.extra_pointwise import *
+from .ops.extra_random import *
+from .ops.legacy_types import *

@@ -1,6 +1,7 @@
 """Every differentiable primitive, one family a module; importing this package installs
 their Tensor methods."""
 
+# opdb additions
 from . import (
     activation,
     arithmetic,
@@ -9,11 +10,15 @@ from . import (
     conversion,
     creation,
     cumulative,
+    extra_composite,
+    extra_pointwise,
+    extra_random,
     fused,
     index_ops,
     indexing,
     inplace,
     joining,
+    legacy_types,
     linalg,
     loss,
     normalization,
