@@ -167,7 +167,7 @@ def to_rg(value, memo):
     if isinstance(value, torch.Tensor):
         key = id(value)
         if key not in memo:
-            arr = value.detach().numpy(force=True).copy()
+            arr = _own_copy(value.detach().numpy(force=True))
             t = retrograd.from_numpy(arr)
             if value.requires_grad:
                 t.requires_grad_(True)
@@ -196,6 +196,16 @@ def to_rg(value, memo):
     if isinstance(value, dict):
         return {k: to_rg(v, memo) for k, v in value.items()}
     return value
+
+
+def _own_copy(a):
+    """A copy of ``a`` that keeps its broadcast (stride-0) dimensions as such: an expanded
+    tensor stays expanded (``out=`` checks for overlapping memory depend on it)."""
+    if 0 not in a.strides or a.size <= 1:
+        return a.copy()
+    base = a[tuple(slice(0, 1) if s == 0 else slice(None) for s in a.strides)].copy()
+    strides = tuple(0 if s == 0 else b for s, b in zip(a.strides, base.strides))
+    return np.lib.stride_tricks.as_strided(base, a.shape, strides)
 
 
 def torch_leaves(sample):

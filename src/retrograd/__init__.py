@@ -128,7 +128,10 @@ from . import (
 from ._dtype import uint16, uint32, uint64
 
 # opdb additions
+# isort: split
+from . import special
 from .ops.extra_composite import *
 from .ops.extra_pointwise import *
 from .ops.extra_random import *
+from .ops.extra_special import i0
 from .ops.legacy_types import *

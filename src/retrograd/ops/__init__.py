@@ -1,7 +1,6 @@
 """Every differentiable primitive, one family a module; importing this package installs
 their Tensor methods."""
 
-# opdb additions
 from . import (
     activation,
     arithmetic,
@@ -10,15 +9,11 @@ from . import (
     conversion,
     creation,
     cumulative,
-    extra_composite,
-    extra_pointwise,
-    extra_random,
     fused,
     index_ops,
     indexing,
     inplace,
     joining,
-    legacy_types,
     linalg,
     loss,
     normalization,
@@ -34,3 +29,7 @@ from . import (
     vision,
 )
 from ._core import METHODS, REGISTRY, Primitive
+
+# opdb additions
+# isort: split
+from . import extra_composite, extra_pointwise, extra_random, extra_special, legacy_types

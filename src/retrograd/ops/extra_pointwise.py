@@ -1,8 +1,8 @@
 """Elementwise ops PyTorch users reach for that the core tables lack, as rows (see ``_table``):
 copysign, heaviside, nextafter, gcd, lcm, signbit, sgn, positive, ldexp and frexp.
 
-Piecewise-constant ops (heaviside, nextafter's step, gcd, lcm, signbit) have derivative 0 or
-take no gradient, as in PyTorch.
+heaviside takes no gradient and nextafter passes it to input unchanged, as PyTorch; gcd, lcm
+and signbit give integers or bools and are plain functions (never recorded).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from .._dtype import get_default_dtype
 from .._tensor import Tensor, wrap
 from ..backend import xp
 from ._core import register_method
-from ._table import binary, pick, require_tensors, unary
+from ._table import binary, pick, require_tensors
 from .unary import sign
 
 __all__ = ["copysign", "frexp", "gcd", "heaviside", "lcm", "ldexp", "nextafter", "positive",
@@ -61,10 +61,6 @@ def _heaviside_check(x, y):
         raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes")
 
 
-def _signbit(x):
-    return xp(x).signbit(x)
-
-
 # ---------------------------------------------------------------------- the rows
 
 def _check_input(name, x):
@@ -83,12 +79,43 @@ nextafter = binary("nextafter", "nextafter", d=(1, 0), check=_float_only("nextaf
                    tensors_only=True,
                    doc="The next float after input toward other.  d/dinput = 1, "
                        "d/dother = 0 (as PyTorch).")
-gcd = binary("gcd", "gcd", d=(None, None), check=_integer_only("gcd"), tensors_only=True,
-             doc="Elementwise greatest common divisor of integers (no gradient).")
-lcm = binary("lcm", "lcm", d=(None, None), check=_integer_only("lcm"), tensors_only=True,
-             doc="Elementwise least common multiple of integers (no gradient).")
-signbit = unary("signbit", _signbit, d=None, floating=False, inplace=False,
-                doc="Whether the sign bit is set (True for -0.0); a bool tensor.")
+
+
+# gcd, lcm and signbit give integers or bools: never differentiable, so never recorded
+# (plain functions on arrays, not rows).
+
+def _integer_pair(name, input, other):
+    require_tensors(name, input, other)
+    x, y = input._data, other._data
+    _integer_only(name)(x, y)
+    return x, y
+
+
+def gcd(input, other, *, out=None):
+    """Elementwise greatest common divisor of integer tensors (broadcast)."""
+    x, y = _integer_pair("gcd", input, other)
+    return _into(wrap(xp(x).gcd(x, y)), out)
+
+
+def lcm(input, other, *, out=None):
+    """Elementwise least common multiple of integer tensors (broadcast)."""
+    x, y = _integer_pair("lcm", input, other)
+    return _into(wrap(xp(x).lcm(x, y)), out)
+
+
+def signbit(input, *, out=None):
+    """Whether the sign bit is set (True for -0.0 and negative numbers); a bool tensor."""
+    x = input._data
+    return _into(wrap(xp(x).asarray(xp(x).signbit(x))), out)
+
+
+def _into(result, out):
+    if out is None:
+        return result
+    if out.shape != result.shape:
+        out.resize_(result.shape)
+    out.copy_(result)
+    return out
 
 
 def copysign(input, other, *, out=None):
@@ -154,6 +181,9 @@ class _FrexpResult(tuple):
 
 
 register_method("sgn")(sgn)
+register_method("gcd")(gcd)
+register_method("lcm")(lcm)
+register_method("signbit")(signbit)
 register_method("positive")(positive)
 register_method("ldexp")(ldexp)
 register_method("frexp")(frexp)
@@ -162,6 +192,16 @@ register_method("frexp")(frexp)
 @register_method("sgn_")
 def sgn_(self):
     return self.sign_()
+
+
+@register_method("gcd_")
+def gcd_(self, other):
+    return self.copy_(gcd(self, other))
+
+
+@register_method("lcm_")
+def lcm_(self, other):
+    return self.copy_(lcm(self, other))
 
 
 @register_method("ldexp_")

@@ -28,7 +28,8 @@ def _float_only(self, name):
 
 def bernoulli(input, p=None, *, generator=None, out=None):
     """1 with probability input (or ``p``) else 0, in input's dtype."""
-    if out is not None and np.shares_memory(out._data, input._data):
+    if out is not None and (np.shares_memory(out._data, input._data) or
+                            (0 in out._data.strides and out._data.size > 1)):
         raise RuntimeError("unsupported operation: some elements of the input tensor and the "
                            "written-to tensor refer to a single memory location.")
     prob = input._data if p is None else np.broadcast_to(
