@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+from .._tensor import Tensor
 from ..backend import xp
 from ._table import binary, unary
 from .unary import exp, log, sign, where
@@ -75,6 +76,16 @@ erfcx = unary("erfcx", _scipy("erfcx"), d=lambda x, out: 2 * x * out - _TWO_OVER
               method=False, inplace=False, doc="exp(input ** 2) * erfc(input).")
 entr = unary("entr", _entr, d=lambda x: -(log(x) + 1), nan_safe=True, quiet=True,
              method=False, inplace=False, doc="-input * log(input); 0 at 0, -inf below.")
-xlog1py = binary("xlog1py", _xlog1py, d=(lambda y: log(1 + y), lambda x, y: x / (1 + y)),
-                 to_float=True, nan_safe=True, quiet=True, method=False, inplace=False,
-                 doc="input * log1p(other), 0 where input is 0.")
+_xlog1py_row = binary("xlog1py", _xlog1py,
+                      d=(lambda y: log(1 + y), lambda x, y: x / (1 + y)),
+                      to_float=True, nan_safe=True, quiet=True, method=False,
+                      inplace=False, doc="input * log1p(other), 0 where input is 0.")
+
+
+def xlog1py(input, other, *, out=None):
+    """input * log1p(other), 0 where input is 0 (at least one operand a Tensor).
+    d/dinput = log1p(other), d/dother = input / (1 + other)."""
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        raise TypeError("special_xlog1py() received an invalid combination of arguments: "
+                        f"got ({type(input).__name__}, {type(other).__name__})")
+    return _xlog1py_row(input, other, out=out)
