@@ -160,6 +160,15 @@ from .ops.complex import (
     view_as_real,
 )
 
+# opdb additions
+# isort: split
+from . import special
+from .ops.extra_composite import *
+from .ops.extra_pointwise import *
+from .ops.extra_random import *
+from .ops.extra_special import i0
+from .ops.legacy_types import *
+
 # workspace cache
 from . import cpu  # isort: skip  (torch.cpu: empty_cache, memory_reserved)
 

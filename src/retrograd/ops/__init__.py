@@ -30,3 +30,7 @@ from . import (
     vision,
 )
 from ._core import METHODS, REGISTRY, Primitive
+
+# opdb additions
+# isort: split
+from . import extra_composite, extra_pointwise, extra_random, extra_special, legacy_types

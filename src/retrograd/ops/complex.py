@@ -23,6 +23,7 @@ from .. import _dtype as dtypes
 from .._tensor import Tensor
 from ..backend import xp
 from ._core import Primitive, register_method
+from ._helpers import out_
 from .where import where
 
 __all__ = ["angle", "complex", "conj", "conj_physical", "imag", "is_conj", "is_neg", "polar",
@@ -316,15 +317,12 @@ def complex(real, imag, *, out=None):
     >>> torch.complex(torch.tensor([1.]), torch.tensor([2.]))
     tensor([1.+2.j])
     """
-    from ._table import out_
-
     return out_(Complex.generic(real, imag), out)
 
 
 def polar(abs, angle, *, out=None):
     """abs * (cos(angle) + i sin(angle)), both float tensors of one dtype. Written with
     ``complex``, ``cos`` and ``sin``, so it needs no backward of its own."""
-    from ._table import out_
     from .unary import cos, sin
 
     _check_float_pair(abs._data if isinstance(abs, Tensor) else abs,
@@ -380,8 +378,6 @@ def _raw(v):
 def angle(input, *, out=None):
     """The element-wise argument (in radians) of complex input; for real input pi where it is
     negative and 0 elsewhere (NaN stays NaN)."""
-    from ._table import out_
-
     return out_(Angle.generic(input), out)
 
 
@@ -435,6 +431,4 @@ def _sgn_linear(x, s, v):
 @register_method()
 def sgn(input, *, out=None):
     """z / |z| for complex input (0 at 0); the same as ``sign`` for real input."""
-    from ._table import out_
-
     return out_(Sgn.generic(input), out)
