@@ -161,9 +161,7 @@ def test_errors_like_torch(call):
 
 @pytest.mark.parametrize("make", [
     lambda lib: lib.ones(2) * 1j,
-    pytest.param(lambda lib: lib.ones(2, dtype=lib.float64) * 1j, marks=pytest.mark.xfail(
-        strict=True, reason="_dtype.result_type: a complex Python scalar with a float64 "
-        "tensor gives complex64, PyTorch complex128")),
+    lambda lib: lib.ones(2, dtype=lib.float64) * 1j,
     lambda lib: lib.arange(3) * (1 + 1j), lambda lib: lib.ones(2) + lib.ones(2, dtype=lib.cdouble),
     lambda lib: lib.ones(2, dtype=lib.cfloat) * lib.ones(2, dtype=lib.float64),
     lambda lib: lib.ones(2).cfloat(), lambda lib: lib.ones(2).cdouble(),
@@ -238,22 +236,17 @@ def test_forward_mode_of_parts():
 
 
 # ---------------------------------------------------------------------- existing arithmetic
-# The backward formulas of holomorphic rows must use conj(d) for complex inputs
-# (PyTorch: grad * conj(dw/dz)). They live in ops/arithmetic.py, ops/unary.py and
-# ops/_table.py (other owners); until the change listed in the cplx report lands, these
-# strict xfails document what is wrong: they fail loudly once it is fixed, so the mark goes.
-
-_CONJ = pytest.mark.xfail(strict=True, reason="row backward uses d, not conj(d), for complex "
-                          "inputs (ops/_table.py _term; MatMul uses mT, not mH)")
+# The backward formulas of holomorphic rows use conj(d) for complex inputs (PyTorch:
+# grad * conj(dw/dz)); forward mode uses d. One place does it: ops/_table.py's _term.
 
 ARITHMETIC = [
     ("neg", lambda lib, z, w: (-z).real.sum() + (-w).imag.pow(2).sum(), ()),
-    ("mul", lambda lib, z, w: (z * w).abs().sum(), (_CONJ,)),
-    ("mul_scalar", lambda lib, z, w: (z * (2 - 3j)).real.sum(), (_CONJ,)),
-    ("div", lambda lib, z, w: (z / w).abs().sum(), (_CONJ,)),
-    ("matmul", lambda lib, z, w: (z @ w.mT).abs().sum(), (_CONJ,)),
-    ("exp", lambda lib, z, w: z.exp().abs().sum(), (_CONJ,)),
-    ("pow", lambda lib, z, w: (z ** 2).real.sum(), (_CONJ,)),
+    ("mul", lambda lib, z, w: (z * w).abs().sum(), ()),
+    ("mul_scalar", lambda lib, z, w: (z * (2 - 3j)).real.sum(), ()),
+    ("div", lambda lib, z, w: (z / w).abs().sum(), ()),
+    ("matmul", lambda lib, z, w: (z @ w.mT).abs().sum(), ()),
+    ("exp", lambda lib, z, w: z.exp().abs().sum(), ()),
+    ("pow", lambda lib, z, w: (z ** 2).real.sum(), ()),
 ]
 
 
@@ -263,8 +256,6 @@ def test_arithmetic_grads_like_torch(name, loss):
     assert_same_grads(loss, Z0, W0)
 
 
-@pytest.mark.xfail(strict=True, reason="engine casts a complex gradient to a real input with "
-                   "astype (ComplexWarning); it should take the real part quietly")
 def test_complex_gradient_into_real_input_takes_real_part_quietly():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -277,8 +268,6 @@ def test_real_input_gradient_is_real_part():
     assert_same_grads(lambda lib, x: lib.polar(x.exp(), x).imag.sum(), R0)
 
 
-@pytest.mark.xfail(strict=True, reason="engine seeds backward() of a complex scalar; PyTorch "
-                   "refuses it (autograd/engine.py checks kind 'fc', should check 'f')")
 def test_backward_of_complex_scalar_is_refused():
     z = retrograd.tensor(Z0, requires_grad=True)
     with pytest.raises(RuntimeError, match="real scalar outputs"):
@@ -313,22 +302,17 @@ CASES = [
            [((4, 2),)]),
     OpCase("sgn", lambda L, x: L.view_as_real(L.view_as_complex(x).sgn()),
            lambda x: _pairs(_c(x) / np.abs(_c(x))), [((4, 2),)], domain=(0.5, 2)),
-    # abs of complex input is not a row here: its first-order gradient is right (OWN_OPS
-    # "abs"), its double backward and jvp are not (the strict xfails below).
+    # abs of complex input: d = sgn(x), not conjugated (|z| is not holomorphic); see _ABS.
 ]
 
 _ABS = OpCase("abs_complex", lambda L, x: L.view_as_complex(x).abs(), lambda x: np.abs(_c(x)),
               [((4, 2),)], domain=(0.5, 2))
 
 
-@pytest.mark.xfail(strict=True, reason="abs row: d = sign(x), whose derivative is 0; for "
-                   "complex x it must be sgn(x) (differentiable), so double backward is wrong")
 def test_abs_of_complex_double_backward():
     check_gradients(_ABS, _ABS.shapes[0])
 
 
-@pytest.mark.xfail(strict=True, reason="abs row: jvp tangent * sign(x) keeps the real part "
-                   "of sgn(x) t; for complex x it must be real(conj(sgn(x)) t)")
 def test_abs_of_complex_forward_mode():
     check_forward_ad(_ABS, _ABS.shapes[0])
 

@@ -213,8 +213,10 @@ def result_type(dims: list, zero_dims: list, scalars: list) -> dtype:
         if out is None:
             out = default_for_category(cat)
         elif cat > out.category:
+            # A complex scalar keeps a float64 tensor's precision (float64 * 1j is complex128).
+            keep64 = cat == COMPLEX and out is float64
             out = default_for_category(cat)
-            if cat == COMPLEX and out is complex64 and zd is float64:
+            if cat == COMPLEX and out is complex64 and (zd is float64 or keep64):
                 out = complex128
     return out
 

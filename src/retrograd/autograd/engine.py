@@ -61,7 +61,7 @@ def _root_grads(outputs: tuple, grad_outputs, create_graph: bool) -> list:
         if g is None:
             if out._requires_grad and out._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            if out._data.dtype.kind not in "fc":
+            if out._data.dtype.kind != "f":
                 raise RuntimeError(
                     f"grad can be implicitly created only for real scalar outputs but got "
                     f"{out.dtype}"
@@ -286,11 +286,15 @@ def _deliver(run: _Pass, nxt, nr: int, g, meta) -> None:
         if arr.shape != shape:
             g = _sum_to_tensor(g, shape)
         if g._data.dtype != dt:
+            if g._data.dtype.kind == "c" and dt.kind != "c":
+                g = g.real  # a real input of a complex op: the real part (PyTorch)
             g = g.to(from_numpy_dtype(dt))
     else:
         if g.shape != shape:
             g = _sum_to_array(g, shape)
         if g.dtype != dt:
+            if g.dtype.kind == "c" and dt.kind != "c":
+                g = g.real  # a real input of a complex op: the real part (PyTorch)
             g = g.astype(dt)
     run.buffer(nxt, nr, g)
 

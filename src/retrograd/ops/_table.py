@@ -42,6 +42,8 @@ __all__ = ["binary", "ternary", "unary", "variant"]
 
 _NAMES = ("x", "y", "z")
 
+_ndarray = np.ndarray
+
 
 # ---------------------------------------------------------------------- the row
 
@@ -66,7 +68,7 @@ class Row:
 
     def __init__(self, name, f, d, *, inputs, cls=None, node=None, doc="", attrs=None,
                  nan_safe=False, floating=False, to_float=False, promote=True, check=None,
-                 check_args=None, quiet=False, module=None):
+                 check_args=None, quiet=False, module=None, holomorphic=True, jvp=None):
         self.name = name
         self.f = f
         self.d = d
@@ -79,6 +81,8 @@ class Row:
         self.check = check
         self.check_args = check_args
         self.quiet = quiet
+        self.holomorphic = holomorphic
+        self.jvp = jvp
         self.doc = doc
         self.module = module
         self.cls_name = cls or "".join(p[:1].upper() + p[1:] for p in name.split("_"))
@@ -112,6 +116,7 @@ class Row:
 def _params(dk) -> tuple:
     if dk is None or not callable(dk):
         return ()
+    dk = getattr(dk, "__wrapped__", dk)
     code = dk.__code__
     return code.co_varnames[:code.co_argcount]
 
@@ -171,20 +176,56 @@ def _getter(row, dk):
     return args
 
 
-def _term(row, dk):
-    """``term(ctx, grad) -> grad * d`` for one input (NaN-safe where the row says so)."""
+def _adjoint(value):
+    """conj(value) for complex values: backward multiplies by conj(d) (PyTorch's convention
+    for complex inputs of holomorphic ops), forward mode by d."""
+    dt = getattr(getattr(value, "_data", value), "dtype", None)
+    if dt is not None and dt.kind == "c":
+        return value.conj()
+    if type(value) is complex:
+        return value.conjugate()
+    return value
+
+
+def _conjugated(dk):
+    """``conj(dk(...))``; ``_params`` reads the wrapped derivative's parameter names."""
+    def adj(*args):
+        return _adjoint(dk(*args))
+
+    adj.__wrapped__ = dk
+    return adj
+
+
+def _term(row, dk, adjoint=False):
+    """``term(ctx, grad) -> grad * d`` for one input (NaN-safe where the row says so); with
+    ``adjoint`` (backward of a holomorphic row) ``grad * conj(d)``."""
+    conj = adjoint and row.holomorphic
     if not callable(dk):
+        if conj:
+            dk = _adjoint(dk)
         if dk == 1:
             return lambda ctx, grad: grad
         return lambda ctx, grad: grad * dk
     params = _params(dk)
     if len(params) == 1 and params[0] not in row.attrs and not row.nan_safe:
         i = row.saved.index(params[0])
+        if not conj:
+            def term(ctx, grad):  # the common shape (mul, exp, sin, ...), kept short
+                return grad * dk(ctx.saved[i])
 
-        def term(ctx, grad):  # the common shape (mul, exp, sin, ...), kept short
-            return grad * dk(ctx.saved[i])
+            return term
+
+        def term(ctx, grad):
+            d = dk(ctx.saved[i])
+            # grad is complex exactly when the op's output is; only then is conj(d) needed
+            # (checked inline: this is the hot path of mul, exp, sin, ...).
+            if (grad.dtype if type(grad) is _ndarray else grad._data.dtype).kind == "c":
+                d = _adjoint(d)
+            return grad * d
 
         return term
+    if conj:
+        dk = _conjugated(dk)
     get = _getter(row, dk)
     if row.nan_safe:
         def term(ctx, grad):
@@ -296,10 +337,11 @@ def _no_gradient(ctx, grad):
 
 
 def _backward_and_jvp(row):
-    terms = tuple(_no_gradient if dk is None else _term(row, dk) for dk in row.d)
+    terms = tuple(_no_gradient if dk is None else _term(row, dk, adjoint=True) for dk in row.d)
+    jterms = tuple(_no_gradient if dk is None else _term(row, dk) for dk in row.d)
     if len(terms) == 1:
-        (t0,) = terms
-        return t0, t0  # the Jacobian is diagonal: the jvp is backward applied to the tangent
+        # The Jacobian is diagonal: the jvp is tangent * d, backward grad * conj(d).
+        return terms[0], row.jvp or jterms[0]
 
     if len(terms) == 2:
         t0, t1 = terms
@@ -318,7 +360,7 @@ def _backward_and_jvp(row):
 
     def jvp(ctx, *tangents):
         total = None
-        for t, tk in zip(terms, tangents):
+        for t, tk in zip(jterms, tangents):
             if tk is None:
                 continue
             part = t(ctx, tk)

@@ -228,6 +228,8 @@ class MatMul(Primitive):
 
     def backward(ctx, grad):
         x, y = ctx.saved
+        if _is_complex(x) or _is_complex(y):  # grad @ y^H, x^H @ grad
+            x, y = x.conj(), y.conj()
         nx, ny = ctx.needs_input_grad
         if x.ndim == 1 and y.ndim == 1:
             return (grad * y if nx else None), (grad * x if ny else None)
@@ -247,6 +249,10 @@ class MatMul(Primitive):
     def jvp(ctx, tx, ty):
         x, y = ctx.saved
         return _add_opt(None if tx is None else tx @ y, None if ty is None else x @ ty)
+
+
+def _is_complex(v) -> bool:
+    return getattr(v, "_data", v).dtype.kind == "c"
 
 
 class Mm(MatMul):

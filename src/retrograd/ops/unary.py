@@ -10,6 +10,7 @@ from ..backend import xp
 from ._core import Primitive, register_method
 from ._helpers import no_bool, out_
 from ._table import unary
+from .complex import sgn
 from .inplace import inplace_apply
 from .where import where
 
@@ -46,7 +47,13 @@ def _refuse_bool(name):
 
 # ---------------------------------------------------------------------- the rows
 
-abs = absolute = unary("abs", "abs", d=lambda x: sign(x), floating=False,
+def _abs_jvp(ctx, t):
+    s = sign(ctx.saved[0])
+    return (s.conj() * t).real if ctx.saved[0].dtype.kind == "c" else t * s
+
+
+abs = absolute = unary("abs", "abs", d=lambda x: sgn(x), floating=False, holomorphic=False,
+                       jvp=_abs_jvp,
                        check=_refuse_bool("abs"), aliases=("absolute", "__abs__"),
                        doc="|input|; the gradient at 0 is 0.")
 sign = unary("sign", _sign, d=0, floating=False,
