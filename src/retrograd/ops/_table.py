@@ -42,7 +42,7 @@ __all__ = ["binary", "ternary", "unary", "variant"]
 
 _NAMES = ("x", "y", "z")
 
-_ndarray = np.ndarray
+_REAL = np.dtype(np.float64)  # the dtype of a gradient that has none (a Python float)
 
 
 # ---------------------------------------------------------------------- the row
@@ -219,7 +219,8 @@ def _term(row, dk, adjoint=False):
             d = dk(ctx.saved[i])
             # grad is complex exactly when the op's output is; only then is conj(d) needed
             # (checked inline: this is the hot path of mul, exp, sin, ...).
-            if (grad.dtype if type(grad) is _ndarray else grad._data.dtype).kind == "c":
+            g = grad._data if isinstance(grad, Tensor) else grad
+            if getattr(g, "dtype", _REAL).kind == "c":
                 d = _adjoint(d)
             return grad * d
 
