@@ -239,6 +239,9 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     if a.dtype != b.dtype:
         raise RuntimeError(f"{_TYPE_WORD.get(a.dtype.name)} did not match "
                            f"{_TYPE_WORD.get(b.dtype.name)}")
+    for name, tol in (("rtol", rtol), ("atol", atol)):
+        if tol < 0:  # ":g" prints the number as PyTorch's C++ stream does (-1, -1e-09)
+            raise RuntimeError(f"{name} must be greater than or equal to zero, but got {tol:g}")
     m = xp(a)
     if a.dtype.kind in "biu":
         a, b = a.astype(m.float64), b.astype(m.float64)

@@ -14,7 +14,7 @@ from .._tensor import Tensor
 from ..backend import xp
 from ._core import Primitive, register_method
 from ._helpers import out_
-from ._out import dtype_name, takes_out, write_out
+from ._out import c_type_name, dtype_name, takes_out, write_out
 from .diagonal import _arr
 
 __all__ = ["addbmm", "addmm", "addmv", "baddbmm", "bmm", "cross", "dot", "einsum", "ger",
@@ -183,10 +183,7 @@ def mv(input, vec, *, out=None):
     if input.shape[1] != vec.shape[0]:
         raise RuntimeError(f"size mismatch, got input ({input.shape[0]}), mat "
                            f"({input.shape[0]}x{input.shape[1]}), vec ({vec.shape[0]})")
-    if input._data.dtype != vec._data.dtype:
-        a, b = dtype_name(input._data.dtype), dtype_name(vec._data.dtype)
-        raise RuntimeError(f"mv: expected mat and vec to have the same dtype, but got {a} and "
-                           f"{b}")
+    _check_same_dtype(input, vec)
     return write_out(input @ vec, out, "mv")
 
 
@@ -201,10 +198,7 @@ def dot(input, other, *, out=None):
         raise RuntimeError(f"inconsistent tensor size, expected tensor [{n}] and src [{k}] to "
                            f"have the same number of elements, but got {n} and {k} elements "
                            "respectively")
-    if input.dtype != other.dtype:
-        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
-                           f"{repr(input.dtype)[6:].capitalize()} and "
-                           f"{repr(other.dtype)[6:].capitalize()}")
+    _check_same_dtype(input, other)
     return write_out(input @ other, out, "dot")
 
 
@@ -250,8 +244,10 @@ def _bshape(a, b):
 @register_method("addmm")
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     """``beta * input + alpha * (mat1 @ mat2)``."""
-    from .arithmetic import mm
-
+    for name, m in (("self", input), ("mat1", mat1)):
+        if isinstance(m, Tensor) and m._data.dtype != mat2._data.dtype:
+            raise RuntimeError(f"{name} and mat2 must have the same dtype, but got "
+                               f"{dtype_name(m._data.dtype)} and {dtype_name(mat2._data.dtype)}")
     return write_out(_addmul(input, mm(mat1, mat2), beta, alpha), out, "addmm")
 
 
@@ -390,9 +386,30 @@ def _add_opt(a, b):
     return a if b is None else a + b
 
 
+def _check_same_dtype(x, y) -> None:
+    """Matrix products never promote (as PyTorch): two dtypes are an error, worded as the
+    kernel PyTorch would dispatch to (dot, addmv, mm or bmm) words it."""
+    if not (isinstance(x, Tensor) and isinstance(y, Tensor)):
+        return
+    a, b = x._data.dtype, y._data.dtype
+    if a == b:
+        return
+    if y.ndim == 1 and x.ndim == 1:
+        raise RuntimeError("dot : expected both vectors to have same dtype, but found "
+                           f"{dtype_name(a)} and {dtype_name(b)}")
+    if y.ndim == 1:
+        raise RuntimeError("addmv input tensors must have the same dtype, but got "
+                           f"{dtype_name(b)}, {dtype_name(a)}, and {dtype_name(b)}")
+    if y.ndim == 2:
+        raise RuntimeError("expected m1 and m2 to have the same dtype, but got: "
+                           f"{c_type_name(a)} != {c_type_name(b)}")
+    raise RuntimeError(f"expected scalar type {dtype_name(a)} but found {dtype_name(b)}")
+
+
 @register_method("matmul")
 def matmul(input, other, *, out=None):
     """Matrix product with NumPy's broadcasting rules for batches and 1-d operands."""
+    _check_same_dtype(input, other)
     return out_(MatMul.generic(input, other), out)
 
 
@@ -407,6 +424,7 @@ def mm(input, mat2, *, out=None):
             f"mat1 and mat2 shapes cannot be multiplied ({input.shape[0]}x{input.shape[1]} "
             f"and {mat2.shape[0]}x{mat2.shape[1]})"
         )
+    _check_same_dtype(input, mat2)
     return out_(Mm.generic(input, mat2), out)
 
 
