@@ -11,25 +11,14 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import Tensor, wrap
+from ..autograd._record import bump_version
 from ..autograd.grad_mode import state as _state
-from ..autograd.graph import creation_site
 from ..backend import xp
 from ._core import Primitive, _promote
 
 __all__ = ["bump_version", "inplace_apply", "inplace_result", "inplace_write"]
 
 _new = object.__new__
-
-
-def bump_version(t: Tensor) -> None:
-    """Record an in-place change of ``t`` (and of every view sharing its counter)."""
-    vc = t._vc
-    vc[0] += 1
-    site = creation_site(2)
-    if len(vc) > 1:
-        vc[1] = site
-    else:
-        vc.append(site)
 
 
 def _check_leaf(x: Tensor) -> None:
