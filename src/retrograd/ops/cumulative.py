@@ -14,6 +14,21 @@ from .reduction import _movedim, _prod_others, prod, sum
 __all__ = ["cumprod", "cumsum"]
 
 
+def _running(scan: str, x, dim, dtype):
+    """(dim, x, out): ``x`` in the dtype PyTorch accumulates in (``dtype``, or int64 for bool
+    and integers) and its running sum or product (``scan``) along ``dim``."""
+    d = wrap_dim(dim, x.ndim)
+    if dtype is not None:
+        x = x.astype(dtype._np)
+    elif x.dtype.kind in "biu":
+        x = x.astype(np.int64)
+    if x.ndim == 0:
+        return d, x, x.copy()
+    if x.dtype == np.float16:  # accumulate in float32, as PyTorch does, then round once
+        return d, x, getattr(xp(x), scan)(x, axis=d, dtype=np.float32).astype(x.dtype)
+    return d, x, getattr(xp(x), scan)(x, axis=d, dtype=x.dtype)
+
+
 class Cumsum(Primitive):
     """running sum along dim.  d/dx = reversed running sum of grad."""
 
@@ -21,16 +36,8 @@ class Cumsum(Primitive):
     formula = "sum(grad) - cumsum(grad) + grad"
 
     def forward(ctx, x, dim=0, dtype=None):
-        ctx.dim = d = wrap_dim(dim, x.ndim)
-        if dtype is not None:
-            x = x.astype(dtype._np)
-        elif x.dtype.kind in "biu":
-            x = x.astype(np.int64)
-        if x.ndim == 0:
-            return x.copy()
-        if x.dtype == np.float16:  # accumulate in float32, as PyTorch does, then round once
-            return xp(x).cumsum(x, axis=d, dtype=np.float32).astype(x.dtype)
-        return xp(x).cumsum(x, axis=d, dtype=x.dtype)
+        ctx.dim, _, out = _running("cumsum", x, dim, dtype)
+        return out
 
     def backward(ctx, grad):
         if grad.ndim == 0:
@@ -48,17 +55,7 @@ class Cumprod(Primitive):
     formula = "revcumsum(grad * out) / x"
 
     def forward(ctx, x, dim=0, dtype=None):
-        ctx.dim = d = wrap_dim(dim, x.ndim)
-        if dtype is not None:
-            x = x.astype(dtype._np)
-        elif x.dtype.kind in "biu":
-            x = x.astype(np.int64)
-        if x.ndim == 0:
-            out = x.copy()
-        elif x.dtype == np.float16:
-            out = xp(x).cumprod(x, axis=d, dtype=np.float32).astype(x.dtype)
-        else:
-            out = xp(x).cumprod(x, axis=d, dtype=x.dtype)
+        ctx.dim, x, out = _running("cumprod", x, dim, dtype)
         ctx.save(x, out)
         return out
 
