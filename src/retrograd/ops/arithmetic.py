@@ -14,12 +14,13 @@ import operator
 
 import numpy as np
 
+from .. import _dtype
 from .._tensor import Tensor
 from ..backend import xp
 from ._core import register_method, result_dtype
 from ._helpers import out_
 from ._table import binary, unary, variant
-from .inplace import inplace_apply
+from .inplace import _type_word, inplace_apply
 from .products import matmul, mm
 from .unary import log, where
 
@@ -305,7 +306,6 @@ def float_power(input, exponent, *, out=None):
 
 def _to_double(v):
     if isinstance(v, Tensor):
-        from .. import _dtype
 
         return v.to(_dtype.complex128 if v._data.dtype.kind == "c" else _dtype.float64)
     return v
@@ -404,7 +404,6 @@ def pow_(self, exponent):
 @register_method("float_power_")
 def float_power_(self, exponent):
     if self._data.dtype != np.float64 and self._data.dtype.kind != "c":
-        from .inplace import _type_word
 
         raise RuntimeError(f"the base given to float_power_ has dtype {_type_word(self.dtype)} "
                            "but the operation's result requires dtype Double")

@@ -13,6 +13,8 @@ import numpy as np
 from .._tensor import Tensor, wrap
 from ..backend import xp
 from ._core import _broadcast_message, _promote, register_method
+from ._helpers import out_, require_tensors
+from .inplace import bump_version
 
 __all__ = ["allclose", "bitwise_and", "bitwise_left_shift", "bitwise_not", "bitwise_or",
            "bitwise_right_shift", "bitwise_xor", "eq", "equal", "ge", "greater",
@@ -39,7 +41,6 @@ def _module(*values):
 
 
 def _out(result, out):
-    from ._helpers import out_
 
     return out_(result, out)
 
@@ -51,7 +52,6 @@ def _binary(name, fn, *, aliases=(), check=None, doc="", tensors_only=False, dun
     the operator ``dunder`` (with its reflected and in-place twins)."""
     def op(input, other, *, out=None):
         if tensors_only:
-            from ._helpers import require_tensors
 
             require_tensors(name, input, other)
         if not isinstance(input, Tensor) and not isinstance(other, Tensor):
@@ -128,7 +128,6 @@ def _inplace(fn):
     """``x.op_(y)``: the result is cast into ``x``'s dtype and memory (no gradient)."""
 
     def method(self, *args):
-        from .inplace import bump_version
 
         res = fn(self, *args)
         if res.shape != self.shape:

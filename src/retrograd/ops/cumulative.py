@@ -10,6 +10,8 @@ from ..backend import xp
 from ._core import Primitive, register_method
 from ._out import write_out
 from .reduction import _movedim, _prod_others, prod, sum
+from .shape import unsqueeze
+from .unary import where
 
 __all__ = ["cumprod", "cumsum"]
 
@@ -66,8 +68,6 @@ class Cumprod(Primitive):
         return Cumsum.backward(ctx, grad * out) / x
 
     def jvp(ctx, tx):
-        from .shape import unsqueeze
-        from .unary import where
 
         x, out = ctx.saved
         data = x._data if isinstance(x, Tensor) else x
@@ -92,8 +92,6 @@ def cumsum(input, dim, *, dtype=None, out=None):
 @register_method("cumprod")
 def cumprod(input, dim, *, dtype=None, out=None):
     """Running product along ``dim``; exact gradients also where elements are zero."""
-    from .shape import unsqueeze
-    from .unary import where
 
     data = input._data if isinstance(input, Tensor) else input
     if not isinstance(input, Tensor) or not input.requires_grad or data.ndim == 0 or \

@@ -10,6 +10,7 @@ import math
 import warnings
 
 from ..backend import xp
+from ..random import rng
 from .activation import _inplace
 
 __all__ = ["alpha_dropout", "dropout", "dropout1d", "dropout2d", "dropout3d",
@@ -22,7 +23,6 @@ def _check_p(p):
 
 
 def _noise(input, p, feature):
-    from ..random import rng
 
     if feature:
         if input.dim() < 2:

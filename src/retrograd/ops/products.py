@@ -16,6 +16,9 @@ from ._core import Primitive, register_method
 from ._helpers import out_
 from ._out import c_type_name, dtype_name, takes_out, write_out
 from .diagonal import _arr
+from .indexing import getitem
+from .shape import reshape, squeeze, transpose, unsqueeze
+from .unary import where
 
 __all__ = ["addbmm", "addmm", "addmv", "baddbmm", "bmm", "cross", "dot", "einsum", "ger",
            "inner", "kron", "matmul", "mm", "mv", "outer", "tensordot", "vdot"]
@@ -208,7 +211,6 @@ vdot = dot  # real tensors: no conjugation
 @register_method("outer")
 def outer(input, vec2, *, out=None):
     """Outer product of two 1-d tensors."""
-    from .shape import unsqueeze
 
     return write_out(unsqueeze(input, 1) * unsqueeze(vec2, 0), out, "outer")
 
@@ -231,7 +233,6 @@ def _scaled(x, s):
 def _addmul(input, prod, beta, alpha):
     res = _scaled(prod, alpha)
     if beta == 0:  # input is ignored (NaN in it does not propagate); its gradient is zero
-        from .unary import where
 
         return res + where(np.zeros((), bool), input, 0)
     return res + _scaled(input, beta)
@@ -272,7 +273,6 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
 @register_method("kron")
 def kron(input, other, *, out=None):
     """Kronecker product."""
-    from .shape import reshape
 
     n = max(input.ndim, other.ndim)
     a = reshape(input, (1,) * (n - input.ndim) + tuple(input.shape))
@@ -283,7 +283,6 @@ def kron(input, other, *, out=None):
 
 
 def _cross(input, other, dim, name):
-    from .indexing import getitem
 
     shape = _bshape(input, other)
     a, b = input.expand(*shape), other.expand(*shape)
@@ -362,19 +361,16 @@ class Mm(MatMul):
 
 
 def _mT(a):
-    from .shape import transpose
 
     return transpose(a, -1, -2)
 
 
 def _unsqueeze(a, dim):
-    from .shape import unsqueeze
 
     return unsqueeze(a, dim)
 
 
 def _squeeze(a, dim):
-    from .shape import squeeze
 
     return squeeze(a, dim)
 

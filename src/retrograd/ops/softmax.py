@@ -9,6 +9,7 @@ import numpy as np
 
 from .._dims import wrap_dim
 from ..backend import xp
+from ..random import rng
 from ._core import Primitive
 from .reduction import sum
 from .unary import exp
@@ -112,7 +113,6 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
 def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
     """softmax((logits + Gumbel noise) / tau); ``hard`` returns one-hot samples whose
     gradient is the soft sample's (straight-through)."""
-    from ..random import rng
 
     gumbels = -xp(logits._data).log(rng().exponential(size=logits.shape)).astype(
         logits._data.dtype)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..._tensor import Tensor
+from ...ops.creation import rand
 from .. import functional as F
 from .module import Module
 
@@ -22,7 +23,6 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
         return input
     if p == 1.0:
         return input * 0.0
-    from ...ops.creation import rand
 
     keep = (rand(*input.shape, dtype=input.dtype) >= p).to(input.dtype)
     return input * keep / (1.0 - p)
