@@ -168,19 +168,26 @@ def jvp(func, primals, tangents, *, strict: bool = False, has_aux: bool = False)
     return primal_out, tangent_out
 
 
+def _partial(func, args: tuple, nums: tuple, has_aux: bool):
+    """``func`` as a function of the arguments at ``nums`` alone (the others fixed to
+    ``args``), returning its output without the aux."""
+    def f(*sel):
+        full = list(args)
+        for i, s in zip(nums, sel):
+            full[i] = s
+        out = func(*full)
+        return out[0] if has_aux else out
+
+    return f
+
+
 def jacrev(func, argnums=0, *, has_aux: bool = False, chunk_size=None):
     """The Jacobian by reverse mode: shape ``output.shape + input.shape``."""
     from .autograd.functional import jacobian
 
     def wrapper(*args):
         nums = _argnums_tuple(argnums)
-
-        def f(*sel):
-            full = list(args)
-            for i, s in zip(nums, sel):
-                full[i] = s
-            out = func(*full)
-            return out[0] if has_aux else out
+        f = _partial(func, args, nums, has_aux)
 
         # create_graph keeps the rows differentiable (and carrying tangents), so jacrev
         # composes with outer transforms (hessian = jacfwd(jacrev(f))).
@@ -205,13 +212,7 @@ def jacfwd(func, argnums=0, has_aux: bool = False, *, randomness: str = "error")
 
     def wrapper(*args):
         nums = _argnums_tuple(argnums)
-
-        def f(*sel):
-            full = list(args)
-            for i, s in zip(nums, sel):
-                full[i] = s
-            out = func(*full)
-            return out[0] if has_aux else out
+        f = _partial(func, args, nums, has_aux)
 
         ins = tuple(args[i] for i in nums)
         out = f(*ins)
