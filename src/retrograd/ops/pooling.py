@@ -16,13 +16,7 @@ from ..backend import xp
 from . import _workspace as ws
 from ._core import Primitive
 from ._im2col import _windows
-from ._pool_geometry import (
-    _adaptive_bounds,
-    _batched,
-    _fill_pad,
-    _geometry,
-    _out_sizes,
-)
+from ._pool_geometry import _adaptive_bounds, _batched, _fill_pad, _geometry, _out_sizes
 from .conv import _ntuple
 from .pooling_avg import (
     adaptive_avg_pool1d,
