@@ -38,7 +38,6 @@ class Generator:
         return self._seed
 
     def get_state(self):
-
         state = self._rng.bit_generator.state
         blob = np.frombuffer(repr(state).encode(), dtype=np.uint8).copy()
         return wrap(blob)

@@ -200,7 +200,6 @@ def _run(t: Transport, request, what: str, async_op: bool, finish=None):
 
 
 def _bump(tensor) -> None:
-
     bump_version(tensor)
 
 

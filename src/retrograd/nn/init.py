@@ -25,7 +25,6 @@ __all__ = [
 
 
 def _fill(tensor: Tensor, values) -> Tensor:
-
     with no_grad():
         tensor.copy_(make_tensor(np.asarray(values), dtype=tensor.dtype))
     return tensor

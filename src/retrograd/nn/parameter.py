@@ -44,7 +44,6 @@ class Parameter(Tensor):
         pass
 
     def __repr__(self, *, tensor_contents: Any = None) -> str:
-
         return parameter_repr(
             self._data,
             dtype_name=repr(self.dtype),
@@ -56,7 +55,6 @@ class Parameter(Tensor):
     __str__ = __repr__
 
     def __reduce_ex__(self, protocol):
-
         return (_rebuild_parameter, (to_numpy(self._data), self._requires_grad))
 
     def __deepcopy__(self, memo):
@@ -74,7 +72,6 @@ class Parameter(Tensor):
 
 
 def _rebuild_parameter(array, requires_grad: bool) -> Parameter:
-
     return Parameter(wrap(array), requires_grad)
 
 
@@ -122,7 +119,6 @@ class UninitializedParameter(Parameter):
 
 class UninitializedBuffer(Tensor):
     def __new__(cls, requires_grad: bool = False, device=None, dtype=None):
-
         out = Tensor.__new__(cls)
         _init_leaf(out, empty(0)._data, False)
         return out
@@ -131,7 +127,6 @@ class UninitializedBuffer(Tensor):
         pass
 
     def materialize(self, shape, device=None, dtype=None) -> None:
-
         self._data = empty(*shape, device=device, dtype=dtype)._data
 
     def __repr__(self, *, tensor_contents: Any = None) -> str:

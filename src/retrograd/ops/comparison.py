@@ -41,7 +41,6 @@ def _module(*values):
 
 
 def _out(result, out):
-
     return out_(result, out)
 
 
@@ -128,7 +127,6 @@ def _inplace(fn):
     """``x.op_(y)``: the result is cast into ``x``'s dtype and memory (no gradient)."""
 
     def method(self, *args):
-
         res = fn(self, *args)
         if res.shape != self.shape:
             raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the "

@@ -68,7 +68,6 @@ class Cumprod(Primitive):
         return Cumsum.backward(ctx, grad * out) / x
 
     def jvp(ctx, tx):
-
         x, out = ctx.saved
         data = x._data if isinstance(x, Tensor) else x
         if not x.ndim:

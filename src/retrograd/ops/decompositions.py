@@ -27,7 +27,6 @@ class LinAlgError(RuntimeError):
 # --------------------------------------------------------------------------- helpers
 
 def _mT(a):
-
     return transpose(a, -1, -2)
 
 
@@ -95,7 +94,6 @@ def _bcast_mat(v):
 
 
 def _bcast_col(v):
-
     return unsqueeze(v, -1)
 
 
@@ -350,13 +348,11 @@ class Eigh(Primitive):
         return w, v
 
     def _gaps(ctx, w):
-
         n = w.shape[-1]
         e = _bcast_mat(w) - _bcast_col(w)
         return where(_eye_like(w, n), 1, e), _eye_like(w, n)
 
     def backward(ctx, gw, gv=None):
-
         w, v = ctx.saved
         gw = w * 0 if gw is None else gw
         if gv is None:
@@ -367,7 +363,6 @@ class Eigh(Primitive):
         return v @ inner @ _mT(v)
 
     def jvp(ctx, tx):
-
         w, v = ctx.saved
         e, eye = ctx._gaps(w)
         p = _mT(v) @ tx @ v
@@ -392,7 +387,6 @@ class Svd(Primitive):
         return u, s, vh
 
     def _parts(ctx):
-
         u, s, vh = ctx.saved
         k = s.shape[-1]
         if ctx.full:
@@ -403,7 +397,6 @@ class Svd(Primitive):
         return u, s, vh, e, eye
 
     def backward(ctx, gu, gs=None, gvh=None):
-
         u, s, vh, e, _ = ctx._parts()
         if gs is None:
             gs = s * 0
@@ -427,7 +420,6 @@ class Svd(Primitive):
         return ga
 
     def jvp(ctx, tx):
-
         u, s, vh, e, eye = ctx._parts()
         k = s.shape[-1]
         m, n = u.shape[-2], vh.shape[-1]

@@ -111,7 +111,6 @@ def trace(input):
 
 
 def _triangle(input, diagonal, lower: bool):
-
     if input.ndim < 2:
         name = "tril" if lower else "triu"
         raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")

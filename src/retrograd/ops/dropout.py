@@ -23,7 +23,6 @@ def _check_p(p):
 
 
 def _noise(input, p, feature):
-
     if feature:
         if input.dim() < 2:
             raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")

@@ -29,7 +29,6 @@ class Linear(Primitive):
         return out
 
     def backward(ctx, grad):
-
         x, w = ctx.saved
         nx, nw, nb = ctx.needs_input_grad
         gx = grad @ w if nx else None
@@ -47,7 +46,6 @@ class Linear(Primitive):
         return gx, gw, gb
 
     def jvp(ctx, tx, tw, tb):
-
         x, w = ctx.saved
         out = tx @ transpose(w, -1, -2) + x @ transpose(tw, -1, -2)
         return out if tb is None else out + tb

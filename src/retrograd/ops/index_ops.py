@@ -91,7 +91,6 @@ class MaskedScatter(Primitive):
         return out
 
     def backward(ctx, grad):
-
         mask = ctx.mask
         n = int(np.prod(ctx.src_shape))
         k = int(mask.sum())
@@ -280,7 +279,6 @@ def _mask_array(mask, op):
 
 
 def _broadcast_mask(input, mask, op, inplace=False):
-
     m = _mask_array(mask, op)
     shape = tuple(input.shape)
     try:

@@ -350,7 +350,6 @@ def column_stack(tensors, *, out=None):
 
 
 def broadcast_shapes(*shapes):
-
     try:
         return Size(np.broadcast_shapes(*[(s,) if isinstance(s, int) else tuple(s)
                                           for s in shapes]))

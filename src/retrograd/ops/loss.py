@@ -177,7 +177,6 @@ class CrossEntropyIndex(Primitive):
         return (-picked.squeeze(dim) * w).astype(x.dtype, copy=False)
 
     def backward(ctx, grad):
-
         (x,) = ctx.saved
         if not isinstance(x, Tensor):
             g = xp(grad).expand_dims(grad * ctx.w, ctx.dim)

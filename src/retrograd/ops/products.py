@@ -283,7 +283,6 @@ def kron(input, other, *, out=None):
 
 
 def _cross(input, other, dim, name):
-
     shape = _bshape(input, other)
     a, b = input.expand(*shape), other.expand(*shape)
     d = wrap_dim(dim, len(shape))
@@ -361,17 +360,14 @@ class Mm(MatMul):
 
 
 def _mT(a):
-
     return transpose(a, -1, -2)
 
 
 def _unsqueeze(a, dim):
-
     return unsqueeze(a, dim)
 
 
 def _squeeze(a, dim):
-
     return squeeze(a, dim)
 
 

@@ -159,7 +159,6 @@ class Expand(Primitive):
         return xp(x).broadcast_to(x, target)
 
     def backward(ctx, grad):
-
         return sum_to(grad, ctx.shape)
 
     def jvp(ctx, tx):

@@ -80,7 +80,6 @@ class MaxDim(Primitive):
         return values, idx
 
     def backward(ctx, grad, _grad_idx=None):
-
         if ctx.shape == ():
             return sum(grad) if ctx.idx.ndim else grad
         if not ctx.keepdim:

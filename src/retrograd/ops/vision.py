@@ -418,7 +418,6 @@ def _reflect(c, twice_low: int, twice_high: int):
 
 
 def _source_index(c, size: int, padding_mode: str, align_corners: bool):
-
     c = (c + 1) / 2 * (size - 1) if align_corners else ((c + 1) * size - 1) / 2
     if padding_mode == "border":
         c = clamp(c, 0, size - 1)

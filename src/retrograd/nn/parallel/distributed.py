@@ -95,7 +95,6 @@ class DistributedDataParallel(Module):
         return out
 
     def _find_unused(self, out) -> list:
-
         used: set = set()
         stack = [o.grad_fn for o in _tensors(out) if isinstance(o, Tensor) and o.grad_fn]
         seen: set = set()
@@ -142,7 +141,6 @@ class DistributedDataParallel(Module):
             self._next += 1
 
     def _launch(self, b: _Bucket) -> None:
-
         for p, lo, hi in zip(b.params, b.offsets[:-1], b.offsets[1:]):
             if p.grad is None:
                 b.flat[lo:hi] = 0
@@ -191,7 +189,6 @@ class DistributedDataParallel(Module):
 
 
 def _tensors(out):
-
     if isinstance(out, Tensor):
         return [out]
     if isinstance(out, dict):
