@@ -376,7 +376,6 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op: 
 
 def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op: bool = False):
     """Reduce the lists across ranks; rank r receives the reduced ``input_list[r]``."""
-
     stacked = wrap(np.stack([np.asarray(x._data) for x in input_list]))
     return reduce_scatter_tensor(output, stacked, op, group, async_op)
 

@@ -107,7 +107,6 @@ class UninitializedParameter(Parameter):
 
     def materialize(self, shape, device=None, dtype=None) -> None:
         """Give this parameter ``shape`` (uninitialised values); it becomes a Parameter."""
-
         default_device, default_dtype = self.__dict__.pop("_factory", (None, None))
         data = empty(*shape, device=device or default_device, dtype=dtype or default_dtype)
         self._data = data._data

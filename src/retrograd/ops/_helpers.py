@@ -87,7 +87,6 @@ def out_(result, out):
 
 def as_float(a):
     """A Tensor or number in the default float dtype (integer math that must be float)."""
-
     if isinstance(a, Tensor):
         return wrap(a._data.astype(get_default_dtype()._np))
     return float(a) if a is not None else a

@@ -89,7 +89,6 @@ def _inv(x):
 
 def _bcast_mat(v):
     """(..., n) -> (..., 1, n): scale columns."""
-
     return unsqueeze(v, -2)
 
 
@@ -122,7 +121,6 @@ class Det(Primitive):
 def _cofactor(x, det):
     """The cofactor matrix det(A) A^{-T}; through the SVD when some A is singular, as
     PyTorch does: U diag(prod of the other singular values) Vh * det(U) det(Vh)."""
-
     if (_arr(det) != 0).all():
         return _bcast_col(_bcast_col(det)) * _mT(_inverse(x))
     u, s, vh = Svd.generic(x, full_matrices=False)
@@ -214,7 +212,6 @@ class Solve(Primitive):
 
 def _phi(x):
     """Lower triangle with the diagonal halved."""
-
     n = x.shape[-1]
     m = xp(_arr(x))
     return where(m.eye(n, dtype=bool), x * 0.5, where(m.tril(m.ones((n, n), bool), -1), x, 0))
@@ -448,6 +445,5 @@ def _nan_safe_div(num, den):
     """num / den, and 0 where num is exactly 0: a zero incoming gradient contributes nothing
     even where singular values repeat or vanish (the nuclear norm of the zero matrix has
     gradient U Vh, as in PyTorch, not NaN)."""
-
     with np.errstate(divide="ignore", invalid="ignore"):
         return where(num == 0, 0, num / den)

@@ -180,7 +180,6 @@ def _index_source(input, dim, index, source, op):
 
 def _on_vector(fn, input, index, source):
     """Run the index op ``fn`` on a 0-d self as on a 1-element vector (as PyTorch does)."""
-
     if isinstance(source, Tensor) and source.dim() == 0:
         source = reshape(source, (1,))
     return reshape(fn(reshape(input, (1,)), 0, index, source), ())

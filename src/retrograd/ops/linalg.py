@@ -87,7 +87,6 @@ _slogdet_old = _result("slogdet", ("sign", "logabsdet"))
 @register_method("logdet")
 def logdet(input):
     """log(det(A)); NaN for a negative determinant."""
-
     sign, logabs = slogdet(input)
     return logabs + log(sign)
 
@@ -102,7 +101,6 @@ inverse = inv
 
 def solve(A, B, *, left=True, out=None):
     """X with ``A X = B`` (``X A = B`` when ``left=False``); B may be a (batch of) vector(s)."""
-
     vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
     if not left:
         return write_out(_mT(solve(_mT(A), _mT(B))), out, "linalg.solve")
@@ -173,7 +171,6 @@ def svdvals(A, *, driver=None, out=None):
 def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
     """Moore-Penrose pseudo-inverse through the SVD; singular values at most
     ``max(atol, rtol * largest)`` are treated as zero."""
-
     u, s, vh = Svd.generic(A, full_matrices=False)
     data = s._data if isinstance(s, Tensor) else s
     smax = data.max(-1, keepdims=True, initial=0)
@@ -250,7 +247,6 @@ def lstsq(A, B, rcond=None, *, driver=None):
     """Least-squares solution of ``A X = B`` (through the pseudo-inverse), with what each
     LAPACK driver reports: residuals (squared column norms of ``A X - B``, for tall full-rank
     A with gels, gelsd, gelss), rank (all but gels) and singular values (gelsd, gelss)."""
-
     driver = "gelsy" if driver is None else driver
     _lstsq_checks(A, B, driver)
     vector = B.ndim == A.ndim - 1
@@ -316,7 +312,6 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
 def linalg_norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
     """``torch.linalg.norm``: a vector norm (1-d, an int dim, or ord None) or a matrix norm
     (2-d, a 2-tuple dim, or a string ord)."""
-
     if isinstance(dim, int):
         dim = (dim,)
     if isinstance(ord, str) or (dim is not None and len(dim) == 2) or \

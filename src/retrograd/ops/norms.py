@@ -118,7 +118,6 @@ def var(input, dim=None, unbiased=True, keepdim=False, *, correction=None, out=N
 @register_method("std")
 def std(input, dim=None, unbiased=True, keepdim=False, *, correction=None, out=None):
     """Standard deviation: ``sqrt(var(...))``."""
-
     v = _variance(input, dim, unbiased, keepdim, correction)
     # PyTorch's std gradient is 0 (not NaN) where std is 0: mask before the sqrt
     return write_out(_as_input_dtype(sqrt(where(v == 0, 0.0, v)), input), out, "std")

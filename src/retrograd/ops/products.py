@@ -211,7 +211,6 @@ vdot = dot  # real tensors: no conjugation
 @register_method("outer")
 def outer(input, vec2, *, out=None):
     """Outer product of two 1-d tensors."""
-
     return write_out(unsqueeze(input, 1) * unsqueeze(vec2, 0), out, "outer")
 
 
@@ -273,7 +272,6 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
 @register_method("kron")
 def kron(input, other, *, out=None):
     """Kronecker product."""
-
     n = max(input.ndim, other.ndim)
     a = reshape(input, (1,) * (n - input.ndim) + tuple(input.shape))
     b = reshape(other, (1,) * (n - other.ndim) + tuple(other.shape))

@@ -173,7 +173,6 @@ def tile(input, dims):
 @register_method("repeat_interleave")
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     """Each element repeated ``repeats`` times (a number or one count per element)."""
-
     if repeats is None:  # repeat_interleave(repeats): indices 0.. repeated by count
         counts = np.asarray(input._data if isinstance(input, Tensor) else input)
 

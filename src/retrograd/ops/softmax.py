@@ -118,7 +118,6 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
 def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
     """softmax((logits + Gumbel noise) / tau); ``hard`` returns one-hot samples whose
     gradient is the soft sample's (straight-through)."""
-
     gumbels = -xp(logits._data).log(rng().exponential(size=logits.shape)).astype(
         logits._data.dtype)
     soft = Softmax.generic((logits + gumbels) / tau, dim=dim)

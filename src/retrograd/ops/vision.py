@@ -429,7 +429,6 @@ def _source_index(c, size: int, padding_mode: str, align_corners: bool):
 
 def _corner(input, xi, yi):
     """input (N, C, H, W) read at integer pixels (xi, yi) (N, Ho, Wo); zero outside."""
-
     n, c, h, w = input.shape
     m = xp(input._data)
     valid = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)

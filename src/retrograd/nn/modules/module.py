@@ -428,7 +428,6 @@ class Module(HooksMixin, StateDictMixin):
     def to(self, *args: Any, **kwargs: Any) -> Module:
         """Cast floating-point parameters and buffers (``to(dtype)``, ``to(device)``,
         ``to(tensor)``); integer buffers keep their dtype."""
-
         dtype, device, _ = _parse_to(args, dict(kwargs))
         if dtype is not None and not (dtype.is_floating_point or dtype.is_complex):
             raise TypeError(
