@@ -2,8 +2,7 @@
 
 Average pooling is a depthwise convolution by a box filter divided by the window counts;
 adaptive average pooling is separable: one constant averaging matrix per spatial dim; Lp
-pooling is the average pool of |x|^p, scaled and raised to 1/p. None has a backward of its
-own: they are written with primitives.
+pooling is the window sum of x**p (the average pool times the window size) raised to 1/p.
 """
 
 from __future__ import annotations
