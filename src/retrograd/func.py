@@ -14,6 +14,7 @@ from ._tensor import Tensor
 from .autograd import forward_ad as fwAD
 from .autograd.engine import grad as _grad
 from .autograd.grad_mode import enable_grad
+from .ops.creation import zeros_like
 
 __all__ = ["grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "vjp", "vmap"]
 
@@ -78,7 +79,6 @@ def grad_and_value(func, argnums=0, has_aux: bool = False):
                 gs = list(_grad(out, flat, create_graph=True, allow_unused=True))
             else:
                 gs = [None] * len(flat)
-            from .ops.creation import zeros_like
 
             gs = [zeros_like(t) if g is None else g for g, t in zip(gs, flat)]
             if not outer_requires:
@@ -124,7 +124,6 @@ def vjp(func, *primals, has_aux: bool = False):
             raise RuntimeError(f"Expected pytree structure of cotangents to be the same as "
                                f"pytree structure of outputs to the function; got "
                                f"{len(cts)} cotangents for {len(flat_out)} outputs")
-        from .ops.creation import zeros_like
 
         with enable_grad():
             pairs = [(o, c) for o, c in zip(flat_out, cts) if o.requires_grad]
@@ -155,7 +154,6 @@ def jvp(func, primals, tangents, *, strict: bool = False, has_aux: bool = False)
         aux = None
         if has_aux:
             out, aux = out
-        from .ops.creation import zeros_like
 
         def split(t):
             p, tan = fwAD.unpack_dual(t)
