@@ -12,8 +12,8 @@ SRC = pathlib.Path(__file__).resolve().parents[1] / "src" / "retrograd"
 
 # Lowest first. A module may import its own layer and the layers below it, never above.
 BASE = {"_dtype", "_device", "_dims", "_size", "_printing", "_site", "backend"}
-AUTOGRAD_CORE = {"grad_mode", "graph", "_record", "engine", "function", "hooks",
-                 "anomaly_mode", "forward_ad"}
+AUTOGRAD_CORE = {"grad_mode", "graph", "_record", "engine", "_engine_hooks", "_messages",
+                 "function", "hooks", "anomaly_mode", "forward_ad"}
 
 # Known upward imports, each with its owner's follow-up; the list may only shrink.
 ALLOWED = {

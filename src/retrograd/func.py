@@ -14,6 +14,7 @@ from ._tensor import Tensor
 from .autograd import forward_ad as fwAD
 from .autograd.engine import grad as _grad
 from .autograd.grad_mode import enable_grad
+from .ops.creation import zeros_like
 
 __all__ = ["grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "vjp", "vmap"]
 
@@ -78,7 +79,6 @@ def grad_and_value(func, argnums=0, has_aux: bool = False):
                 gs = list(_grad(out, flat, create_graph=True, allow_unused=True))
             else:
                 gs = [None] * len(flat)
-            from .ops.creation import zeros_like
 
             gs = [zeros_like(t) if g is None else g for g, t in zip(gs, flat)]
             if not outer_requires:
@@ -124,7 +124,6 @@ def vjp(func, *primals, has_aux: bool = False):
             raise RuntimeError(f"Expected pytree structure of cotangents to be the same as "
                                f"pytree structure of outputs to the function; got "
                                f"{len(cts)} cotangents for {len(flat_out)} outputs")
-        from .ops.creation import zeros_like
 
         with enable_grad():
             pairs = [(o, c) for o, c in zip(flat_out, cts) if o.requires_grad]
@@ -155,7 +154,6 @@ def jvp(func, primals, tangents, *, strict: bool = False, has_aux: bool = False)
         aux = None
         if has_aux:
             out, aux = out
-        from .ops.creation import zeros_like
 
         def split(t):
             p, tan = fwAD.unpack_dual(t)
@@ -168,19 +166,26 @@ def jvp(func, primals, tangents, *, strict: bool = False, has_aux: bool = False)
     return primal_out, tangent_out
 
 
+def _partial(func, args: tuple, nums: tuple, has_aux: bool):
+    """``func`` as a function of the arguments at ``nums`` alone (the others fixed to
+    ``args``), returning its output without the aux."""
+    def f(*sel):
+        full = list(args)
+        for i, s in zip(nums, sel):
+            full[i] = s
+        out = func(*full)
+        return out[0] if has_aux else out
+
+    return f
+
+
 def jacrev(func, argnums=0, *, has_aux: bool = False, chunk_size=None):
     """The Jacobian by reverse mode: shape ``output.shape + input.shape``."""
     from .autograd.functional import jacobian
 
     def wrapper(*args):
         nums = _argnums_tuple(argnums)
-
-        def f(*sel):
-            full = list(args)
-            for i, s in zip(nums, sel):
-                full[i] = s
-            out = func(*full)
-            return out[0] if has_aux else out
+        f = _partial(func, args, nums, has_aux)
 
         # create_graph keeps the rows differentiable (and carrying tangents), so jacrev
         # composes with outer transforms (hessian = jacfwd(jacrev(f))).
@@ -205,13 +210,7 @@ def jacfwd(func, argnums=0, has_aux: bool = False, *, randomness: str = "error")
 
     def wrapper(*args):
         nums = _argnums_tuple(argnums)
-
-        def f(*sel):
-            full = list(args)
-            for i, s in zip(nums, sel):
-                full[i] = s
-            out = func(*full)
-            return out[0] if has_aux else out
+        f = _partial(func, args, nums, has_aux)
 
         ins = tuple(args[i] for i in nums)
         out = f(*ins)

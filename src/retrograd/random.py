@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._device import device as Device
+from ._tensor import wrap
 
 __all__ = ["Generator", "default_generator", "get_rng_state", "initial_seed", "manual_seed",
            "seed", "set_rng_state"]
@@ -37,8 +38,6 @@ class Generator:
         return self._seed
 
     def get_state(self):
-        from ._tensor import wrap
-
         state = self._rng.bit_generator.state
         blob = np.frombuffer(repr(state).encode(), dtype=np.uint8).copy()
         return wrap(blob)

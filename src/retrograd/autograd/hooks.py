@@ -47,17 +47,24 @@ def _check_hook_result(new, old) -> None:
         )
 
 
+def _add_leaf_hook(t, kind: str, hook) -> RemovableHandle:
+    """Add ``hook`` to a leaf's ``hooks`` (run on its gradient before accumulation) or
+    ``post_hooks`` (run on the leaf after it)."""
+    extra = t._extras
+    hooks = getattr(extra, kind)
+    if hooks is None:
+        hooks = OrderedDict()
+        setattr(extra, kind, hooks)
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    return handle
+
+
 def register_tensor_hook(t, hook) -> RemovableHandle:
     if not t._requires_grad:
         raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
     if t._grad_fn is None:
-        extra = t._extras
-        hooks = extra.hooks
-        if hooks is None:
-            hooks = extra.hooks = OrderedDict()
-        handle = RemovableHandle(hooks)
-        hooks[handle.id] = hook
-        return handle
+        return _add_leaf_hook(t, "hooks", hook)
     return t._grad_fn.register_prehook(_TensorPreHook(hook, t._output_nr))
 
 
@@ -68,13 +75,7 @@ def register_post_accumulate_hook(t, hook) -> RemovableHandle:
         )
     if not t._requires_grad:
         raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-    extra = t._extras
-    hooks = extra.post_hooks
-    if hooks is None:
-        hooks = extra.post_hooks = OrderedDict()
-    handle = RemovableHandle(hooks)
-    hooks[handle.id] = hook
-    return handle
+    return _add_leaf_hook(t, "post_hooks", hook)
 
 
 class _RetainGrad:

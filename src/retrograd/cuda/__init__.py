@@ -22,6 +22,9 @@ from typing import Any
 
 from .._device import NO_CUDA, cuda_device_count
 from .._device import device as _device
+from ..random import get_rng_state as cpu_state
+from ..random import initial_seed as cpu_initial_seed
+from ..random import set_rng_state as cpu_set
 from .memory import (
     empty_cache,
     max_memory_allocated,
@@ -32,6 +35,7 @@ from .memory import (
     memory_stats,
     reset_max_memory_allocated,
     reset_peak_memory_stats,
+    track_peaks,
 )
 from .streams import Event, Stream, StreamContext, current_stream, default_stream, stream
 
@@ -82,7 +86,6 @@ def _cupy():
     import cupy
 
     if not _initialized:
-        from .memory import track_peaks
 
         track_peaks(cupy)
         _initialized = True
@@ -236,7 +239,6 @@ def seed_all() -> None:
 def initial_seed() -> int:
     """The seed of the generator CUDA tensors draw from (the default CPU generator)."""
     _cupy()
-    from ..random import initial_seed as cpu_initial_seed
 
     return cpu_initial_seed()
 
@@ -244,7 +246,6 @@ def initial_seed() -> int:
 def get_rng_state(device: Any = "cuda"):
     """The state of the generator CUDA tensors draw from (the default CPU generator)."""
     _cupy()
-    from ..random import get_rng_state as cpu_state
 
     return cpu_state()
 
@@ -257,7 +258,6 @@ def get_rng_state_all() -> list:
 def set_rng_state(new_state, device: Any = "cuda") -> None:
     """Without CUDA, does nothing (as PyTorch); else sets the default generator's state."""
     if is_available():
-        from ..random import set_rng_state as cpu_set
 
         cpu_set(new_state)
 

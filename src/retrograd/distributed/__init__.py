@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from .._tensor import wrap
+from ..ops.inplace import bump_version
 from ._mpi import DistError, Transport, install_fault_handler, local_pids, mpi
 
 __all__ = [
@@ -198,8 +200,6 @@ def _run(t: Transport, request, what: str, async_op: bool, finish=None):
 
 
 def _bump(tensor) -> None:
-    from ..ops.inplace import bump_version
-
     bump_version(tensor)
 
 
@@ -376,8 +376,6 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op: 
 
 def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op: bool = False):
     """Reduce the lists across ranks; rank r receives the reduced ``input_list[r]``."""
-    from .._tensor import wrap
-
     stacked = wrap(np.stack([np.asarray(x._data) for x in input_list]))
     return reduce_scatter_tensor(output, stacked, op, group, async_op)
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
+from ..ops.creation import tensor as make_tensor
 from ..random import rng
 
 __all__ = [
@@ -24,8 +25,6 @@ __all__ = [
 
 
 def _fill(tensor: Tensor, values) -> Tensor:
-    from ..ops.creation import tensor as make_tensor
-
     with no_grad():
         tensor.copy_(make_tensor(np.asarray(values), dtype=tensor.dtype))
     return tensor

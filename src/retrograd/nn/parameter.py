@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from .. import _dtype as dtypes
-from .._tensor import Tensor, _init_leaf
+from .._printing import parameter_repr
+from .._tensor import Tensor, _init_leaf, wrap
+from ..backend import to_numpy
+from ..ops.creation import empty
 
 __all__ = ["Buffer", "Parameter", "UninitializedBuffer", "UninitializedParameter",
            "is_lazy"]
@@ -25,7 +28,6 @@ class Parameter(Tensor):
 
     def __new__(cls, data: Tensor | None = None, requires_grad: bool = True) -> Parameter:
         if data is None:
-            from ..ops.creation import empty
 
             data = empty(0)
         if not isinstance(data, Tensor):
@@ -42,8 +44,6 @@ class Parameter(Tensor):
         pass
 
     def __repr__(self, *, tensor_contents: Any = None) -> str:
-        from .._printing import parameter_repr
-
         return parameter_repr(
             self._data,
             dtype_name=repr(self.dtype),
@@ -55,8 +55,6 @@ class Parameter(Tensor):
     __str__ = __repr__
 
     def __reduce_ex__(self, protocol):
-        from ..backend import to_numpy
-
         return (_rebuild_parameter, (to_numpy(self._data), self._requires_grad))
 
     def __deepcopy__(self, memo):
@@ -74,8 +72,6 @@ class Parameter(Tensor):
 
 
 def _rebuild_parameter(array, requires_grad: bool) -> Parameter:
-    from .._tensor import wrap
-
     return Parameter(wrap(array), requires_grad)
 
 
@@ -88,7 +84,6 @@ class Buffer(Tensor):
 
     def __new__(cls, data: Tensor | None = None, *, persistent: bool = True) -> Buffer:
         if data is None:
-            from ..ops.creation import empty
 
             data = empty(0)
         out = Tensor.__new__(cls)
@@ -112,8 +107,6 @@ class UninitializedParameter(Parameter):
 
     def materialize(self, shape, device=None, dtype=None) -> None:
         """Give this parameter ``shape`` (uninitialised values); it becomes a Parameter."""
-        from ..ops.creation import empty
-
         default_device, default_dtype = self.__dict__.pop("_factory", (None, None))
         data = empty(*shape, device=device or default_device, dtype=dtype or default_dtype)
         self._data = data._data
@@ -125,8 +118,6 @@ class UninitializedParameter(Parameter):
 
 class UninitializedBuffer(Tensor):
     def __new__(cls, requires_grad: bool = False, device=None, dtype=None):
-        from ..ops.creation import empty
-
         out = Tensor.__new__(cls)
         _init_leaf(out, empty(0)._data, False)
         return out
@@ -135,8 +126,6 @@ class UninitializedBuffer(Tensor):
         pass
 
     def materialize(self, shape, device=None, dtype=None) -> None:
-        from ..ops.creation import empty
-
         self._data = empty(*shape, device=device, dtype=dtype)._data
 
     def __repr__(self, *, tensor_contents: Any = None) -> str:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._dtype import get_default_dtype
 from .._tensor import Tensor, wrap
+from ..autograd.grad_mode import no_grad
 from ..backend import xp
 from .where import where
 
@@ -24,7 +26,6 @@ def floating(x):
     """Float math on integer or bool input computes in the default float dtype, as PyTorch."""
     kind = getattr(getattr(x, "dtype", None), "kind", "f")
     if kind in "biu":
-        from .._dtype import get_default_dtype
 
         return x.astype(get_default_dtype()._np)
     return x
@@ -78,7 +79,6 @@ def out_(result, out):
         return result
     if out.shape != result.shape:
         out.resize_(result.shape)
-    from ..autograd.grad_mode import no_grad
 
     with no_grad():
         out.copy_(result)
@@ -87,8 +87,6 @@ def out_(result, out):
 
 def as_float(a):
     """A Tensor or number in the default float dtype (integer math that must be float)."""
-    from .._dtype import get_default_dtype
-
     if isinstance(a, Tensor):
         return wrap(a._data.astype(get_default_dtype()._np))
     return float(a) if a is not None else a

@@ -25,7 +25,8 @@ from ..autograd.grad_mode import state as _state
 from ..backend import xp
 from .inplace import bump_version
 
-__all__ = ["check_out_dtype", "creates_into_out", "dtype_name", "takes_out", "write_out"]
+__all__ = ["c_type_name", "check_out_dtype", "creates_into_out", "dtype_name", "takes_out",
+           "write_out"]
 
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 _NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
@@ -34,12 +35,18 @@ _NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16"
 # The C type names PyTorch's "Expected out tensor to have dtype ..." message uses.
 _C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
             "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
-            "uint8": "unsigned char", "bool": "bool"}
+            "uint8": "unsigned char", "bool": "bool", "bfloat16": "c10::BFloat16",
+            "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
 
 
 def dtype_name(np_dtype) -> str:
     """PyTorch's scalar-type name of a NumPy dtype: Float, Long, Bool, ..."""
     return _NAMES.get(str(np_dtype), str(np_dtype))
+
+
+def c_type_name(np_dtype) -> str:
+    """The C++ type name PyTorch's kernels print for a NumPy dtype: float, long int, ..."""
+    return _C_NAMES.get(str(np_dtype), str(np_dtype))
 
 
 def check_out_dtype(result_dtype, out_dtype, mode: str, op: str) -> None:

@@ -18,9 +18,11 @@ from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from ..autograd.grad_mode import state as _state
 from ..backend import xp
+from ..random import rng
 from . import unary as _unary
 from ._core import Primitive, register_method
 from ._out import dtype_name, write_out
+from ._special import erf as erf64
 from .inplace import _check_leaf, _snapshot, _store, bump_version, inplace_apply, inplace_write
 from .linear import bilinear, linear
 from .pointwise import erf
@@ -194,7 +196,6 @@ class Gelu(Primitive):
         if approximate == "tanh":
             cdf = 0.5 * (1 + m.tanh(_TANH_K * (x + 0.044715 * x * x * x)))
         elif x.dtype == np.float64:
-            from ._special import erf as erf64
 
             cdf = 0.5 * (1 + erf64(x * _SQRT_HALF))
         else:
@@ -405,7 +406,6 @@ def _rrelu(x, lower, upper, training):
         raise RuntimeError("Lower bound should be less than or equal to the upper bound")
     if not training:
         return LeakyRelu.generic(x, negative_slope=(lower + upper) / 2)
-    from ..random import rng
 
     noise = rng().uniform(lower, upper, size=x.shape).astype(x._data.dtype)
     return where(x >= 0, x, x * noise)

@@ -1,5 +1,5 @@
-"""Binary arithmetic: add, sub, mul, div, pow, remainder, as rows (see ``_table``); matmul,
-and the operators that call them.
+"""Binary arithmetic: add, sub, mul, div, pow, remainder, as rows (see ``_table``), and the
+operators that call them; ``matmul``/``mm`` (and the ``@`` operator) live in ``products``.
 
 Gradients are written for same-shape inputs; the engine sums them back over broadcast
 dimensions and casts them to each input's dtype.
@@ -14,12 +14,14 @@ import operator
 
 import numpy as np
 
+from .. import _dtype
 from .._tensor import Tensor
 from ..backend import xp
-from ._core import Primitive, register_method, result_dtype
+from ._core import register_method, result_dtype
 from ._helpers import out_
 from ._table import binary, unary, variant
-from .inplace import inplace_apply
+from .inplace import _type_word, inplace_apply
+from .products import matmul, mm
 from .unary import log, where
 
 __all__ = ["add", "div", "divide", "float_power", "floor_divide", "fmod", "matmul", "mm", "mul",
@@ -208,84 +210,6 @@ class FloorDivide(DivMode):
         raise RuntimeError("the derivative for 'floor_divide' is not implemented.")
 
 
-# ---------------------------------------------------------------------- matmul
-
-class MatMul(Primitive):
-    """x @ y.  d/dx = grad @ y^T, d/dy = x^T @ grad (1-d operands treated as rows/columns)."""
-
-    __slots__ = ()
-    promote = True
-    formula = "grad @ y^T, x^T @ grad"
-
-    def forward(ctx, x, y):
-        if x.ndim == 0 or y.ndim == 0:
-            raise RuntimeError(
-                f"both arguments to matmul need to be at least 1D, but they are {x.ndim}D and "
-                f"{y.ndim}D"
-            )
-        ctx.save(x, y)
-        return x @ y
-
-    def backward(ctx, grad):
-        x, y = ctx.saved
-        if _is_complex(x) or _is_complex(y):  # grad @ y^H, x^H @ grad
-            x, y = x.conj(), y.conj()
-        nx, ny = ctx.needs_input_grad
-        if x.ndim == 1 and y.ndim == 1:
-            return (grad * y if nx else None), (grad * x if ny else None)
-        if x.ndim == 1:
-            # (k) @ (..., k, n): batch dims of gx are summed away by the engine.
-            gx = _squeeze(y @ _unsqueeze(grad, -1), -1) if nx else None
-            gy = _unsqueeze(x, -1) @ _unsqueeze(grad, -2) if ny else None
-            return gx, gy
-        if y.ndim == 1:
-            gx = _unsqueeze(grad, -1) @ _unsqueeze(y, -2) if nx else None
-            gy = _squeeze(_mT(x) @ _unsqueeze(grad, -1), -1) if ny else None
-            return gx, gy
-        gx = grad @ _mT(y) if nx else None
-        gy = _mT(x) @ grad if ny else None
-        return gx, gy
-
-    def jvp(ctx, tx, ty):
-        x, y = ctx.saved
-        return _add_opt(None if tx is None else tx @ y, None if ty is None else x @ ty)
-
-
-def _is_complex(v) -> bool:
-    return getattr(v, "_data", v).dtype.kind == "c"
-
-
-class Mm(MatMul):
-    """``mm``: MatMul restricted to 2-d operands; recorded as MmBackward0."""
-
-    __slots__ = ()
-
-
-def _mT(a):
-    from .shape import transpose
-
-    return transpose(a, -1, -2)
-
-
-def _unsqueeze(a, dim):
-    from .shape import unsqueeze
-
-    return unsqueeze(a, dim)
-
-
-def _squeeze(a, dim):
-    from .shape import squeeze
-
-    return squeeze(a, dim)
-
-
-def _add_opt(a, b):
-    """a + b where either may be None (an input without a tangent)."""
-    if a is None:
-        return b
-    return a if b is None else a + b
-
-
 # ---------------------------------------------------------------------- public functions
 
 def _check_alpha(input, other, alpha) -> None:
@@ -387,30 +311,9 @@ def float_power(input, exponent, *, out=None):
 
 def _to_double(v):
     if isinstance(v, Tensor):
-        from .. import _dtype
 
         return v.to(_dtype.complex128 if v._data.dtype.kind == "c" else _dtype.float64)
     return v
-
-
-@register_method("matmul")
-def matmul(input, other, *, out=None):
-    """Matrix product with NumPy's broadcasting rules for batches and 1-d operands."""
-    return out_(MatMul.generic(input, other), out)
-
-
-@register_method("mm")
-def mm(input, mat2, *, out=None):
-    """Product of two 2-d matrices."""
-    if input.dim() != 2 or mat2.dim() != 2:
-        raise RuntimeError(f"mm(): self must be a matrix (got {input.dim()}-D and "
-                           f"{mat2.dim()}-D tensors)")
-    if input.shape[1] != mat2.shape[0]:
-        raise RuntimeError(
-            f"mat1 and mat2 shapes cannot be multiplied ({input.shape[0]}x{input.shape[1]} "
-            f"and {mat2.shape[0]}x{mat2.shape[1]})"
-        )
-    return out_(Mm.generic(input, mat2), out)
 
 
 def rsub(input, other, *, alpha=1):
@@ -454,20 +357,6 @@ register_method("__floordiv__")(_operand(floor_divide))
 register_method("__rfloordiv__")(_operand(floor_divide, reflected=True))
 register_method("__mod__")(_operand(remainder))
 register_method("__rmod__")(_operand(remainder, reflected=True))
-
-
-@register_method("__matmul__")
-def _matmul_method(self, other):
-    if not isinstance(other, (Tensor, np.ndarray)):
-        return NotImplemented
-    return matmul(self, other)
-
-
-@register_method("__rmatmul__")
-def _rmatmul_method(self, other):
-    if not isinstance(other, (Tensor, np.ndarray)):
-        return NotImplemented
-    return matmul(other, self)
 
 
 # ---------------------------------------------------------------------- in-place forms
@@ -520,7 +409,6 @@ def pow_(self, exponent):
 @register_method("float_power_")
 def float_power_(self, exponent):
     if self._data.dtype != np.float64 and self._data.dtype.kind != "c":
-        from .inplace import _type_word
 
         raise RuntimeError(f"the base given to float_power_ has dtype {_type_word(self.dtype)} "
                            "but the operation's result requires dtype Double")

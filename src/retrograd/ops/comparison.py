@@ -13,6 +13,8 @@ import numpy as np
 from .._tensor import Tensor, wrap
 from ..backend import xp
 from ._core import _broadcast_message, _promote, register_method
+from ._helpers import out_, require_tensors
+from .inplace import bump_version
 
 __all__ = ["allclose", "bitwise_and", "bitwise_left_shift", "bitwise_not", "bitwise_or",
            "bitwise_right_shift", "bitwise_xor", "eq", "equal", "ge", "greater",
@@ -39,8 +41,6 @@ def _module(*values):
 
 
 def _out(result, out):
-    from ._helpers import out_
-
     return out_(result, out)
 
 
@@ -51,7 +51,6 @@ def _binary(name, fn, *, aliases=(), check=None, doc="", tensors_only=False, dun
     the operator ``dunder`` (with its reflected and in-place twins)."""
     def op(input, other, *, out=None):
         if tensors_only:
-            from ._helpers import require_tensors
 
             require_tensors(name, input, other)
         if not isinstance(input, Tensor) and not isinstance(other, Tensor):
@@ -128,8 +127,6 @@ def _inplace(fn):
     """``x.op_(y)``: the result is cast into ``x``'s dtype and memory (no gradient)."""
 
     def method(self, *args):
-        from .inplace import bump_version
-
         res = fn(self, *args)
         if res.shape != self.shape:
             raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the "
@@ -239,6 +236,9 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     if a.dtype != b.dtype:
         raise RuntimeError(f"{_TYPE_WORD.get(a.dtype.name)} did not match "
                            f"{_TYPE_WORD.get(b.dtype.name)}")
+    for name, tol in (("rtol", rtol), ("atol", atol)):
+        if tol < 0:  # ":g" prints the number as PyTorch's C++ stream does (-1, -1e-09)
+            raise RuntimeError(f"{name} must be greater than or equal to zero, but got {tol:g}")
     m = xp(a)
     if a.dtype.kind in "biu":
         a, b = a.astype(m.float64), b.astype(m.float64)

@@ -10,8 +10,25 @@ from ..backend import xp
 from ._core import Primitive, register_method
 from ._out import write_out
 from .reduction import _movedim, _prod_others, prod, sum
+from .shape import unsqueeze
+from .unary import where
 
 __all__ = ["cumprod", "cumsum"]
+
+
+def _running(scan: str, x, dim, dtype):
+    """(dim, x, out): ``x`` in the dtype PyTorch accumulates in (``dtype``, or int64 for bool
+    and integers) and its running sum or product (``scan``) along ``dim``."""
+    d = wrap_dim(dim, x.ndim)
+    if dtype is not None:
+        x = x.astype(dtype._np)
+    elif x.dtype.kind in "biu":
+        x = x.astype(np.int64)
+    if x.ndim == 0:
+        return d, x, x.copy()
+    if x.dtype == np.float16:  # accumulate in float32, as PyTorch does, then round once
+        return d, x, getattr(xp(x), scan)(x, axis=d, dtype=np.float32).astype(x.dtype)
+    return d, x, getattr(xp(x), scan)(x, axis=d, dtype=x.dtype)
 
 
 class Cumsum(Primitive):
@@ -21,16 +38,8 @@ class Cumsum(Primitive):
     formula = "sum(grad) - cumsum(grad) + grad"
 
     def forward(ctx, x, dim=0, dtype=None):
-        ctx.dim = d = wrap_dim(dim, x.ndim)
-        if dtype is not None:
-            x = x.astype(dtype._np)
-        elif x.dtype.kind in "biu":
-            x = x.astype(np.int64)
-        if x.ndim == 0:
-            return x.copy()
-        if x.dtype == np.float16:  # accumulate in float32, as PyTorch does, then round once
-            return xp(x).cumsum(x, axis=d, dtype=np.float32).astype(x.dtype)
-        return xp(x).cumsum(x, axis=d, dtype=x.dtype)
+        ctx.dim, _, out = _running("cumsum", x, dim, dtype)
+        return out
 
     def backward(ctx, grad):
         if grad.ndim == 0:
@@ -48,17 +57,7 @@ class Cumprod(Primitive):
     formula = "revcumsum(grad * out) / x"
 
     def forward(ctx, x, dim=0, dtype=None):
-        ctx.dim = d = wrap_dim(dim, x.ndim)
-        if dtype is not None:
-            x = x.astype(dtype._np)
-        elif x.dtype.kind in "biu":
-            x = x.astype(np.int64)
-        if x.ndim == 0:
-            out = x.copy()
-        elif x.dtype == np.float16:
-            out = xp(x).cumprod(x, axis=d, dtype=np.float32).astype(x.dtype)
-        else:
-            out = xp(x).cumprod(x, axis=d, dtype=x.dtype)
+        ctx.dim, x, out = _running("cumprod", x, dim, dtype)
         ctx.save(x, out)
         return out
 
@@ -69,9 +68,6 @@ class Cumprod(Primitive):
         return Cumsum.backward(ctx, grad * out) / x
 
     def jvp(ctx, tx):
-        from .shape import unsqueeze
-        from .unary import where
-
         x, out = ctx.saved
         data = x._data if isinstance(x, Tensor) else x
         if not x.ndim:
@@ -95,8 +91,6 @@ def cumsum(input, dim, *, dtype=None, out=None):
 @register_method("cumprod")
 def cumprod(input, dim, *, dtype=None, out=None):
     """Running product along ``dim``; exact gradients also where elements are zero."""
-    from .shape import unsqueeze
-    from .unary import where
 
     data = input._data if isinstance(input, Tensor) else input
     if not isinstance(input, Tensor) or not input.requires_grad or data.ndim == 0 or \

@@ -13,6 +13,11 @@ import numpy as np
 from ..backend import xp
 from ._core import Primitive
 from .diagonal import _arr, diag_embed, diagonal, tril
+from .indexing import getitem
+from .joining import cat
+from .reduction import _prod_others
+from .shape import transpose, unsqueeze
+from .unary import where
 
 
 class LinAlgError(RuntimeError):
@@ -22,8 +27,6 @@ class LinAlgError(RuntimeError):
 # --------------------------------------------------------------------------- helpers
 
 def _mT(a):
-    from .shape import transpose
-
     return transpose(a, -1, -2)
 
 
@@ -86,14 +89,10 @@ def _inv(x):
 
 def _bcast_mat(v):
     """(..., n) -> (..., 1, n): scale columns."""
-    from .shape import unsqueeze
-
     return unsqueeze(v, -2)
 
 
 def _bcast_col(v):
-    from .shape import unsqueeze
-
     return unsqueeze(v, -1)
 
 
@@ -122,8 +121,6 @@ class Det(Primitive):
 def _cofactor(x, det):
     """The cofactor matrix det(A) A^{-T}; through the SVD when some A is singular, as
     PyTorch does: U diag(prod of the other singular values) Vh * det(U) det(Vh)."""
-    from .reduction import _prod_others
-
     if (_arr(det) != 0).all():
         return _bcast_col(_bcast_col(det)) * _mT(_inverse(x))
     u, s, vh = Svd.generic(x, full_matrices=False)
@@ -215,8 +212,6 @@ class Solve(Primitive):
 
 def _phi(x):
     """Lower triangle with the diagonal halved."""
-    from .unary import where
-
     n = x.shape[-1]
     m = xp(_arr(x))
     return where(m.eye(n, dtype=bool), x * 0.5, where(m.tril(m.ones((n, n), bool), -1), x, 0))
@@ -326,8 +321,6 @@ def _qr_square_backward(q, r, gq, gr):
 def _qr_wide_backward(q, r, gq, gr):
     """A = [X | Y] with m < n: X = Q U is a square QR and Y = Q V, so V = Q^T Y. Then
     d/dY = Q gV, and X sees gQ + Y gV^T through Q (with gU for its R)."""
-    from .indexing import getitem
-    from .joining import cat
 
     m = q.shape[-2]
     left, right = (..., slice(0, m)), (..., slice(m, None))
@@ -352,15 +345,11 @@ class Eigh(Primitive):
         return w, v
 
     def _gaps(ctx, w):
-        from .unary import where
-
         n = w.shape[-1]
         e = _bcast_mat(w) - _bcast_col(w)
         return where(_eye_like(w, n), 1, e), _eye_like(w, n)
 
     def backward(ctx, gw, gv=None):
-        from .unary import where
-
         w, v = ctx.saved
         gw = w * 0 if gw is None else gw
         if gv is None:
@@ -371,8 +360,6 @@ class Eigh(Primitive):
         return v @ inner @ _mT(v)
 
     def jvp(ctx, tx):
-        from .unary import where
-
         w, v = ctx.saved
         e, eye = ctx._gaps(w)
         p = _mT(v) @ tx @ v
@@ -397,9 +384,6 @@ class Svd(Primitive):
         return u, s, vh
 
     def _parts(ctx):
-        from .indexing import getitem
-        from .unary import where
-
         u, s, vh = ctx.saved
         k = s.shape[-1]
         if ctx.full:
@@ -410,8 +394,6 @@ class Svd(Primitive):
         return u, s, vh, e, eye
 
     def backward(ctx, gu, gs=None, gvh=None):
-        from .indexing import getitem
-
         u, s, vh, e, _ = ctx._parts()
         if gs is None:
             gs = s * 0
@@ -435,8 +417,6 @@ class Svd(Primitive):
         return ga
 
     def jvp(ctx, tx):
-        from .unary import where
-
         u, s, vh, e, eye = ctx._parts()
         k = s.shape[-1]
         m, n = u.shape[-2], vh.shape[-1]
@@ -465,7 +445,5 @@ def _nan_safe_div(num, den):
     """num / den, and 0 where num is exactly 0: a zero incoming gradient contributes nothing
     even where singular values repeat or vanish (the nuclear norm of the zero matrix has
     gradient U Vh, as in PyTorch, not NaN)."""
-    from .unary import where
-
     with np.errstate(divide="ignore", invalid="ignore"):
         return where(num == 0, 0, num / den)

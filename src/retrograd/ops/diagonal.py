@@ -10,6 +10,7 @@ from .._tensor import Tensor
 from ..backend import xp
 from ._core import Primitive, register_method
 from ._out import takes_out
+from .unary import where
 
 __all__ = ["diag", "diag_embed", "diagonal", "trace", "tril", "triu"]
 
@@ -110,8 +111,6 @@ def trace(input):
 
 
 def _triangle(input, diagonal, lower: bool):
-    from .unary import where
-
     if input.ndim < 2:
         name = "tril" if lower else "triu"
         raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")

@@ -10,6 +10,7 @@ import math
 import warnings
 
 from ..backend import xp
+from ..random import rng
 from .activation import _inplace
 
 __all__ = ["alpha_dropout", "dropout", "dropout1d", "dropout2d", "dropout3d",
@@ -22,8 +23,6 @@ def _check_p(p):
 
 
 def _noise(input, p, feature):
-    from ..random import rng
-
     if feature:
         if input.dim() < 2:
             raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
@@ -96,18 +95,25 @@ def _batched_feature(input, p, training, inplace, batched):
     return _dropout_impl(input.unsqueeze(0), p, training, False, feature=True).squeeze(0)
 
 
+def _check_rank(input, spatial: int) -> int:
+    """Warn, as PyTorch does, when dropout{spatial}d gets an input of another rank than
+    (N, C, *spatial) or (C, *spatial); return the rank."""
+    d, name = input.dim(), f"dropout{spatial}d"
+    if d not in (spatial + 1, spatial + 2):
+        warnings.warn(
+            f"{name}: Received a {d}-D input to {name}, which is deprecated and will "
+            "result in an error in a future release. To retain the behavior and silence this "
+            f"warning, please use dropout instead. Note that {name} exists to provide "
+            f"channel-wise dropout on inputs with {spatial} spatial dimensions, a channel "
+            "dimension, and an optional batch dimension (i.e. "
+            f"{spatial + 1}D or {spatial + 2}D inputs).", UserWarning, stacklevel=3)
+    return d
+
+
 def dropout2d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels of (N, C, H, W) inputs (3-D inputs: channel-wise 1-D, as PyTorch)."""
     _check_p(p)
-    d = input.dim()
-    if d not in (3, 4):
-        warnings.warn(
-            f"dropout2d: Received a {d}-D input to dropout2d, which is deprecated and will "
-            "result in an error in a future release. To retain the behavior and silence this "
-            "warning, please use dropout instead. Note that dropout2d exists to provide "
-            "channel-wise dropout on inputs with 2 spatial dimensions, a channel dimension, "
-            "and an optional batch dimension (i.e. 3D or 4D inputs).", UserWarning,
-            stacklevel=2)
+    d = _check_rank(input, 2)
     if d == 3:
         warnings.warn(
             "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D "
@@ -122,13 +128,5 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
 def dropout3d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) inputs."""
     _check_p(p)
-    d = input.dim()
-    if d not in (4, 5):
-        warnings.warn(
-            f"dropout3d: Received a {d}-D input to dropout3d, which is deprecated and will "
-            "result in an error in a future release. To retain the behavior and silence this "
-            "warning, please use dropout instead. Note that dropout3d exists to provide "
-            "channel-wise dropout on inputs with 3 spatial dimensions, a channel dimension, "
-            "and an optional batch dimension (i.e. 4D or 5D inputs).", UserWarning,
-            stacklevel=2)
+    d = _check_rank(input, 3)
     return _batched_feature(input, p, training, inplace, d == 5)

@@ -7,6 +7,8 @@ broadcasting), with one BLAS call per gradient.
 from __future__ import annotations
 
 from ._core import Primitive
+from .reduction import sum as _sum
+from .shape import reshape, transpose
 
 __all__: list[str] = []
 
@@ -27,9 +29,6 @@ class Linear(Primitive):
         return out
 
     def backward(ctx, grad):
-        from .reduction import sum as _sum
-        from .shape import reshape, transpose
-
         x, w = ctx.saved
         nx, nw, nb = ctx.needs_input_grad
         gx = grad @ w if nx else None
@@ -47,8 +46,6 @@ class Linear(Primitive):
         return gx, gw, gb
 
     def jvp(ctx, tx, tw, tb):
-        from .shape import transpose
-
         x, w = ctx.saved
         out = tx @ transpose(w, -1, -2) + x @ transpose(tw, -1, -2)
         return out if tb is None else out + tb

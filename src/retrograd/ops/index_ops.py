@@ -21,6 +21,7 @@ from .indexing import (
     normalize_index,
 )
 from .scatter import _index_array, _scatter_src
+from .shape import expand, reshape
 
 __all__ = ["index_add", "index_copy", "index_fill", "index_put", "index_select", "masked_fill",
            "masked_scatter", "masked_select", "put", "take"]
@@ -90,8 +91,6 @@ class MaskedScatter(Primitive):
         return out
 
     def backward(ctx, grad):
-        from .shape import reshape
-
         mask = ctx.mask
         n = int(np.prod(ctx.src_shape))
         k = int(mask.sum())
@@ -121,7 +120,6 @@ def _vector_index(index, n, op):
 def index_select(input, dim, index):
     """The slices at ``index`` (1-d) along ``dim``, copied."""
     if input.dim() == 0:
-        from .shape import reshape
 
         return reshape(index_select(reshape(input, (1,)), 0, index), ())
     d = wrap_dim(dim, input.dim(), "index_select")
@@ -182,8 +180,6 @@ def _index_source(input, dim, index, source, op):
 
 def _on_vector(fn, input, index, source):
     """Run the index op ``fn`` on a 0-d self as on a 1-element vector (as PyTorch does)."""
-    from .shape import reshape
-
     if isinstance(source, Tensor) and source.dim() == 0:
         source = reshape(source, (1,))
     return reshape(fn(reshape(input, (1,)), 0, index, source), ())
@@ -217,7 +213,6 @@ def index_fill(input, dim, index, value):
         raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but got "
                            f"tensor with {value.dim()} dimension(s).")
     if input.dim() == 0:
-        from .shape import reshape
 
         _index_source(input, dim, index, value, "index_fill")
         return reshape(index_fill(reshape(input, (1,)), 0, index, value), ())
@@ -252,7 +247,6 @@ def take(input, index):
     """input's elements at flat (row-major) ``index``; the result has index's shape."""
     idx = _flat_index(input, index, "take")
     if input.dim() == 0:
-        from .shape import reshape
 
         input = reshape(input, (1,))
     return Take.generic(input, idx=idx)
@@ -265,7 +259,6 @@ def put(input, index, source, accumulate=False):
         raise IndexError(f"put_(): Expected source and index to have the same number of "
                          f"elements, but got source.numel() = {source.numel()}, index.numel() "
                          f"= {index.numel()}")
-    from .shape import reshape
 
     idx = _flat_index(input, index, "put")
     source = reshape(_scatter_src(input, source), tuple(index.shape))
@@ -285,8 +278,6 @@ def _mask_array(mask, op):
 
 
 def _broadcast_mask(input, mask, op, inplace=False):
-    from .shape import expand
-
     m = _mask_array(mask, op)
     shape = tuple(input.shape)
     try:

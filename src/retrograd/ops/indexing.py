@@ -13,7 +13,8 @@ from .._tensor import Tensor
 from ..autograd.grad_mode import state as _state
 from ..backend import xp
 from ._core import Primitive, register_method
-from .inplace import bump_version, inplace_apply
+from .inplace import _has_tangent, bump_version, inplace_apply, inplace_result
+from .shape import reshape
 
 __all__ = ["narrow", "select"]
 
@@ -273,8 +274,6 @@ def _value_for(x: Tensor, idx, value):
         target = np.empty(x._data.shape, dtype=bool)[idx].shape
         vs = tuple(value.shape)
         if len(vs) > len(target) and all(s == 1 for s in vs[:len(vs) - len(target)]):
-            from .shape import reshape
-
             value = reshape(value, vs[len(vs) - len(target):])
     return value
 
@@ -289,7 +288,6 @@ def setitem(x: Tensor, idx, value) -> None:
             return
     _check_bounds(x.shape, idx)
     value = _value_for(x, idx, value)
-    from .inplace import _has_tangent
 
     needs = (_state.grad_enabled and (x._requires_grad or (
         isinstance(value, Tensor) and value._requires_grad))) or _has_tangent(x, (value,))
@@ -356,8 +354,6 @@ def inplace_twin(fn):
     stored in self."""
 
     def method(self, *args, **kwargs):
-        from .inplace import inplace_result
-
         return inplace_result(self, lambda x: fn(x, *args, **kwargs))
 
     method.__name__ = fn.__name__ + "_"

@@ -10,26 +10,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._dtype import from_numpy_dtype
 from .._tensor import Tensor, wrap
+from ..autograd._record import bump_version
+from ..autograd.forward_ad import _set_tangent, get_tangent
 from ..autograd.grad_mode import state as _state
-from ..autograd.graph import creation_site
 from ..backend import xp
 from ._core import Primitive, _op_error, _promote
+from .creation import zeros_like
 
 __all__ = ["bump_version", "inplace_apply", "inplace_result", "inplace_write"]
 
 _new = object.__new__
-
-
-def bump_version(t: Tensor) -> None:
-    """Record an in-place change of ``t`` (and of every view sharing its counter)."""
-    vc = t._vc
-    vc[0] += 1
-    site = creation_site(2)
-    if len(vc) > 1:
-        vc[1] = site
-    else:
-        vc.append(site)
 
 
 def _check_leaf(x: Tensor) -> None:
@@ -60,7 +52,6 @@ def _snapshot(x: Tensor) -> Tensor:
 def _has_tangent(x, args) -> bool:
     if not _state.forward_level:
         return False
-    from ..autograd.forward_ad import get_tangent
 
     return get_tangent(x) is not None or any(get_tangent(a) is not None for a in args)
 
@@ -126,7 +117,6 @@ def _forward_write(x: Tensor, new: Tensor) -> None:
     base and of its other views (views of the base's tangent) see the change."""
     if not _state.forward_level:
         return
-    from ..autograd.forward_ad import _set_tangent, get_tangent
 
     tn = get_tangent(new)
     if tn is None:
@@ -212,7 +202,6 @@ def _store(x: Tensor, out, cls) -> None:
     out_dtype = getattr(out, "dtype", None)
     if out_dtype is not None and out_dtype != data.dtype and not _can_cast(out_dtype,
                                                                             data.dtype):
-        from .._dtype import from_numpy_dtype
 
         raise RuntimeError(
             f"result type {_type_word(from_numpy_dtype(out_dtype))} can't be cast to the "
@@ -287,7 +276,6 @@ class SetView(Primitive):
     def backward(ctx, grad):
         region = replay(grad, ctx.chain)
         if isinstance(region, Tensor):
-            from .creation import zeros_like
 
             zero = zeros_like(region)
         else:

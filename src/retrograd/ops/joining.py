@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._dims import wrap_dim
+from .._size import Size
 from .._tensor import Tensor
 from ..backend import xp
 from ._core import Primitive, register_method
@@ -353,8 +354,6 @@ def column_stack(tensors, *, out=None):
 
 
 def broadcast_shapes(*shapes):
-    from .._size import Size
-
     try:
         return Size(np.broadcast_shapes(*[(s,) if isinstance(s, int) else tuple(s)
                                           for s in shapes]))

@@ -29,6 +29,7 @@ from .decompositions import (
     _mT,
 )
 from .diagonal import diag, diag_embed, diagonal, trace, tril, triu
+from .norms import vector_norm
 from .products import (
     _cross,
     addbmm,
@@ -48,6 +49,8 @@ from .products import (
     vdot,
 )
 from .reduction import _result
+from .shape import permute, reshape, squeeze, unsqueeze
+from .unary import log, where
 
 __all__ = ["LinAlgError", "addbmm", "addmm", "addmv", "baddbmm", "bmm", "cholesky", "cross",
            "det", "diag", "diag_embed", "diagonal", "dot", "einsum", "ger", "inner", "inverse",
@@ -84,8 +87,6 @@ _slogdet_old = _result("slogdet", ("sign", "logabsdet"))
 @register_method("logdet")
 def logdet(input):
     """log(det(A)); NaN for a negative determinant."""
-    from .unary import log
-
     sign, logabs = slogdet(input)
     return logabs + log(sign)
 
@@ -100,8 +101,6 @@ inverse = inv
 
 def solve(A, B, *, left=True, out=None):
     """X with ``A X = B`` (``X A = B`` when ``left=False``); B may be a (batch of) vector(s)."""
-    from .shape import squeeze, unsqueeze
-
     vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
     if not left:
         return write_out(_mT(solve(_mT(A), _mT(B))), out, "linalg.solve")
@@ -172,8 +171,6 @@ def svdvals(A, *, driver=None, out=None):
 def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
     """Moore-Penrose pseudo-inverse through the SVD; singular values at most
     ``max(atol, rtol * largest)`` are treated as zero."""
-    from .unary import where
-
     u, s, vh = Svd.generic(A, full_matrices=False)
     data = s._data if isinstance(s, Tensor) else s
     smax = data.max(-1, keepdims=True, initial=0)
@@ -198,7 +195,6 @@ def matrix_power(A, n, *, out=None):
                            f"they are {A.shape[-2] if A.ndim > 1 else 1} by {A.shape[-1]} "
                            "matrices")
     if n == 0:
-        from .unary import where
 
         eye = _eye_like(A, A.shape[-1])
         res = where(eye, 1, 0 * A) if A.requires_grad else where(eye, A * 0 + 1, 0)
@@ -251,8 +247,6 @@ def lstsq(A, B, rcond=None, *, driver=None):
     """Least-squares solution of ``A X = B`` (through the pseudo-inverse), with what each
     LAPACK driver reports: residuals (squared column norms of ``A X - B``, for tall full-rank
     A with gels, gelsd, gelss), rank (all but gels) and singular values (gelsd, gelss)."""
-    from .shape import squeeze, unsqueeze
-
     driver = "gelsy" if driver is None else driver
     _lstsq_checks(A, B, driver)
     vector = B.ndim == A.ndim - 1
@@ -289,9 +283,7 @@ def _matrix_dims(A, dim):
 
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
     """Matrix norms: 'fro', 'nuc', 2, -2 (singular values), 1, -1, inf, -inf (abs sums)."""
-    from .norms import vector_norm
     from .reduction import amax, amin, sum
-    from .shape import permute, reshape
 
     if dtype is not None:
         A = A.to(dtype)
@@ -320,8 +312,6 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
 def linalg_norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
     """``torch.linalg.norm``: a vector norm (1-d, an int dim, or ord None) or a matrix norm
     (2-d, a 2-tuple dim, or a string ord)."""
-    from .norms import vector_norm
-
     if isinstance(dim, int):
         dim = (dim,)
     if isinstance(ord, str) or (dim is not None and len(dim) == 2) or \

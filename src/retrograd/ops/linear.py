@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .fused import Linear, LinearNoBias
+
 __all__ = ["bilinear", "linear"]
 
 
@@ -15,7 +17,6 @@ def linear(input, weight, bias=None):
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} "
                            f"and {weight.shape[1]}x{weight.shape[0]})")
     if weight.dim() == 2 and input.dim() >= 1 and (bias is None or bias.dim() <= 1):
-        from .fused import Linear, LinearNoBias
 
         if bias is None:
             return LinearNoBias.apply(input, weight, None)

@@ -43,7 +43,8 @@ from .margin_loss import (
     triplet_margin_loss,
     triplet_margin_with_distance_loss,
 )
-from .scatter import TakeAlong
+from .scatter import TakeAlong, scatter_into_zeros
+from .shape import expand, reshape, unsqueeze
 from .softmax import LogSoftmax, log_softmax
 from .unary import exp, log, where
 
@@ -176,9 +177,6 @@ class CrossEntropyIndex(Primitive):
         return (-picked.squeeze(dim) * w).astype(x.dtype, copy=False)
 
     def backward(ctx, grad):
-        from .scatter import scatter_into_zeros
-        from .shape import unsqueeze
-
         (x,) = ctx.saved
         if not isinstance(x, Tensor):
             g = xp(grad).expand_dims(grad * ctx.w, ctx.dim)
@@ -213,7 +211,6 @@ class CrossEntropyMean(CrossEntropyIndex):
     def backward(ctx, grad):
         n = ctx.index.size
         if isinstance(grad, Tensor):
-            from .shape import expand, reshape
 
             per = expand(reshape(grad, (1,)), (n,))
         else:

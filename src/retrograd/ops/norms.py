@@ -8,11 +8,15 @@ import builtins
 import numpy as np
 
 from .._dims import reduce_dims as _dims
+from .._dtype import get_default_dtype
 from .._tensor import Tensor
 from ..backend import xp
+from . import linalg
 from ._core import Primitive, register_method
 from ._out import write_out
 from .reduction import _all_dims, _count, _need_float, amax, expand_back, mean, sum
+from .shape import reshape
+from .unary import exp, log, sqrt, where
 
 __all__ = ["logsumexp", "norm", "std", "std_mean", "var", "var_mean", "vector_norm"]
 
@@ -114,8 +118,6 @@ def var(input, dim=None, unbiased=True, keepdim=False, *, correction=None, out=N
 @register_method("std")
 def std(input, dim=None, unbiased=True, keepdim=False, *, correction=None, out=None):
     """Standard deviation: ``sqrt(var(...))``."""
-    from .unary import sqrt, where
-
     v = _variance(input, dim, unbiased, keepdim, correction)
     # PyTorch's std gradient is 0 (not NaN) where std is 0: mask before the sqrt
     return write_out(_as_input_dtype(sqrt(where(v == 0, 0.0, v)), input), out, "std")
@@ -138,11 +140,8 @@ def std_mean(input, dim=None, unbiased=True, keepdim=False, *, correction=None):
 @register_method("logsumexp")
 def logsumexp(input, dim=(), keepdim=False, *, out=None):
     """``log(sum(exp(x)))`` over ``dim``, computed stably (shifted by the detached max)."""
-    from .shape import reshape
-    from .unary import exp, log, where
 
     if input._data.dtype.kind not in "fc":
-        from .._dtype import get_default_dtype
 
         input = input.to(get_default_dtype())
     dims = _all_dims(_dims(dim, input.ndim), input)
@@ -163,7 +162,6 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     nuclear norm of matrices."""
     if p == "nuc" or (p == "fro" and dim is not None and not isinstance(dim, int)
                       and len(dim) == 2):
-        from . import linalg
 
         return write_out(linalg.matrix_norm(input, p, dim if dim is not None else (-2, -1),
                                        keepdim, dtype=dtype), out, "norm")

@@ -1,10 +1,9 @@
-"""Pooling: max, average, adaptive, power-average pooling and max unpooling.
+"""Pooling: max, adaptive max pooling and max unpooling; average, adaptive average and
+power-average pooling are in pooling_avg.py and importable from here too.
 
 Max pooling finds each window's argmax (the first on ties, as PyTorch) once, as flat indices
 into the input's spatial dims; the values are then a gather at those indices, whose
 derivative is a scatter-add and back (``FlatGather`` / ``FlatScatterAdd``), to every order.
-Average pooling is a depthwise convolution by a box filter divided by the window counts;
-adaptive average pooling is separable: one constant averaging matrix per spatial dim.
 """
 
 from __future__ import annotations
@@ -17,11 +16,20 @@ from ..backend import xp
 from . import _workspace as ws
 from ._core import Primitive
 from ._im2col import _windows
-from .arithmetic import matmul
-from .conv import Conv, _ntuple
-from .shape import reshape, squeeze, transpose, unsqueeze
-from .unary import abs as _abs
-from .unary import relu, sign
+from ._pool_geometry import _adaptive_bounds, _batched, _fill_pad, _geometry, _out_sizes
+from .conv import _ntuple
+from .pooling_avg import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_avg_pool3d,
+    avg_pool1d,
+    avg_pool2d,
+    avg_pool3d,
+    lp_pool1d,
+    lp_pool2d,
+    lp_pool3d,
+)
+from .shape import squeeze, unsqueeze
 
 __all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
            "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", "avg_pool1d",
@@ -270,70 +278,6 @@ class MaxUnpool3D(FlatScatterAdd):
     __slots__ = ()
 
 
-def _fill_pad(x, pads, fill):
-    m = xp(x)
-    shape = x.shape[:2] + tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], pads))
-    out = m.full(shape, fill, dtype=x.dtype)
-    out[(slice(None), slice(None)) + tuple(slice(lo, lo + s) for s, (lo, _)
-                                           in zip(x.shape[2:], pads))] = x
-    return out
-
-
-def _adaptive_bounds(size: int, out: int):
-    i = np.arange(out)
-    return (i * size) // out, -((-(i + 1) * size) // out)
-
-
-# ---------------------------------------------------------------------- helpers
-
-def _batched(input, nd: int, name: str):
-    if input.dim() == nd + 1:
-        return unsqueeze(input, 0), True
-    if input.dim() != nd + 2:
-        raise RuntimeError(f"{name}: Expected {nd + 1}D or {nd + 2}D (batch mode) tensor for "
-                           f"input, but got: {list(input.shape)}")
-    return input, False
-
-
-def _pool_size(size, k, s, p, d, ceil_mode) -> int:
-    num = size + 2 * p - d * (k - 1) - 1
-    o = (num + (s - 1 if ceil_mode else 0)) // s + 1
-    if ceil_mode and (o - 1) * s >= size + p:
-        o -= 1
-    return o
-
-
-def _geometry(x, nd, kernel_size, stride, padding, dilation, ceil_mode, name=""):
-    k = _ntuple(kernel_size, nd, "kernel_size")
-    s = k if stride is None or (isinstance(stride, (list, tuple)) and not stride) else \
-        _ntuple(stride, nd, "stride")
-    p = _ntuple(padding, nd, "padding")
-    d = _ntuple(dilation, nd, "dilation")
-    if any(e <= 0 for e in s):
-        raise RuntimeError("stride should be greater than zero, but got "
-                           f"stride={list(s)}")
-    for i in range(nd):
-        if name == "max_pool1d" and p[i] > k[i] // 2:
-            raise RuntimeError("max_pool1d() padding should be at most half of kernel size, but "
-                               f"got padding={p[i]} and kernel_size={k[i]}")
-        if p[i] > (d[i] * (k[i] - 1) + 1) // 2:
-            raise RuntimeError("pad should be at most half of effective kernel size, but got "
-                               f"pad={p[i]}, kernel_size={k[i]} and dilation={d[i]}")
-        if p[i] > k[i] // 2:
-            raise RuntimeError("pad should be smaller than or equal to half of kernel size, "
-                               f"but got pad={p[i]}, kernel_size={k[i]}")
-    size = x.shape[2:]
-    out = tuple(_pool_size(size[i], k[i], s[i], p[i], d[i], ceil_mode) for i in range(nd))
-    if any(o < 1 for o in out):
-        c = x.shape[1]
-        raise RuntimeError(f"Given input size: ({'x'.join(map(str, (c, *size)))}). Calculated "
-                           f"output size: ({'x'.join(map(str, (c, *out)))}). Output size is "
-                           "too small")
-    pads = tuple((p[i], max(0, (out[i] - 1) * s[i] + d[i] * (k[i] - 1) + 1 - size[i] - p[i]))
-                 for i in range(nd))
-    return k, s, d, pads, out
-
-
 # ---------------------------------------------------------------------- max pooling
 
 _MAXPOOL = {1: MaxPool1DWithIndices, 2: MaxPool2DWithIndices, 3: MaxPool3DWithIndices}
@@ -400,14 +344,6 @@ def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation
 
 
 _ADAPTIVE_MAX = {1: AdaptiveMaxPool1D, 2: AdaptiveMaxPool2D, 3: AdaptiveMaxPool3D}
-
-
-def _out_sizes(output_size, size, nd):
-    if not isinstance(output_size, (list, tuple)):
-        output_size = (output_size,) * nd
-    if len(output_size) != nd:
-        raise ValueError(f"output_size must have {nd} elements, got {len(output_size)}")
-    return tuple(size[i] if o is None else int(o) for i, o in enumerate(output_size))
 
 
 def _adaptive_max_poolnd(nd, input, output_size, return_indices):
@@ -499,116 +435,3 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
 def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """Partial inverse of max_pool3d."""
     return _max_unpoolnd(3, input, indices, kernel_size, stride, padding, output_size)
-
-
-# ---------------------------------------------------------------------- average pooling
-
-def _avg_poolnd(nd, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
-                divisor_override):
-    x, unbatched = _batched(input, nd, f"avg_pool{nd}d")
-    k, s, _, pads, out = _geometry(x, nd, kernel_size, stride, padding, 1, ceil_mode)
-    n, c = x.shape[:2]
-    size = tuple(x.shape[2:])
-    m = xp(x._data)
-    ones = m.ones((1, 1) + k, dtype=x._data.dtype)
-    y = reshape(x, (n * c, 1) + size)
-    summed = Conv.generic(y, ones, None, stride=s, pads=pads, dilation=(1,) * nd, groups=1)
-    summed = reshape(summed, (n, c) + out)
-    if divisor_override:
-        res = summed / divisor_override
-    else:
-        div = np.ones((), dtype=np.float64)
-        for i in range(nd):
-            p = pads[i][0]
-            start = np.arange(out[i]) * s[i] - p
-            end = np.minimum(start + k[i], size[i] + p)
-            cnt = end - start if count_include_pad else \
-                np.minimum(end, size[i]) - np.maximum(start, 0)
-            div = np.multiply.outer(div, cnt)
-        res = summed * m.asarray(1.0 / div, dtype=x._data.dtype)
-    return squeeze(res, 0) if unbatched else res
-
-
-def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
-               count_include_pad=True):
-    """Mean over sliding windows of (N, C, L)."""
-    return _avg_poolnd(1, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
-                       None)
-
-
-def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
-               count_include_pad=True, divisor_override=None):
-    """Mean over sliding windows of (N, C, H, W); ``divisor_override`` replaces the count."""
-    return _avg_poolnd(2, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
-                       divisor_override)
-
-
-def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
-               count_include_pad=True, divisor_override=None):
-    """Mean over sliding windows of (N, C, D, H, W)."""
-    return _avg_poolnd(3, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
-                       divisor_override)
-
-
-def _adaptive_matrix(size: int, out: int, dtype):
-    start, end = _adaptive_bounds(size, out)
-    a = np.zeros((out, size))
-    for i in range(out):
-        a[i, start[i]:end[i]] = 1.0 / (end[i] - start[i])
-    return a.astype(dtype)
-
-
-def _adaptive_avg_poolnd(nd, input, output_size):
-    x, unbatched = _batched(input, nd, f"adaptive_avg_pool{nd}d")
-    out = _out_sizes(output_size, x.shape[2:], nd)
-    if any(o < 0 for o in out):
-        raise RuntimeError(f"adaptive_avg_pool{nd}d: elements of output_size must be greater "
-                           f"than or equal to 0 but received {list(out)}")
-    res = x
-    m = xp(x._data)
-    for i in range(nd):
-        dim = x.dim() - nd + i
-        a = m.asarray(_adaptive_matrix(x.shape[dim], out[i], x._data.dtype).T)
-        res = transpose(matmul(transpose(res, dim, -1), a), dim, -1)
-    return squeeze(res, 0) if unbatched else res
-
-
-def adaptive_avg_pool1d(input, output_size):
-    """Mean over L split into ``output_size`` near-equal windows."""
-    return _adaptive_avg_poolnd(1, input, output_size)
-
-
-def adaptive_avg_pool2d(input, output_size):
-    """Mean over (H, W) split into ``output_size`` near-equal windows (None keeps a size)."""
-    return _adaptive_avg_poolnd(2, input, output_size)
-
-
-def adaptive_avg_pool3d(input, output_size):
-    """Mean over (D, H, W) split into ``output_size`` near-equal windows."""
-    return _adaptive_avg_poolnd(3, input, output_size)
-
-
-# ---------------------------------------------------------------------- power-average pooling
-
-def _lp_poolnd(nd, input, norm_type, kernel_size, stride, ceil_mode):
-    k = _ntuple(kernel_size, nd, "kernel_size")
-    out = _avg_poolnd(nd, input ** norm_type, k, stride, 0, ceil_mode, True, None)
-    kk = 1
-    for e in k:
-        kk *= e
-    return ((sign(out) * relu(_abs(out))) * kk) ** (1.0 / norm_type)
-
-
-def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
-    """(sum over windows of x**p) ** (1/p)."""
-    return _lp_poolnd(1, input, norm_type, kernel_size, stride, ceil_mode)
-
-
-def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
-    """(sum over windows of x**p) ** (1/p) on (N, C, H, W)."""
-    return _lp_poolnd(2, input, norm_type, kernel_size, stride, ceil_mode)
-
-
-def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
-    """(sum over windows of x**p) ** (1/p) on (N, C, D, H, W)."""
-    return _lp_poolnd(3, input, norm_type, kernel_size, stride, ceil_mode)

@@ -1,6 +1,6 @@
 """Products: einsum (the primitive, with a gradient for every operand), tensordot, bmm, mv,
 dot/vdot, outer/ger, inner, the add* fused forms (addmm, addmv, baddbmm, addbmm), kron and
-cross. ``matmul``/``mm`` live in ``arithmetic``."""
+cross; and matmul/mm with the ``@`` operator (importable from ``arithmetic`` too)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,15 @@ from .._dims import wrap_dim
 from .._tensor import Tensor
 from ..backend import xp
 from ._core import Primitive, register_method
-from ._out import dtype_name, takes_out, write_out
+from ._helpers import out_
+from ._out import c_type_name, dtype_name, takes_out, write_out
 from .diagonal import _arr
+from .indexing import getitem
+from .shape import reshape, squeeze, transpose, unsqueeze
+from .unary import where
 
 __all__ = ["addbmm", "addmm", "addmv", "baddbmm", "bmm", "cross", "dot", "einsum", "ger",
-           "inner", "kron", "mv", "outer", "tensordot", "vdot"]
+           "inner", "kron", "matmul", "mm", "mv", "outer", "tensordot", "vdot"]
 
 
 class Einsum(Primitive):
@@ -182,10 +186,7 @@ def mv(input, vec, *, out=None):
     if input.shape[1] != vec.shape[0]:
         raise RuntimeError(f"size mismatch, got input ({input.shape[0]}), mat "
                            f"({input.shape[0]}x{input.shape[1]}), vec ({vec.shape[0]})")
-    if input._data.dtype != vec._data.dtype:
-        a, b = dtype_name(input._data.dtype), dtype_name(vec._data.dtype)
-        raise RuntimeError(f"mv: expected mat and vec to have the same dtype, but got {a} and "
-                           f"{b}")
+    _check_same_dtype(input, vec)
     return write_out(input @ vec, out, "mv")
 
 
@@ -200,10 +201,7 @@ def dot(input, other, *, out=None):
         raise RuntimeError(f"inconsistent tensor size, expected tensor [{n}] and src [{k}] to "
                            f"have the same number of elements, but got {n} and {k} elements "
                            "respectively")
-    if input.dtype != other.dtype:
-        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
-                           f"{repr(input.dtype)[6:].capitalize()} and "
-                           f"{repr(other.dtype)[6:].capitalize()}")
+    _check_same_dtype(input, other)
     return write_out(input @ other, out, "dot")
 
 
@@ -213,8 +211,6 @@ vdot = dot  # real tensors: no conjugation
 @register_method("outer")
 def outer(input, vec2, *, out=None):
     """Outer product of two 1-d tensors."""
-    from .shape import unsqueeze
-
     for name, v in (("self", input), ("vec2", vec2)):
         if v.dim() != 1:
             raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {v.dim()}-D")
@@ -239,7 +235,6 @@ def _scaled(x, s):
 def _addmul(input, prod, beta, alpha):
     res = _scaled(prod, alpha)
     if beta == 0:  # input is ignored (NaN in it does not propagate); its gradient is zero
-        from .unary import where
 
         return res + where(np.zeros((), bool), input, 0)
     return res + _scaled(input, beta)
@@ -252,8 +247,10 @@ def _bshape(a, b):
 @register_method("addmm")
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     """``beta * input + alpha * (mat1 @ mat2)``."""
-    from .arithmetic import mm
-
+    for name, m in (("self", input), ("mat1", mat1)):
+        if isinstance(m, Tensor) and m._data.dtype != mat2._data.dtype:
+            raise RuntimeError(f"{name} and mat2 must have the same dtype, but got "
+                               f"{dtype_name(m._data.dtype)} and {dtype_name(mat2._data.dtype)}")
     return write_out(_addmul(input, mm(mat1, mat2), beta, alpha), out, "addmm")
 
 
@@ -278,8 +275,6 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
 @register_method("kron")
 def kron(input, other, *, out=None):
     """Kronecker product."""
-    from .shape import reshape
-
     n = max(input.ndim, other.ndim)
     a = reshape(input, (1,) * (n - input.ndim) + tuple(input.shape))
     b = reshape(other, (1,) * (n - other.ndim) + tuple(other.shape))
@@ -289,8 +284,6 @@ def kron(input, other, *, out=None):
 
 
 def _cross(input, other, dim, name):
-    from .indexing import getitem
-
     shape = _bshape(input, other)
     a, b = input.expand(*shape), other.expand(*shape)
     d = wrap_dim(dim, len(shape))
@@ -318,3 +311,131 @@ def cross(input, other, dim=None, *, out=None):
 
 register_method("vdot")(vdot)
 register_method("ger")(ger)
+
+
+# ---------------------------------------------------------------------- matmul
+
+class MatMul(Primitive):
+    """x @ y.  d/dx = grad @ y^T, d/dy = x^T @ grad (1-d operands treated as rows/columns)."""
+
+    __slots__ = ()
+    promote = True
+    formula = "grad @ y^T, x^T @ grad"
+
+    def forward(ctx, x, y):
+        if x.ndim == 0 or y.ndim == 0:
+            raise RuntimeError(
+                f"both arguments to matmul need to be at least 1D, but they are {x.ndim}D and "
+                f"{y.ndim}D"
+            )
+        ctx.save(x, y)
+        return x @ y
+
+    def backward(ctx, grad):
+        x, y = ctx.saved
+        if _is_complex(x) or _is_complex(y):  # grad @ y^H, x^H @ grad
+            x, y = x.conj(), y.conj()
+        nx, ny = ctx.needs_input_grad
+        if x.ndim == 1 and y.ndim == 1:
+            return (grad * y if nx else None), (grad * x if ny else None)
+        if x.ndim == 1:
+            # (k) @ (..., k, n): batch dims of gx are summed away by the engine.
+            gx = _squeeze(y @ _unsqueeze(grad, -1), -1) if nx else None
+            gy = _unsqueeze(x, -1) @ _unsqueeze(grad, -2) if ny else None
+            return gx, gy
+        if y.ndim == 1:
+            gx = _unsqueeze(grad, -1) @ _unsqueeze(y, -2) if nx else None
+            gy = _squeeze(_mT(x) @ _unsqueeze(grad, -1), -1) if ny else None
+            return gx, gy
+        gx = grad @ _mT(y) if nx else None
+        gy = _mT(x) @ grad if ny else None
+        return gx, gy
+
+    def jvp(ctx, tx, ty):
+        x, y = ctx.saved
+        return _add_opt(None if tx is None else tx @ y, None if ty is None else x @ ty)
+
+
+class Mm(MatMul):
+    """``mm``: MatMul restricted to 2-d operands; recorded as MmBackward0."""
+
+    __slots__ = ()
+
+
+def _mT(a):
+    return transpose(a, -1, -2)
+
+
+def _unsqueeze(a, dim):
+    return unsqueeze(a, dim)
+
+
+def _squeeze(a, dim):
+    return squeeze(a, dim)
+
+
+def _add_opt(a, b):
+    """a + b where either may be None (an input without a tangent)."""
+    if a is None:
+        return b
+    return a if b is None else a + b
+
+
+def _check_same_dtype(x, y) -> None:
+    """Matrix products never promote (as PyTorch): two dtypes are an error, worded as the
+    kernel PyTorch would dispatch to (dot, addmv, mm or bmm) words it."""
+    if not (isinstance(x, Tensor) and isinstance(y, Tensor)):
+        return
+    a, b = x._data.dtype, y._data.dtype
+    if a == b:
+        return
+    if y.ndim == 1 and x.ndim == 1:
+        raise RuntimeError("dot : expected both vectors to have same dtype, but found "
+                           f"{dtype_name(a)} and {dtype_name(b)}")
+    if y.ndim == 1:
+        raise RuntimeError("addmv input tensors must have the same dtype, but got "
+                           f"{dtype_name(b)}, {dtype_name(a)}, and {dtype_name(b)}")
+    if y.ndim == 2:
+        raise RuntimeError("expected m1 and m2 to have the same dtype, but got: "
+                           f"{c_type_name(a)} != {c_type_name(b)}")
+    raise RuntimeError(f"expected scalar type {dtype_name(a)} but found {dtype_name(b)}")
+
+
+@register_method("matmul")
+def matmul(input, other, *, out=None):
+    """Matrix product with NumPy's broadcasting rules for batches and 1-d operands."""
+    _check_same_dtype(input, other)
+    return out_(MatMul.generic(input, other), out)
+
+
+@register_method("mm")
+def mm(input, mat2, *, out=None):
+    """Product of two 2-d matrices."""
+    if input.dim() != 2 or mat2.dim() != 2:
+        raise RuntimeError(f"mm(): self must be a matrix (got {input.dim()}-D and "
+                           f"{mat2.dim()}-D tensors)")
+    if input.shape[1] != mat2.shape[0]:
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({input.shape[0]}x{input.shape[1]} "
+            f"and {mat2.shape[0]}x{mat2.shape[1]})"
+        )
+    _check_same_dtype(input, mat2)
+    return out_(Mm.generic(input, mat2), out)
+
+
+@register_method("__matmul__")
+def _matmul_method(self, other):
+    if not isinstance(other, (Tensor, np.ndarray)):
+        return NotImplemented
+    return matmul(self, other)
+
+
+@register_method("__rmatmul__")
+def _rmatmul_method(self, other):
+    if not isinstance(other, (Tensor, np.ndarray)):
+        return NotImplemented
+    return matmul(other, self)
+
+
+def _is_complex(v) -> bool:
+    return getattr(v, "_data", v).dtype.kind == "c"

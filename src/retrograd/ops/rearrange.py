@@ -10,6 +10,8 @@ from .._dims import wrap_dim, wrap_dims
 from .._tensor import Tensor
 from ..backend import xp
 from ._core import Primitive, register_method
+from .creation import tensor
+from .index_ops import index_select
 from .shape import reshape
 
 __all__ = ["flip", "fliplr", "flipud", "repeat_interleave", "roll", "rot90", "tile"]
@@ -171,11 +173,8 @@ def tile(input, dims):
 @register_method("repeat_interleave")
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     """Each element repeated ``repeats`` times (a number or one count per element)."""
-    from .index_ops import index_select
-
     if repeats is None:  # repeat_interleave(repeats): indices 0.. repeated by count
         counts = np.asarray(input._data if isinstance(input, Tensor) else input)
-        from .creation import tensor
 
         return tensor(np.repeat(np.arange(counts.size), counts))
     if dim is None:
@@ -190,7 +189,6 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
                            f"repeats.size(0) = {reps.size} and input.size({d}) = {n}")
     if np.any(np.asarray(reps) < 0):
         raise RuntimeError("repeats can not be negative")
-    from .creation import tensor
 
     index = tensor(np.repeat(np.arange(n), reps))
     return index_select(input, d, index)

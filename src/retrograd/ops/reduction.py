@@ -17,10 +17,12 @@ import numpy as np
 
 from .._dims import reduce_dims as _dims
 from .._dims import wrap_dim
+from .._dtype import from_numpy_dtype
 from .._tensor import Tensor, wrap
 from ..backend import xp
 from ._core import Primitive, register_method
 from ._out import takes_out, write_out
+from .unary import where
 
 __all__ = ["all", "amax", "amin", "aminmax", "any", "argmax", "argmin", "count_nonzero", "mean",
            "nanmean", "nansum", "prod", "sum", "sum_to"]
@@ -130,8 +132,6 @@ class MeanDim(Mean):
 
 def _need_float(x, msg: str) -> None:
     if x.dtype.kind not in "fc":
-        from .._dtype import from_numpy_dtype
-
         name = repr(from_numpy_dtype(x.dtype))[6:]
         names = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
                  "uint8": "Byte", "bool": "Bool"}
@@ -170,7 +170,6 @@ class Prod(Primitive):
 def _prod_others(x, out, dims, keepdim, shape):
     """For each element, the product of the other elements of its reduction slice."""
     from .shape import reshape, unsqueeze
-    from .unary import where
 
     data = x._data if isinstance(x, Tensor) else x
     if not (data == 0).any():
@@ -215,14 +214,10 @@ class Amax(Primitive):
         return mask, sum(mask, dim=ctx.dims, keepdim=ctx.keepdim)
 
     def backward(ctx, grad):
-        from .unary import where
-
         mask, count = ctx._mask_count()
         return where(mask, expand_back(grad / count, ctx.shape, ctx.dims, ctx.keepdim), 0)
 
     def jvp(ctx, tx):
-        from .unary import where
-
         mask, count = ctx._mask_count()
         return sum(where(mask, tx, 0), dim=ctx.dims, keepdim=ctx.keepdim) / count
 
@@ -325,7 +320,6 @@ def _isnan(x):
 @register_method("nansum")
 def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Sum treating NaN as zero."""
-    from .unary import where
 
     return sum(where(_isnan(input), 0, input), dim, keepdim, dtype=dtype, out=out)
 
@@ -333,7 +327,6 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
 @register_method("nanmean")
 def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Mean over the non-NaN elements."""
-    from .unary import where
 
     valid = input == input
     total = sum(where(valid, input, 0), dim, keepdim, dtype=dtype)

@@ -10,7 +10,10 @@ from .._tensor import Tensor
 from ..backend import xp
 from ._core import Primitive, register_method
 from ._out import takes_out
+from .creation import full
 from .indexing import getitem, inplace_twin
+from .shape import expand, reshape
+from .unary import where
 
 __all__ = ["gather", "scatter", "scatter_add", "scatter_reduce", "take_along_dim"]
 
@@ -183,8 +186,6 @@ def _raw(t):
 def _prod_parts(ctx):
     """For scatter_reduce "prod": which factors are zero, how many zeros each target has,
     and the inputs with their zeros replaced by one (so products of the others stay exact)."""
-    from .unary import where
-
     x, src, out = ctx.saved
     x0, sz = _raw(x) == 0, _raw(src) == 0
     # Without include_self, x is no factor (its untouched places are handled apart).
@@ -197,8 +198,6 @@ def _prod_parts(ctx):
 
 def _prod_backward(ctx, grad):
     """d out / d factor = the product of the other factors, exact where factors are zero."""
-    from .unary import where
-
     x, src, out, xz, sz, nz, mx, ms = _prod_parts(ctx)
     dim, index, inc = ctx.dim, ctx.index, ctx.include_self
     if inc:
@@ -218,8 +217,6 @@ def _prod_backward(ctx, grad):
 
 def _prod_jvp(ctx, tx, ts):
     """Sum over factors of (tangent * product of the others), exact at zeros."""
-    from .unary import where
-
     _, _, _, xz, sz, nz, mx, ms = _prod_parts(ctx)
     dim, index, inc = ctx.dim, ctx.index, ctx.include_self
     keep = 1.0 if inc else ctx.weights[0]
@@ -377,8 +374,6 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
 @takes_out("take_along_dim", "exact")
 def take_along_dim(input, indices, dim=None, *, out=None):
     """input's values at ``indices`` along ``dim`` (broadcast), or at flat indices."""
-    from .shape import expand, reshape
-
     if dim is None:
         return gather(reshape(input, (-1,)), 0, reshape(indices, (-1,)))
     d = wrap_dim(dim, input.dim(), "take_along_dim")
@@ -421,8 +416,6 @@ def _same_dtype_src(input, src):
 
 def _on_vector(fn, input, dim, index, src, **kw):
     """A 0-d self scatters like a 1-element vector (index and src flattened too)."""
-    from .shape import reshape
-
     wrap_dim(dim, 0, fn.__name__)
     if isinstance(index, Tensor) and index.dim() > 1:
         raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
@@ -438,7 +431,6 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     if src is None:
         src = value
     if reduce is not None:
-        from .creation import full
 
         if not isinstance(src, Tensor):
             src = full(tuple(np.shape(_index_array(index, "scatter"))), src, dtype=input.dtype)

@@ -6,10 +6,15 @@ from __future__ import annotations
 import numpy as np
 
 from .._dims import wrap_dim
+from .._dtype import from_numpy_dtype
 from .._size import Size
 from .._tensor import Tensor
+from ..autograd.grad_mode import state
 from ..backend import xp
 from ._core import Primitive, register_method
+from .conversion import view_dtype
+from .inplace import _check_leaf, _type_word, bump_version
+from .reduction import sum_to
 
 __all__ = ["adjoint", "broadcast_to", "clone", "expand", "flatten", "moveaxis", "movedim",
            "permute", "reshape", "squeeze", "swapaxes", "swapdims", "t", "transpose",
@@ -136,8 +141,6 @@ class Expand(Primitive):
         ctx.shape = x.shape
         lead = len(shape) - x.ndim
         if lead < 0:
-            from .._dtype import from_numpy_dtype
-            from .inplace import _type_word
 
             raise RuntimeError(
                 f"expand(torch.{_type_word(from_numpy_dtype(x.dtype))}Tensor{{{list(x.shape)}}}, "
@@ -156,8 +159,6 @@ class Expand(Primitive):
         return xp(x).broadcast_to(x, target)
 
     def backward(ctx, grad):
-        from .reduction import sum_to
-
         return sum_to(grad, ctx.shape)
 
     def jvp(ctx, tx):
@@ -243,7 +244,6 @@ def _shape_args(shape) -> tuple:
 def view(input, *shape):
     """The same data with another shape (no copy); -1 infers one dim."""
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int, Size, np.integer)):
-        from .conversion import view_dtype
 
         return view_dtype(input, shape[0])
     return View.generic(input, shape=_shape_args(shape))
@@ -396,8 +396,6 @@ def adjoint(input):
 def _inplace_view(self, fn, *args):
     """Apply the view op ``fn`` to ``self`` in place: ``self`` takes the view's shape and
     grad_fn (PyTorch's squeeze_, unsqueeze_, t_, transpose_)."""
-    from ..autograd.grad_mode import state
-    from .inplace import _check_leaf, bump_version
 
     if state.grad_enabled and self._requires_grad:
         _check_leaf(self)

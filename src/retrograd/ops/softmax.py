@@ -9,6 +9,7 @@ import numpy as np
 
 from .._dims import wrap_dim
 from ..backend import xp
+from ..random import rng
 from ._core import Primitive
 from .reduction import sum
 from .unary import exp
@@ -22,6 +23,30 @@ def _lastdim(x, dim):
     return (0 if x.ndim == 0 else wrap_dim(dim, x.ndim)), x.reshape(1) if x.ndim == 0 else x
 
 
+def _along(ctx, x, dim, kernel):
+    """``kernel(m, work, d)`` applied along ``dim`` (float16 computed in float32, an empty
+    input returned as is); the result, in x's dtype and shape, is saved and returned."""
+    shape = x.shape
+    ctx.dim, x = _lastdim(x, dim)
+    work = x.astype(np.float32) if x.dtype == np.float16 else x
+    if work.size:
+        with np.errstate(invalid="ignore", over="ignore"):
+            work = kernel(xp(x), work, ctx.dim)
+    out = work.astype(x.dtype, copy=False).reshape(shape)
+    ctx.save(out)
+    return out
+
+
+def _log_softmax_kernel(m, x, d):
+    shift = x - x.max(axis=d, keepdims=True)  # exp never overflows
+    return shift - m.log(m.exp(shift).sum(axis=d, keepdims=True))
+
+
+def _softmax_kernel(m, x, d):
+    e = m.exp(x - x.max(axis=d, keepdims=True))  # exp never overflows
+    return e / e.sum(axis=d, keepdims=True)
+
+
 class LogSoftmax(Primitive):
     """x - logsumexp(x, dim).  d/dx = grad - exp(out) * sum(grad, dim)."""
 
@@ -29,17 +54,7 @@ class LogSoftmax(Primitive):
     formula = "grad - exp(out) * sum(grad, dim)"
 
     def forward(ctx, x, dim=-1):
-        shape = x.shape
-        d, x = _lastdim(x, dim)
-        ctx.dim = d
-        m = xp(x)
-        work = x.astype(np.float32) if x.dtype == np.float16 else x
-        with np.errstate(invalid="ignore", over="ignore"):
-            shift = work - work.max(axis=d, keepdims=True) if work.size else work
-            out = shift - m.log(m.exp(shift).sum(axis=d, keepdims=True))
-        out = out.astype(x.dtype, copy=False).reshape(shape)
-        ctx.save(out)
-        return out
+        return _along(ctx, x, dim, _log_softmax_kernel)
 
     def backward(ctx, grad):
         (out,) = ctx.saved
@@ -61,16 +76,7 @@ class Softmax(Primitive):
     formula = "out * (grad - sum(grad * out, dim))"
 
     def forward(ctx, x, dim=-1):
-        shape = x.shape
-        d, x = _lastdim(x, dim)
-        ctx.dim = d
-        work = x.astype(np.float32) if x.dtype == np.float16 else x
-        with np.errstate(invalid="ignore", over="ignore"):
-            e = xp(x).exp(work - work.max(axis=d, keepdims=True)) if work.size else work
-            out = e / e.sum(axis=d, keepdims=True)
-        out = out.astype(x.dtype, copy=False).reshape(shape)
-        ctx.save(out)
-        return out
+        return _along(ctx, x, dim, _softmax_kernel)
 
     def backward(ctx, grad):
         (out,) = ctx.saved
@@ -112,8 +118,6 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
 def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
     """softmax((logits + Gumbel noise) / tau); ``hard`` returns one-hot samples whose
     gradient is the soft sample's (straight-through)."""
-    from ..random import rng
-
     gumbels = -xp(logits._data).log(rng().exponential(size=logits.shape)).astype(
         logits._data.dtype)
     soft = Softmax.generic((logits + gumbels) / tau, dim=dim)

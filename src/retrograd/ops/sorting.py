@@ -11,10 +11,12 @@ import numpy as np
 from .._dims import wrap_dim
 from .._tensor import Tensor
 from ..backend import xp
+from . import pointwise
 from ._core import Primitive, register_method
 from ._out import takes_out
 from .reduction import _RESULTS, Amax, MaxAll, MinAll, sum
 from .scatter import Gather, ScatterAddZeros
+from .shape import unsqueeze
 
 __all__ = ["argsort", "cummax", "cummin", "kthvalue", "max", "median", "min", "mode", "msort",
            "nanmedian", "sort", "topk"]
@@ -78,8 +80,6 @@ class MaxDim(Primitive):
         return values, idx
 
     def backward(ctx, grad, _grad_idx=None):
-        from .shape import unsqueeze
-
         if ctx.shape == ():
             return sum(grad) if ctx.idx.ndim else grad
         if not ctx.keepdim:
@@ -208,7 +208,6 @@ def max(input, dim=None, keepdim=False, *, out=None):
     """``max(x)``: the largest element; ``max(x, dim)``: ``(values, indices)``;
     ``max(x, other)``: elementwise maximum."""
     if isinstance(dim, Tensor):
-        from . import pointwise
 
         return pointwise.maximum(input, dim)
     if dim is None:
@@ -221,7 +220,6 @@ def max(input, dim=None, keepdim=False, *, out=None):
 def min(input, dim=None, keepdim=False, *, out=None):
     """``min(x)``, ``min(x, dim)`` -> ``(values, indices)``, or ``min(x, other)``."""
     if isinstance(dim, Tensor):
-        from . import pointwise
 
         return pointwise.minimum(input, dim)
     if dim is None:

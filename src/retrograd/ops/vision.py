@@ -18,7 +18,10 @@ from ..backend import xp
 from ._core import Primitive
 from .arithmetic import matmul
 from .indexing import getitem
+from .pooling import FlatGather
 from .shape import permute, reshape, transpose
+from .unary import abs as _abs
+from .unary import clamp, where
 
 __all__ = ["affine_grid", "channel_shuffle", "grid_sample", "interpolate", "pad", "pixel_shuffle",
            "pixel_unshuffle", "upsample", "upsample_bilinear", "upsample_nearest"]
@@ -402,8 +405,6 @@ def affine_grid(theta, size, align_corners=None):
 
 def _reflect(c, twice_low: int, twice_high: int):
     """PyTorch's reflect_coordinates, written with differentiable ops."""
-    from .unary import abs as _abs
-    from .unary import where
 
     if twice_low == twice_high:
         return c * 0
@@ -417,8 +418,6 @@ def _reflect(c, twice_low: int, twice_high: int):
 
 
 def _source_index(c, size: int, padding_mode: str, align_corners: bool):
-    from .unary import clamp
-
     c = (c + 1) / 2 * (size - 1) if align_corners else ((c + 1) * size - 1) / 2
     if padding_mode == "border":
         c = clamp(c, 0, size - 1)
@@ -430,8 +429,6 @@ def _source_index(c, size: int, padding_mode: str, align_corners: bool):
 
 def _corner(input, xi, yi):
     """input (N, C, H, W) read at integer pixels (xi, yi) (N, Ho, Wo); zero outside."""
-    from .pooling import FlatGather
-
     n, c, h, w = input.shape
     m = xp(input._data)
     valid = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
@@ -470,7 +467,6 @@ def grid_sample(input, grid, mode: str = "bilinear", padding_mode: str = "zeros"
         vals, valid = _corner(input, m.rint(ix._data).astype(m.int64),
                               m.rint(iy._data).astype(m.int64))
         # The grid gets a zero gradient (as in PyTorch), not none.
-        from .unary import where
 
         zero = where(m.zeros(ix.shape, dtype=bool), ix + iy, 0.0)
         return vals * valid + reshape(zero, (zero.shape[0], 1, *zero.shape[1:]))

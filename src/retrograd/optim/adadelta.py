@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..backend import xp
-from .optimizer import Optimizer, defaults_from, scalar_state, value, zeros_state
+from .optimizer import Optimizer, defaults_from, init_state, l2_grad, value
 
 __all__ = ["Adadelta"]
 
@@ -23,16 +23,10 @@ class Adadelta(Optimizer):
         x = p._data
         m = xp(x)
         if not state:
-            state["step"] = scalar_state(0.0)
-            state["square_avg"] = zeros_state(p)
-            state["acc_delta"] = zeros_state(p)
+            init_state(state, p, "square_avg", "acc_delta")
         rho, eps = group["rho"], group["eps"]
         state["step"]._data += 1
-        if group["maximize"]:
-            grad = -grad
-        wd = group["weight_decay"]
-        if wd != 0:
-            grad = grad + wd * x
+        grad = l2_grad(grad, x, group)
         square_avg, acc_delta = state["square_avg"]._data, state["acc_delta"]._data
         square_avg *= rho
         square_avg += (1 - rho) * grad * grad

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..backend import xp
-from .optimizer import Optimizer, defaults_from, scalar_state, value, zeros_state
+from .optimizer import Optimizer, defaults_from, l2_grad, scalar_state, value, zeros_state
 
 __all__ = ["Adagrad"]
 
@@ -43,11 +43,7 @@ class Adagrad(Optimizer):
         step_t = state["step"]._data
         step_t += 1
         step = float(step_t)
-        if group["maximize"]:
-            grad = -grad
-        wd = group["weight_decay"]
-        if wd != 0:
-            grad = grad + wd * x
+        grad = l2_grad(grad, x, group)
         clr = value(group["lr"]) / (1 + (step - 1) * group["lr_decay"])
         state_sum = state["sum"]._data
         state_sum += 1 * grad * grad

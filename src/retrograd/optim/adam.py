@@ -7,7 +7,7 @@ from .optimizer import (
     Optimizer,
     adam_moments,
     defaults_from,
-    scalar_state,
+    init_state,
     value,
     zeros_state,
 )
@@ -32,9 +32,7 @@ class Adam(Optimizer):
         x = p._data
         m = xp(x)
         if not state:
-            state["step"] = scalar_state(0.0)
-            state["exp_avg"] = zeros_state(p)
-            state["exp_avg_sq"] = zeros_state(p)
+            init_state(state, p, "exp_avg", "exp_avg_sq")
             if group["amsgrad"]:
                 state["max_exp_avg_sq"] = zeros_state(p)
         lr, eps = value(group["lr"]), group["eps"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..backend import xp
-from .optimizer import Optimizer, defaults_from, lerp_, scalar_state, value, zeros_state
+from .optimizer import Optimizer, defaults_from, init_state, l2_grad, lerp_, value
 
 __all__ = ["Adamax"]
 
@@ -22,17 +22,11 @@ class Adamax(Optimizer):
         x = p._data
         m = xp(x)
         if not state:
-            state["step"] = scalar_state(0.0)
-            state["exp_avg"] = zeros_state(p)
-            state["exp_inf"] = zeros_state(p)
+            init_state(state, p, "exp_avg", "exp_inf")
         beta1, beta2 = group["betas"]
-        if group["maximize"]:
-            grad = -grad
+        grad = l2_grad(grad, x, group)
         step_t = state["step"]._data
         step_t += 1
-        wd = group["weight_decay"]
-        if wd != 0:
-            grad = grad + wd * x
         exp_avg, exp_inf = state["exp_avg"]._data, state["exp_inf"]._data
         lerp_(exp_avg, grad, 1 - beta1)
         exp_inf *= beta2

@@ -173,6 +173,22 @@ def _complex_update(update: Callable, p: Tensor, grad, state: dict, group: dict)
         state[k] = v
 
 
+def init_state(state: dict, p: Tensor, *buffers: str) -> None:
+    """A parameter's state at its first step: the step count and zero-filled ``buffers``."""
+    state["step"] = scalar_state(0.0)
+    for name in buffers:
+        state[name] = zeros_state(p)
+
+
+def l2_grad(grad, x, group: dict):
+    """The gradient an update follows: negated under ``maximize``, plus the L2 weight decay
+    ``weight_decay * x``."""
+    if group["maximize"]:
+        grad = -grad
+    wd = group["weight_decay"]
+    return grad if wd == 0 else grad + wd * x
+
+
 def adam_moments(x, grad, state: dict, group: dict, lr: float, beta1: float, beta2: float):
     """The Adam family's common part, in place: maximize, the step count, weight decay (L2
     or decoupled) and the first and second moment updates.

@@ -7,9 +7,8 @@ from .optimizer import (
     Optimizer,
     adam_moments,
     defaults_from,
-    scalar_state,
+    init_state,
     value,
-    zeros_state,
 )
 
 __all__ = ["RAdam"]
@@ -28,9 +27,7 @@ class RAdam(Optimizer):
     def _update(p, grad, state, group) -> None:
         x = p._data
         if not state:
-            state["step"] = scalar_state(0.0)
-            state["exp_avg"] = zeros_state(p)
-            state["exp_avg_sq"] = zeros_state(p)
+            init_state(state, p, "exp_avg", "exp_avg_sq")
         lr, eps = value(group["lr"]), group["eps"]
         beta1, beta2 = group["betas"]
         grad, step, exp_avg, exp_avg_sq = adam_moments(x, grad, state, group, lr, beta1, beta2)

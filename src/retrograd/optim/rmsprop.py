@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..backend import xp
-from .optimizer import Optimizer, defaults_from, lerp_, scalar_state, value, zeros_state
+from .optimizer import Optimizer, defaults_from, l2_grad, lerp_, scalar_state, value, zeros_state
 
 __all__ = ["RMSprop"]
 
@@ -34,12 +34,9 @@ class RMSprop(Optimizer):
                 state["momentum_buffer"] = zeros_state(p)
             if group["centered"]:
                 state["grad_avg"] = zeros_state(p)
-        lr, wd = value(group["lr"]), group["weight_decay"]
-        if group["maximize"]:
-            grad = -grad
+        lr = value(group["lr"])
+        grad = l2_grad(grad, x, group)
         state["step"]._data += 1
-        if wd != 0:
-            grad = grad + wd * x
         square_avg = state["square_avg"]._data
         square_avg *= alpha
         square_avg += (1 - alpha) * grad * grad

@@ -37,6 +37,7 @@ from .. import _dtype as dtypes
 from .._device import device as Device
 from .._tensor import Tensor, wrap
 from ..backend import to_numpy
+from ..nn import Parameter
 from ._common import bad_file, check_shape, json_depth, native, source_name
 
 __all__ = ["load_safetensors", "save_safetensors"]
@@ -302,7 +303,6 @@ class _Reader:
                            "but only floating point and complex tensors can require gradients")
         t = wrap(arr)
         if key[2]:
-            from ..nn import Parameter
 
             t = Parameter(t, requires_grad=key[1])
         elif key[1]:

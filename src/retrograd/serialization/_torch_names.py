@@ -26,6 +26,7 @@ from .. import _dtype as dtypes
 from .._device import device as Device
 from .._size import Size
 from .._tensor import Tensor, wrap
+from ..nn import Parameter
 from ._common import MAX_NBYTES, InvalidFileError, check_shape
 
 # storage class name -> NumPy element type ("UntypedStorage" holds bytes).
@@ -155,8 +156,6 @@ def rebuild_tensor_typed(storage, offset, size, stride, requires_grad, hooks, dt
 
 def rebuild_parameter(data, requires_grad, hooks=None, state=None):
     """``_rebuild_parameter`` and ``_rebuild_parameter_with_state``."""
-    from ..nn import Parameter
-
     if not isinstance(data, Tensor) or type(requires_grad) is not bool:
         raise InvalidFileError("a Parameter must be rebuilt from a tensor and a bool")
     if requires_grad and data.dtype.category < dtypes.FLOAT:
@@ -166,8 +165,6 @@ def rebuild_parameter(data, requires_grad, hooks=None, state=None):
 
 def rebuild_from_type(func, new_type, args, state):
     """``torch._tensor._rebuild_from_type_v2``: a tensor rebuilt then given its class."""
-    from ..nn import Parameter
-
     if not callable(func) or not isinstance(args, tuple):
         raise InvalidFileError("_rebuild_from_type_v2 expects (function, type, args, state)")
     out = func(*args)
@@ -204,8 +201,6 @@ def torch_globals() -> dict[str, Any]:
     """Every ``torch.*`` name a weights-only load accepts, mapped to retrograd's object.
 
     Names of PyTorch features retrograd lacks map to an InvalidFileError saying so."""
-    from ..nn import Parameter
-
     table: dict[str, Any] = {
         "torch._utils._rebuild_tensor": rebuild_tensor,
         "torch._utils._rebuild_tensor_v2": rebuild_tensor,

@@ -8,7 +8,6 @@ from ..._tensor import Tensor
 from .. import functional as F
 from .. import init
 from ._params import optional_param, param
-from .dropout import dropout
 from .linear import NonDynamicallyQuantizableLinear
 from .module import Module
 
@@ -128,7 +127,7 @@ def multi_head_attention_forward(query, key, value, num_heads, in_proj_weight, i
         scores = scores + attn_mask
     weights = F.softmax(scores, dim=-1)
     if dropout_p > 0.0 and training:
-        weights = dropout(weights, dropout_p, True)
+        weights = F.dropout(weights, dropout_p, True)
     out = weights @ v  # (N * H, L, head_dim)
     out = out.transpose(0, 1).reshape(tgt_len, bsz, embed_dim)
     out = _proj(out, out_proj_weight, out_proj_bias)

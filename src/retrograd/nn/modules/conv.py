@@ -13,7 +13,7 @@ from typing import Any
 from ..._tensor import Tensor
 from .. import functional as F
 from ._params import fan_in_uniform_
-from .lazy import LazyModuleMixin
+from .lazy import LazyModuleMixin, lazy_class
 from .linear import _Affine
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",
@@ -233,10 +233,7 @@ def _lazy_conv(eager: type) -> type:
                        **kwargs)
         self._make_lazy(device, dtype)
 
-    doc = f"A {eager.__name__} whose ``in_channels`` is read from the first input."
-    return type("Lazy" + eager.__name__, (_LazyConv, eager),
-                {"__init__": __init__, "cls_to_become": eager, "__doc__": doc,
-                 "__module__": __name__})
+    return lazy_class(eager, _LazyConv, __init__, __name__)
 
 
 LazyConv1d = _lazy_conv(Conv1d)

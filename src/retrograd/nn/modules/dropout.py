@@ -10,24 +10,6 @@ __all__ = ["AlphaDropout", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d",
            "FeatureAlphaDropout"]
 
 
-def dropout(input: Tensor, p: float = 0.5, training: bool = True,
-            inplace: bool = False) -> Tensor:
-    """``F.dropout`` when the kernels provide it; otherwise mask * input / (1 - p)."""
-    fn = getattr(F, "dropout", None)
-    if fn is not None:
-        return fn(input, p, training, inplace)
-    if p < 0.0 or p > 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0.0:
-        return input
-    if p == 1.0:
-        return input * 0.0
-    from ...ops.creation import rand
-
-    keep = (rand(*input.shape, dtype=input.dtype) >= p).to(input.dtype)
-    return input * keep / (1.0 - p)
-
-
 class _DropoutNd(Module):
     _fn = "dropout"
 
@@ -39,8 +21,6 @@ class _DropoutNd(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        if self._fn == "dropout":
-            return dropout(input, self.p, self.training, self.inplace)
         return getattr(F, self._fn)(input, self.p, self.training, self.inplace)
 
     def extra_repr(self) -> str:

@@ -16,7 +16,7 @@ from ...autograd.grad_mode import no_grad
 from ...ops.creation import empty
 from ..parameter import UninitializedBuffer, UninitializedParameter, is_lazy
 
-__all__ = ["LazyModuleMixin"]
+__all__ = ["LazyModuleMixin", "lazy_class"]
 
 
 class LazyModuleMixin:
@@ -72,3 +72,13 @@ class LazyModuleMixin:
         # Before the shapes are known there is nothing to initialise.
         if not self.has_uninitialized_params():
             super().reset_parameters()
+
+
+def lazy_class(eager: type, mixin: type, init: Any, module: str) -> type:
+    """``Lazy<eager>``: ``mixin`` (a LazyModuleMixin) before ``eager``, constructed by
+    ``init`` (eager's arguments less the size the first input gives); it becomes ``eager``
+    once initialised."""
+    doc = f"A {eager.__name__} whose ``{mixin._lazy_size_attr}`` is read from the first input."
+    return type("Lazy" + eager.__name__, (mixin, eager),
+                {"__init__": init, "cls_to_become": eager, "__doc__": doc,
+                 "__module__": module})

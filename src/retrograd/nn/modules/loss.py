@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from ..._tensor import Tensor
 from .. import functional as F
+from .fold import PairwiseDistance
 from .module import Module
 
 __all__ = ["BCELoss", "BCEWithLogitsLoss", "CTCLoss", "CosineEmbeddingLoss",
@@ -269,7 +270,6 @@ class TripletMarginWithDistanceLoss(_Loss):
                 "TripletMarginWithDistanceLoss: expected margin to be greater than 0, got "
                 f"{margin} instead"
             )
-        from .fold import PairwiseDistance
 
         self.distance_function = (distance_function if distance_function is not None
                                   else PairwiseDistance())

@@ -14,6 +14,7 @@ from typing import Any
 from ... import _dtype as dtypes
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
+from ...ops.conversion import _parse_to
 from ..parameter import Buffer, Parameter, is_lazy
 from ._hooks import (  # noqa: F401  (register_module_*: PyTorch's home for them)
     HooksMixin,
@@ -427,8 +428,6 @@ class Module(HooksMixin, StateDictMixin):
     def to(self, *args: Any, **kwargs: Any) -> Module:
         """Cast floating-point parameters and buffers (``to(dtype)``, ``to(device)``,
         ``to(tensor)``); integer buffers keep their dtype."""
-        from ...ops.conversion import _parse_to
-
         dtype, device, _ = _parse_to(args, dict(kwargs))
         if dtype is not None and not (dtype.is_floating_point or dtype.is_complex):
             raise TypeError(

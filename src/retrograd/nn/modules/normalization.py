@@ -19,7 +19,7 @@ from ...ops.creation import ones, tensor, zeros
 from .. import functional as F
 from .. import init
 from ._params import optional_param
-from .lazy import LazyModuleMixin
+from .lazy import LazyModuleMixin, lazy_class
 from .module import Module
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm", "InstanceNorm1d",
@@ -312,10 +312,7 @@ def _lazy_norm(eager: type, affine: bool = True, track: bool = True) -> type:
                        bias=bias)
         self._make_lazy(device, dtype)
 
-    doc = f"A {eager.__name__} whose ``num_features`` is read from the first input."
-    return type("Lazy" + eager.__name__, (_LazyNorm, eager),
-                {"__init__": __init__, "cls_to_become": eager, "__doc__": doc,
-                 "__module__": __name__})
+    return lazy_class(eager, _LazyNorm, __init__, __name__)
 
 
 LazyBatchNorm1d = _lazy_norm(BatchNorm1d)

@@ -15,10 +15,10 @@ from typing import Any
 from ..._tensor import Tensor
 from ...ops.creation import zeros
 from .. import init
+from ..functional import dropout
 from ..parameter import Parameter
 from ..utils.rnn import PackedSequence
 from ._params import optional_param, param
-from .dropout import dropout
 from .module import Module
 
 __all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNBase", "RNNCell", "RNNCellBase"]

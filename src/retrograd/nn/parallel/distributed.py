@@ -16,6 +16,7 @@ import contextlib
 import numpy as np
 
 from ... import distributed as dist
+from ..._tensor import Tensor, wrap
 from ...autograd.engine import queue_callback
 from ...autograd.grad_mode import no_grad
 from ..modules.module import Module
@@ -94,8 +95,6 @@ class DistributedDataParallel(Module):
         return out
 
     def _find_unused(self, out) -> list:
-        from ..._tensor import Tensor
-
         used: set = set()
         stack = [o.grad_fn for o in _tensors(out) if isinstance(o, Tensor) and o.grad_fn]
         seen: set = set()
@@ -142,8 +141,6 @@ class DistributedDataParallel(Module):
             self._next += 1
 
     def _launch(self, b: _Bucket) -> None:
-        from ..._tensor import wrap
-
         for p, lo, hi in zip(b.params, b.offsets[:-1], b.offsets[1:]):
             if p.grad is None:
                 b.flat[lo:hi] = 0
@@ -168,7 +165,6 @@ class DistributedDataParallel(Module):
         for b in self._buckets[self._next:]:
             self._launch(b)
         size = dist.get_world_size(self.process_group)
-        from ..._tensor import wrap
 
         for b in self._buckets:
             b.work.wait()
@@ -193,8 +189,6 @@ class DistributedDataParallel(Module):
 
 
 def _tensors(out):
-    from ..._tensor import Tensor
-
     if isinstance(out, Tensor):
         return [out]
     if isinstance(out, dict):

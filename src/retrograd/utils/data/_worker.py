@@ -18,6 +18,9 @@ import traceback
 from dataclasses import dataclass
 from typing import Any
 
+from ..._runtime import limit_threads_if_possible
+from ...random import manual_seed
+
 __all__ = ["WorkerInfo", "get_worker_info"]
 
 # Set once in each worker process before worker_init_fn runs; None in the main process.
@@ -149,8 +152,6 @@ def _prepare_process(seed: int) -> None:
     """Seed Python's and retrograd's random state of this worker (PyTorch seeds these two),
     and keep its BLAS to one thread: N workers each running a CPU-wide BLAS pool would
     oversubscribe the machine (PyTorch's workers also run single-threaded)."""
-    from ..._runtime import limit_threads_if_possible
-    from ...random import manual_seed
 
     random.seed(seed)
     manual_seed(seed)

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from ...random import Generator
 from .dataset import Dataset
 from .sampler import Sampler
 
@@ -58,7 +59,6 @@ class DistributedSampler(Sampler):
     def __iter__(self) -> Iterator[int]:
         if self.shuffle:
             # A fresh stream per epoch: every process computes the same permutation.
-            from ...random import Generator
 
             g = Generator().manual_seed(self.seed + self.epoch)
             indices = g._rng.permutation(len(self.dataset)).tolist()
