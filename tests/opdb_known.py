@@ -65,7 +65,6 @@ OPS = {
     'index_reduce.mean': 'missing',
     'index_reduce.prod': 'missing',
     'index_select': 'error class differs: TypeError where PyTorch raises RuntimeError (index_selec',
-    'isclose': 'error class differs: nothing raised where PyTorch raises RuntimeError',
     'jiterator_2inputs_2outputs': 'missing',
     'jiterator_4inputs_with_extra_args': 'missing',
     'jiterator_binary': 'missing',

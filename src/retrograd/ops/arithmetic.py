@@ -22,7 +22,7 @@ from ._helpers import out_
 from ._table import binary, unary, variant
 from .inplace import _type_word, inplace_apply
 from .products import matmul, mm
-from .unary import log, where
+from .unary import log, sqrt, where
 
 __all__ = ["add", "div", "divide", "float_power", "floor_divide", "fmod", "matmul", "mm", "mul",
            "multiply", "neg", "negative", "pow", "remainder", "rsub", "sub", "subtract",
@@ -82,7 +82,7 @@ def _modulo(name, ufunc):
 
 
 def _pow_scalar(x, y):
-    return _bool_pow(x, y, x ** y)
+    return _bool_pow(x, y, _power(x, y))
 
 
 def _pow_tensor(x, y):
@@ -129,6 +129,21 @@ def _is_bool(v) -> bool:
         v = v._data
     kind = getattr(getattr(v, "dtype", None), "kind", None)
     return kind == "b" if kind is not None else isinstance(v, bool)
+
+
+def _pow_d(x, y):
+    """d/dx x ** y for a number y: y * x ** (y - 1), with x ** -0.5 as 1 / sqrt(x)."""
+    if y == 0:
+        return x * 0
+    return y * _power(x, y - 1)
+
+
+def _power(x, e):
+    """x ** e as PyTorch computes it on floats: e = -0.5 is 1 / sqrt(x) (NaN at -inf, -inf
+    at -0), where C's pow gives 0 and +inf; NumPy already treats e = 0.5 as sqrt."""
+    if e == -0.5 and getattr(x, "_data", x).dtype.kind in "fc":
+        return 1 / sqrt(x)
+    return x ** e
 
 
 def _check_int_pow(x, y) -> None:
@@ -178,7 +193,7 @@ _fmod_row = binary(
 neg = negative = unary("neg", _neg, d=-1, floating=False, aliases=("negative",),
                        doc="-input.")
 _pow_row = binary("pow", _pow_scalar,
-                  d=(lambda x, y: y * x ** (y - 1) if y != 0 else x * 0, None),
+                  d=(lambda x, y: _pow_d(x, y), None),
                   check=_check_int_pow, nan_safe=True, quiet=True,
                   method=False, inplace=False, doc="x ** y, y a number.")
 _pow_tensor_row = binary(

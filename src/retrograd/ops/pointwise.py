@@ -46,6 +46,7 @@ from .transcendental import (
     tan,
 )
 from .unary import exp
+from .where import where
 
 __all__ = ["acos", "acosh", "addcdiv", "addcmul", "arccos", "arccosh", "arcsin", "arcsinh",
            "arctan", "arctan2", "arctanh", "asin", "asinh", "atan", "atan2", "atanh", "ceil",
@@ -92,9 +93,16 @@ def _addcdiv(x, t1, t2, value=1):
 
 # ---------------------------------------------------------------------- binary rows
 
+def _atan2_scale(x, y):
+    """1 / (x**2 + y**2), and 0 at the origin: atan2's gradient there is a signed zero, as
+    in PyTorch (not 0/0)."""
+    denom = x * x + y * y
+    return where(denom == 0, 0.0, 1 / denom)
+
+
 atan2 = arctan2 = binary(
     "atan2", "arctan2",
-    d=(lambda x, y: y / (x * x + y * y), lambda x, y: -x / (x * x + y * y)),
+    d=(lambda x, y: y * _atan2_scale(x, y), lambda x, y: -x * _atan2_scale(x, y)),
     to_float=True, floating=True, nan_safe=True, quiet=True, tensors_only=True,
     aliases=("arctan2",), doc="The angle of (other, input) in radians, in [-pi, pi].")
 hypot = binary("hypot", "hypot", d=(lambda x, out: x / out, lambda y, out: y / out),
