@@ -137,7 +137,7 @@ def test_worker_info_seed_and_init_fn():
 
 
 def test_worker_info_matches_torch():
-    torch = pytest.importorskip("torch")
+    import torch
     from torch.utils import data as tdata
 
     class T(tdata.Dataset):
@@ -315,7 +315,7 @@ class BlasThreads(rdata.Dataset):
 
 
 def test_workers_run_blas_single_threaded():
-    pytest.importorskip("threadpoolctl")
+    import threadpoolctl  # noqa: F401
     assert list(rdata.DataLoader(BlasThreads(), batch_size=None, num_workers=1)) == [1, 1]
 
 

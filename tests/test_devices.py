@@ -263,7 +263,7 @@ def test_placement_checks_the_device():
 
 
 def test_num_threads_reach_the_blas():
-    threadpoolctl = pytest.importorskip("threadpoolctl")
+    import threadpoolctl
 
     def blas_threads():
         return [i["num_threads"] for i in threadpoolctl.threadpool_info()

@@ -8,10 +8,9 @@ import warnings
 
 import numpy as np
 import pytest
+import torch
 
 import retrograd
-
-torch = pytest.importorskip("torch")
 
 LIBS = (torch, retrograd)
 

@@ -5,12 +5,11 @@ import io
 import os
 
 import numpy as np
+import onnx
+import onnxruntime as ort
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-pytest.importorskip("onnx")
-ort = pytest.importorskip("onnxruntime")
 
 import retrograd as torch
 from retrograd import nn
@@ -92,7 +91,6 @@ def test_digits_net_with_dynamic_batch(tmp_path):
     torch.onnx.export(model, (torch.randn(2, 1, 8, 8),), str(path), input_names=["image"],
                       output_names=["logits"],
                       dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}})
-    import onnx
 
     proto = onnx.load(str(path))
     assert proto.graph.input[0].type.tensor_type.shape.dim[0].dim_param == "batch"

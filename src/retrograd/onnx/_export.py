@@ -23,6 +23,7 @@ from .._tensor import Tensor, wrap
 from ..autograd.grad_mode import enable_grad, refresh_special, state
 from ..ops import activation as _activation
 from ..ops import inplace as _inplace
+from ..utils._nest import tensors_in
 from . import _modules, _ops_nn, _ops_shape  # noqa: F401  (_ops_* fill EMITTERS)
 from ._builder import Builder, value_info
 from ._ops import EMITTERS
@@ -126,20 +127,6 @@ def _traced_store(store):
             tracer.stored(x, out, cls)
 
     return traced
-
-
-def _flatten(value) -> list:
-    """The Tensors in nested tuples/lists/dicts, in order."""
-    found, stack = [], [value]
-    while stack:
-        v = stack.pop()
-        if isinstance(v, Tensor):
-            found.append(v)
-        elif isinstance(v, (list, tuple)):
-            stack.extend(reversed(v))
-        elif isinstance(v, dict):
-            stack.extend(reversed(list(v.values())))
-    return found
 
 
 def _split_args(args, kwargs):
@@ -249,7 +236,7 @@ def _check_constants(model, args, kwargs, b, opset, params, export_params, names
     inputs outside the traced ops, and the graph would be wrong for other inputs."""
     args2, kwargs2 = _rolled(args), _rolled(kwargs)
     again = Builder(opset, params, export_params)
-    for t, name in zip(_flatten((args2, kwargs2)), names):
+    for t, name in zip(tensors_in((args2, kwargs2)), names):
         again.bind(t, name)
     try:
         _trace(model, args2, kwargs2, again, fold)
@@ -283,7 +270,7 @@ def build_model(model, args, input_names=None, output_names=None, opset_version=
         for path, t in model.state_dict(keep_vars=True).items():
             params.setdefault(id(t), (path, t))
     b = Builder(opset, params, export_params)
-    inputs = _flatten((args, kwargs))
+    inputs = tensors_in((args, kwargs))
     names = list(input_names or [])
     names += _default_input_names(model, len(inputs))[len(names):]
     graph_inputs = []
@@ -300,7 +287,7 @@ def build_model(model, args, input_names=None, output_names=None, opset_version=
     finally:
         for m, mode in saved:
             m.training = mode
-    outputs = _flatten(result)
+    outputs = tensors_in(result)
     out_names = list(output_names or [])
     out_names += [f"output_{i}" if len(outputs) > 1 else "output"
                   for i in range(len(out_names), len(outputs))]

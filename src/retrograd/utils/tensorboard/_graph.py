@@ -20,6 +20,7 @@ from ..._tensor import Tensor
 from ...autograd.grad_mode import enable_grad
 from ...autograd.graph import AccumulateGrad
 from ...viz._graph import Graph
+from .._nest import tensors_in
 
 
 def _shape_attr(shapes) -> dict:
@@ -38,26 +39,12 @@ def _as_tuple(value) -> tuple:
     return tuple(value) if isinstance(value, (list, tuple)) else (value,)
 
 
-def _tensors(value) -> list:
-    """The Tensors in a model output (a Tensor, or nested tuples/lists/dicts of them)."""
-    found, stack = [], [value]
-    while stack:
-        v = stack.pop()
-        if isinstance(v, Tensor):
-            found.append(v)
-        elif isinstance(v, (list, tuple)):
-            stack.extend(reversed(v))
-        elif isinstance(v, dict):
-            stack.extend(reversed(list(v.values())))
-    return found
-
-
 def graph_def(model, input_to_model) -> GraphDef:
     """Run ``model`` on ``input_to_model`` and describe the graph of its output."""
     inputs = [t.detach().requires_grad_(t.is_floating_point()) if isinstance(t, Tensor) else t
               for t in _as_tuple(input_to_model)]
     with enable_grad():
-        outputs = _tensors(model(*inputs))
+        outputs = tensors_in(model(*inputs))
     scope = type(model).__name__
     names = {id(p): f"{scope}/{name.replace('.', '/')}" for name, p in model.named_parameters()}
     for i, t in enumerate(inputs):
