@@ -26,16 +26,7 @@ import workloads
 torch = workloads.load("retrograd")
 name, steps = sys.argv[1], int(sys.argv[2])
 if name == "chain":
-    x = torch.ones(2, 2, requires_grad=True)
-    def step():
-        y = x
-        for _ in range(250):
-            y = y * 1.0001
-            y = y + 0.5
-            y = y.tanh()
-            y = y - 0.25
-        y.sum().backward()
-        x.grad = None
+    step = workloads._chain_step(torch)
 else:
     step = workloads._mlp_step(torch, [64, 128, 128, 10], 64, "sgd", 10)
 for _ in range(3):
