@@ -56,17 +56,6 @@ from .ops.comparison import *
 from .ops.conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d
 from .ops.conversion import *
 from .ops.creation import *
-from .ops.creation import (
-    BoolTensor,
-    ByteTensor,
-    CharTensor,
-    DoubleTensor,
-    FloatTensor,
-    HalfTensor,
-    IntTensor,
-    LongTensor,
-    ShortTensor,
-)
 from .ops.cumulative import *
 from .ops.joining import *
 from .ops.linalg import *

@@ -441,14 +441,3 @@ def _legacy_type(name: str, dt):
     construct.__qualname__ = name
     construct.__doc__ = f"Legacy constructor: a {dt} tensor from data or sizes."
     return construct
-
-
-FloatTensor = _legacy_type("FloatTensor", dtypes.float32)
-DoubleTensor = _legacy_type("DoubleTensor", dtypes.float64)
-HalfTensor = _legacy_type("HalfTensor", dtypes.float16)
-LongTensor = _legacy_type("LongTensor", dtypes.int64)
-IntTensor = _legacy_type("IntTensor", dtypes.int32)
-ShortTensor = _legacy_type("ShortTensor", dtypes.int16)
-CharTensor = _legacy_type("CharTensor", dtypes.int8)
-ByteTensor = _legacy_type("ByteTensor", dtypes.uint8)
-BoolTensor = _legacy_type("BoolTensor", dtypes.bool)

@@ -33,7 +33,7 @@ class _LegacyMeta(type):
 
 
 def _legacy(name: str, dt) -> type:
-    construct = getattr(creation, name)
+    construct = creation._legacy_type(name, dt)
     return _LegacyMeta(name, (), {"dtype": dt, "_construct": staticmethod(construct),
                                   "__doc__": construct.__doc__, "__module__": "retrograd"})
 
