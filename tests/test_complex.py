@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from helpers import both_raise
 from optable import (
     OpCase,
     check_against_torch,
@@ -150,12 +151,7 @@ def test_view_of_complex_tracks_versions():
     lambda lib: lib.ones(2).imag,
 ])
 def test_errors_like_torch(call):
-    errs = []
-    for lib in (torch, retrograd):
-        with pytest.raises(Exception) as info:
-            call(lib)
-        errs.append(info.value)
-    assert type(errs[0]) is type(errs[1])
+    errs = both_raise(call)
     assert str(errs[0]) == str(errs[1])
 
 

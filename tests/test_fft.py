@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from helpers import both_raise
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from optable import (
@@ -129,12 +130,7 @@ def test_helpers():
     lambda lib: lib.fft.fftn(lib.ones(2, 3), s=(2, 2, 2)),
 ])
 def test_errors(call):
-    errs = []
-    for lib in (torch, retrograd):
-        with pytest.raises(Exception) as info:
-            call(lib)
-        errs.append(info.value)
-    assert type(errs[0]) is type(errs[1])
+    errs = both_raise(call)
     assert str(errs[0]).split("\n")[0] == str(errs[1])
 
 
