@@ -1,7 +1,8 @@
 """Benchmark workloads, written once against the PyTorch API and run on either library.
 
 Usage: python bench/workloads.py LIB WORKLOAD [REPEATS]
-LIB is "retrograd", "torch" or "numpy" (the hand-written floor, for big/memory only).
+LIB is "retrograd", "torch", "compiled" (retrograd through compile(mode="reduce-overhead"))
+or "numpy" (the hand-written floor: chain, mlp, big and memory).
 Prints one JSON line: {"seconds": median seconds per iteration, ...}.
 """
 
@@ -17,6 +18,14 @@ import time
 import tracemalloc
 
 import numpy as np
+
+#: Set by ``main`` for the "compiled" library: retrograd with every step run through
+#: ``compile(mode="reduce-overhead")`` (captured once, replayed after).
+COMPILED = False
+
+
+def _maybe_compiled(torch, step):
+    return torch.compile(step, mode="reduce-overhead") if COMPILED else step
 
 
 def load(lib: str):
@@ -60,7 +69,7 @@ def _chain_step(torch):
 
 def chain(torch, repeats):
     """1000 small elementwise ops on a (2, 2) tensor with grad, forward then backward."""
-    return {"seconds": _time(_chain_step(torch), repeats), "ops": 1000}
+    return {"seconds": _time(_maybe_compiled(torch, _chain_step(torch)), repeats), "ops": 1000}
 
 
 def _mlp_step(torch, sizes, batch, opt_name, n_classes):
@@ -89,7 +98,8 @@ def _mlp_step(torch, sizes, batch, opt_name, n_classes):
 
 def mlp(torch, repeats):
     """64-128-128-10 MLP, ReLU, cross-entropy, SGD with momentum, batch 64."""
-    return {"seconds": _time(_mlp_step(torch, [64, 128, 128, 10], 64, "sgd", 10), repeats)}
+    step = _mlp_step(torch, [64, 128, 128, 10], 64, "sgd", 10)
+    return {"seconds": _time(_maybe_compiled(torch, step), repeats)}
 
 
 def big(torch, repeats):
@@ -145,9 +155,7 @@ def _memory_profile(step, repeats: int) -> dict:
     return out
 
 
-def conv(torch, repeats):
-    """Batch 64 of 1x28x28: Conv(1,16,3)-ReLU-MaxPool(2)-Conv(16,32,3)-ReLU-MaxPool(2)-Linear.
-    Also reports minor page faults per step and the peak RSS a step adds."""
+def _conv_step(torch):
     nn = torch.nn
     model = nn.Sequential(nn.Conv2d(1, 16, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(16, 32, 3),
                           nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(800, 10))
@@ -162,7 +170,75 @@ def conv(torch, repeats):
         loss_fn(model(x), y).backward()
         opt.step()
 
+    return step
+
+
+def conv(torch, repeats):
+    """Batch 64 of 1x28x28: Conv(1,16,3)-ReLU-MaxPool(2)-Conv(16,32,3)-ReLU-MaxPool(2)-Linear.
+    Also reports minor page faults per step and the peak RSS a step adds."""
+    step = _maybe_compiled(torch, _conv_step(torch))
     return {"seconds": _time(step, repeats), **_memory_profile(step, repeats)}
+
+
+def _numpy_chain_step():
+    """The floor of ``chain``: the same forward and backward written as NumPy calls."""
+    x = np.ones((2, 2))
+
+    def step():
+        saved = []
+        y = x
+        for _ in range(250):
+            y = y * 1.0001
+            y = y + 0.5
+            y = np.tanh(y)
+            saved.append(y)
+            y = y - 0.25
+        g = np.ones_like(y)
+        for t in reversed(saved):
+            g = g * (1 - t * t)
+            g = g * 1.0001
+        return g
+
+    return step
+
+
+def _numpy_mlp_sgd_step():
+    """The floor of ``mlp``: forward, backward and SGD with momentum in NumPy calls."""
+    g = np.random.default_rng(0)
+    sizes = [64, 128, 128, 10]
+    ps = []
+    for a, b in itertools.pairwise(sizes):
+        bound = 1 / np.sqrt(a)
+        ps += [g.uniform(-bound, bound, (b, a)).astype(np.float32),
+               g.uniform(-bound, bound, b).astype(np.float32)]
+    bufs = [np.zeros_like(p) for p in ps]
+    x = g.standard_normal((64, 64)).astype(np.float32)
+    y = g.integers(0, 10, 64)
+
+    def step():
+        acts, h = [x], x
+        for i in range(3):
+            h = h @ ps[2 * i].T + ps[2 * i + 1]
+            if i < 2:
+                h = np.maximum(h, 0)
+            acts.append(h)
+        z = h - h.max(1, keepdims=True)
+        e = np.exp(z)
+        p = e / e.sum(1, keepdims=True)
+        p[np.arange(64), y] -= 1
+        grad = p / 64
+        grads = [None] * 6
+        for i in range(2, -1, -1):
+            grads[2 * i] = grad.T @ acts[i]
+            grads[2 * i + 1] = grad.sum(0)
+            if i:
+                grad = (grad @ ps[2 * i]) * (acts[i] > 0)
+        for p_, g_, b in zip(ps, grads, bufs):
+            b *= 0.9
+            b += g_
+            p_ -= 0.01 * b
+
+    return step
 
 
 def deep(torch, repeats):
@@ -255,14 +331,20 @@ WORKLOADS = {"chain": chain, "mlp": mlp, "big": big, "conv": conv, "deep": deep,
 def main():
     lib, name = sys.argv[1], sys.argv[2]
     repeats = int(sys.argv[3]) if len(sys.argv) > 3 else 20
+    global COMPILED
+    COMPILED = lib == "compiled"
     if lib == "numpy":
         if name == "memory":
             result = memory(None, repeats)
+        elif name == "chain":
+            result = {"seconds": _time(_numpy_chain_step(), repeats)}
+        elif name == "mlp":
+            result = {"seconds": _time(_numpy_mlp_sgd_step(), repeats)}
         else:
             result = {"seconds": _time(_NumpyMLP([784, 1024, 1024, 10], 256).step, repeats)}
     else:
         try:
-            result = WORKLOADS[name](load(lib), repeats)
+            result = WORKLOADS[name](load("retrograd" if COMPILED else lib), repeats)
         except (AttributeError, ImportError) as e:
             result = {"error": f"unavailable: {e}"}
     print(json.dumps(result))

@@ -27,6 +27,10 @@ __all__ = ["Tensor", "TensorState", "wrap"]
 _new = object.__new__
 
 
+#: While ``compile(mode="reduce-overhead")`` captures a step: the recorder, told of values
+#: read into Python and of ``.grad`` assignments (which replays must repeat or guard).
+observer = None
+
 class TensorState:
     """Per-tensor state most tensors never need (``Tensor._extra``, made by ``_extras``).
 
@@ -211,6 +215,8 @@ class Tensor:
                     f"assigned grad has data of a different type: grad is {value.dtype}, "
                     f"tensor is {self.dtype}"
                 )
+        if observer is not None:
+            observer.grad_set(self, value)
         self._grad = value
 
     @property
@@ -260,10 +266,16 @@ class Tensor:
             raise RuntimeError(
                 f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
             )
-        return to_numpy(self._data).reshape(()).item()
+        value = to_numpy(self._data).reshape(()).item()
+        if observer is not None:
+            observer.read(self, value, "item")
+        return value
 
     def tolist(self):
-        return to_numpy(self._data).tolist()
+        value = to_numpy(self._data).tolist()
+        if observer is not None:
+            observer.read(self, value, "tolist")
+        return value
 
     def numpy(self, *, force: bool = False) -> np.ndarray:
         """The NumPy array behind this CPU tensor (shares memory)."""
@@ -279,6 +291,8 @@ class Tensor:
                     "copy the tensor to host memory first."
                 )
             return self._data.get()
+        if observer is not None:
+            observer.read(self, None, "numpy")
         return self._data
 
     def __array__(self, dtype=None, copy=None):

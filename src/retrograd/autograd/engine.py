@@ -293,6 +293,8 @@ def _run(outputs, root_grads, retain_graph, create_graph, inputs, accumulate):
     if run.capture is not None:
         run.needed = _needed(roots, deps, run.capture.by_edge)
     run.ready = [r for r in dict.fromkeys(roots) if r not in deps]
+    if _state.capture is not None:  # compile(mode="reduce-overhead") capturing a step
+        _state.capture.backward_begin(outputs, root_grads, retain_graph, create_graph, inputs)
     prev_mode = _state.grad_enabled
     outer = _state.final_callbacks
     # Callbacks queued outside any pass run after this one; a nested pass has its own.
@@ -303,6 +305,8 @@ def _run(outputs, root_grads, retain_graph, create_graph, inputs, accumulate):
     try:
         _loop(run)
     finally:
+        if _state.capture is not None:
+            _state.capture.backward_end()
         _state.grad_enabled = prev_mode
         _state.backward_depth -= 1
         callbacks = _state.final_callbacks
@@ -329,7 +333,8 @@ def _loop(run: _Pass) -> None:
     check_nan = _state.anomaly and _state.anomaly_check_nan
     plain = not (create_graph or check_nan)
     rest = run.rest  # gradients of outputs 1, 2, ...: only multi-output nodes fill it
-    general = hooks or capture is not None
+    rec = _state.capture  # a capturing compile sees every node the pass runs, in order
+    general = hooks or capture is not None or rec is not None
     acc_type = AccumulateGrad
     while ready:
         node = ready.pop()
@@ -343,12 +348,16 @@ def _loop(run: _Pass) -> None:
             if type(node) is AccumulateGrad:
                 if grads is not None and grads[0] is not None:
                     _accumulate(node.variable, grads[0], create_graph, run.handed)
+                    if rec is not None:
+                        rec.accumulated(node)
                 continue
             if grads is None:
                 run.release(node)
                 continue
             res = _call_node(node, grads, retain_graph, create_graph,
                              hooks and not hooks_done, check_nan)
+            if rec is not None:
+                rec.ran(node, grads, res)
         else:  # one output, no hooks, nothing to capture: nearly every node
             g = first.pop(node, None)
             if g is None:

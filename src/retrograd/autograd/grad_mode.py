@@ -46,6 +46,9 @@ class _State(threading.local):
     duals: tuple = ()
     # ``tracer(node, args, attrs, results)`` sees every primitive run (retrograd.onnx).
     tracer = None
+    # ``retrograd.compile(mode="reduce-overhead")``'s recorder while it captures a step:
+    # primitives, backward passes, optimizer updates and values read into Python report to it.
+    capture = None
 
 
 state = _State()
@@ -55,7 +58,7 @@ def refresh_special() -> None:
     """Recompute ``state.special`` after anomaly mode, the forward-AD level, the
     saved-tensor hooks or the tracer changed."""
     state.special = bool(state.anomaly or state.forward_level or state.saved_hooks
-                         or state.tracer is not None)
+                         or state.tracer is not None or state.capture is not None)
 
 
 def is_grad_enabled() -> bool:

@@ -24,8 +24,10 @@ from typing import Any
 
 from ..nn.modules.module import Module
 from ._optimized import OptimizedModule
+from ._replay import config, explain, reset_all, wrap_reduce_overhead
 
-__all__ = ["allow_in_graph", "assume_constant_result", "disable", "is_compiling",
+__all__ = ["allow_in_graph", "assume_constant_result", "config", "disable", "explain",
+           "is_compiling",
            "is_dynamo_compiling", "list_backends", "register_mode", "reset"]
 
 
@@ -58,6 +60,8 @@ def _eager(fn: Callable, spec: CompileSpec) -> Callable:
 
 MODES: dict[str, Mode] = {name: Mode(_eager) for name in (
     "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")}
+# Capture once, replay many (``_replay``): the one mode that does more than run eagerly.
+MODES["reduce-overhead"] = Mode(wrap_reduce_overhead, reset_all)
 
 # The backends PyTorch 2.13 lists (with debug ones); each runs eagerly here.
 BACKENDS = ("aot_eager", "aot_eager_decomp_partition", "cudagraphs", "eager", "inductor",
@@ -116,6 +120,7 @@ def compile(model: Callable | None = None, *, fullgraph: bool = False,
         return run(*args, **kw)
 
     compiled._torchdynamo_orig_callable = model
+    compiled._retrograd_capture = run
     return compiled
 
 

@@ -40,7 +40,7 @@ from ..autograd.grad_mode import state as _state
 from ..autograd.graph import Node
 
 __all__ = ["METHODS", "REGISTRY", "Primitive", "accumulator", "edge", "register_method",
-           "result_dtype"]
+           "checked", "replayable", "result_dtype"]
 
 _new = object.__new__
 _ndarray = np.ndarray
@@ -292,6 +292,28 @@ def _special(node, args, arrays, results, attrs, recorded: bool) -> None:
         attach_tangent(node, args, arrays, results, attrs)
     if _state.tracer is not None:  # retrograd.onnx's export: every primitive, as it runs
         _state.tracer(node, args, attrs, results)
+    if _state.capture is not None:  # compile(mode="reduce-overhead") capturing a step
+        _state.capture.primitive(node, args, arrays, attrs, results)
+
+
+def replayable(make, *args):
+    """``make(*args)``: arrays computed outside any primitive that a step must compute anew
+    each time (random masks and samples). A capturing ``compile`` records the call, so
+    that its replay draws from the generator where eager would."""
+    out = make(*args)
+    if _state.capture is not None:
+        _state.capture.made(make, args, out)
+    return out
+
+
+def checked(test, *args):
+    """``test(*args)``: a decision made from a tensor's values outside any primitive (a
+    range check choosing a fast path). A capturing ``compile`` turns it into a guard that
+    each replay checks first."""
+    value = test(*args)
+    if _state.capture is not None:
+        _state.capture.checked(test, args, value)
+    return value
 
 
 def _unwrap(args) -> tuple:

@@ -12,7 +12,7 @@ import numpy as np
 
 from .._tensor import Tensor, wrap
 from ..backend import xp
-from ._core import _broadcast_message, _promote, register_method
+from ._core import _broadcast_message, _promote, register_method, replayable
 from ._helpers import out_, require_tensors
 from .inplace import bump_version
 
@@ -44,6 +44,16 @@ def _out(result, out):
     return out_(result, out)
 
 
+def _compare(fn, m, x, y, dts):
+    """``fn(m, x, y)`` after casting x and y to the promoted dtypes ``dts``, as an array."""
+    if dts[0] is not None:
+        x = x.astype(dts[0])
+    if dts[1] is not None:
+        y = y.astype(dts[1])
+    with np.errstate(all="ignore"):
+        return m.asarray(fn(m, x, y))
+
+
 def _binary(name, fn, *, aliases=(), check=None, doc="", tensors_only=False, dunder=None,
             method=None):
     """Declare a binary comparison or bit op: ``fn(m, x, y)`` on arrays of module ``m``.
@@ -59,13 +69,18 @@ def _binary(name, fn, *, aliases=(), check=None, doc="", tensors_only=False, dun
         if check is not None:
             check(name, arrays)
         m = _module(*arrays)
+        # The tensors' own arrays and the dtypes promotion gave them: a capturing compile
+        # then replays the comparison on the replayed arrays (ops._core.replayable).
+        x = input._data if isinstance(input, Tensor) else arrays[0]
+        y = other._data if isinstance(other, Tensor) else arrays[1]
+        dts = (getattr(arrays[0], "dtype", None) if x is not arrays[0] else None,
+               getattr(arrays[1], "dtype", None) if y is not arrays[1] else None)
         try:
-            with np.errstate(all="ignore"):
-                res = fn(m, *arrays)
+            res = replayable(_compare, fn, m, x, y, dts)
         except ValueError:
             raise RuntimeError(_broadcast_message(name, [np.shape(a) for a in arrays])) \
                 from None
-        return _out(wrap(m.asarray(res)), out)
+        return _out(wrap(res), out)
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc or f"Elementwise ``{name}``; a bool tensor, not differentiable."

@@ -12,9 +12,10 @@ from .. import _dtype as dtypes
 from .._device import placement
 from .._size import Size
 from .._tensor import Tensor, _init_leaf, wrap
+from ..autograd.grad_mode import state as _state
 from ..backend import cupy, to_numpy
 from ..random import rng
-from ._core import register_method
+from ._core import register_method, replayable
 from ._out import creates_into_out, write_out
 
 __all__ = [
@@ -43,14 +44,20 @@ def _sizes(size) -> tuple:
     return tuple(out)
 
 
+def _cast(arr, npd):
+    return arr.astype(npd)
+
+
 def _finish(arr, dtype=None, device=None, requires_grad=False) -> Tensor:
     if dtype is not None:
         npd = dtypes.to_dtype(dtype)._np
         if arr.dtype != npd:
-            arr = arr.astype(npd)
+            arr = replayable(_cast, arr, npd)
     if placement(device) == "cuda":
         arr = cupy().asarray(arr)
     t = wrap(arr)
+    if _state.capture is not None:  # a capturing compile: a value made by a factory
+        _state.capture.constant(t)
     if requires_grad:
         t.requires_grad_(True)
     return t
@@ -277,8 +284,9 @@ def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
     """Uniform samples on [0, 1)."""
     d, shape = _default(dtype), _sizes(size)
     draw = d if d in (np.float32, np.float64) else np.float64
-    arr = _alloc(lambda: rng(generator).random(shape, dtype=draw), shape, draw)
-    return _finish(arr.astype(d, copy=False), None, device, requires_grad)
+    arr = replayable(lambda: _alloc(lambda: rng(generator).random(shape, dtype=draw), shape,
+                                    draw).astype(d, copy=False))
+    return _finish(arr, None, device, requires_grad)
 
 
 @creates_into_out("randn")
@@ -287,8 +295,9 @@ def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
     """Standard normal samples."""
     d, shape = _default(dtype), _sizes(size)
     draw = d if d in (np.float32, np.float64) else np.float64
-    arr = _alloc(lambda: rng(generator).standard_normal(shape, dtype=draw), shape, draw)
-    return _finish(arr.astype(d, copy=False), None, device, requires_grad)
+    arr = replayable(lambda: _alloc(lambda: rng(generator).standard_normal(shape, dtype=draw),
+                                    shape, draw).astype(d, copy=False))
+    return _finish(arr, None, device, requires_grad)
 
 
 @creates_into_out("randint")
@@ -305,8 +314,8 @@ def randint(low, high=None, size=None, *, generator=None, out=None, dtype=None, 
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
                            f"to={high}")
     shape = _sizes((tuple(size),))
-    arr = _alloc(lambda: rng(generator).integers(low, high, size=shape, dtype=np.int64), shape,
-                 np.int64)
+    arr = replayable(_alloc, lambda: rng(generator).integers(low, high, size=shape,
+                                                             dtype=np.int64), shape, np.int64)
     return _finish(arr, dtype or dtypes.int64, device, requires_grad)
 
 
@@ -315,8 +324,8 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
              requires_grad=False) -> Tensor:
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
-    return _finish(rng(generator).permutation(n).astype(np.int64), dtype or dtypes.int64,
-                   device, requires_grad)
+    perm = replayable(lambda: rng(generator).permutation(n).astype(np.int64))
+    return _finish(perm, dtype or dtypes.int64, device, requires_grad)
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None,
@@ -338,7 +347,8 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
     if out is not None and like is None:
         d = out._data.dtype
     shape = _sizes((tuple(size),))
-    arr = _alloc(lambda: rng(generator).normal(m, s, size=shape), shape, np.float64).astype(d)
+    arr = replayable(lambda: _alloc(lambda: rng(generator).normal(m, s, size=shape), shape,
+                                    np.float64).astype(d))
     return write_out(_finish(arr, None, device, requires_grad), out, "normal")
 
 

@@ -11,6 +11,7 @@ import warnings
 
 from ..backend import xp
 from ..random import rng
+from ._core import replayable
 from .activation import _inplace
 
 __all__ = ["alpha_dropout", "dropout", "dropout1d", "dropout2d", "dropout3d",
@@ -22,14 +23,23 @@ def _check_p(p):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
-def _noise(input, p, feature):
+def _noise_shape(input, feature):
     if feature:
         if input.dim() < 2:
             raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
-        shape = tuple(input.shape[:2]) + (1,) * (input.dim() - 2)
-    else:
-        shape = tuple(input.shape)
-    return (rng().random(shape) < 1 - p).astype(input._data.dtype)
+        return tuple(input.shape[:2]) + (1,) * (input.dim() - 2)
+    return tuple(input.shape)
+
+
+def _masks(shape, dtype, p, alpha):
+    """The multiplier (and, for alpha dropout, the shift) of one dropout call."""
+    noise = (rng().random(shape) < 1 - p).astype(dtype)
+    if not alpha:
+        return (noise / (1 - p)).astype(noise.dtype), None
+    a_const = 1.7580993408473766
+    a = 1.0 / math.sqrt((a_const * a_const * p + 1) * (1 - p))
+    b = ((noise - 1) * (a_const * a) + a_const * a * p).astype(noise.dtype)
+    return (noise * a).astype(noise.dtype), b
 
 
 def _dropout_impl(input, p, training, inplace, feature=False, alpha=False):
@@ -39,18 +49,11 @@ def _dropout_impl(input, p, training, inplace, feature=False, alpha=False):
     if p == 1:
         zero = xp(input._data).zeros((), input._data.dtype)
         return _inplace(lambda x: x * zero, input) if inplace else input * zero
-    noise = _noise(input, p, feature)
+    noise, b = replayable(_masks, _noise_shape(input, feature), input._data.dtype, p, alpha)
     if alpha:
-        a_const = 1.7580993408473766
-        a = 1.0 / math.sqrt((a_const * a_const * p + 1) * (1 - p))
-        b = ((noise - 1) * (a_const * a) + a_const * a * p).astype(noise.dtype)
-        noise = (noise * a).astype(noise.dtype)
-
         def fn(x):
             return x * noise + b
     else:
-        noise = (noise / (1 - p)).astype(noise.dtype)
-
         def fn(x):
             return x * noise
     return _inplace(fn, input) if inplace else fn(input)
@@ -90,7 +93,8 @@ def _batched_feature(input, p, training, inplace, batched):
         noise_in = input.unsqueeze(0)
         if p == 0 or not training:
             return input
-        noise = _noise(noise_in, p, True)[0] / (1 - p) if p < 1 else 0.0
+        noise = replayable(_masks, _noise_shape(noise_in, True), input._data.dtype, p,
+                           False)[0][0] if p < 1 else 0.0
         return _inplace(lambda x: x * noise, input)
     return _dropout_impl(input.unsqueeze(0), p, training, False, feature=True).squeeze(0)
 

@@ -63,7 +63,7 @@ def inplace_apply(cls, x: Tensor, *args, **attrs) -> Tensor:
     recording = _state.grad_enabled and (
         x._requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args)
     )
-    if not recording and not _has_tangent(x, args):
+    if not recording and not _has_tangent(x, args) and _state.capture is None:
         node = _new(cls)
         node.saved = ()
         arrays = [x._data, *[a._data if isinstance(a, Tensor) else a for a in args]]
@@ -93,7 +93,7 @@ def inplace_result(x: Tensor, fn) -> Tensor:
     """Store ``fn(x)`` (any out-of-place computation of x's shape) into ``x`` in place."""
     if not isinstance(x, Tensor):
         raise TypeError(f"in-place op expects a Tensor, got {type(x).__name__}")
-    if not _state.grad_enabled and not _state.forward_level:
+    if not _state.grad_enabled and not _state.forward_level and _state.capture is None:
         out = fn(x)
         _store(x, out._data, None)
         bump_version(x)
@@ -156,6 +156,8 @@ def inplace_write(x: Tensor, old: Tensor, new: Tensor, cls=None) -> Tensor:
             # The node needs the old value: give it a copy the write below cannot touch.
             copy = old._data.copy()
             node.saved = tuple(copy if s is old._data else s for s in saved)
+            if _state.capture is not None:  # a capturing compile copies it on replay too
+                _state.capture.saved_copied(node, old._data, copy)
             old._data = copy
     _store(x, new._data, cls)
     bump_version(x)
@@ -209,6 +211,13 @@ def _store(x: Tensor, out, cls) -> None:
         )
     if out is not data:
         data[...] = out
+        if _state.capture is not None:  # a capturing compile repeats the write
+            _state.capture.call(write_into, data, out)
+
+
+def write_into(data, out) -> None:
+    """``data[...] = out``: an in-place op's result stored into the tensor's memory."""
+    data[...] = out
 
 
 def _can_cast(src, dst) -> bool:

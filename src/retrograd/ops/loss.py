@@ -17,7 +17,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..backend import xp
-from ._core import Primitive
+from ._core import Primitive, checked, replayable
 from ._loss_common import (
     _check_reduction,
     _const,
@@ -227,11 +227,20 @@ def _fast_cross_entropy(input, target, ignore_index):
     if t.ndim != 1 or t.shape[0] != input.shape[0] or t.dtype.kind not in "iu":
         return None
     n, c = input.shape
-    if n == 0 or t.min() < 0 or t.max() >= c or (0 <= ignore_index < c and (
-            t == ignore_index).any()):
+    if n == 0 or not checked(_plain_targets, t, c, ignore_index):
         return None  # ignored entries or errors: the general path handles them
-    index = t.astype(np.int64, copy=False)[:, None]
+    index = replayable(_column, t)
     return CrossEntropyMean.generic(input, dim=1, index=index, w=1.0 / n)
+
+
+def _plain_targets(t, c, ignore_index) -> bool:
+    """Every target a class in range, none of them ignored."""
+    return bool(t.min() >= 0 and t.max() < c and not (
+        0 <= ignore_index < c and (t == ignore_index).any()))
+
+
+def _column(t):
+    return t.astype(np.int64, copy=False)[:, None]
 
 
 def _nll_reduce(loss, w, reduction):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import Tensor, wrap
+from ..autograd.grad_mode import state as _state
 from ..backend import xp
 from ._core import Primitive
 from ._out import dtype_name
@@ -104,13 +105,24 @@ def _affine(out, weight, bias, shape):
     return out
 
 
-def _update(buffer, value, momentum):
-    """buffer = (1 - momentum) * buffer + momentum * value, in place and outside autograd."""
+def _update(buffer, value, momentum, scale=1.0, over_batch=False):
+    """buffer = (1 - momentum) * buffer + momentum * v, in place and outside autograd, where
+    v = ``scale * value`` (averaged over dim 0 first when ``over_batch``).
+
+    A capturing ``compile`` records the call itself (the running statistics change outside
+    any primitive), so a replay updates them from the replayed batch statistics."""
     if buffer is None:
         return
+    v = np.asarray(value)
+    if scale != 1.0:
+        v = v * scale
+    if over_batch:
+        v = v.mean(0)
     data = buffer._data
-    data[...] = (1 - momentum) * data + momentum * np.asarray(value).reshape(data.shape)
+    data[...] = (1 - momentum) * data + momentum * v.reshape(data.shape)
     bump_version(buffer)
+    if _state.capture is not None:
+        _state.capture.call(_update, buffer, value, momentum, scale, over_batch)
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
@@ -133,7 +145,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                              f"input size {input.size()}")
         out, mean, var = _normalize(input, dims, eps)
         _update(running_mean, mean, momentum)
-        _update(running_var, var * (n / max(n - 1, 1)), momentum)
+        _update(running_var, var, momentum, n / max(n - 1, 1))
     else:
         if running_mean is None or running_var is None:
             raise RuntimeError("running_mean and running_var must be defined in evaluation "
@@ -156,8 +168,8 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         raise ValueError(f"Expected more than 1 spatial element when training, got input size "
                          f"{input.size()}")
     out, mean, var = _normalize(input, dims, eps)
-    _update(running_mean, mean.mean(0), momentum)
-    _update(running_var, (var * (n / max(n - 1, 1))).mean(0), momentum)
+    _update(running_mean, mean, momentum, over_batch=True)
+    _update(running_var, var, momentum, n / max(n - 1, 1), over_batch=True)
     return _affine(out, weight, bias, shape)
 
 

@@ -20,7 +20,7 @@ from .._dims import wrap_dim
 from .._dtype import from_numpy_dtype
 from .._tensor import Tensor, wrap
 from ..backend import xp
-from ._core import Primitive, register_method
+from ._core import Primitive, register_method, replayable
 from ._out import takes_out, write_out
 from .unary import where
 
@@ -374,15 +374,24 @@ def _arg(fn, input, dim, keepdim):
         raise IndexError(f"{fn}(): Expected reduction dim to be specified for "
                          "input.numel() == 0." if dim is None else
                          f"{fn}(): Expected reduction dim {dim} to have non-zero size.")
-    m = xp(data)
     if dim is None or data.ndim == 0:
         if dim is not None:
             wrap_dim(dim, 0)
+        axis = None
+    else:
+        axis = wrap_dim(dim, data.ndim)
+    return wrap(replayable(_arg_kernel, fn, data, axis, keepdim))
+
+
+def _arg_kernel(fn, data, axis, keepdim):
+    """argmax/argmin on arrays (``axis`` None: of the flattened array), as int64."""
+    m = xp(data)
+    if axis is None:
         res = getattr(m, fn)(data.reshape(-1))
         res = m.asarray(res).reshape((1,) * data.ndim if keepdim else ())
     else:
-        res = getattr(m, fn)(data, axis=wrap_dim(dim, data.ndim), keepdims=keepdim)
-    return wrap(m.asarray(res, dtype=np.int64))
+        res = getattr(m, fn)(data, axis=axis, keepdims=keepdim)
+    return m.asarray(res, dtype=np.int64)
 
 
 @register_method("argmax")
@@ -399,10 +408,13 @@ def argmin(input, dim=None, keepdim=False, *, out=None):
 
 def _logical(fn, input, dim, keepdim):
     data = input._data
+    return wrap(replayable(_logical_kernel, fn, data, _dims(dim, data.ndim), keepdim))
+
+
+def _logical_kernel(fn, data, dims, keepdim):
     m = xp(data)
-    dims = _dims(dim, data.ndim)
     res = m.asarray(getattr(m, fn)(data, axis=dims, keepdims=keepdim))
-    return wrap(res.astype(np.uint8 if data.dtype == np.uint8 else np.bool_))
+    return res.astype(np.uint8 if data.dtype == np.uint8 else np.bool_)
 
 
 @register_method("all")
@@ -421,7 +433,11 @@ def any(input, dim=None, keepdim=False, *, out=None):
 def count_nonzero(input, dim=None):
     """Number of nonzero elements (over ``dim``), as int64."""
     data = input._data
+    return wrap(replayable(_count_kernel, data, _dims(dim, data.ndim)))
+
+
+def _count_kernel(data, dims):
     m = xp(data)
-    return wrap(m.asarray(m.count_nonzero(data, axis=_dims(dim, data.ndim)), dtype=np.int64))
+    return m.asarray(m.count_nonzero(data, axis=dims), dtype=np.int64)
 
 

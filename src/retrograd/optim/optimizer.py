@@ -21,6 +21,7 @@ import numpy as np
 
 from .._tensor import Tensor, wrap
 from ..autograd.grad_mode import enable_grad, no_grad
+from ..autograd.grad_mode import state as _state
 from ..autograd.graph import RemovableHandle
 from ..backend import to_numpy, xp
 from ..ops.inplace import bump_version
@@ -352,6 +353,8 @@ class Optimizer:
                         g = p._grad = g.detach()
                     g._data[...] = 0
                     bump_version(g)
+        if _state.capture is not None:
+            _state.capture.call(self.zero_grad, set_to_none)
 
     @_with_hooks
     def step(self, closure: Callable | None = None):
@@ -378,18 +381,28 @@ class Optimizer:
         with no_grad():
             for group in self.param_groups:
                 for p, grad in self._params_with_grad(group):
-                    # Like PyTorch, a parameter gets a state entry only once it is updated.
-                    state = self.state.get(p)
-                    if state is None:
-                        state = {}
-                    if p._data.dtype.kind == "c":
-                        _complex_update(update, p, grad, state, group)
-                    else:
-                        update(p, grad, state, group)
-                    if state:
-                        self.state[p] = state
-                    bump_version(p)
+                    self._update_param(update, p, grad, group)
         return loss
+
+    def _update_param(self, update: Callable, p: Tensor, grad, group: dict) -> None:
+        """One parameter's update; a capturing ``compile`` replays exactly this call."""
+        # Like PyTorch, a parameter gets a state entry only once it is updated.
+        state = self.state.get(p)
+        if state is None:
+            state = {}
+        if p._data.dtype.kind == "c":
+            _complex_update(update, p, grad, state, group)
+        else:
+            update(p, grad, state, group)
+        if state:
+            self.state[p] = state
+        bump_version(p)
+        if _state.capture is not None:
+            _state.capture.call(self._update_again, update, p, group)
+
+    def _update_again(self, update: Callable, p: Tensor, group: dict) -> None:
+        """A replayed update: the gradient is the one the parameter holds at replay."""
+        self._update_param(update, p, p._grad._data, group)
 
     # ------------------------------------------------------------------ hooks
     def register_step_pre_hook(self, hook: Callable) -> RemovableHandle:
