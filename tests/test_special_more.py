@@ -159,6 +159,15 @@ def test_polynomials_match_torch_for_large_degrees(name):
     np.testing.assert_allclose(got.numpy(), want, rtol=1e-9, atol=1e-9 * np.abs(want).max())
 
 
+@pytest.mark.parametrize("name", sorted(POLY_REF))
+def test_polynomials_of_degree_0_and_1_at_infinity(name):
+    x = np.array([np.inf, -np.inf, np.nan, np.inf, -np.inf])
+    n = np.array([0.0, 0.0, 0.0, 1.0, 1.0])
+    got = getattr(retrograd.special, name)(retrograd.tensor(x), retrograd.tensor(n))
+    want = getattr(torch.special, name)(torch.tensor(x), torch.tensor(n))
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
 def test_polynomial_degree_is_truncated_and_negative_gives_zero():
     x = retrograd.tensor([0.3, 0.3, 0.3, 0.3])
     got = retrograd.special.legendre_polynomial_p(x, retrograd.tensor([2.9, -0.5, -1.0, 3.0]))

@@ -32,26 +32,33 @@ def _degree(n):
     return np.where(valid, k, 0).astype(np.int64), valid
 
 
-def _scipy_poly(name):
-    """A kernel ``(x, n) -> p_n(x)`` from scipy.special.eval_<name>."""
+def _finish(value, x, k, valid, p1):
+    """0 for an invalid degree; p_0 = 1 and p_1 exactly, so that an infinite x gives
+    1 and +-inf there (SciPy's general formulas give NaN), as PyTorch."""
+    value = np.where(k == 1, p1(x), value)
+    return np.where(valid, np.where(k == 0, 1.0, value), 0.0)
+
+
+def _scipy_poly(name, p1):
+    """A kernel ``(x, n) -> p_n(x)`` from scipy.special.eval_<name>; p1 is p_1."""
     def kernel(x, n):
         from scipy import special
 
         k, valid = _degree(n)
-        return np.where(valid, getattr(special, "eval_" + name)(k, x), 0.0)
+        return _finish(getattr(special, "eval_" + name)(k, x), x, k, valid, p1)
 
     return kernel
 
 
 def _chebyshev_vw(sign):
-    """V (sign -1) or W (sign +1) from U: U_k(x) + sign * U_(k-1)(x)."""
+    """V (sign -1) or W (sign +1) from U: U_k(x) + sign * U_(k-1)(x); p_1 = 2x + sign."""
     def kernel(x, n):
         from scipy import special
 
         k, valid = _degree(n)
         u = special.eval_chebyu(k, x)
         below = np.where(k > 0, special.eval_chebyu(np.maximum(k - 1, 0), x), 0.0)
-        return np.where(valid, u + sign * below, 0.0)
+        return _finish(u + sign * below, x, k, valid, lambda x: 2 * x + sign)
 
     return kernel
 
@@ -63,7 +70,7 @@ def _shifted(kernel):
     return shifted
 
 
-_T, _U = _scipy_poly("chebyt"), _scipy_poly("chebyu")
+_T, _U = _scipy_poly("chebyt", lambda x: x), _scipy_poly("chebyu", lambda x: 2 * x)
 _V, _W = _chebyshev_vw(-1), _chebyshev_vw(1)
 
 chebyshev_polynomial_t = binary_nograd(
@@ -83,11 +90,14 @@ shifted_chebyshev_polynomial_v = binary_nograd(
 shifted_chebyshev_polynomial_w = binary_nograd(
     "shifted_chebyshev_polynomial_w", _shifted(_W), "W_n(2x - 1), orthogonal on [0, 1].")
 hermite_polynomial_h = binary_nograd(
-    "hermite_polynomial_h", _scipy_poly("hermite"), "The physicists' Hermite polynomial H_n(x).")
+    "hermite_polynomial_h", _scipy_poly("hermite", lambda x: 2 * x),
+    "The physicists' Hermite polynomial H_n(x).")
 hermite_polynomial_he = binary_nograd(
-    "hermite_polynomial_he", _scipy_poly("hermitenorm"),
+    "hermite_polynomial_he", _scipy_poly("hermitenorm", lambda x: x),
     "The probabilists' Hermite polynomial He_n(x).")
 laguerre_polynomial_l = binary_nograd(
-    "laguerre_polynomial_l", _scipy_poly("laguerre"), "The Laguerre polynomial L_n(x).")
+    "laguerre_polynomial_l", _scipy_poly("laguerre", lambda x: 1 - x),
+    "The Laguerre polynomial L_n(x).")
 legendre_polynomial_p = binary_nograd(
-    "legendre_polynomial_p", _scipy_poly("legendre"), "The Legendre polynomial P_n(x).")
+    "legendre_polynomial_p", _scipy_poly("legendre", lambda x: x),
+    "The Legendre polynomial P_n(x).")
