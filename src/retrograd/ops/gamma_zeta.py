@@ -84,9 +84,10 @@ def _float_kernel(op):
 
 
 def _no_half(x, y):
+    """check: PyTorch's zeta kernel has no float16 or complex version."""
     for a in (x, y):
         dt = getattr(a, "dtype", None)
-        if dt is not None and (dt.itemsize == 2 or dt.kind == "c"):
+        if dt is not None and ((dt.kind == "f" and dt.itemsize == 2) or dt.kind == "c"):
             raise NotImplementedError(f"\"zeta_cpu\" not implemented for '{dtype_name(dt)}'")
 
 
