@@ -156,6 +156,7 @@ from .ops.extra_composite import *
 from .ops.extra_pointwise import *
 from .ops.extra_random import *
 from .ops.extra_special import i0
+from .ops.gamma_zeta import igamma, igammac, mvlgamma
 from .ops.legacy_types import *
 
 # workspace cache

@@ -34,3 +34,7 @@ from ._core import METHODS, REGISTRY, Primitive
 # opdb additions
 # isort: split
 from . import extra_composite, extra_pointwise, extra_random, extra_special, legacy_types
+
+# torch.special: igamma, igammac, zeta, mvlgamma (issue 13)
+# isort: split
+from . import gamma_zeta
