@@ -61,6 +61,7 @@ def _step_for(case):
 #: Rows whose step stays eager, and why (each still matches eager: the check refuses it).
 EAGER = {
     "ops_pointwise::floor_divide": "no derivative (the step itself raises in backward)",
+    "special_more::zeta_number_other": "no derivative (the step itself raises in backward)",
     "ops_shape::masked_fill_t": "a value read out of a tensor outside the recorded ops",
     "nn_losses::ctc": "the loss computes its alignment outside the recorded ops",
     "nn_norm::local_response_norm": "pads with a tensor made outside the recorded ops",
@@ -97,7 +98,7 @@ def test_row_replays_bit_for_bit(case, request):
         torch.manual_seed(seed)
         try:
             want = eager(*to_tensors(torch, arrays, case))
-        except RuntimeError:
+        except (RuntimeError, NotImplementedError):
             assert name in EAGER
             return
         torch.manual_seed(seed)

@@ -260,11 +260,8 @@ class Recorder:
                 name = self.names.get(id(a._data))
                 spec.append(("wrap", name) if name is not None and name[0] == "v"
                             else ("ref", self.tensor_ref(a)))
-            elif type(a) is _ndarray:
-                name = self.names.get(id(a))
-                spec.append(name if name is not None else ("const", a))
             else:
-                spec.append(("const", a))
+                spec.append(self.resolve(a))
         self._effect()
         self.tape.append(("call", fn, spec))
 
@@ -278,8 +275,7 @@ class Recorder:
             if isinstance(a, Tensor) or _holds_tensor(a):
                 self.refuse(f"{getattr(fn, '__name__', fn)} takes a tensor")
                 return
-            name = self.names.get(id(a)) if type(a) is _ndarray else None
-            spec.append(name if name is not None else ("const", a))
+            spec.append(self.resolve(a))
         many = type(out) is tuple
         outs = [None if o is None else self.fresh(o) for o in (out if many else (out,))]
         self.tape.append(("make", fn, spec, outs, many))

@@ -116,10 +116,9 @@ def build(rec: Recorder, outputs: list) -> tuple[str, dict]:
             _make(w, ins)
         for r in reads_at.get(pos, ()):
             _guard(w, r)
-    out_names = []
-    for t in outputs:
-        expr = rec.array_expr(t)
-        out_names.append(expr)
+    out_names = [rec.array_expr(t) for t in outputs]
+    if rec.refusal is not None:  # an output no recorded op made
+        raise Refused(rec.refusal)
     ret = ", ".join(out_names)
     w.unit([f"return ({ret}{',' if len(out_names) == 1 else ''})"],
            uses=[n for n in out_names if not n.startswith("e")])

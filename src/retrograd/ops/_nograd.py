@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import _dtype as dtypes
 from .._tensor import Tensor, wrap
-from ._core import _broadcast_message, result_dtype
+from ._core import _broadcast_message, replayable, result_dtype
 from ._out import dtype_name, write_out
 
 __all__ = ["binary_nograd", "unary_nograd"]
@@ -41,6 +41,11 @@ def _compute(kernel, arrays, np_dtype):
     return np.asarray(out).astype(np_dtype, copy=False)
 
 
+def _broadcast_compute(kernel, arrays, np_dtype):
+    return _compute(kernel, tuple(np.broadcast_arrays(*(np.asarray(v) for v in arrays))),
+                    np_dtype)
+
+
 def unary_nograd(name: str, kernel, doc: str):
     """``torch.special.<name>(input, *, out=None)`` computing ``kernel`` (float64 arrays)."""
     op = f"special_{name}"
@@ -51,7 +56,7 @@ def unary_nograd(name: str, kernel, doc: str):
                             f"{type(input).__name__}")
         _check_kind(name, input._data.dtype)
         np_dtype = _float_dtype((input,))
-        return write_out(wrap(_compute(kernel, (input._data,), np_dtype)), out, op)
+        return write_out(wrap(replayable(_compute, kernel, (input._data,), np_dtype)), out, op)
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = doc + "  Not differentiable (as in PyTorch): the result never requires grad."
@@ -80,11 +85,12 @@ def binary_nograd(name: str, kernel, doc: str, names=("x", "n")):
                 arrays.append(v)
         np_dtype = _float_dtype((x, n))
         try:
-            a, b = np.broadcast_arrays(*(np.asarray(v) for v in arrays))
+            np.broadcast_shapes(*(np.shape(v) for v in arrays))
         except ValueError:
             shapes = [v._data.shape for v in (x, n)]
             raise RuntimeError(_broadcast_message(op, shapes)) from None
-        return write_out(wrap(_compute(kernel, (a, b), np_dtype)), out, op)
+        return write_out(wrap(replayable(_broadcast_compute, kernel, tuple(arrays), np_dtype)),
+                         out, op)
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = doc + "  Not differentiable (as in PyTorch): the result never requires grad."
