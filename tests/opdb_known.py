@@ -20,6 +20,7 @@ OPS = {
     # PyTorch's own gradient of the input is wrong (its gradcheck fails): ours zeroes the
     # overwritten window, tested against finite differences in tests/test_views_more.py.
     'as_strided_scatter': 'gradient differs: grad[0]: values differ (max abs error 1.76)',
+    # NumPy has no bfloat16: x.bfloat16() is float32 (docs/differences.md).
     'bfloat16': 'forward differs: output: dtype torch.float32 != torch.bfloat16',
     'bitwise_and': 'error class differs: nothing raised where PyTorch raises Exception',
     'bitwise_or': 'error class differs: nothing raised where PyTorch raises Exception',

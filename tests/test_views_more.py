@@ -335,3 +335,18 @@ def test_resize_as_and_zero_functions():
         x = lib.arange(6.0)
         assert lib.resize_as_(x, lib.ones(2, 2)).tolist() == [[0, 1], [2, 3]]
         assert lib.zero_(x) is x and x.tolist() == [[0, 0], [0, 0]]
+
+
+def test_write_through_as_strided_view_with_a_transposed_gradient_like_torch():
+    """The view is redone on the incoming gradient, laid out unlike the base."""
+    def run(lib):
+        x = lib.arange(6.0, requires_grad=True)
+        b = x * 1
+        b.as_strided((2,), (1,), 3).mul_(lib.tensor([10.0, 100.0]))
+        y = b.reshape(2, 3).t()
+        (g,) = lib.autograd.grad((y * lib.arange(6.0).reshape(3, 2)).sum(), x)
+        return y.detach(), g
+
+    (ry, rg), (ty, tg) = run(retrograd), run(torch)
+    np.testing.assert_array_equal(arr(ry), ty.numpy())
+    np.testing.assert_array_equal(arr(rg), tg.numpy())

@@ -21,6 +21,7 @@ from .._dims import wrap_dim
 from .._tensor import Tensor
 from ..backend import xp
 from ._core import Primitive, register_method
+from ._out import takes_out
 from .creation import _alloc, _default, _finish, _module, _sizes
 from .shape import clone
 
@@ -178,11 +179,11 @@ class AsStrided(Primitive):
     view).  d/dx = grad added into the storage positions it was read from, then read back
     at x's own positions (divided among the elements of x that share one position).
 
-    ``layout = (positions, n)`` says where x's elements sit in a storage of n elements; it
-    is given when the view is redone on another array shaped like x (a gradient, or a copy
-    of the base, when writing through the view), whose own memory may be laid out
-    differently: the view is then taken of that array's memory where the layout allows,
-    else read out as a copy."""
+    ``layout = (shape, strides, offset, n)`` says where x's elements sit in a storage of n
+    elements; it is given when the view is redone on another array shaped like x (a
+    gradient, or a copy of the base, when writing through the view), whose own memory may
+    be laid out differently: the view is then taken of that array's memory where the layout
+    allows, else read out as a copy."""
 
     __slots__ = ("n", "out_pos", "weight", "x_pos")
     is_view = True
@@ -195,7 +196,8 @@ class AsStrided(Primitive):
             lo, ctx.n = storage_of(x)
             ctx.x_pos = _positions(x, lo)
         else:
-            ctx.x_pos, ctx.n = layout
+            shape, strides, offset, ctx.n = layout
+            ctx.x_pos = _grid(shape, strides, offset)
             out = _redo(x, ctx.x_pos, ctx.n, ctx.out_pos)
         ctx.weight = _shared_weight(ctx.x_pos, ctx.n)
         if type(out) is np.ndarray and out.flags.writeable and _overlaps(ctx.out_pos):
@@ -235,10 +237,11 @@ class AsStridedScatter(Primitive):
     storage_offset) of the copy's storage.  d/dx = grad with the window's elements zeroed;
     d/dsrc = grad read through the window."""
 
-    __slots__ = ("keep", "n", "out_pos", "x_pos")
+    __slots__ = ("keep", "n", "out_pos", "window", "x_pos")
     formula = "grad * (not in window), storage_map(grad, x positions -> window)"
 
     def forward(ctx, x, src, size=(), stride=(), storage_offset=0):
+        ctx.window = {"size": size, "stride": stride, "storage_offset": storage_offset}
         out = x.copy(order="K")
         _window(out, size, stride, storage_offset)[...] = src
         lo, n = storage_of(out)
@@ -257,9 +260,7 @@ class AsStridedScatter(Primitive):
         return gx, gs
 
     def jvp(ctx, tx, ts):
-        return AsStridedScatter.generic(tx, ts, size=ctx.out_pos.shape,
-                                        stride=_strides_of(ctx.out_pos),
-                                        storage_offset=_offset_of(ctx.out_pos))
+        return AsStridedScatter.generic(tx, ts, **ctx.window)
 
 
 def _strides_of(pos: np.ndarray) -> tuple:
@@ -362,8 +363,11 @@ def _share_view(out: Tensor, input: Tensor, attrs: dict) -> Tensor:
         base = input._base if input._base is not None else input
         out._vc = input._vc
         out._base = base
-        lo, n = storage_of(base._data)
-        layout = (_positions(base._data, lo), n)
+        data = base._data
+        lo, n = storage_of(data)
+        item = data.itemsize
+        layout = (data.shape, tuple(s // item for s in data.strides), (_ptr(data) - lo) // item,
+                  n)
         out._extras.view = (base, AsStrided, (), {**attrs, "layout": layout})
     return out
 
@@ -379,7 +383,8 @@ def as_strided(input, size, stride, storage_offset=None):
     return _share_view(AsStrided.generic(input, **attrs), input, attrs)
 
 
-def as_strided_copy(input, size, stride, storage_offset=None, *, out=None):
+@takes_out("as_strided_copy", "exact")
+def as_strided_copy(input, size, stride, storage_offset=None):
     """``as_strided`` copied into fresh memory."""
     return clone(as_strided(input, size, stride, storage_offset))
 
@@ -416,7 +421,8 @@ def unfold(input, dimension, size, step):
     return Unfold.generic(input, dim=d, size=int(size), step=int(step))
 
 
-def unfold_copy(input, dimension, size, step, *, out=None):
+@takes_out("unfold_copy", "exact")
+def unfold_copy(input, dimension, size, step):
     """``input.unfold(dimension, size, step)`` copied into fresh memory."""
     return clone(unfold(input, dimension, size, step))
 
