@@ -84,12 +84,17 @@ def resolve(op):
     if name.startswith("__") and name.endswith("__"):
         method = getattr(retrograd.Tensor, name, None)
         return None if method is None else (lambda x, *a, **k: method(x, *a, **k))
+    if type(op.op).__name__ == "OpOverload":  # torch.ops.aten.NAME.OVERLOAD
+        packet = getattr(getattr(retrograd.ops, op.op.namespace, None),
+                         op.op.overloadpacket.__name__, None)
+        return getattr(packet, op.op._overloadname, None)
     obj = retrograd
     for part in name.split("."):
         obj = getattr(obj, part, None)
         if obj is None:
             break
-    if obj is None and "." not in name and op.method_variant is not None:
+    if not callable(obj) and "." not in name and op.method_variant is not None:
+        # ``torch.cfloat`` is a dtype; the OpInfo means the method ``x.cfloat()``
         method = getattr(retrograd.Tensor, name, None)
         if method is not None:
             obj = lambda x, *a, **k: getattr(x, name)(*a, **k)  # noqa: E731
@@ -145,7 +150,8 @@ def _rg_callable(v):
 
 
 # Ops whose values are unspecified (uninitialized memory): compared by shape and dtype.
-UNSPECIFIED = {"empty", "empty_like", "new_empty", "empty_strided", "empty_permuted"}
+UNSPECIFIED = {"empty", "empty_like", "new_empty", "empty_strided", "empty_permuted",
+               "new_empty_strided"}
 
 
 def is_random(op) -> bool:
@@ -168,6 +174,8 @@ def to_rg(value, memo):
         key = id(value)
         if key not in memo:
             arr = _own_copy(value.detach().numpy(force=True))
+            if value.storage_offset():
+                arr = _in_storage(value.detach())
             t = retrograd.from_numpy(arr)
             if value.requires_grad:
                 t.requires_grad_(True)
@@ -206,6 +214,16 @@ def _own_copy(a):
     base = a[tuple(slice(0, 1) if s == 0 else slice(None) for s in a.strides)].copy()
     strides = tuple(0 if s == 0 else b for s, b in zip(a.strides, base.strides))
     return np.lib.stride_tricks.as_strided(base, a.shape, strides)
+
+
+def _in_storage(value):
+    """A copy of a tensor that starts inside a larger storage, as a view of a copy of that
+    storage at the same offset and strides (``as_strided`` reads the elements around it)."""
+    n = value.untyped_storage().nbytes() // value.element_size()
+    full = value.as_strided((n,), (1,), 0).numpy(force=True).copy()
+    item = full.itemsize
+    return np.lib.stride_tricks.as_strided(full[value.storage_offset():], tuple(value.shape),
+                                           tuple(s * item for s in value.stride()))
 
 
 def torch_leaves(sample):

@@ -159,6 +159,13 @@ from .ops.extra_special import i0
 from .ops.gamma_zeta import igamma, igammac, mvlgamma
 from .ops.legacy_types import *
 
+# strided and copying views
+# isort: split
+from .ops import aten as _aten
+from .ops.assorted import *
+from .ops.copies import *
+from .ops.strided import *
+
 # workspace cache
 from . import cpu  # isort: skip  (torch.cpu: empty_cache, memory_reserved)
 
