@@ -62,6 +62,7 @@ def _step_for(case):
 EAGER = {
     "ops_pointwise::floor_divide": "no derivative (the step itself raises in backward)",
     "special_more::zeta_number_other": "no derivative (the step itself raises in backward)",
+    "views_more::gradient_coords": "reads the coordinate tensors with numpy()",
     "ops_shape::masked_fill_t": "a value read out of a tensor outside the recorded ops",
     "nn_losses::ctc": "the loss computes its alignment outside the recorded ops",
     "nn_norm::local_response_norm": "pads with a tensor made outside the recorded ops",

@@ -89,7 +89,8 @@ class CapturedFunction:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self.eager_reason is not None or _state.special or _tensor.observer is not None:
             return self.fn(*args, **kwargs)
-        flat = tensors_in((args, kwargs))
+        flat = tensors_in((args, kwargs)) if kwargs or not all(
+            isinstance(a, Tensor) for a in args) else args
         key = _signature(args, kwargs)
         entry = self.entries.get(key)
         if entry is None:
@@ -219,7 +220,16 @@ def _static(v):
 
 
 def _signature(args, kwargs) -> tuple:
-    return (_state.grad_enabled, _static(args), _static(kwargs))
+    key = [_state.grad_enabled]
+    for a in args:  # tensors first: nearly every argument of a step
+        if isinstance(a, Tensor):
+            d = a._data
+            key.append((d.shape, d.dtype, a._requires_grad))
+        else:
+            key.append(_static(a))
+    if kwargs:
+        key.append(_static(kwargs))
+    return tuple(key)
 
 
 def _template(out, outputs):

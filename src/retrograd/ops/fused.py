@@ -34,15 +34,18 @@ class Linear(Primitive):
         gx = grad @ w if nx else None
         gw = gb = None
         if nw:
-            if x.ndim == 2:
-                gw = transpose(grad, 0, 1) @ x
+            if x.ndim == 2:  # .T and .sum(0) read the same on arrays and Tensors
+                gw = grad.T @ x
             elif x.ndim == 1:
                 gw = reshape(grad, (-1, 1)) @ reshape(x, (1, -1))
             else:
                 g2 = reshape(grad, (-1, grad.shape[-1]))
                 gw = transpose(g2, 0, 1) @ reshape(x, (-1, x.shape[-1]))
         if nb:
-            gb = _sum(grad, dim=tuple(range(grad.ndim - 1))) if grad.ndim > 1 else grad
+            if grad.ndim == 2:
+                gb = grad.sum(0)
+            else:
+                gb = _sum(grad, dim=tuple(range(grad.ndim - 1))) if grad.ndim > 1 else grad
         return gx, gw, gb
 
     def jvp(ctx, tx, tw, tb):

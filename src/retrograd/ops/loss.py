@@ -152,6 +152,14 @@ def _class_weights(target, weight, ignore_index, c, like):
     return safe, np.where(valid, w, 0).astype(dt), valid
 
 
+def _take(m, a, index, dim):
+    """``take_along_axis(a, index, dim)``; for (N, C) logits along dim 1 by plain indexing
+    (the same elements, without NumPy's index-building helper)."""
+    if a.ndim == 2 and dim == 1:
+        return a[m.arange(a.shape[0]), index[:, 0]][:, None]
+    return m.take_along_axis(a, index, dim)
+
+
 class CrossEntropyIndex(Primitive):
     """Per-element -w[t] * log_softmax(x)[t] along dim 1 (fused log_softmax + gather).
 
@@ -167,7 +175,7 @@ class CrossEntropyIndex(Primitive):
         m = xp(x)
         work = x.astype(np.float32) if x.dtype == np.float16 else x
         shift = work - work.max(axis=dim, keepdims=True)
-        picked = m.take_along_axis(shift, index, dim)
+        picked = _take(m, shift, index, dim)
         e = m.exp(shift, out=shift)  # in place: this is the hot path of training
         total = e.sum(axis=dim, keepdims=True)
         e /= total
@@ -181,8 +189,12 @@ class CrossEntropyIndex(Primitive):
         if not isinstance(x, Tensor):
             g = xp(grad).expand_dims(grad * ctx.w, ctx.dim)
             out = ctx.probs * g
-            sub = xp(out).take_along_axis(out, ctx.index, ctx.dim) - g
-            xp(out).put_along_axis(out, ctx.index, sub, ctx.dim)
+            m = xp(out)
+            sub = _take(m, out, ctx.index, ctx.dim) - g
+            if out.ndim == 2 and ctx.dim == 1:  # the common case, without NumPy's helpers
+                out[m.arange(out.shape[0]), ctx.index[:, 0]] = sub[:, 0]
+            else:
+                m.put_along_axis(out, ctx.index, sub, ctx.dim)
             return out.astype(x.dtype, copy=False)
         g = unsqueeze(grad * ctx.w, ctx.dim)
         p = exp(LogSoftmax.generic(x, dim=ctx.dim))
