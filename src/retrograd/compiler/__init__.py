@@ -1,11 +1,11 @@
 """``retrograd.compile`` and ``retrograd.compiler``: PyTorch's compilation entry points.
 
-retrograd has no graph compiler: ``compile`` returns an object that runs the same
-computation eagerly, op by op, which is what PyTorch does with compilation disabled.
 Arguments are checked as PyTorch checks them, so a program written for ``torch.compile``
-runs unchanged. A compile *mode* is a wrapper factory in ``MODES``; every mode is eager
-today, and a mode that captures and replays (``"reduce-overhead"``) plugs in with
-``register_mode`` without touching ``compile``.
+runs unchanged. A compile *mode* is a wrapper factory in ``MODES`` (``register_mode`` adds
+one). ``"reduce-overhead"`` captures a step once at retrograd's hook points, checks it
+against eager bit for bit and replays it as straight-line NumPy calls (``_replay``,
+docs/compile.md). The other modes run the computation eagerly, op by op, which is what
+PyTorch does with compilation disabled.
 
 >>> import retrograd
 >>> @retrograd.compile
@@ -94,15 +94,16 @@ def compile(model: Callable | None = None, *, fullgraph: bool = False,
             dynamic: bool | None = None, backend: str | Callable = "inductor",
             mode: str | None = None, options: dict | None = None,
             disable: bool = False, **kwargs: Any) -> Any:
-    """``torch.compile``: a callable that computes what ``model`` computes, eagerly.
+    """``torch.compile``: a callable that computes what ``model`` computes.
 
     Use it as a call, ``compile(model)``, or as a decorator, with or without arguments. A
     ``Module`` comes back wrapped in an ``OptimizedModule`` (``._orig_mod`` is the original;
     its parameters are shared, its state_dict keys start with ``_orig_mod.``), a function as
-    a function. ``disable=True`` returns ``model`` itself. ``backend`` (a name or a custom
-    backend callable), ``fullgraph``, ``dynamic`` and ``options`` are accepted and have no
-    effect: there is no graph to capture, so a custom backend is never called (as in
-    PyTorch with compilation disabled). ``mode`` picks the wrapper in ``MODES``.
+    a function. ``disable=True`` returns ``model`` itself. ``mode`` picks the wrapper in
+    ``MODES``: ``"reduce-overhead"`` captures and replays (docs/compile.md), the others run
+    eagerly. ``backend`` (a name or a custom backend callable), ``fullgraph``, ``dynamic``
+    and ``options`` are accepted and change nothing; a custom backend is never called
+    (there is no FX graph to hand it).
     """
     if model is None:
         return functools.partial(compile, fullgraph=fullgraph, dynamic=dynamic, backend=backend,
