@@ -158,6 +158,11 @@ from .ops.extra_random import *
 from .ops.extra_special import i0
 from .ops.legacy_types import *
 
+# signal: windows, stft/istft
+# isort: split
+from . import signal
+from .signal.window_functions import *
+
 # workspace cache
 from . import cpu  # isort: skip  (torch.cpu: empty_cache, memory_reserved)
 
