@@ -196,7 +196,6 @@ OPS = {
     'special.zeta': 'missing',
     'split_with_sizes_copy': 'missing',
     'squeeze_copy': 'missing',
-    'stft': 'missing',
     'svd_lowrank': "missing: module 'retrograd' has no attribute 'svd_lowrank'",
     't_copy': 'missing',
     'take': 'error class differs: TypeError where PyTorch raises RuntimeError (take() got an unexp',

@@ -161,6 +161,7 @@ from .ops.legacy_types import *
 # signal: windows, stft/istft
 # isort: split
 from . import signal
+from .ops.stft import istft, stft
 from .signal.window_functions import *
 
 # workspace cache
