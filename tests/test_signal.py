@@ -467,3 +467,11 @@ def test_doctests():
                    retrograd.signal.window_functions):
         result = doctest.testmod(module)
         assert result.attempted > 0 and result.failed == 0, module.__name__
+
+
+def test_stft_istft_want_a_tensor():
+    errs = both_raise(lambda lib: lib.istft([1.0, 2.0], 2))
+    assert isinstance(errs[1], TypeError)
+    # PyTorch's stft fails with AttributeError ('list' object has no attribute 'dim').
+    with pytest.raises(TypeError, match=r"stft\(\): argument 'input' .* not list"):
+        retrograd.stft([1.0, 2.0, 3.0], 2, return_complex=True)

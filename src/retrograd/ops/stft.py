@@ -69,6 +69,13 @@ def _overlap_add(frames: Tensor, hop: int) -> Tensor:
 
 # ---------------------------------------------------------------------- checks
 
+def _tensor_input(name: str, x) -> Tensor:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(x).__name__}")
+    return x
+
+
 def _describe(name: str, x: Tensor, n_fft, hop, win_length, window) -> str:
     """The call as PyTorch prints it in errors: the op, shapes and sizes."""
     w = None if window is None else f"{window.dtype}{list(window.shape)}"
@@ -125,7 +132,7 @@ def stft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tru
     >>> torch.stft(torch.ones(8), 4, window=torch.ones(4), return_complex=True).shape
     torch.Size([3, 9])
     """
-    x = input
+    x = _tensor_input("stft", input)
     if not x.is_complex() and return_complex is None:
         raise RuntimeError("stft requires the return_complex parameter be given for real "
                            "inputs, and will further require that return_complex=True in a "
@@ -151,7 +158,7 @@ def stft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tru
         # As a (1, B, L) batch, so reflect padding sees one padded dim.
         p = n_fft // 2
         xb = pad(xb.unsqueeze(0), (p, p), mode=pad_mode).squeeze(0)
-    frames = _stft_frames(xb, n_fft, hop, win_length, window, bool(align_to_window), x.shape)
+    frames = _stft_frames(xb, n_fft, hop, win_length, window, bool(align_to_window))
     complex_in = x.is_complex() or (window is not None and window.is_complex())
     if onesided is None:
         onesided = not complex_in
@@ -170,7 +177,7 @@ def stft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tru
     return out if keep_complex else view_as_real(out)
 
 
-def _stft_frames(xb: Tensor, n_fft, hop, win_length, window, align, in_shape) -> Tensor:
+def _stft_frames(xb: Tensor, n_fft, hop, win_length, window, align) -> Tensor:
     """The windowed frames (B, T, n_fft) of the (padded) batch xb."""
     length = xb.shape[-1]
     span = win_length if align else n_fft
@@ -219,7 +226,7 @@ def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tr
     >>> torch.istft(s, 4, hop_length=1, window=w, length=8)
     tensor([0., 1., 2., 3., 4., 5., 6., 7.])
     """
-    x = input
+    x = _tensor_input("istft", input)
     if not x.is_complex():
         raise RuntimeError("istft requires a complex-valued input tensor matching the output "
                            "from stft with return_complex=True.")
