@@ -166,6 +166,12 @@ from .ops.assorted import *
 from .ops.copies import *
 from .ops.strided import *
 
+# signal: windows, stft/istft
+# isort: split
+from . import signal
+from .ops.stft import istft, stft
+from .signal.window_functions import *
+
 # workspace cache
 from . import cpu  # isort: skip  (torch.cpu: empty_cache, memory_reserved)
 

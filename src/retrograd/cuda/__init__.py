@@ -39,6 +39,8 @@ from .memory import (
 )
 from .streams import Event, Stream, StreamContext, current_stream, default_stream, stream
 
+from . import jiterator  # isort: skip  (torch.cuda.jiterator: kernels from code strings)
+
 __all__ = [
     "Event", "OutOfMemoryError", "Stream", "StreamContext", "current_device", "current_stream",
     "default_stream", "device", "device_count", "device_of", "empty_cache",
