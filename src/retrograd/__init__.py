@@ -158,6 +158,10 @@ from .ops.extra_random import *
 from .ops.extra_special import i0
 from .ops.legacy_types import *
 
+# reductions: torch.masked, quantile, histogram, index_reduce
+# isort: split
+from . import masked
+
 # workspace cache
 from . import cpu  # isort: skip  (torch.cpu: empty_cache, memory_reserved)
 
