@@ -161,6 +161,7 @@ from .ops.legacy_types import *
 # reductions: torch.masked, quantile, histogram, index_reduce
 # isort: split
 from . import masked
+from .ops.quantile import nanquantile, quantile
 
 # workspace cache
 from . import cpu  # isort: skip  (torch.cpu: empty_cache, memory_reserved)
