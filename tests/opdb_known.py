@@ -54,8 +54,6 @@ OPS = {
     'grid_sampler_3d': 'missing',
     'gt': 'error class differs: nothing raised where PyTorch raises Exception',
     'hash_tensor': 'missing',
-    'histogram': 'missing',
-    'histogramdd': 'missing',
     'hsplit': 'error class differs: ZeroDivisionError where PyTorch raises RuntimeError (integer m',
     'hstack': 'error class differs: IndexError where PyTorch raises RuntimeError (tuple index out ',
     'igamma': 'missing',

@@ -161,6 +161,7 @@ from .ops.legacy_types import *
 # reductions: torch.masked, quantile, histogram, index_reduce
 # isort: split
 from . import masked
+from .ops.histogram import histogram, histogramdd
 from .ops.index_reduce import index_reduce
 from .ops.quantile import nanquantile, quantile
 
