@@ -94,7 +94,8 @@ def _is_float(x) -> bool:
 
 
 def _extreme(x, largest: bool, op: str):
-    """The identity of amax (the smallest value of x's dtype) or of amin (the largest)."""
+    """The identity of amax (the smallest value of x's dtype) or of amin (the largest);
+    asked for only where a mask needs it (PyTorch's amax of bools works without a mask)."""
     kind = x.dtype._np.kind
     if kind == "b":
         raise NotImplementedError(f"identity of {op} on {x.dtype} input")
@@ -135,7 +136,8 @@ def amax(input, dim=None, *, keepdim=False, dtype=None, mask=None):
     d/dx = grad shared among the unmasked maxima.
     """
     x = _cast(input, dtype)
-    x = _fill(x, _mask(input, mask), _extreme(x, True, "amax"))
+    m = _mask(input, mask)
+    x = x if m is None else _fill(x, m, _extreme(x, True, "amax"))
     return _amax(x, _dims(dim, input.ndim), keepdim)
 
 
@@ -145,12 +147,14 @@ def amin(input, dim=None, *, keepdim=False, dtype=None, mask=None):
     d/dx = grad shared among the unmasked minima.
     """
     x = _cast(input, dtype)
-    x = _fill(x, _mask(input, mask), _extreme(x, False, "amin"))
+    m = _mask(input, mask)
+    x = x if m is None else _fill(x, m, _extreme(x, False, "amin"))
     return _amin(x, _dims(dim, input.ndim), keepdim)
 
 
 def _arg(fn, largest, input, dim, keepdim, dtype, mask):
-    x = _fill(input, _mask(input, mask), _extreme(input, largest, fn.__name__))
+    m = _mask(input, mask)
+    x = input if m is None else _fill(input, m, _extreme(input, largest, fn.__name__))
     # PyTorch returns the index in ``dtype``, by default the input's own dtype.
     return fn(x, dim, keepdim).to(input.dtype if dtype is None else dtype)
 
