@@ -227,7 +227,8 @@ def norm(input, ord=2.0, dim=None, *, keepdim=False, dtype=None, mask=None):
     """
     _no_narrowing(input, dtype)
     fill = float("inf") if ord == -float("inf") else 0.0
-    x = _fill(input, _mask(input, mask), fill)
+    # norm(z) = norm(|z|): complex input is taken by modulus (d|z| = sgn(z))
+    x = _fill(input.abs() if input.dtype.is_complex else input, _mask(input, mask), fill)
     return vector_norm(x, ord, _dims(dim, input.ndim), keepdim, dtype=dtype)
 
 
@@ -263,7 +264,8 @@ def _variance(input, dim, unbiased, correction, keepdim, dtype, mask):
     with np.errstate(divide="ignore", invalid="ignore"):
         center = _sum(_fill(x, m, 0), dims, True) / _count(x, m, dims, True)
         dev = _fill(x - center, m, 0)
-        square = (dev * dev.conj()).real if x.dtype.is_complex else dev * dev
+        # complex input: |dev|^2, kept complex (PyTorch's masked var is in the input dtype)
+        square = dev * dev.conj() if x.dtype.is_complex else dev * dev
         denom = clamp(_count(x, m, dims, keepdim) - correction, min=0) \
             if m is not None else max(_count(x, m, dims, keepdim) - correction, 0)
         return _sum(square, dims, keepdim) / denom
