@@ -21,6 +21,7 @@ from ._out import write_out
 from .reduction import _movedim
 from .scatter import gather
 from .shape import reshape, unsqueeze
+from .where import where
 
 __all__ = ["nanquantile", "quantile"]
 
@@ -50,7 +51,8 @@ def _check(input, q, interpolation):
 
 def _positions(data, q_arr, ignore_nan, mode):
     """For the sorted slices of ``data`` (last axis): where each quantile falls, as
-    (lo, hi, rank_floor, count) arrays shaped q's shape + data's batch shape + (1,)."""
+    (lo, hi, rank_floor, count, nan_result) arrays shaped q's shape + data's batch shape +
+    (1,); nan_result marks the slices whose quantile is NaN whatever q is."""
     m = xp(data)
     n = data.shape[-1]
     nan = m.isnan(data)
@@ -71,12 +73,14 @@ def _positions(data, q_arr, ignore_nan, mode):
     floor = m.floor(rank)
     lo = m.clip(lo, 0, n - 1).astype(np.int64)
     hi = m.clip(hi, 0, n - 1).astype(np.int64)
-    if not ignore_nan:
+    if ignore_nan:
+        nan_result = count == 0
+    else:
         # A slice holding NaN has quantile NaN: point at its NaN (sorted last).
-        has_nan = nan.any(axis=-1, keepdims=True)
-        lo = m.where(has_nan, n - 1, lo)
-        hi = m.where(has_nan, n - 1, hi)
-    return lo, hi, floor, count
+        nan_result = nan.any(axis=-1, keepdims=True)
+        lo = m.where(nan_result, n - 1, lo)
+        hi = m.where(nan_result, n - 1, hi)
+    return lo, hi, floor, count, nan_result
 
 
 def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, out, op):
@@ -87,7 +91,7 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, out, op):
     data = x._data
     m = xp(data)
     q_arr = q._data if isinstance(q, Tensor) else m.asarray(q, dtype=data.dtype)
-    lo, hi, floor, count = _positions(data, q_arr, ignore_nan, interpolation)
+    lo, hi, floor, count, nan_result = _positions(data, q_arr, ignore_nan, interpolation)
     order = m.argsort(data, axis=-1, kind="stable")  # NaN sorts last, as in PyTorch
     if q_arr.ndim:  # one row of results per quantile: the data repeated along a new dim 0
         x = x.unsqueeze(0).expand(q_arr.shape[0], *x.shape)
@@ -104,6 +108,8 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, out, op):
             q_b = reshape(q, q_arr.shape + (1,) * data.ndim) if isinstance(q, Tensor) else \
                 q_arr.reshape(q_arr.shape + (1,) * data.ndim)
             weight = q_b * wrap((count - 1).astype(data.dtype)) - wrap(floor)
+            if nan_result.any():  # a NaN quantile does not move with q (d/dq = 0 there)
+                weight = where(wrap(m.broadcast_to(nan_result, floor.shape)), 0.0, weight)
         high = pick(hi)
         res = low + weight * (high - low)
     else:
