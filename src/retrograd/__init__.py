@@ -172,6 +172,13 @@ from . import signal
 from .ops.stft import istft, stft
 from .signal.window_functions import *
 
+# reductions: torch.masked, quantile, histogram, index_reduce
+# isort: split
+from . import masked
+from .ops.histogram import histogram, histogramdd
+from .ops.index_reduce import index_reduce
+from .ops.quantile import nanquantile, quantile
+
 # workspace cache
 from . import cpu  # isort: skip  (torch.cpu: empty_cache, memory_reserved)
 
