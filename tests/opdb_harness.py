@@ -22,6 +22,7 @@ import types
 
 import numpy as np
 import torch
+from torch.testing._internal.common_device_type import onlyCUDA
 
 import retrograd
 
@@ -64,6 +65,8 @@ def aside(op) -> str | None:
         return "sparse layout or complex32 result"
     if sample_dtype(op) is None:
         return "complex-only or no CPU dtypes"
+    if onlyCUDA in op.decorators:
+        return "CUDA-only (onlyCUDA): PyTorch itself raises on CPU"
     return None
 
 

@@ -169,19 +169,10 @@ def test_histogram_errors():
 
 # ---------------------------------------------------------------------- index_reduce
 
-# PyTorch (index_reduce and scatter_reduce alike) divides a tied amax/amin gradient also by
-# the self elements equal to the result when include_self=False (giving them none of it);
-# ScatterReduce (ops/scatter.py), which index_reduce is made of, does not count them yet.
-_SELF_TIES = pytest.mark.xfail(strict=True, reason="ops/scatter.py: ScatterReduce amax/amin "
-                               "with include_self=False leaves self ties out of the count")
-
-
 @pytest.mark.parametrize("reduce", ["prod", "mean", "amax", "amin"])
 @pytest.mark.parametrize("include_self", [True, pytest.param(False, id="no_self")])
-def test_index_reduce_ties_and_zeros_match_pytorch(reduce, include_self, request):
+def test_index_reduce_ties_and_zeros_match_pytorch(reduce, include_self):
     """Gradients where maxima tie (shared evenly) and where factors are zero (exact)."""
-    if not include_self and reduce in ("amax", "amin"):
-        request.applymarker(_SELF_TIES)
     x = np.array([[1.0, 2.0], [3.0, 0.0], [5.0, 6.0]])
     src = np.array([[1.0, 2.0], [3.0, 0.0], [1.0, 6.0], [0.0, 2.0]])
     index = [0, 1, 0, 0]

@@ -198,11 +198,7 @@ OPS = sorted(["histogram", "histogramdd", "index_reduce.amax", "index_reduce.ami
 PER_OP = 8  # samples checked per op, spread over all of op_db's (test_opdb checks the first)
 
 # Samples known to fail, with the first failure's class; the test fails when one passes.
-KNOWN = {
-    # Two zero factors at one target: ScatterReduce's prod backward (ops/scatter.py, which
-    # index_reduce shares) gives the second-order term between them as 0.
-    ("index_reduce.prod", 8): "double backward differs",
-}
+KNOWN: dict = {}
 
 
 @pytest.fixture(scope="module")

@@ -151,13 +151,15 @@ class ScatterReduce(Primitive):
             inv = (1.0 / m.maximum(n, 1)).astype(dt)
             ctx.weights = (inv if include_self else keep, inv, None)
         else:
-            self_hit = (x == out) if include_self else ~touched
+            self_hit = x == out
             src_hit = src == out[idx]
             ties = m.zeros(x.shape, dtype=np.int64)
             m.add.at(ties, idx, src_hit.astype(np.int64))
+            # PyTorch counts self's ties also without include_self (giving them no share)
             ties = ties + self_hit
             inv = (1.0 / m.maximum(ties, 1)).astype(dt)
-            ctx.weights = (self_hit * inv, inv, src_hit.astype(dt))
+            self_w = self_hit if include_self else ~touched
+            ctx.weights = (self_w * inv, inv, src_hit.astype(dt))
         if reduce == "prod":
             ctx.save(x, src, out)
         return out
@@ -206,12 +208,24 @@ def _prod_backward(ctx, grad):
         gx = grad * where(xz, masked, out / mx)
     else:
         gx = grad * ctx.weights[0]
-    single = sz & (Gather.forward(_new_ctx(Gather), nz, dim=dim, index=index) == 1)
+    zeros_at = Gather.forward(_new_ctx(Gather), nz, dim=dim, index=index)
+    single, pair = sz & (zeros_at == 1), sz & (zeros_at == 2)
     masked_src = where(single, 1.0, src)
     masked = ScatterReduce.generic(x, masked_src, dim=dim, index=index, reduce="prod",
                                    include_self=inc)
     gsrc = where(single, Gather.generic(grad * masked, dim=dim, index=index),
                  Gather.generic(grad * out, dim=dim, index=index) / ms)
+    if pair.any():
+        # a zero factor with one other zero at its target: the product of the others is
+        # (product of the nonzero factors) * (the other zero), 0 in value but not in slope
+        nonzero = ScatterReduce.generic(mx, ms, dim=dim, index=index, reduce="prod",
+                                        include_self=inc)
+        zsum = ScatterAddZeros.generic(where(sz, src, 0.0), shape=tuple(out.shape), dim=dim,
+                                       index=index)
+        if inc:
+            zsum = zsum + where(xz, x, 0.0)
+        other = Gather.generic(zsum, dim=dim, index=index) - src
+        gsrc = where(pair, Gather.generic(grad * nonzero, dim=dim, index=index) * other, gsrc)
     return gx, gsrc
 
 
