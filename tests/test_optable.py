@@ -24,9 +24,9 @@ from optable import (
 
 #: The test modules holding a family's table, as ``CASES``.
 FAMILIES = ("test_ops_core", "test_ops_pointwise", "test_ops_reduction", "test_ops_shape",
-            "test_indexing", "test_linalg", "test_nn_functional_act", "test_nn_losses",
-            "test_nn_norm", "test_nn_conv", "test_nn_pool", "test_nn_vision", "test_complex",
-            "test_fft", "test_ops_extra")
+            "test_indexing", "test_linalg", "test_linalg_more", "test_nn_functional_act",
+            "test_nn_losses", "test_nn_norm", "test_nn_conv", "test_nn_pool", "test_nn_vision",
+            "test_complex", "test_fft", "test_ops_extra")
 
 
 def tables() -> dict[str, list]:

@@ -29,6 +29,11 @@ from .decompositions import (
     _mT,
 )
 from .diagonal import diag, diag_embed, diagonal, trace, tril, triu
+from .linalg_triangular import (
+    cholesky_inverse,
+    cholesky_solve,
+    triangular_solve,
+)
 from .norms import vector_norm
 from .products import (
     _cross,
@@ -52,10 +57,11 @@ from .reduction import _result
 from .shape import permute, reshape, squeeze, unsqueeze
 from .unary import log, where
 
-__all__ = ["LinAlgError", "addbmm", "addmm", "addmv", "baddbmm", "bmm", "cholesky", "cross",
+__all__ = ["LinAlgError", "addbmm", "addmm", "addmv", "baddbmm", "bmm", "cholesky",
+           "cholesky_inverse", "cholesky_solve", "cross",
            "det", "diag", "diag_embed", "diagonal", "dot", "einsum", "ger", "inner", "inverse",
            "kron", "logdet", "matrix_power", "mv", "outer", "pinverse", "qr", "slogdet", "svd",
-           "tensordot", "trace", "tril", "triu", "vdot"]
+           "tensordot", "trace", "triangular_solve", "tril", "triu", "vdot"]
 
 
 
