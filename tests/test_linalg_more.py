@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.linalg as sl
 import torch
 from optable import OpCase
 
@@ -41,6 +42,21 @@ def _np_chol_solve(b, f, upper=False):
     return np.linalg.solve(a, b)
 
 
+def _np_lu_factor(a):
+    lu, piv = sl.lu_factor(a)
+    return lu, piv + 1
+
+
+def _np_lu(a):
+    """(L, U) of A = P L U (P is constant: no tangent, checked in a behaviour test)."""
+    return sl.lu(a)[1:]
+
+
+def _lu_solve(L, a, b, **kw):
+    LU, piv = L.linalg.lu_factor(a)
+    return L.linalg.lu_solve(LU, piv, b, **kw)
+
+
 CASES = [
     # Inputs are full matrices: only the named triangle may be read, and only it gets a
     # gradient (PyTorch's rule), so these rows check the masking too.
@@ -69,6 +85,26 @@ CASES = [
     OpCase("cholesky_ex", lambda L, a: L.linalg.cholesky_ex(a @ a.mT + 3 * L.eye(3),
                                                             upper=True).L,
            lambda a: np.linalg.cholesky(a @ a.T + 3 * np.eye(3)).T, [((3, 3),)]),
+    # LU: square, tall, wide and batched inputs (the three gradient cases).
+    OpCase("lu_factor", lambda L, a: L.linalg.lu_factor(a), _np_lu_factor,
+           [((3, 3),), ((4, 2),), ((2, 4),), ((2, 3, 3),)]),
+    OpCase("lu_factor_ex", lambda L, a: L.linalg.lu_factor_ex(a)[:2], _np_lu_factor,
+           [((3, 3),)]),
+    OpCase("lu_old", lambda L, a: L.lu(a), _np_lu_factor, [((3, 4),)]),
+    OpCase("linalg_lu", lambda L, a: L.linalg.lu(a)[1:], _np_lu,
+           [((3, 3),), ((4, 3),), ((2, 3),)]),
+    OpCase("lu_unpack", lambda L, a: L.lu_unpack(*L.linalg.lu_factor(a))[1:], _np_lu,
+           [((4, 4),), ((3, 5),)]),
+    OpCase("lu_solve", _lu_solve, lambda a, b: np.linalg.solve(a, b), [((3, 3), (3, 2))],
+           make=_well),
+    OpCase("lu_solve_adjoint_right", lambda L, a, b: _lu_solve(L, a, b, left=False,
+                                                               adjoint=True),
+           lambda a, b: b @ np.linalg.inv(a.T), [((3, 3), (2, 3))], make=_well),
+    OpCase("lu_solve_old", lambda L, a, b: b.lu_solve(*L.linalg.lu_factor(a)),
+           lambda a, b: np.linalg.solve(a, b), [((2, 3, 3), (2, 3, 1))], make=_well),
+    OpCase("inv_ex", lambda L, a: L.linalg.inv_ex(a)[0], np.linalg.inv, [((3, 3),)], make=_well),
+    OpCase("solve_ex", lambda L, a, b: L.linalg.solve_ex(a, b)[0],
+           lambda a, b: np.linalg.solve(a, b[..., None])[..., 0], [((3, 3), (3,))], make=_well),
 ]
 
 
@@ -112,3 +148,33 @@ def test_misuse_raises_like_pytorch(call):
         call(retrograd, retrograd.tensor(a), retrograd.tensor(b))
     assert str(ours.value).split(":")[0] in str(theirs.value)
 
+
+
+def test_lu_reports_singular_matrices_like_pytorch():
+    a = np.array([[[1.0, 2], [2, 4]], [[1, 0], [0, 1]]])
+    for fn in (lambda L, a: L.linalg.lu_factor_ex(a), lambda L, a: L.lu(a, get_infos=True),
+               lambda L, a: L.linalg.inv_ex(a), lambda L, a: L.linalg.solve_ex(a, a[..., 0])):
+        got, want = _both(fn, a)
+        np.testing.assert_array_equal(got[-1].numpy(), want[-1].numpy())
+    for fn in (lambda L, a: L.linalg.lu_factor(a),
+               lambda L, a: L.linalg.inv_ex(a, check_errors=True),
+               lambda L, a: L.linalg.solve_ex(a, a[..., 0], check_errors=True)):
+        with pytest.raises(RuntimeError) as theirs:
+            fn(torch, torch.tensor(a))
+        with pytest.raises(RuntimeError) as ours:
+            fn(retrograd, retrograd.tensor(a))
+        assert str(ours.value) == str(theirs.value)
+
+
+def test_lu_unpack_parts_and_pivot_checks():
+    a = np.random.default_rng(0).standard_normal((3, 4))
+    LU, piv = retrograd.linalg.lu_factor(retrograd.tensor(a))
+    P, L, U = retrograd.lu_unpack(LU, piv, unpack_data=False)
+    assert tuple(L.shape) == tuple(U.shape) == (0,)
+    np.testing.assert_array_equal(P.numpy(), sl.lu(a)[0])
+    np.testing.assert_array_equal(retrograd.linalg.lu(retrograd.tensor(a)).P.numpy(),
+                                  torch.linalg.lu(torch.tensor(a)).P.numpy())
+    with pytest.raises(RuntimeError, match="int32"):
+        retrograd.lu_unpack(LU, piv.long())
+    with pytest.raises(RuntimeError, match="without pivoting"):
+        retrograd.linalg.lu_factor(retrograd.tensor(a), pivot=False)

@@ -29,6 +29,16 @@ from .decompositions import (
     _mT,
 )
 from .diagonal import diag, diag_embed, diagonal, trace, tril, triu
+from .linalg_lu import (
+    linalg_lu_solve,
+    lu,
+    lu_factor_ex,
+    lu_solve,
+    lu_unpack,
+    raise_batch,
+    singular_info,
+    zero_info,
+)
 from .linalg_triangular import (
     cholesky_inverse,
     cholesky_solve,
@@ -58,10 +68,10 @@ from .shape import permute, reshape, squeeze, unsqueeze
 from .unary import log, where
 
 __all__ = ["LinAlgError", "addbmm", "addmm", "addmv", "baddbmm", "bmm", "cholesky",
-           "cholesky_inverse", "cholesky_solve", "cross",
-           "det", "diag", "diag_embed", "diagonal", "dot", "einsum", "ger", "inner", "inverse",
-           "kron", "logdet", "matrix_power", "mv", "outer", "pinverse", "qr", "slogdet", "svd",
-           "tensordot", "trace", "triangular_solve", "tril", "triu", "vdot"]
+           "cholesky_inverse", "cholesky_solve", "cross", "det", "diag", "diag_embed",
+           "diagonal", "dot", "einsum", "ger", "inner", "inverse", "kron", "logdet", "lu",
+           "lu_solve", "lu_unpack", "matrix_power", "mv", "outer", "pinverse", "qr", "slogdet",
+           "svd", "tensordot", "trace", "triangular_solve", "tril", "triu", "vdot"]
 
 
 
@@ -103,6 +113,28 @@ def inv(A, *, out=None):
 
 
 inverse = inv
+
+
+_solve_ex_result = _result("linalg_solve_ex", ("result", "info"))
+
+
+@takes_out("linalg.solve_ex")
+def solve_ex(A, B, *, left=True, check_errors=False):
+    """``(result, info)`` of ``linalg.solve``; a singular A gives LAPACK's info (and
+    inf/NaN entries, no gradient) instead of an error unless ``check_errors``."""
+    square = A.ndim >= 2 and A.shape[-1] == A.shape[-2]
+    info = singular_info(A) if square else None
+    if info is None or not info.any():
+        return _solve_ex_result(solve(A, B, left=left), wrap(zero_info(A, info)))
+    if check_errors:
+        raise_batch(A, info, "torch.linalg.solve_ex",
+                    lambda i: "The solver failed because the input matrix is singular.")
+    lu, piv = lu_factor_ex(A)[:2]
+    vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
+    b = unsqueeze(B, -1) if vector else B
+    with np.errstate(all="ignore"):
+        x = linalg_lu_solve(lu, piv, b, left=left)
+    return _solve_ex_result(squeeze(x, -1) if vector else x, wrap(info))
 
 
 def solve(A, B, *, left=True, out=None):
