@@ -57,6 +57,27 @@ def _lu_solve(L, a, b, **kw):
     return L.linalg.lu_solve(LU, piv, b, **kw)
 
 
+def _np_householder(a, tau):
+    """H_1 ... H_k (first n columns), H_i = I - tau_i v_i v_i^T."""
+    m, n = a.shape
+    q = np.eye(m)
+    for i in range(tau.shape[0]):
+        v = np.concatenate([np.zeros(i), [1.0], a[i + 1:, i]])
+        q = q @ (np.eye(m) - tau[i] * np.outer(v, v))
+    return q[:, :n]
+
+
+def _np_ormqr(a, tau, c, left=True, transpose=False):
+    q = _np_householder(np.concatenate([a, np.zeros((a.shape[0], a.shape[0] - a.shape[1]))],
+                                       1), np.concatenate([tau, np.zeros(0)]))
+    q = q.T if transpose else q
+    return q @ c if left else c @ q
+
+
+def _np_vander(x, n):
+    return x[..., None] ** np.arange(n)
+
+
 CASES = [
     # Inputs are full matrices: only the named triangle may be read, and only it gets a
     # gradient (PyTorch's rule), so these rows check the masking too.
@@ -105,6 +126,37 @@ CASES = [
     OpCase("inv_ex", lambda L, a: L.linalg.inv_ex(a)[0], np.linalg.inv, [((3, 3),)], make=_well),
     OpCase("solve_ex", lambda L, a, b: L.linalg.solve_ex(a, b)[0],
            lambda a, b: np.linalg.solve(a, b[..., None])[..., 0], [((3, 3), (3,))], make=_well),
+    # Householder reflectors: the gradient reaches only the entries below the diagonal.
+    OpCase("householder_product", lambda L, a, t: L.linalg.householder_product(a, t),
+           _np_householder, [((4, 3), (2,)), ((3, 3), (3,))]),
+    OpCase("ormqr", lambda L, a, t, c: L.ormqr(a, t, c), _np_ormqr, [((4, 2), (2,), (4, 3))]),
+    OpCase("ormqr_transpose_right", lambda L, a, t, c: a.ormqr(t, c, left=False,
+                                                               transpose=True),
+           lambda a, t, c: _np_ormqr(a, t, c, False, True), [((3, 3), (3,), (2, 3))]),
+    OpCase("matrix_exp", lambda L, a: L.matrix_exp(a), sl.expm, [((3, 3),), ((2, 2, 2),)]),
+    OpCase("linalg_matrix_exp", lambda L, a: a.matrix_exp(), sl.expm, [((1, 1),)]),
+    OpCase("cond", lambda L, a: L.linalg.cond(a), np.linalg.cond, [((3, 3),), ((3, 2),)],
+           make=_well),
+    OpCase("cond_fro", lambda L, a: L.linalg.cond(a, "fro"),
+           lambda a: np.linalg.cond(a, "fro"), [((2, 3, 3),)], make=_well,
+           # PyTorch's own backward with create_graph fails for batched cond (an in-place
+           # write to inv's output), so its comparison is forward only.
+           torch={"grad": False}),
+    OpCase("cond_minus2", lambda L, a: L.linalg.cond(a, -2), lambda a: np.linalg.cond(a, -2),
+           [((3, 3),)], make=_well),
+    OpCase("tensorinv", lambda L, a: L.linalg.tensorinv(a, 1),
+           lambda a: np.linalg.tensorinv(a, 1), [((4, 2, 2),)], make=lambda rng, s: [
+               rng.uniform(-1, 1, (4, 4)).reshape(4, 2, 2) + 3 * np.eye(4).reshape(4, 2, 2)]),
+    OpCase("tensorsolve", lambda L, a, b: L.linalg.tensorsolve(a, b, dims=(0,)),
+           lambda a, b: np.linalg.tensorsolve(a, b, axes=(0,)), [((6, 2, 3), (2, 3))],
+           make=lambda rng, s: [rng.uniform(-1, 1, (6, 6)).reshape(6, 2, 3)
+                                + 3 * np.eye(6).reshape(6, 2, 3), rng.uniform(-1, 1, (2, 3))]),
+    OpCase("vander", lambda L, x: L.linalg.vander(x), lambda x: _np_vander(x, x.shape[-1]),
+           [((3,),), ((2, 4),)]),
+    OpCase("geqrf", lambda L, a: L.geqrf(a), lambda a: sl.lapack.dgeqrf(a)[:2], [((4, 3),)],
+           grad=False),  # no derivative (none in PyTorch): forward only
+    OpCase("vander_n_zero", lambda L, x: L.linalg.vander(x * 0, N=3),
+           lambda x: _np_vander(x * 0, 3), [((2,),)]),
 ]
 
 
@@ -178,3 +230,38 @@ def test_lu_unpack_parts_and_pivot_checks():
         retrograd.lu_unpack(LU, piv.long())
     with pytest.raises(RuntimeError, match="without pivoting"):
         retrograd.linalg.lu_factor(retrograd.tensor(a), pivot=False)
+
+
+def test_geqrf_and_ldl_match_lapack_and_pytorch():
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((2, 4, 3))
+    got, want = _both(lambda L, a: L.geqrf(a), a)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g.numpy(), w.numpy(), atol=1e-12)
+    q = retrograd.linalg.householder_product(*got)
+    np.testing.assert_allclose(q.numpy(), np.linalg.qr(a)[0] * np.sign(
+        np.diagonal(np.linalg.qr(a)[1], 0, -2, -1))[..., None, :] * np.sign(
+        np.diagonal(got.a.numpy(), 0, -2, -1))[..., None, :], atol=1e-12)
+    s = rng.standard_normal((4, 4))
+    b = rng.standard_normal((4, 2))
+    got, want = _both(lambda L, s: L.linalg.ldl_factor_ex(s), s)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g.numpy(), w.numpy(), atol=1e-12)
+    x = retrograd.linalg.ldl_solve(got.LD, got.pivots, retrograd.tensor(b))
+    np.testing.assert_allclose(x.numpy(), np.linalg.solve(np.tril(s) + np.tril(s, -1).T, b))
+    with pytest.raises(RuntimeError, match="singular"):
+        retrograd.linalg.ldl_factor(retrograd.zeros(3, 3, dtype=retrograd.float64))
+    a = retrograd.tensor(a, requires_grad=True)
+    with pytest.raises(NotImplementedError, match="geqrf"):
+        retrograd.geqrf(a).a.sum().backward()
+
+
+def test_matrix_rank_and_cond_edge_cases_match_pytorch():
+    a = np.diag([1.0, 1e-3, 0.0])
+    for fn in (lambda L, a: L.linalg.matrix_rank(a), lambda L, a: L.linalg.matrix_rank(a, 1e-2),
+               lambda L, a: L.linalg.matrix_rank(a, atol=0.5, rtol=0.1),
+               lambda L, a: L.linalg.matrix_rank(a, hermitian=True),
+               lambda L, a: L.linalg.cond(a, 1), lambda L, a: L.linalg.cond(a)):
+        got, want = _both(fn, a)
+        assert str(got.dtype) == str(want.dtype)
+        np.testing.assert_array_equal(got.numpy(), want.numpy())

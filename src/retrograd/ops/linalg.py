@@ -29,6 +29,7 @@ from .decompositions import (
     _mT,
 )
 from .diagonal import diag, diag_embed, diagonal, trace, tril, triu
+from .linalg_factor import geqrf, ormqr
 from .linalg_lu import (
     linalg_lu_solve,
     lu,
@@ -67,11 +68,11 @@ from .reduction import _result
 from .shape import permute, reshape, squeeze, unsqueeze
 from .unary import log, where
 
-__all__ = ["LinAlgError", "addbmm", "addmm", "addmv", "baddbmm", "bmm", "cholesky",
-           "cholesky_inverse", "cholesky_solve", "cross", "det", "diag", "diag_embed",
-           "diagonal", "dot", "einsum", "ger", "inner", "inverse", "kron", "logdet", "lu",
-           "lu_solve", "lu_unpack", "matrix_power", "mv", "outer", "pinverse", "qr", "slogdet",
-           "svd", "tensordot", "trace", "triangular_solve", "tril", "triu", "vdot"]
+__all__ = ["addbmm", "addmm", "addmv", "baddbmm", "bmm", "cholesky", "cholesky_inverse",
+           "cholesky_solve", "cross", "det", "diag", "diag_embed", "diagonal", "dot", "einsum",
+           "geqrf", "ger", "inner", "inverse", "kron", "LinAlgError", "logdet", "lu", "lu_solve",
+           "lu_unpack", "matrix_power", "mv", "ormqr", "outer", "pinverse", "qr", "slogdet", "svd",
+           "tensordot", "trace", "triangular_solve", "tril", "triu", "vdot"]
 
 
 
