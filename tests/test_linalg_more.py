@@ -155,6 +155,16 @@ CASES = [
            [((3,),), ((2, 4),)]),
     OpCase("geqrf", lambda L, a: L.geqrf(a), lambda a: sl.lapack.dgeqrf(a)[:2], [((4, 3),)],
            grad=False),  # no derivative (none in PyTorch): forward only
+    # PyTorch differentiates pinv as a function of the full matrix, also when hermitian
+    # (where only the lower triangle is read): a non-symmetric input checks both.
+    OpCase("pinv_hermitian", lambda L, a: L.linalg.pinv(a, hermitian=True),
+           lambda a: np.linalg.pinv(np.tril(a) + np.tril(a, -1).T), [((3, 3),)], make=_well,
+           fd=False),
+    OpCase("pinv_hermitian_sym", lambda L, a: L.linalg.pinv(a + a.mT, hermitian=True),
+           lambda a: np.linalg.pinv(a + a.T), [((3, 3),)], make=_well),
+    OpCase("pinv_wide", lambda L, a: L.linalg.pinv(a), np.linalg.pinv, [((2, 4),)]),
+    OpCase("lstsq_residuals", lambda L, a, b: L.linalg.lstsq(a, b, driver="gelsd")[:2],
+           lambda a, b: np.linalg.lstsq(a, b)[:2], [((4, 2), (4, 3))]),
     OpCase("vander_n_zero", lambda L, x: L.linalg.vander(x * 0, N=3),
            lambda x: _np_vander(x * 0, 3), [((2,),)]),
 ]
