@@ -275,3 +275,31 @@ def test_matrix_rank_and_cond_edge_cases_match_pytorch():
         got, want = _both(fn, a)
         assert str(got.dtype) == str(want.dtype)
         np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+def test_svd_lowrank_recovers_a_low_rank_matrix_and_its_gradient():
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((6, 2)) @ rng.standard_normal((2, 5))
+    u, s, vh = np.linalg.svd(a)
+    for x in (a, a.T):  # tall and wide
+        t = retrograd.tensor(x, requires_grad=True)
+        U, S, V = retrograd.svd_lowrank(t, q=2)
+        np.testing.assert_allclose(S.detach().numpy(), s[:2], rtol=1e-10)
+        np.testing.assert_allclose((U @ retrograd.diag(S) @ V.mT).detach().numpy(), x,
+                                   atol=1e-10)
+        S.sum().backward()  # d(s1 + s2)/dA = u1 v1^T + u2 v2^T, whatever the draw
+        want = u[:, :2] @ vh[:2]
+        np.testing.assert_allclose(t.grad.numpy(), want if x is a else want.T, atol=1e-8)
+
+
+def test_pca_lowrank_centers_columns_and_checks_q():
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((7, 2)) @ rng.standard_normal((2, 4)) + rng.standard_normal(4)
+    U, S, V = retrograd.pca_lowrank(retrograd.tensor(a), q=2)
+    centered = a - a.mean(0)
+    np.testing.assert_allclose(S.numpy(), np.linalg.svd(centered)[1][:2], rtol=1e-10)
+    np.testing.assert_allclose((U @ retrograd.diag(S) @ V.mT).numpy(), centered, atol=1e-10)
+    assert [tuple(x.shape) for x in retrograd.pca_lowrank(retrograd.zeros(4, 3, 5))] == \
+        [tuple(x.shape) for x in torch.pca_lowrank(torch.zeros(4, 3, 5))]
+    with pytest.raises(ValueError, match="not greater than"):
+        retrograd.pca_lowrank(retrograd.tensor(a), q=5)
