@@ -78,6 +78,19 @@ def _np_vander(x, n):
     return x[..., None] ** np.arange(n)
 
 
+def _eig_parts(lib, w, v):
+    """Real, phase-invariant views of eig's results: Re w, Im w and |V|."""
+    return lib.real(w), lib.imag(w), lib.abs(v)
+
+
+def _eig(L, a):
+    return _eig_parts(L, *L.linalg.eig(a))
+
+
+def _np_eig(a):
+    return _eig_parts(np, *np.linalg.eig(a))
+
+
 CASES = [
     # Inputs are full matrices: only the named triangle may be read, and only it gets a
     # gradient (PyTorch's rule), so these rows check the masking too.
@@ -165,6 +178,9 @@ CASES = [
     OpCase("pinv_wide", lambda L, a: L.linalg.pinv(a), np.linalg.pinv, [((2, 4),)]),
     OpCase("lstsq_residuals", lambda L, a, b: L.linalg.lstsq(a, b, driver="gelsd")[:2],
            lambda a, b: np.linalg.lstsq(a, b)[:2], [((4, 2), (4, 3))]),
+    OpCase("eig", _eig, _np_eig, [((3, 3),), ((2, 2, 2),)]),
+    OpCase("eigvals", lambda L, a: L.real(L.linalg.eigvals(a)) + L.imag(L.linalg.eigvals(a)),
+           lambda a: np.linalg.eigvals(a).real + np.linalg.eigvals(a).imag, [((4, 4),)]),
     OpCase("vander_n_zero", lambda L, x: L.linalg.vander(x * 0, N=3),
            lambda x: _np_vander(x * 0, 3), [((2,),)]),
 ]
@@ -303,3 +319,14 @@ def test_pca_lowrank_centers_columns_and_checks_q():
         [tuple(x.shape) for x in torch.pca_lowrank(torch.zeros(4, 3, 5))]
     with pytest.raises(ValueError, match="not greater than"):
         retrograd.pca_lowrank(retrograd.tensor(a), q=5)
+
+
+def test_eig_results_are_complex_and_phase_dependent_losses_raise():
+    a = np.random.default_rng(2).standard_normal((3, 3))
+    got, want = _both(lambda L, a: L.linalg.eig(a), a)
+    assert str(got.eigenvalues.dtype) == str(want.eigenvalues.dtype) == "torch.complex128"
+    np.testing.assert_allclose(got.eigenvalues.numpy(), want.eigenvalues.numpy())
+    assert str(retrograd.linalg.eigvals(retrograd.tensor(a).float()).dtype) == "torch.complex64"
+    x = retrograd.tensor(a, requires_grad=True)
+    with pytest.raises(RuntimeError, match="e\\^\\{i phi\\}"):
+        retrograd.linalg.eig(x).eigenvectors.real.sum().backward()

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..backend import xp
 from ._core import Primitive
+from .complex import Conj
 from .diagonal import _arr, diag_embed, diagonal, tril
 from .indexing import getitem
 from .joining import cat
@@ -28,6 +29,12 @@ class LinAlgError(RuntimeError):
 
 def _mT(a):
     return transpose(a, -1, -2)
+
+
+def _adj(x):
+    """The conjugate transpose (the plain transpose of a real matrix)."""
+    t = _mT(x)
+    return Conj.generic(t) if _arr(x).dtype.kind == "c" else t
 
 
 def _eye_like(x, n: int):
@@ -156,11 +163,11 @@ class Slogdet(Primitive):
 
 
 class Inv(Primitive):
-    """inv(A).  d/dA = -inv^T @ grad @ inv^T."""
+    """inv(A).  d/dA = -inv^H @ grad @ inv^H."""
 
     __slots__ = ()
     _name = "LinalgInvExBackward0"
-    formula = "-out^T @ grad @ out^T"
+    formula = "-out^H @ grad @ out^H"
 
     def forward(ctx, x):
         _sq(x, "linalg.inv")
@@ -170,7 +177,7 @@ class Inv(Primitive):
 
     def backward(ctx, grad):
         (out,) = ctx.saved
-        return -(_mT(out) @ grad @ _mT(out))
+        return -(_adj(out) @ grad @ _adj(out))
 
     def jvp(ctx, tx):
         (out,) = ctx.saved
@@ -178,12 +185,12 @@ class Inv(Primitive):
 
 
 class Solve(Primitive):
-    """X = A^{-1} B.  d/dB = A^{-T} grad, d/dA = -d/dB @ X^T."""
+    """X = A^{-1} B.  d/dB = A^{-H} grad, d/dA = -d/dB @ X^H."""
 
     __slots__ = ()
     _name = "LinalgSolveExBackward0"
     promote = True
-    formula = "gB = solve(A^T, grad), gA = -gB @ X^T"
+    formula = "gB = solve(A^H, grad), gA = -gB @ X^H"
 
     def forward(ctx, a, b):
         _sq(a, "linalg.solve")
@@ -201,8 +208,8 @@ class Solve(Primitive):
 
     def backward(ctx, grad):
         a, out = ctx.saved
-        gb = Solve.generic(_mT(a), grad)
-        return -(gb @ _mT(out)), gb
+        gb = Solve.generic(_adj(a), grad)
+        return -(gb @ _adj(out)), gb
 
     def jvp(ctx, ta, tb):
         a, out = ctx.saved

@@ -14,8 +14,7 @@ from .._tensor import wrap
 from ..backend import xp
 from ._core import Primitive, register_method
 from ._out import dtype_name, takes_out, write_out
-from .complex import Conj
-from .decompositions import Cholesky, LinAlgError, _float, _mT
+from .decompositions import Cholesky, LinAlgError, _adj, _float, _mT
 from .diagonal import _arr, tril, triu
 from .reduction import _result
 from .shape import clone
@@ -24,12 +23,6 @@ __all__ = ["cholesky_inverse", "cholesky_solve", "triangular_solve"]
 
 
 # --------------------------------------------------------------------------- helpers
-
-def _adj(x):
-    """The conjugate transpose (the plain transpose of a real matrix)."""
-    t = _mT(x)
-    return Conj.generic(t) if _arr(x).dtype.kind == "c" else t
-
 
 def _solve_batch(a, b, lower: bool, unit: bool):
     """A^{-1} B for triangular A (only its triangle read), batched and broadcast. A zero
