@@ -330,3 +330,70 @@ def test_eig_results_are_complex_and_phase_dependent_losses_raise():
     x = retrograd.tensor(a, requires_grad=True)
     with pytest.raises(RuntimeError, match="e\\^\\{i phi\\}"):
         retrograd.linalg.eig(x).eigenvectors.real.sum().backward()
+
+
+# ------------------------------------------------------- complex inputs (issue 14, item 4)
+
+def _weights(L, n):
+    return L.arange(n, dtype=L.float64)
+
+
+COMPLEX_LOSSES = {
+    "inv": lambda L, x, y: (L.linalg.inv(x).imag * _weights(L, 3)).sum()
+    + L.linalg.inv(x).real.sum(),
+    "det": lambda L, x, y: L.linalg.det(x).real + 2 * L.linalg.det(x).imag,
+    "slogdet": lambda L, x, y: L.linalg.slogdet(x)[1]
+    + (L.linalg.slogdet(x)[0] * (1 + 2j)).real,
+    "solve": lambda L, x, y: L.linalg.solve(x, y).abs().sum(),
+    "eigh": lambda L, x, y: (L.linalg.eigh(x + x.mH)[0] * _weights(L, 3)).sum()
+    + (L.linalg.eigh(x + x.mH)[1].abs() ** 3).sum(),
+    "svd": lambda L, x, y: (lambda u, s, vh: (u.abs() ** 3).sum() + (s * _weights(L, 3)).sum()
+                            + ((u[:, :1] * vh[:1, :]).real * _weights(L, 3)).sum())(
+        *L.linalg.svd(x)),
+    "svd_wide": lambda L, x, y: (lambda u, s, vh: (u.abs() ** 3).sum() + (vh.abs() ** 3).sum()
+                                 + s.sum())(*L.linalg.svd(x[:2], full_matrices=False)),
+    "qr": lambda L, x, y: (lambda q, r: (q.real * _weights(L, 3)).sum() + (r.imag ** 2).sum())(
+        *L.linalg.qr(x)),
+    "qr_wide": lambda L, x, y: (lambda q, r: (q.real * _weights(L, 2)).sum()
+                                + (r.imag ** 2).sum())(*L.linalg.qr(x[:2])),
+    "cholesky": lambda L, x, y: (L.linalg.cholesky(x @ x.mH).imag * _weights(L, 3)).sum()
+    + L.linalg.cholesky(x @ x.mH).real.sum(),
+    "cholesky_solve": lambda L, x, y: L.cholesky_solve(y, L.linalg.cholesky(x @ x.mH)).imag.sum(),
+    "pinv": lambda L, x, y: (L.linalg.pinv(x[:2]).imag * _weights(L, 2)).sum(),
+    "matrix_exp": lambda L, x, y: (L.matrix_exp(x * 0.3).imag * _weights(L, 3)).sum(),
+    "solve_triangular": lambda L, x, y: L.linalg.solve_triangular(x, y, upper=True).imag.sum(),
+    "lu_factor": lambda L, x, y: (L.linalg.lu_factor(x)[0].imag * _weights(L, 3)).sum(),
+    "eig": lambda L, x, y: (L.linalg.eig(x)[1].abs() ** 3).sum() + L.linalg.eig(x)[0].imag.sum(),
+}
+
+
+def _complex_run(L, name, a, b):
+    x = L.tensor(a.copy(), requires_grad=True)
+    y = L.tensor(b.copy(), requires_grad=True)
+    loss = COMPLEX_LOSSES[name](L, x, y)
+    gx = L.autograd.grad(loss, x, create_graph=True)[0]
+    ggx = L.autograd.grad((gx.real ** 2).sum() + (gx.imag * 0.5).sum(), x)[0]
+    return [t.detach().resolve_conj().numpy() for t in (loss, gx, ggx)]
+
+
+@pytest.mark.parametrize("name", sorted(COMPLEX_LOSSES))
+def test_complex_inputs_match_pytorch_to_second_order(name):
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((3, 3)) + 1j * rng.standard_normal((3, 3)) + 3 * np.eye(3)
+    b = rng.standard_normal((3, 2)) + 1j * rng.standard_normal((3, 2))
+    for ours, theirs in zip(_complex_run(retrograd, name, a, b), _complex_run(torch, name, a, b)):
+        np.testing.assert_allclose(ours, theirs, atol=1e-8)
+
+
+@pytest.mark.parametrize("loss", [
+    lambda L, x: L.linalg.eigh(x + x.mH)[1].real.sum(),
+    lambda L, x: L.linalg.svd(x)[0].imag.sum(),
+    lambda L, x: L.linalg.eig(x)[1].real.sum(),
+])
+def test_phase_dependent_losses_raise_like_pytorch(loss):
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((3, 3)) + 1j * rng.standard_normal((3, 3))
+    for L in (torch, retrograd):
+        x = L.tensor(a, requires_grad=True)
+        with pytest.raises(RuntimeError, match="e\\^\\{i phi\\}"):
+            L.autograd.grad(loss(L, x), x)
