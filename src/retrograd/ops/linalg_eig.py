@@ -15,8 +15,8 @@ from ..backend import xp
 from ._core import Primitive
 from ._out import takes_out
 from .complex import Real
-from .decompositions import Solve, _adj, _bcast_col, _bcast_mat, _eye_like, _sq
-from .diagonal import _arr, diag_embed, diagonal
+from .decompositions import Solve, _adj, _bcast_col, _bcast_mat, _eye_like, _gauge_check, _sq
+from .diagonal import diag_embed, diagonal
 from .reduction import _result
 from .unary import where
 
@@ -27,16 +27,6 @@ _COMPLEX = {np.dtype(np.float32): np.complex64, np.dtype(np.float64): np.complex
 _EIG_PHASE = ("linalg_eig_backward: The eigenvectors in the complex case are specified up to "
               "multiplication by e^{i phi}. The specified loss function depends on this "
               "quantity, so it is ill-defined.")
-
-
-def _gauge_check(vgv, message: str) -> None:
-    """A phase-invariant loss gives diag(V^H gV) with no imaginary part."""
-    d = xp(_arr(vgv)).diagonal(_arr(vgv), 0, -2, -1)
-    if d.dtype.kind != "c":
-        return
-    scale = max(1.0, float(xp(d).abs(d).max(initial=0)))
-    if float(xp(d).abs(d.imag).max(initial=0)) > 1e-6 * scale:
-        raise RuntimeError(message)
 
 
 class Eig(Primitive):
