@@ -27,7 +27,7 @@ FAMILIES = ("test_ops_core", "test_ops_pointwise", "test_ops_reduction", "test_o
             "test_indexing", "test_linalg", "test_nn_functional_act", "test_nn_losses",
             "test_nn_norm", "test_nn_conv", "test_nn_pool", "test_nn_vision", "test_complex",
             "test_fft", "test_ops_extra", "test_special_more", "test_views_more", "test_signal",
-            "test_reduce_more")
+            "test_reduce_more", "test_linalg_more")
 
 
 def tables() -> dict[str, list]:

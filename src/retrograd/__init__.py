@@ -59,6 +59,8 @@ from .ops.creation import *
 from .ops.cumulative import *
 from .ops.joining import *
 from .ops.linalg import *
+from .ops.linalg_func import matrix_exp
+from .ops.linalg_lowrank import pca_lowrank, svd_lowrank
 from .ops.norms import *
 from .ops.pointwise import *
 from .ops.pooling import adaptive_avg_pool1d, avg_pool1d, max_pool1d, max_pool2d, max_pool3d

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..backend import xp
 from ._core import Primitive
+from .complex import Complex, Conj, Imag, Real
 from .diagonal import _arr, diag_embed, diagonal, tril
 from .indexing import getitem
 from .joining import cat
@@ -28,6 +29,24 @@ class LinAlgError(RuntimeError):
 
 def _mT(a):
     return transpose(a, -1, -2)
+
+
+def _adj(x):
+    """The conjugate transpose (the plain transpose of a real matrix)."""
+    return _conj(_mT(x))
+
+
+def _conj(x):
+    return Conj.generic(x) if _arr(x).dtype.kind == "c" else x
+
+
+def _gauge_check(inner, message: str) -> None:
+    """A loss that does not depend on the phases of complex singular/eigen vectors gives
+    ``inner`` (diag(V^H gV) or its analogue) a zero imaginary part: else no gradient."""
+    d = np.diagonal(np.asarray(_arr(inner)), 0, -2, -1)
+    if d.dtype.kind == "c" and np.abs(d.imag).max(initial=0) > 1e-6 * max(
+            1.0, float(np.abs(d).max(initial=0))):
+        raise RuntimeError(message)
 
 
 def _eye_like(x, n: int):
@@ -111,7 +130,7 @@ class Det(Primitive):
 
     def backward(ctx, grad):
         x, out = ctx.saved
-        return _bcast_col(_bcast_col(grad)) * _cofactor(x, out)
+        return _bcast_col(_bcast_col(grad)) * _conj(_cofactor(x, out))
 
     def jvp(ctx, tx):
         x, out = ctx.saved
@@ -142,13 +161,17 @@ class Slogdet(Primitive):
         sign, logabs = xp(x).linalg.slogdet(x)
         sign = xp(x).asarray(sign, dtype=x.dtype)
         ctx.save(x, sign)
-        return sign, xp(x).asarray(logabs, dtype=x.dtype)
+        return sign, xp(x).asarray(logabs, dtype=x.real.dtype)
 
     def backward(ctx, grad_sign, grad=None):
-        x, _ = ctx.saved
+        x, sign = ctx.saved
+        if _arr(x).dtype.kind == "c" and grad_sign is not None:
+            # sign = e^{i theta} moves with Im(log det): its gradient joins as i * c
+            c = -Imag.generic(_conj(grad_sign) * sign)
+            grad = Complex.generic(c * 0 if grad is None else grad, c)
         if grad is None:
             return None
-        return _bcast_col(_bcast_col(grad)) * _mT(_inverse(x))
+        return _bcast_col(_bcast_col(grad)) * _adj(_inverse(x))
 
     def jvp(ctx, tx):
         x, sign = ctx.saved
@@ -156,11 +179,11 @@ class Slogdet(Primitive):
 
 
 class Inv(Primitive):
-    """inv(A).  d/dA = -inv^T @ grad @ inv^T."""
+    """inv(A).  d/dA = -inv^H @ grad @ inv^H."""
 
     __slots__ = ()
     _name = "LinalgInvExBackward0"
-    formula = "-out^T @ grad @ out^T"
+    formula = "-out^H @ grad @ out^H"
 
     def forward(ctx, x):
         _sq(x, "linalg.inv")
@@ -170,7 +193,7 @@ class Inv(Primitive):
 
     def backward(ctx, grad):
         (out,) = ctx.saved
-        return -(_mT(out) @ grad @ _mT(out))
+        return -(_adj(out) @ grad @ _adj(out))
 
     def jvp(ctx, tx):
         (out,) = ctx.saved
@@ -178,12 +201,12 @@ class Inv(Primitive):
 
 
 class Solve(Primitive):
-    """X = A^{-1} B.  d/dB = A^{-T} grad, d/dA = -d/dB @ X^T."""
+    """X = A^{-1} B.  d/dB = A^{-H} grad, d/dA = -d/dB @ X^H."""
 
     __slots__ = ()
     _name = "LinalgSolveExBackward0"
     promote = True
-    formula = "gB = solve(A^T, grad), gA = -gB @ X^T"
+    formula = "gB = solve(A^H, grad), gA = -gB @ X^H"
 
     def forward(ctx, a, b):
         _sq(a, "linalg.solve")
@@ -201,8 +224,8 @@ class Solve(Primitive):
 
     def backward(ctx, grad):
         a, out = ctx.saved
-        gb = Solve.generic(_mT(a), grad)
-        return -(gb @ _mT(out)), gb
+        gb = Solve.generic(_adj(a), grad)
+        return -(gb @ _adj(out)), gb
 
     def jvp(ctx, ta, tb):
         a, out = ctx.saved
@@ -237,13 +260,13 @@ class Cholesky(Primitive):
     def backward(ctx, grad):
         (L,) = ctx.saved
         Linv = _inverse(L)
-        g = _mT(Linv) @ _phi(_mT(L) @ tril(grad)) @ Linv
-        return (g + _mT(g)) * 0.5
+        g = _adj(Linv) @ _phi(_adj(L) @ tril(grad)) @ Linv
+        return (g + _adj(g)) * 0.5
 
     def jvp(ctx, tx):
         (L,) = ctx.saved
         Linv = _inverse(L)
-        return L @ _phi(Linv @ tx @ _mT(Linv))
+        return L @ _phi(Linv @ tx @ _adj(Linv))
 
 
 def _singular_pd(x) -> LinAlgError:
@@ -313,9 +336,13 @@ class Qr(Primitive):
 
 def _qr_square_backward(q, r, gq, gr):
     """A = QR with R square (m >= n, reduced)."""
-    mm = r @ _mT(gr) - _mT(gq) @ q
-    copyltu = tril(mm) + _mT(tril(mm, -1))
-    return (gq + q @ copyltu) @ _mT(_inverse(r))
+    mm = r @ _adj(gr) - _adj(gq) @ q
+    if _arr(mm).dtype.kind == "c":  # Q^H dQ has an imaginary diagonal: keep Re on it
+        copyltu = tril(mm, -1) + _adj(tril(mm, -1)) + diag_embed(Real.generic(
+            diagonal(mm, 0, -2, -1)))
+    else:
+        copyltu = tril(mm) + _mT(tril(mm, -1))
+    return (gq + q @ copyltu) @ _adj(_inverse(r))
 
 
 def _qr_wide_backward(q, r, gq, gr):
@@ -326,7 +353,7 @@ def _qr_wide_backward(q, r, gq, gr):
     left, right = (..., slice(0, m)), (..., slice(m, None))
     y = getitem(q @ r, right)  # = A's trailing columns, from saved outputs only
     gu, gv = getitem(gr, left), getitem(gr, right)
-    gx = _qr_square_backward(q, getitem(r, left), gq + y @ _mT(gv), gu)
+    gx = _qr_square_backward(q, getitem(r, left), gq + y @ _adj(gv), gu)
     return cat([gx, q @ gv], -1)
 
 
@@ -353,17 +380,21 @@ class Eigh(Primitive):
         w, v = ctx.saved
         gw = w * 0 if gw is None else gw
         if gv is None:
-            return v @ (_bcast_col(gw) * _mT(v))
+            return v @ (_bcast_col(gw) * _adj(v))
         e, eye = ctx._gaps(w)
-        vgv = _mT(v) @ gv
-        inner = where(eye, diag_embed(gw), (vgv - _mT(vgv)) * 0.5 / e)
-        return v @ inner @ _mT(v)
+        vgv = _adj(v) @ gv
+        _gauge_check(vgv, "linalg_eigh_backward: The eigenvectors in the complex case are "
+                     "specified up to multiplication by e^{i phi}. The specified loss function "
+                     "depends on this quantity, so it is ill-defined.")
+        inner = where(eye, diag_embed(gw), (vgv - _adj(vgv)) * 0.5 / e)
+        return v @ inner @ _adj(v)
 
     def jvp(ctx, tx):
         w, v = ctx.saved
         e, eye = ctx._gaps(w)
-        p = _mT(v) @ tx @ v
-        return diagonal(p, 0, -2, -1), v @ where(eye, 0, p / e)
+        p = _adj(v) @ tx @ v
+        dw = diagonal(p, 0, -2, -1)
+        return (Real.generic(dw) if _arr(p).dtype.kind == "c" else dw), v @ where(eye, 0, p / e)
 
 
 class Svd(Primitive):
@@ -406,14 +437,22 @@ class Svd(Primitive):
             gu, gvh = getitem(gu, (..., slice(0, k))), getitem(gvh, (..., slice(0, k),
                                                                       slice(None)))
         m, n = u.shape[-2], vh.shape[-1]
-        ugu = _mT(u) @ gu
-        vgv = vh @ _mT(gvh)
-        num = (ugu - _mT(ugu)) * _bcast_mat(s) + _bcast_col(s) * (vgv - _mT(vgv))
-        ga = u @ (_nan_safe_div(num, e) + diag_embed(gs)) @ vh
+        ugu = _adj(u) @ gu
+        vgv = vh @ _adj(gvh)
+        num = (ugu - _adj(ugu)) * _bcast_mat(s) + _bcast_col(s) * (vgv - _adj(vgv))
+        inner = _nan_safe_div(num, e) + diag_embed(gs)
+        if _arr(ugu).dtype.kind == "c":
+            _gauge_check(ugu + vgv, "svd_backward: The singular vectors in the complex case are "
+                         "specified up to multiplication by e^{i phi}. The specified loss "
+                         "function depends on this phase term, making it ill-defined.")
+            # the phase of u_i against v_i: Im(u_i^H gu_i) / s_i on the diagonal
+            inner = inner + diag_embed(_nan_safe_div(Imag.generic(diagonal(ugu, 0, -2, -1)),
+                                                     s) * 1j)
+        ga = u @ inner @ vh
         if m > k:
             ga = ga + _nan_safe_div(gu - u @ ugu, _bcast_mat(s)) @ vh
         if n > k:
-            ga = ga + u @ _mT(_nan_safe_div(_mT(gvh) - _mT(vh) @ vgv, _bcast_mat(s)))
+            ga = ga + u @ _adj(_nan_safe_div(_adj(gvh) - _adj(vh) @ vgv, _bcast_mat(s)))
         return ga
 
     def jvp(ctx, tx):

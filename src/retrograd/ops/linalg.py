@@ -11,7 +11,7 @@ import numpy as np
 from .._dims import wrap_dim
 from .._tensor import Tensor, wrap
 from ..backend import xp
-from ._core import register_method
+from ._core import Primitive, register_method
 from ._out import dtype_name, takes_out, write_out
 from .decompositions import (
     Cholesky,
@@ -23,12 +23,29 @@ from .decompositions import (
     Slogdet,
     Solve,
     Svd,
-    _bcast_col,
     _eye_like,
     _float,
     _mT,
 )
-from .diagonal import diag, diag_embed, diagonal, trace, tril, triu
+from .diagonal import _arr, diag, diag_embed, diagonal, trace, tril, triu
+from .indexing import getitem
+from .linalg_factor import geqrf, ormqr
+from .linalg_lu import (
+    linalg_lu_solve,
+    lu,
+    lu_factor_ex,
+    lu_solve,
+    lu_unpack,
+    raise_batch,
+    singular_info,
+    zero_info,
+)
+from .linalg_triangular import (
+    _adj,
+    cholesky_inverse,
+    cholesky_solve,
+    triangular_solve,
+)
 from .norms import vector_norm
 from .products import (
     _cross,
@@ -52,10 +69,11 @@ from .reduction import _result
 from .shape import permute, reshape, squeeze, unsqueeze
 from .unary import log, where
 
-__all__ = ["LinAlgError", "addbmm", "addmm", "addmv", "baddbmm", "bmm", "cholesky", "cross",
-           "det", "diag", "diag_embed", "diagonal", "dot", "einsum", "ger", "inner", "inverse",
-           "kron", "logdet", "matrix_power", "mv", "outer", "pinverse", "qr", "slogdet", "svd",
-           "tensordot", "trace", "tril", "triu", "vdot"]
+__all__ = ["addbmm", "addmm", "addmv", "baddbmm", "bmm", "cholesky", "cholesky_inverse",
+           "cholesky_solve", "cross", "det", "diag", "diag_embed", "diagonal", "dot", "einsum",
+           "geqrf", "ger", "inner", "inverse", "kron", "LinAlgError", "logdet", "lu", "lu_solve",
+           "lu_unpack", "matrix_power", "mv", "ormqr", "outer", "pinverse", "qr", "slogdet", "svd",
+           "tensordot", "trace", "triangular_solve", "tril", "triu", "vdot"]
 
 
 
@@ -97,6 +115,28 @@ def inv(A, *, out=None):
 
 
 inverse = inv
+
+
+_solve_ex_result = _result("linalg_solve_ex", ("result", "info"))
+
+
+@takes_out("linalg.solve_ex")
+def solve_ex(A, B, *, left=True, check_errors=False):
+    """``(result, info)`` of ``linalg.solve``; a singular A gives LAPACK's info (and
+    inf/NaN entries, no gradient) instead of an error unless ``check_errors``."""
+    square = A.ndim >= 2 and A.shape[-1] == A.shape[-2]
+    info = singular_info(A) if square else None
+    if info is None or not info.any():
+        return _solve_ex_result(solve(A, B, left=left), wrap(zero_info(A, info)))
+    if check_errors:
+        raise_batch(A, info, "torch.linalg.solve_ex",
+                    lambda i: "The solver failed because the input matrix is singular.")
+    lu, piv = lu_factor_ex(A)[:2]
+    vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
+    b = unsqueeze(B, -1) if vector else B
+    with np.errstate(all="ignore"):
+        x = linalg_lu_solve(lu, piv, b, left=left)
+    return _solve_ex_result(squeeze(x, -1) if vector else x, wrap(info))
 
 
 def solve(A, B, *, left=True, out=None):
@@ -168,18 +208,71 @@ def svdvals(A, *, driver=None, out=None):
     return write_out(Svd.generic(A, full_matrices=False)[1], out, "linalg.svdvals")
 
 
-def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
-    """Moore-Penrose pseudo-inverse through the SVD; singular values at most
-    ``max(atol, rtol * largest)`` are treated as zero."""
-    u, s, vh = Svd.generic(A, full_matrices=False)
-    data = s._data if isinstance(s, Tensor) else s
-    smax = data.max(-1, keepdims=True, initial=0)
+class Pinv(Primitive):
+    """P = pinv(A) (through the SVD, or the eigendecomposition of the lower triangle when
+    hermitian).  With R = I - A P and S = I - P A (projections off A's range and row space):
+    d/dA = -P^H g P^H + R g^H P P^H + P^H P g^H S; tangent -P dA P + P P^H dA^H R
+    + S dA^H P^H P (valid where the rank does not change)."""
+
+    __slots__ = ()
+    _name = "LinalgPinvBackward0"
+    formula = "-P^H g P^H + (I - A P) g^H P P^H + P^H P g^H (I - P A)"
+
+    def forward(ctx, x, atol=None, rtol=None, hermitian=False):
+        out = _pinv_array(x, atol, rtol, hermitian)
+        ctx.save(x, out)
+        return out
+
+    def backward(ctx, grad):
+        x, p = ctx.saved
+        ph = _adj(p)
+        gh = _adj(grad)
+        off_range = _minus_eye(x @ p)
+        off_rows = _minus_eye(p @ x)
+        return -(ph @ grad @ ph) + off_range @ gh @ (p @ ph) + (ph @ p) @ gh @ off_rows
+
+    def jvp(ctx, tx):
+        x, p = ctx.saved
+        th = _adj(tx)
+        return (-(p @ tx @ p) + (p @ _adj(p)) @ th @ _minus_eye(x @ p)
+                + _minus_eye(p @ x) @ th @ (_adj(p) @ p))
+
+
+def _minus_eye(m):
+    """I - m for square m."""
+    return xp(_arr(m)).eye(m.shape[-1], dtype=_arr(m).dtype) - m
+
+
+def _pinv_array(x, atol, rtol, hermitian):
+    m = xp(x)
+    if hermitian:
+        s, u = m.linalg.eigh(x)
+        vh = m.conj(m.swapaxes(u, -1, -2))
+    else:
+        u, s, vh = m.linalg.svd(x, full_matrices=False)
+    size = m.abs(s)
+    smax = size.max(-1, keepdims=True, initial=0)
     if atol is None and rtol is None:
-        rtol = max(A.shape[-2:]) * np.finfo(data.dtype).eps
-    cut = np.maximum(atol or 0, (rtol or 0) * smax)
-    keep = data > cut
-    sinv = where(keep, 1 / where(keep, s, 1), 0)
-    return write_out(_mT(vh) @ (_bcast_col(sinv) * _mT(u)), out, "linalg.pinv")
+        rtol = max(x.shape[-2:]) * np.finfo(s.dtype).eps
+    cut = np.maximum(_raw(atol) or 0, (_raw(rtol) or 0) * smax)
+    keep = size > cut
+    with np.errstate(all="ignore"):
+        sinv = m.where(keep, 1 / m.where(keep, s, 1), 0)
+    return m.conj(m.swapaxes(vh, -1, -2)) @ (sinv[..., :, None] * m.conj(m.swapaxes(u, -1, -2)))
+
+
+def _raw(v):
+    if isinstance(v, Tensor):
+        v = v._data
+    return v[..., None] if isinstance(v, np.ndarray) and v.ndim else v
+
+
+def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
+    """Moore-Penrose pseudo-inverse: singular values (eigenvalue moduli when ``hermitian``,
+    reading the lower triangle) at most ``max(atol, rtol * largest)`` count as zero."""
+    _float(A._data if isinstance(A, Tensor) else A, "linalg.pinv")
+    return write_out(Pinv.generic(A, atol=atol, rtol=rtol, hermitian=hermitian), out,
+                     "linalg.pinv")
 
 
 @register_method("pinverse")
@@ -226,6 +319,14 @@ def _lstsq_checks(A, B, driver):
                            f"but got input's dtype {dtype_name(A._data.dtype)} and other's "
                            f"dtype {dtype_name(B._data.dtype)}")
     _float(A._data, "torch.linalg.lstsq")
+    if A.ndim < 2:
+        raise RuntimeError("torch.linalg.lstsq: input must have at least 2 dimensions.")
+    if B.ndim < 1:
+        raise RuntimeError("torch.linalg.lstsq: other must have at least 1 dimension.")
+    vector = B.ndim == A.ndim - 1
+    if (B.shape[-1] if vector else B.shape[-2]) != A.shape[-2]:
+        raise RuntimeError(f"torch.linalg.lstsq: input.size(-2) should match other.size("
+                           f"{-1 if vector else -2})")
 
 
 def _gels_rank_error(data, rank, k):
@@ -265,8 +366,8 @@ def lstsq(A, B, rcond=None, *, driver=None):
     empty = wrap(m.zeros((0,), data.dtype))
     if rows > cols and driver != "gelsy" and (rank == cols).all():
         residuals = ((A @ x - b) ** 2).sum(-2)
-    else:
-        residuals = empty
+    else:  # none reported, yet part of the graph (zero gradient), as in PyTorch
+        residuals = getitem(reshape(x, (-1,)), slice(0, 0)) if x.requires_grad else empty
     return _lstsq_result(
         squeeze(x, -1) if vector else x, residuals,
         wrap(m.zeros((0,), m.int64)) if driver == "gels" else wrap(rank),
