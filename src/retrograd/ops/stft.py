@@ -24,7 +24,7 @@ import warnings
 
 from .. import _dtype as dtypes
 from .._tensor import Tensor
-from ._core import register_method, result_dtype
+from ._core import checked, register_method, result_dtype
 from .complex import complex as _complex
 from .complex import view_as_real
 from .creation import zeros
@@ -297,6 +297,11 @@ def _istft_frames(x: Tensor, n_fft: int, normalized: bool, return_complex: bool)
     return C2R.apply(spectra, dims=last, norm=norm, n=n_fft)
 
 
+def _nola(envelope) -> bool:
+    """The nonzero overlap-add condition: the window envelope is nowhere below the tolerance."""
+    return bool(abs(envelope).min() >= _NOLA_TOL)
+
+
 def _normalise(signal: Tensor, envelope: Tensor, n_fft: int, center: bool, length, where):
     """Trim the centre padding (or to ``length``), divide by the window envelope, and pad
     with zeros to ``length`` when the frames do not reach it."""
@@ -307,8 +312,8 @@ def _normalise(signal: Tensor, envelope: Tensor, n_fft: int, center: bool, lengt
     if envelope.numel() == 0:
         raise RuntimeError(f"{where} : no samples are left once the {start} samples of centre "
                            f"padding are removed; give the length of the signal")
-    smallest = float(envelope.detach().abs().min())
-    if smallest < _NOLA_TOL:
+    if not checked(_nola, envelope._data):  # a guard of a captured step, not a value read
+        smallest = float(envelope.detach().abs().min())
         raise RuntimeError(f"{where} : the window overlap-add envelope is {smallest:.3g} at "
                            f"some sample (below {_NOLA_TOL}): the window and hop_length do not "
                            f"satisfy the nonzero overlap-add (NOLA) condition")
