@@ -11,8 +11,8 @@ from ..autograd.grad_mode import no_grad
 from ..backend import xp
 from .where import where
 
-__all__ = ["as_float", "floating", "nan_safe", "no_bool", "out_", "pick", "quiet", "raw",
-           "require_tensors"]
+__all__ = ["as_float", "floating", "nan_safe", "no_bool", "not_a_tensor", "out_", "pick",
+           "quiet", "raw", "require_self_tensor", "require_tensors"]
 
 _QUIET = {"divide": "ignore", "invalid": "ignore", "over": "ignore"}
 
@@ -98,3 +98,26 @@ def require_tensors(name, *args):
         if not isinstance(v, Tensor):
             raise TypeError(f"{name}(): argument '{what}' (position {pos}) must be Tensor, not "
                             f"{type(v).__name__}")
+
+
+_NUMBERS = (bool, int, float, complex)
+
+
+def require_self_tensor(name, input, other, *, number_self=False):
+    """PyTorch's argument parser: ``input`` must be a Tensor, or (``number_self``, where the
+    op has a Scalar-self form such as ``pow(2, t)``) a number with a Tensor ``other``.
+    Raw arrays pass: backward formulas call the same functions on arrays."""
+    if type(input) not in _NUMBERS:
+        return
+    if number_self and isinstance(other, Tensor):
+        return
+    raise TypeError(f"{name}() received an invalid combination of arguments - got "
+                    f"({type(input).__name__}, {type(other).__name__}): 'input' must be a "
+                    f"Tensor" + (" (or 'other' when 'input' is a number)" if number_self
+                                 else ""))
+
+
+def not_a_tensor(name, self) -> TypeError:
+    """``Tensor.__radd__(2, t)``: an unbound Tensor method given a non-Tensor self (PyTorch's
+    methods are C descriptors that refuse it)."""
+    return TypeError(f"Tensor.{name}() needs a Tensor as self, not {type(self).__name__}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from .._tensor import Tensor
 from ..backend import xp
 from ._core import register_method
-from ._helpers import out_, pick, require_tensors
+from ._helpers import out_, pick, require_self_tensor, require_tensors
 from ._table import binary, ternary, variant
 from .comparison import _TYPE_WORD
 from .inplace import inplace_apply
@@ -179,6 +179,7 @@ def _xlogy_cls(input, other):
 @register_method("xlogy")
 def xlogy(input, other, *, out=None):
     """input * log(other), 0 where input is 0 (unless other is NaN)."""
+    require_self_tensor("xlogy", input, other, number_self=True)
     return out_(_xlogy_cls(input, other).generic(input, other), out)
 
 
