@@ -11,8 +11,8 @@ from ..autograd.grad_mode import no_grad
 from ..backend import xp
 from .where import where
 
-__all__ = ["as_float", "floating", "nan_safe", "no_bool", "not_a_tensor", "out_", "pick",
-           "quiet", "raw", "require_self_tensor", "require_tensors"]
+__all__ = ["as_float", "check_fill_value", "floating", "nan_safe", "no_bool", "not_a_tensor",
+           "out_", "pick", "quiet", "raw", "require_self_tensor", "require_tensors"]
 
 _QUIET = {"divide": "ignore", "invalid": "ignore", "over": "ignore"}
 
@@ -121,3 +121,34 @@ def not_a_tensor(name, self) -> TypeError:
     """``Tensor.__radd__(2, t)``: an unbound Tensor method given a non-Tensor self (PyTorch's
     methods are C descriptors that refuse it)."""
     return TypeError(f"Tensor.{name}() needs a Tensor as self, not {type(self).__name__}")
+
+
+# The C type names in PyTorch's "value cannot be converted" message.
+_FILL_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double",
+               "int64": "int64_t", "int32": "int32_t", "int16": "int16_t", "int8": "int8_t",
+               "uint8": "uint8_t"}
+
+
+def check_fill_value(op, value, dtype) -> None:
+    """A fill value (a number or a 0-d Tensor) must fit the NumPy ``dtype`` it is written
+    in, as PyTorch requires: no imaginary part for a real dtype, and for a number also no
+    overflow (an integer dtype takes no inf or NaN). NumPy would wrap or drop silently."""
+    if not isinstance(value, (Tensor, *_NUMBERS, np.number, np.bool_)):
+        raise TypeError(f"{op}(): argument 'value' must be Number, not {type(value).__name__}")
+    kind = dtype.kind
+    if kind in "bc":
+        return  # bool takes any number's truth; complex takes any number
+    if isinstance(value, Tensor):
+        v = value._data
+        fits = v.dtype.kind != "c" or not (v.imag != 0).any()
+    elif isinstance(value, complex):
+        fits = value.imag == 0
+    elif kind == "f":
+        fits = not np.isfinite(value) or abs(value) <= float(np.finfo(dtype).max)
+    else:
+        info = np.iinfo(dtype)
+        fits = (isinstance(value, (bool, int, np.integer)) or bool(np.isfinite(value))) and \
+            info.min <= value <= info.max
+    if not fits:
+        raise RuntimeError(f"value cannot be converted to type "
+                           f"{_FILL_NAMES.get(dtype.name, dtype.name)} without overflow")

@@ -9,7 +9,8 @@ from .._dims import wrap_dim
 from .._tensor import Tensor
 from ..backend import xp
 from ._core import Primitive, register_method
-from ._out import dtype_name
+from ._helpers import check_fill_value
+from ._out import dtype_name, takes_out
 from .indexing import (
     Index,
     IndexBackward,
@@ -117,7 +118,8 @@ def _vector_index(index, n, op):
 
 
 @register_method("index_select")
-def index_select(input, dim, index):
+@takes_out("index_select", "exact", apart="always")
+def index_select(input, dim, index, *, out=None):
     """The slices at ``index`` (1-d) along ``dim``, copied."""
     if input.dim() == 0:
 
@@ -243,7 +245,8 @@ def _flat_index(input, index, op):
 
 
 @register_method("take")
-def take(input, index):
+@takes_out("take", "exact", apart="always")
+def take(input, index, *, out=None):
     """input's elements at flat (row-major) ``index``; the result has index's shape."""
     idx = _flat_index(input, index, "take")
     if input.dim() == 0:
@@ -304,7 +307,8 @@ def _size_mismatch(a, b) -> str:
 
 
 @register_method("masked_select")
-def masked_select(input, mask):
+@takes_out("masked_select", "exact", apart="always")
+def masked_select(input, mask, *, out=None):
     """The elements where ``mask`` holds (broadcast together), as a 1-d tensor."""
     input, m = _broadcast_mask(input, mask, "masked_select")
     return MaskedSelect.generic(input, idx=m)
@@ -316,6 +320,7 @@ def masked_fill(input, mask, value):
     if isinstance(value, Tensor) and value.dim() != 0:
         raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got "
                            f"tensor with {value.dim()} dimension(s).")
+    check_fill_value("masked_fill", value, input._data.dtype)
     input, m = _broadcast_mask(input, mask, "masked_fill")
     return MaskedFill.generic(input, _scatter_src(input, value), idx=m)
 

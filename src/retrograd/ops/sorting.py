@@ -274,7 +274,7 @@ def mode(input, dim=-1, keepdim=False, *, out=None):
 
 
 @register_method("kthvalue")
-@takes_out("kthvalue")
+@takes_out("kthvalue", apart=True)
 def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     """``(values, indices)``: the k-th smallest element along ``dim``."""
     return _select(Kthvalue, "kthvalue", input, dim=dim, keepdim=keepdim, k=int(k))
