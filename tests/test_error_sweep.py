@@ -151,44 +151,20 @@ KNOWN: dict[str, str] = {
     "RuntimeError, IndexError or ValueError) where torch's argument parser raises TypeError; "
     "some rows accept it (add alpha=tuple, fill_(None), max/min(None), transpose/flatten/"
     "narrow/permute with a float, leaky_relu slope=list, full(int))",
-    "add/TypeError": "not fixed yet: alpha=tuple is accepted (torch: TypeError)",
-    "fill_/TypeError": "not fixed yet: fill_(None) is accepted (torch: TypeError)",
-    "max/TypeError": "not fixed yet: max(x, None) is the full max (torch: TypeError)",
-    "min/TypeError": "not fixed yet: x.min(None) is the full min (torch: TypeError)",
-    "transpose/TypeError": "not fixed yet: a float dim is accepted (torch: TypeError)",
-    "permute/TypeError": "not fixed yet: a float dim is accepted (torch: TypeError)",
-    "flatten/TypeError": "not fixed yet: a float dim is accepted (torch: TypeError)",
-    "narrow/TypeError": "not fixed yet: a float start is accepted (torch: TypeError)",
     "leaky_relu/TypeError": "not fixed yet: a list slope is accepted (torch: TypeError)",
-    "full/TypeError": "not fixed yet: full(int, v) is accepted as size (n,) (torch: "
-    "TypeError)",
-    "prod/TypeError": "not fixed yet: a tuple dim is accepted (torch: TypeError)",
-    "logsumexp/TypeError": "not fixed yet: dim=None is accepted (torch: TypeError)",
-    "squeeze/TypeError": "not fixed yet: squeeze(None) is accepted (torch: TypeError)",
-    "tril/TypeError": "not fixed yet: a float diagonal is accepted (torch: TypeError)",
-    "linspace/TypeError": "not fixed yet: a float steps is accepted (torch: TypeError)",
     "amax": "not fixed yet: repeated dims are reported before an empty reduction dim",
     "softmax": "not fixed yet: an empty integer input raises NotImplementedError (torch "
     "skips the dtype check when empty)",
-    "permute": "not fixed yet: a dims list of the wrong length raises IndexError (torch: "
-    "RuntimeError 'number of dimensions ... does not match')",
-    "expand_as": "not fixed yet: the message writes torch.BoolTensor{...} where torch 2.13 "
-    "writes CPUBoolType{...}; same class",
     "matmul": "not fixed yet: matmul promotes mixed dtypes (torch: RuntimeError)",
     "dot": "not fixed yet: sizes are checked before dtypes (torch: dtypes first)",
     "gelu": "not fixed yet: a bool input is reported before a bad approximate= value",
-    "view/TypeError": "not fixed yet: view(None) is accepted (torch: TypeError)",
     "lerp": "not fixed yet: integer inputs are computed (torch: NotImplementedError)",
-    "round": "not fixed yet: round(int tensor, decimals=...) is computed (torch: "
-    "NotImplementedError)",
     "argmax": "not fixed yet: bool input is accepted (torch: RuntimeError)",
     "relu": "not fixed yet: bool input is accepted (torch: RuntimeError)",
     "topk": "not fixed yet: topk(0) of a 0-d tensor gives shape () (torch: (0,))",
     "log_softmax": "not fixed yet: a bool input with an out-of-range dim reports the dtype "
     "(NotImplementedError) before the dim (torch: IndexError)",
     "roll": "deliberate: torch skips the dim check on an empty input; we raise IndexError",
-    "unbind": "not fixed yet: out-of-range dim of a 0-d tensor says 'Dimension specified as "
-    "0 but tensor has no dimensions' (torch: 'Dimension out of range')",
     "stack": "not fixed yet: unequal sizes are reported before an out-of-range dim (torch "
     "checks the dim first: IndexError)",
     "getitem_tensor": "not fixed yet: a float/bool index into a 0-d tensor reports the "
@@ -208,8 +184,6 @@ KNOWN: dict[str, str] = {
     "range' or check in another order than torch",
     "nll_loss": "not fixed yet: the target dtype is checked before the input's dims",
     "bce": "not fixed yet: integer/bool targets are accepted (torch: RuntimeError)",
-    "zeros": "not fixed yet: a negative size says 'Trying to create tensor with negative "
-    "dimension' (torch 2.13: 'zeros: Dimension size must be non-negative.'); same class",
     "to": "not fixed yet: to(int) reads the int as a dtype (torch: a device index, "
     "RuntimeError without an accelerator)",
 }

@@ -3,6 +3,8 @@ math, NaN-safe masking of gradients, and the ``out=`` writer."""
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from .._dtype import get_default_dtype
@@ -11,8 +13,9 @@ from ..autograd.grad_mode import no_grad
 from ..backend import xp
 from .where import where
 
-__all__ = ["as_float", "check_fill_value", "floating", "nan_safe", "no_bool", "not_a_tensor",
-           "out_", "pick", "quiet", "raw", "require_self_tensor", "require_tensors"]
+__all__ = ["as_float", "check_fill_value", "floating", "int_arg", "int_list", "nan_safe",
+           "no_bool", "not_a_tensor", "out_", "pick", "quiet", "raw", "require_self_tensor",
+           "require_tensors"]
 
 _QUIET = {"divide": "ignore", "invalid": "ignore", "over": "ignore"}
 
@@ -152,3 +155,21 @@ def check_fill_value(op, value, dtype) -> None:
     if not fits:
         raise RuntimeError(f"value cannot be converted to type "
                            f"{_FILL_NAMES.get(dtype.name, dtype.name)} without overflow")
+
+
+def int_arg(op, what, value) -> int:
+    """An int argument as PyTorch's parser takes it: an int, a NumPy integer or a 0-d
+    integer Tensor (anything with ``__index__``); a float, None or a sequence is a
+    TypeError naming the op and the argument, where ``int()`` would truncate silently."""
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"{op}(): argument '{what}' must be int, not "
+                        f"{type(value).__name__}") from None
+
+
+def int_list(op, what, values) -> tuple:
+    """A size or dims argument given as ``f(2, 3)`` or ``f((2, 3))``: a tuple of ints."""
+    if len(values) == 1 and isinstance(values[0], (tuple, list)):
+        values = values[0]
+    return tuple(int_arg(op, what, v) for v in values)

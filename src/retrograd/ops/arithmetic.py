@@ -227,7 +227,11 @@ class FloorDivide(DivMode):
 
 # ---------------------------------------------------------------------- public functions
 
-def _check_alpha(input, other, alpha) -> None:
+def _check_alpha(input, other, alpha, op="add") -> None:
+    if type(alpha) is int and alpha == 1:  # the default, first: add is the hot path
+        return
+    if not isinstance(alpha, (int, float, complex, np.number, Tensor)):
+        raise TypeError(f"{op}(): argument 'alpha' must be Number, not {type(alpha).__name__}")
     if alpha == 1 and not isinstance(alpha, bool):
         return
     cat = result_dtype((input, other)).category
@@ -261,7 +265,7 @@ def add(input, other, *, alpha=1, out=None):
 @register_method("sub", "subtract")
 def sub(input, other, *, alpha=1, out=None):
     """input - alpha * other."""
-    _check_alpha(input, other, alpha)
+    _check_alpha(input, other, alpha, "sub")
     return out_(Sub.generic(input, other, alpha=alpha), out)
 
 

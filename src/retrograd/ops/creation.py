@@ -25,7 +25,9 @@ __all__ = [
 ]
 
 
-def _sizes(size) -> tuple:
+def _sizes(size, negative: str = "") -> tuple:
+    """The ints of ``f(2, 3)`` or ``f((2, 3))``; ``negative``: the op's own message for a
+    negative size (PyTorch's zeros words it differently from the rest)."""
     if len(size) == 1 and isinstance(size[0], (tuple, list, Size)):
         size = tuple(size[0])
     out = []
@@ -37,8 +39,8 @@ def _sizes(size) -> tuple:
                 f"expected a sequence of integers or a single integer, got {type(s).__name__}"
             )
         if s < 0:
-            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: "
-                               f"{list(size)}")
+            raise RuntimeError(negative or f"Trying to create tensor with negative dimension "
+                               f"{s}: {list(size)}")
         out.append(int(s))
     return tuple(out)
 
@@ -182,7 +184,8 @@ def _alloc(make, shape: tuple, npd):
 
 @creates_into_out("zeros")
 def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
-    shape, npd, m = _sizes(size), _default(dtype), _module(device)
+    shape = _sizes(size, "zeros: Dimension size must be non-negative.")
+    npd, m = _default(dtype), _module(device)
     return _finish(_alloc(lambda: m.zeros(shape, npd), shape, npd), None, device, requires_grad)
 
 
@@ -207,7 +210,10 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
         if isinstance(fill_value, Tensor):
             fill_value = fill_value.item()
         dtype = dtypes.default_for_category(dtypes.scalar_category(fill_value))
-    shape = _sizes((size,) if isinstance(size, int) else (tuple(size),))
+    if not isinstance(size, (tuple, list)):  # full(3, v) is PyTorch's TypeError, not (3,)
+        raise TypeError(f"full(): argument 'size' must be tuple of ints, not "
+                        f"{type(size).__name__}")
+    shape = _sizes((tuple(size),))
     npd, m = dtypes.to_dtype(dtype)._np, _module(device)
     return _finish(_alloc(lambda: m.full(shape, fill_value, npd), shape, npd), None, device,
                    requires_grad)

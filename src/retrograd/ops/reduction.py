@@ -21,6 +21,7 @@ from .._dtype import from_numpy_dtype
 from .._tensor import Tensor, wrap
 from ..backend import xp
 from ._core import Primitive, register_method
+from ._helpers import int_arg
 from ._out import takes_out, write_out
 from .unary import where
 
@@ -174,7 +175,7 @@ def _prod_others(x, out, dims, keepdim, shape):
     data = x._data if isinstance(x, Tensor) else x
     if not (data == 0).any():
         if out is None:
-            out = prod(x, None if dims is None else dims[0], keepdim)
+            out = prod(x) if dims is None else prod(x, dims[0], keepdim)
         return expand_back(out, shape, dims, keepdim) / x
     # Exact path with zeros: move the reduced axis last, then for each position i take the
     # product over the slice with x_i replaced by 1 (an (n, n) mask per slice).
@@ -333,11 +334,15 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     return write_out(total / sum(valid, dim, keepdim), out, "nanmean")
 
 
+_NO_DIM = object()  # prod(x) without dim: an explicit None is PyTorch's TypeError
+
+
 @register_method("prod")
-def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
+def prod(input, dim=_NO_DIM, keepdim=False, *, dtype=None, out=None):
     """Product of all elements, or along the int ``dim``."""
-    if dim is None:
+    if dim is _NO_DIM:
         return write_out(Prod.generic(input, dtype=dtype), out, "prod", "cast")
+    dim = int_arg("prod", "dim", dim)  # one dim only (a tuple or None: TypeError)
     res = _ProdDim.generic(input, dim=dim, keepdim=keepdim, dtype=dtype)
     return write_out(res, out, "prod", "cast")
 
