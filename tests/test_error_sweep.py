@@ -155,8 +155,6 @@ KNOWN: dict[str, str] = {
     "amax": "not fixed yet: repeated dims are reported before an empty reduction dim",
     "softmax": "not fixed yet: an empty integer input raises NotImplementedError (torch "
     "skips the dtype check when empty)",
-    "matmul": "not fixed yet: matmul promotes mixed dtypes (torch: RuntimeError)",
-    "dot": "not fixed yet: sizes are checked before dtypes (torch: dtypes first)",
     "gelu": "not fixed yet: a bool input is reported before a bad approximate= value",
     "lerp": "not fixed yet: integer inputs are computed (torch: NotImplementedError)",
     "argmax": "not fixed yet: bool input is accepted (torch: RuntimeError)",
@@ -175,9 +173,6 @@ KNOWN: dict[str, str] = {
     "out of range' where torch returns",
     "take": "not fixed yet: take from an empty tensor says 'out of range' (torch: 'take(): "
     "tried to take from an empty tensor'); same class",
-    "bmm": "not fixed yet: the dtype is checked before the batch sizes (torch: sizes first)",
-    "mv": "not fixed yet: 0-d operands raise RuntimeError (torch: IndexError)",
-    "linear": "not fixed yet: a 0-d operand's message says matmul, not linear",
     "mse_loss": "not fixed yet: mixed input/target dtypes promote (torch keeps float32)",
     "l1_loss": "not fixed yet: bool inputs raise bool-subtraction before the shape check",
     "cross_entropy": "not fixed yet: 0-d and mismatched inputs leak 'tuple index out of "
