@@ -146,33 +146,27 @@ ROWS = [
 # every case of that row; "TypeError" covers the cases where torch's argument parser raises
 # TypeError (there retrograd must still raise, any class).
 KNOWN: dict[str, str] = {
-    "TypeError": "not fixed yet: a non-tensor argument of the wrong Python type (None, str, "
-    "float for an int, list for an int) raises whatever its first use raises (TypeError, "
-    "RuntimeError, IndexError or ValueError) where torch's argument parser raises TypeError; "
-    "some rows accept it (add alpha=tuple, fill_(None), max/min(None), transpose/flatten/"
-    "narrow/permute with a float, leaky_relu slope=list, full(int))",
+    "TypeError": "not fixed yet: where torch's argument parser raises TypeError, some rows "
+    "raise another class or a message without the op's name: div(rounding_mode=int), "
+    "pow/clamp/mul_/where with a tuple, std/var/all/argsort with a str or tuple dim, "
+    "repeat/flip/split with None, narrow/select/unbind/movedim/cat on a 0-d input before the "
+    "argument's type, one_hot, zeros/ones/arange/eye with a tuple; leaky_relu takes a list",
     "leaky_relu/TypeError": "not fixed yet: a list slope is accepted (torch: TypeError)",
-    "amax": "not fixed yet: repeated dims are reported before an empty reduction dim",
     "softmax": "not fixed yet: an empty integer input raises NotImplementedError (torch "
     "skips the dtype check when empty)",
     "gelu": "not fixed yet: a bool input is reported before a bad approximate= value",
-    "lerp": "not fixed yet: integer inputs are computed (torch: NotImplementedError)",
-    "argmax": "not fixed yet: bool input is accepted (torch: RuntimeError)",
     "relu": "not fixed yet: bool input is accepted (torch: RuntimeError)",
-    "topk": "not fixed yet: topk(0) of a 0-d tensor gives shape () (torch: (0,))",
     "log_softmax": "not fixed yet: a bool input with an out-of-range dim reports the dtype "
     "(NotImplementedError) before the dim (torch: IndexError)",
     "roll": "deliberate: torch skips the dim check on an empty input; we raise IndexError",
-    "stack": "not fixed yet: unequal sizes are reported before an out-of-range dim (torch "
-    "checks the dim first: IndexError)",
     "getitem_tensor": "not fixed yet: a float/bool index into a 0-d tensor reports the "
     "index dtype (torch: too many indices)",
-    "index_select": "not fixed yet: a 0-d input with an out-of-range index raises "
-    "IndexError (torch: RuntimeError 'self indexing axis dim should be positive')",
+    "index_select": "not fixed yet: an out-of-range index into an input with an empty dim "
+    "raises IndexError (torch: RuntimeError, worded by whichever kernel it picks: 'self "
+    "indexing axis dim should be positive', 'INDICES element is out of DATA bounds', 'Index "
+    "to scalar can have only 1 value')",
     "scatter": "not fixed yet: some index shapes raise IndexError 'list assignment index "
     "out of range' where torch returns",
-    "take": "not fixed yet: take from an empty tensor says 'out of range' (torch: 'take(): "
-    "tried to take from an empty tensor'); same class",
     "mse_loss": "not fixed yet: mixed input/target dtypes promote (torch keeps float32)",
     "l1_loss": "not fixed yet: bool inputs raise bool-subtraction before the shape check",
     "cross_entropy": "not fixed yet: 0-d and mismatched inputs leak 'tuple index out of "

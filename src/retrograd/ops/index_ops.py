@@ -104,14 +104,19 @@ class MaskedScatter(Primitive):
         return MaskedScatter.generic(tx, ts, mask=ctx.mask)
 
 
-def _vector_index(index, n, op):
+def _vector_index(index, n, op, dim=0):
     idx = _index_array(index, op)
     if idx.ndim > 1:
         raise IndexError(f"{op}(): Index is supposed to be a vector")
     idx = idx.reshape(-1)
-    if idx.size and ((idx >= n) | (idx < -n)).any():
-        bad = int(idx[(idx >= n) | (idx < -n)][0])
+    # index_select takes no negative index (PyTorch); the others wrap them.
+    low = 0 if op == "index_select" else -n
+    if idx.size and ((idx >= n) | (idx < low)).any():
+        bad = int(idx[(idx >= n) | (idx < low)][0])
         if op == "index_select":
+            if dim == 1:  # PyTorch's kernel for dim 1 words (and classes) it so
+                raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} "
+                                   f"axis_dim={n}")
             raise IndexError("index out of range in self")
         raise IndexError(f"index {bad} is out of bounds for dimension 0 with size {n}")
     return idx
@@ -125,7 +130,7 @@ def index_select(input, dim, index, *, out=None):
 
         return reshape(index_select(reshape(input, (1,)), 0, index), ())
     d = wrap_dim(dim, input.dim(), "index_select")
-    idx = _vector_index(index, input.shape[d], "index_select")
+    idx = _vector_index(index, input.shape[d], "index_select", d)
     return IndexSelect.generic(input, idx=(slice(None),) * d + (idx,))
 
 
@@ -248,6 +253,8 @@ def _flat_index(input, index, op):
 @takes_out("take", "exact", apart="always")
 def take(input, index, *, out=None):
     """input's elements at flat (row-major) ``index``; the result has index's shape."""
+    if input.numel() == 0 and index.numel():
+        raise IndexError("take(): tried to take from an empty tensor")
     idx = _flat_index(input, index, "take")
     if input.dim() == 0:
 

@@ -204,7 +204,9 @@ concat = concatenate = cat
 @takes_out("stack", "join")
 def stack(tensors, dim=0, *, out=None):
     """Join equally shaped tensors along a new dim."""
-    return Stack.generic(*_tensors(tensors, "stack", nonempty=True), dim=dim)
+    tensors = _tensors(tensors, "stack", nonempty=True)
+    wrap_dim(dim, tensors[0].ndim + 1, "stack")  # the dim first, then the sizes (PyTorch)
+    return Stack.generic(*tensors, dim=dim)
 
 
 @register_method("split")

@@ -187,6 +187,21 @@ def _prod_others(x, out, dims, keepdim, shape):
     return reshape(others, shape) if d is None else _movedim(others, -1, d)
 
 
+def _empty_extreme(name, x, dim) -> None:
+    """max / min of an empty input: no identity, so every reduced dim must be non-empty."""
+    dims = () if dim is None else dim if isinstance(dim, (tuple, list)) else (dim,)
+    if not dims:
+        raise RuntimeError(
+            f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+            "Specify the reduction dim with the 'dim' argument.")
+    empty = [d for d in (wrap_dim(d, x.ndim, name) for d in dims) if x.shape[d] == 0]
+    if empty:
+        err = IndexError(f"{name}(): Expected reduction dim {builtins.min(empty)} to have "
+                         "non-zero size.")
+        err._retrograd = True  # already PyTorch's words: the op wrapper passes it on
+        raise err
+
+
 class Amax(Primitive):
     """max over dims.  d/dx = grad shared evenly among the elements equal to the max."""
 
@@ -195,16 +210,10 @@ class Amax(Primitive):
     _fn = "max"
 
     def forward(ctx, x, dim=None, keepdim=False):
+        if x.size == 0:  # before _dims: PyTorch reports an empty dim before a repeated one
+            _empty_extreme(type(ctx).__name__.lower().replace("all", ""), x, dim)
         ctx.dims = dims = _dims(dim, x.ndim)
         ctx.keepdim, ctx.shape = keepdim, x.shape
-        if x.size == 0 and (dims is None or builtins.any(x.shape[d] == 0 for d in dims)):
-            name = type(ctx).__name__.lower().replace("all", "")
-            if dims is None:
-                raise RuntimeError(
-                    f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
-                    "Specify the reduction dim with the 'dim' argument.")
-            raise IndexError(f"{name}(): Expected reduction dim {dims[0]} to have non-zero "
-                             "size.")
         out = getattr(xp(x), ctx._fn)(x, axis=dims, keepdims=keepdim)
         ctx.save(x, out)
         return out
@@ -374,6 +383,8 @@ def aminmax(input, *, dim=None, keepdim=False, out=None):
 
 def _arg(fn, input, dim, keepdim):
     data = input._data
+    if data.dtype == np.bool_:
+        raise RuntimeError(f"{fn}(): does not support bool input")
     if data.size == 0 and (dim is None or data.ndim == 0 or data.shape[wrap_dim(dim, data.ndim)]
                            == 0):
         raise IndexError(f"{fn}(): Expected reduction dim to be specified for "

@@ -290,7 +290,15 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
 @takes_out("topk")
 def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     """``(values, indices)`` of the ``k`` largest (or smallest) elements along ``dim``."""
-    return _select(Topk, "topk", input, dim=dim, k=int(k), largest=largest)
+    k = int_arg("topk", "k", k)
+    if k == 0 and input.dim() == 0:
+        k = 1  # PyTorch: a 0-d input gives its one element back even for k = 0
+    if input._data.dtype == np.bool_:  # refused after the dim and k checks, as PyTorch
+        d = wrap_dim(dim, input.dim(), "topk")
+        if not 0 <= k <= (input.shape[d] if input.dim() else 1):
+            raise RuntimeError("selected index k out of range")
+        raise RuntimeError("topk does not support bool dtypes on CPU")
+    return _select(Topk, "topk", input, dim=dim, k=k, largest=largest)
 
 
 @register_method("sort")
