@@ -155,12 +155,9 @@ KNOWN: dict[str, str] = {
     "softmax": "not fixed yet: an empty integer input raises NotImplementedError (torch "
     "skips the dtype check when empty)",
     "gelu": "not fixed yet: a bool input is reported before a bad approximate= value",
-    "relu": "not fixed yet: bool input is accepted (torch: RuntimeError)",
     "log_softmax": "not fixed yet: a bool input with an out-of-range dim reports the dtype "
     "(NotImplementedError) before the dim (torch: IndexError)",
     "roll": "deliberate: torch skips the dim check on an empty input; we raise IndexError",
-    "getitem_tensor": "not fixed yet: a float/bool index into a 0-d tensor reports the "
-    "index dtype (torch: too many indices)",
     "index_select": "not fixed yet: an out-of-range index into an input with an empty dim "
     "raises IndexError (torch: RuntimeError, worded by whichever kernel it picks: 'self "
     "indexing axis dim should be positive', 'INDICES element is out of DATA bounds', 'Index "
@@ -173,8 +170,6 @@ KNOWN: dict[str, str] = {
     "range' or check in another order than torch",
     "nll_loss": "not fixed yet: the target dtype is checked before the input's dims",
     "bce": "not fixed yet: integer/bool targets are accepted (torch: RuntimeError)",
-    "to": "not fixed yet: to(int) reads the int as a dtype (torch: a device index, "
-    "RuntimeError without an accelerator)",
 }
 
 DTYPES = ("float32", "float64", "int64", "bool")

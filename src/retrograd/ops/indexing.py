@@ -229,6 +229,10 @@ def getitem(x, idx):
     """``x[idx]``; views for basic indices, copies for advanced ones."""
     if not isinstance(x, Tensor):
         return x[idx]
+    if isinstance(idx, Tensor) and x._data.ndim == 0 and (
+            idx._data.ndim or idx._data.dtype.kind not in "biu"):
+        # PyTorch counts the dims an index tensor consumes before it reads its dtype
+        raise IndexError("too many indices for tensor of dimension 0")
     idx = normalize_index(idx)
     if _is_basic(idx):
         if _ends_with_int(idx):

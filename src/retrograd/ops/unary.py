@@ -198,6 +198,8 @@ def _clamp(x, lo, hi):
 
 def relu(input):
     """max(input, 0)."""
+    if isinstance(input, Tensor) and input._data.dtype == np.bool_:
+        raise RuntimeError("Boolean inputs not supported for relu")
     return Relu.generic(input)
 
 
