@@ -164,12 +164,9 @@ KNOWN: dict[str, str] = {
     "to scalar can have only 1 value')",
     "scatter": "not fixed yet: some index shapes raise IndexError 'list assignment index "
     "out of range' where torch returns",
-    "mse_loss": "not fixed yet: mixed input/target dtypes promote (torch keeps float32)",
-    "l1_loss": "not fixed yet: bool inputs raise bool-subtraction before the shape check",
     "cross_entropy": "not fixed yet: 0-d and mismatched inputs leak 'tuple index out of "
     "range' or check in another order than torch",
     "nll_loss": "not fixed yet: the target dtype is checked before the input's dims",
-    "bce": "not fixed yet: integer/bool targets are accepted (torch: RuntimeError)",
 }
 
 DTYPES = ("float32", "float64", "int64", "bool")

@@ -17,7 +17,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..backend import xp
-from ._core import Primitive
+from ._core import Primitive, _broadcast_message, result_dtype
 from ._loss_common import (
     _check_reduction,
     _const,
@@ -59,17 +59,38 @@ __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cosine_e
 
 # ---------------------------------------------------------------------- regression losses
 
+def _broadcast_pair(name, input, target, reduction):
+    """input and target as PyTorch's regression losses take them: broadcast first (a size
+    mismatch is reported before anything else), the reduction checked next, and then both
+    promote as equals (a 0-d float64 target gives a float64 loss)."""
+    a, b = tuple(input.shape), tuple(target.shape)
+    try:
+        shape = np.broadcast_shapes(a, b)
+    except ValueError:
+        raise RuntimeError(_broadcast_message(name, [a, b])) from None
+    _check_reduction(reduction)
+    return (input if a == shape else expand(input, shape),
+            target if b == shape else expand(target, shape))
+
+
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     _size_warning(input, target)
     reduction = _legacy(size_average, reduce, reduction)
-    diff = input - target
+    x, y = _broadcast_pair("mse_loss", input, target, reduction)
+    dtype = result_dtype((x, y))
+    if not dtype.is_floating_point and not dtype.is_complex:
+        raise NotImplementedError(f'"mse_cpu" not implemented for \'{dtype_name(dtype._np)}\'')
+    # bool operands join the float result (PyTorch's kernel subtracts in that dtype)
+    x, y = (v.to(dtype) if v._data.dtype == np.bool_ else v for v in (x, y))
+    diff = x - y
     return _weighted(diff * diff, weight, input, reduction)
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     _size_warning(input, target)
     reduction = _legacy(size_average, reduce, reduction)
-    return _weighted((input - target).abs(), weight, input, reduction)
+    x, y = _broadcast_pair("l1_loss", input, target, reduction)
+    return _weighted((x - y).abs(), weight, input, reduction)
 
 
 def _huber(diff, delta):
@@ -375,6 +396,12 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     reduction = _legacy(size_average, reduce, reduction)
     _target_size(input, target, "probs")
     data = input._data
+    if target._data.dtype != data.dtype:  # no promotion: target in input's dtype
+        raise RuntimeError(f"Found dtype {dtype_name(target._data.dtype)} but expected "
+                           f"{dtype_name(data.dtype)}")
+    if data.dtype.kind not in "fc":
+        raise NotImplementedError(f'"binary_cross_entropy" not implemented for '
+                                  f"'{dtype_name(data.dtype)}'")
     if ((data < 0) | (data > 1)).any():
         raise RuntimeError("all elements of input should be between 0 and 1")
     loss = BinaryCrossEntropy.generic(input, target)
