@@ -93,6 +93,22 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     return _weighted((x - y).abs(), weight, input, reduction)
 
 
+def _into(value, like):
+    """``value`` cast to ``like``'s dtype, for losses whose kernel writes its result in that
+    dtype: PyTorch's RuntimeError when the promoted result could not be stored there."""
+    have, want = value._data.dtype, like._data.dtype
+    if have == want:
+        return value
+    promoted = result_dtype((value, like))._np
+    if _KIND_RANK[promoted.kind] > _KIND_RANK[want.kind]:
+        raise RuntimeError(f"result type {dtype_name(promoted)} can't be cast to the desired "
+                           f"output type {dtype_name(want)}")
+    return value.to(like.dtype)
+
+
+_KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
 def _huber(diff, delta):
     a = diff.abs()
     return where(a < delta, diff * diff * 0.5, (a - 0.5 * delta) * delta)
@@ -113,6 +129,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     _size_warning(input, target)
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    target = _into(target, input)  # PyTorch writes the loss in input's dtype
     loss = _huber(input - target, delta)
     if weight is None:
         return _reduce(loss, reduction)
@@ -416,6 +433,10 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     """(1 - t) x + (1 + (pw - 1) t) softplus(-x), stable for any logit."""
     reduction = _legacy(size_average, reduce, reduction)
     _target_size(input, target, "logits")
+    if input._data.dtype.kind not in "fc":
+        raise NotImplementedError(f'"log_sigmoid_cpu" not implemented for '
+                                  f"'{dtype_name(input._data.dtype)}'")
+    input = _into(input, target)  # PyTorch writes the loss in target's dtype
     sp = Softplus.generic(-input, threshold=math.inf)
     if pos_weight is not None:
         sp = sp * ((pos_weight - 1) * target + 1)
