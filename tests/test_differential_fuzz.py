@@ -356,11 +356,6 @@ KNOWN: dict[str, tuple[str, Callable]] = {
     "roll": ("deliberate: torch skips the dim check on an empty input; we raise IndexError "
              "for an out-of-range dim whatever the size", _empty),
     "linear": ("not fixed yet: linear promotes mixed dtypes (torch: RuntimeError)", _mixed),
-    "cross_entropy": ("not fixed yet: a 0-d input raises ValueError (torch: RuntimeError, "
-                      "reading it as class probabilities)", lambda c: c["shapes"][0] == ()),
-    "nll_loss": ("not fixed yet: with 0 classes a target raises IndexError 'Target 0 is out "
-                 "of bounds' (torch: RuntimeError size mismatch)",
-                 lambda c: len(c["shapes"][0]) > 1 and c["shapes"][0][1] == 0),
     "huber": ("deliberate: with mixed input/target dtypes torch's backward raises 'Found "
               "dtype Double but expected Float' after a forward that works; we give the "
               "gradient (the loss is in input's dtype in both)", _mixed),

@@ -164,9 +164,6 @@ KNOWN: dict[str, str] = {
     "to scalar can have only 1 value')",
     "scatter": "not fixed yet: some index shapes raise IndexError 'list assignment index "
     "out of range' where torch returns",
-    "cross_entropy": "not fixed yet: 0-d and mismatched inputs leak 'tuple index out of "
-    "range' or check in another order than torch",
-    "nll_loss": "not fixed yet: the target dtype is checked before the input's dims",
 }
 
 DTYPES = ("float32", "float64", "int64", "bool")

@@ -141,10 +141,8 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
 # ---------------------------------------------------------------------- classification
 
 def _check_nll(input, target, weight):
-    """PyTorch's shape checks; returns the class dimension and the class count."""
-    if target._data.dtype.kind not in "iu":
-        name = "Float" if target._data.dtype.kind == "f" else str(target.dtype)
-        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {name}")
+    """PyTorch's checks, in its order (dims, batch sizes, then the target's dtype); returns
+    the class dimension and the class count."""
     nd = input.dim()
     if nd < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {nd})")
@@ -153,12 +151,15 @@ def _check_nll(input, target, weight):
             raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
         cdim = 0
     else:
-        if nd == 2 and target.dim() != 1:
-            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-        if target.dim() == 0 or input.shape[0] != target.shape[0]:
-            tn = target.shape[0] if target.dim() else 1
+        if target.dim() == 0:  # PyTorch counts a 0-d target as a batch of 0
+            raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target "
+                             f"batch_size (0).")
+        if input.shape[0] != target.shape[0]:
+            tn = target.shape[0]
             raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target "
                              f"batch_size ({tn}).")
+        if nd == 2 and target.dim() != 1:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
         want = (input.shape[0], *input.shape[2:])
         if tuple(target.shape) != want:
             if nd == 3:
@@ -166,7 +167,13 @@ def _check_nll(input, target, weight):
                                    f"{list(target.shape)}")
             raise RuntimeError(f"size mismatch (got input: {list(input.shape)} , target: "
                                f"{list(target.shape)})")
+        if nd == 3 and input.shape[1] == 0:  # PyTorch's 3-d path cannot fold zero classes
+            raise RuntimeError(f"size mismatch (got input: {list(input.shape)} , target: "
+                               f"{list(target.shape)}): no classes")
         cdim = 1
+    if target._data.dtype.kind not in "iu":
+        name = "Float" if target._data.dtype.kind == "f" else dtype_name(target._data.dtype)
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {name}")
     c = input.shape[cdim]
     if weight is not None and weight._data.dtype != input._data.dtype:
         raise RuntimeError(f"expected scalar type {dtype_name(input._data.dtype)} but found "
@@ -303,13 +310,24 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     _check_reduction(reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    if tuple(target.shape) == tuple(input.shape) and target._data.dtype.kind not in "fc":
+        # a target of the input's shape holds class probabilities (PyTorch checks first)
+        raise RuntimeError(f"Expected floating point type for target with class "
+                           f"probabilities, got {dtype_name(target._data.dtype)}")
+    if input.dim() == 0:
+        _zero_dim_cross_entropy(target)
+    if input._data.dtype.kind not in "fc":  # log_softmax comes first in PyTorch
+        raise NotImplementedError(f'"log_softmax_lastdim_kernel_impl" not implemented for '
+                                  f"'{dtype_name(input._data.dtype)}'")
     cdim = 0 if input.dim() == 1 else 1
     if weight is None and reduction == "mean" and label_smoothing == 0 and input.dim() == 2 \
             and isinstance(input, Tensor):
         fast = _fast_cross_entropy(input, target, ignore_index)
         if fast is not None:
             return fast
-    if target._data.dtype.kind == "f":
+    if target._data.dtype.kind == "f" and tuple(target.shape) == tuple(input.shape):
+        # class probabilities; a float target of another shape reads as class indices
+        # (and is refused for its dtype there, as PyTorch does)
         return _cross_entropy_probs(input, target, weight, cdim, reduction, label_smoothing)
     cdim, c = _check_nll(input, target, weight)
     safe, w, valid = _class_weights(target, weight, ignore_index, c, input)
@@ -332,6 +350,14 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     elif reduction == "sum":
         smooth = smooth.sum()
     return nll * (1 - label_smoothing) + smooth * (label_smoothing / c)
+
+
+def _zero_dim_cross_entropy(target) -> None:
+    """A 0-d input has no class dim: PyTorch's errors, by what the target makes of it (a
+    target of the input's shape reads as class probabilities)."""
+    if target.dim() == 0:  # (an integer one was refused by the caller)
+        raise IndexError("Dimension specified as 1 but tensor has no dimensions")
+    raise IndexError("Dimension out of range (expected to be in range of [-1, 0], but got 1)")
 
 
 def _cross_entropy_probs(input, target, weight, cdim, reduction, ls):
