@@ -355,7 +355,6 @@ def _empty(case):
 KNOWN: dict[str, tuple[str, Callable]] = {
     "roll": ("deliberate: torch skips the dim check on an empty input; we raise IndexError "
              "for an out-of-range dim whatever the size", _empty),
-    "linear": ("not fixed yet: linear promotes mixed dtypes (torch: RuntimeError)", _mixed),
     "huber": ("deliberate: with mixed input/target dtypes torch's backward raises 'Found "
               "dtype Double but expected Float' after a forward that works; we give the "
               "gradient (the loss is in input's dtype in both)", _mixed),

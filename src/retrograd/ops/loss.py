@@ -17,14 +17,17 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..backend import xp
-from ._core import Primitive, _broadcast_message, result_dtype
+from ._core import Primitive, result_dtype
 from ._loss_common import (
+    _broadcast_pair,
     _check_reduction,
     _const,
+    _into,
     _legacy,
     _reduce,
     _size_warning,
     _weighted,
+    _zero_dim_cross_entropy,
 )
 from ._out import dtype_name
 from .activation import Softplus
@@ -59,20 +62,6 @@ __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cosine_e
 
 # ---------------------------------------------------------------------- regression losses
 
-def _broadcast_pair(name, input, target, reduction):
-    """input and target as PyTorch's regression losses take them: broadcast first (a size
-    mismatch is reported before anything else), the reduction checked next, and then both
-    promote as equals (a 0-d float64 target gives a float64 loss)."""
-    a, b = tuple(input.shape), tuple(target.shape)
-    try:
-        shape = np.broadcast_shapes(a, b)
-    except ValueError:
-        raise RuntimeError(_broadcast_message(name, [a, b])) from None
-    _check_reduction(reduction)
-    return (input if a == shape else expand(input, shape),
-            target if b == shape else expand(target, shape))
-
-
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     _size_warning(input, target)
     reduction = _legacy(size_average, reduce, reduction)
@@ -91,22 +80,6 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     reduction = _legacy(size_average, reduce, reduction)
     x, y = _broadcast_pair("l1_loss", input, target, reduction)
     return _weighted((x - y).abs(), weight, input, reduction)
-
-
-def _into(value, like):
-    """``value`` cast to ``like``'s dtype, for losses whose kernel writes its result in that
-    dtype: PyTorch's RuntimeError when the promoted result could not be stored there."""
-    have, want = value._data.dtype, like._data.dtype
-    if have == want:
-        return value
-    promoted = result_dtype((value, like))._np
-    if _KIND_RANK[promoted.kind] > _KIND_RANK[want.kind]:
-        raise RuntimeError(f"result type {dtype_name(promoted)} can't be cast to the desired "
-                           f"output type {dtype_name(want)}")
-    return value.to(like.dtype)
-
-
-_KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 
 
 def _huber(diff, delta):
@@ -350,14 +323,6 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     elif reduction == "sum":
         smooth = smooth.sum()
     return nll * (1 - label_smoothing) + smooth * (label_smoothing / c)
-
-
-def _zero_dim_cross_entropy(target) -> None:
-    """A 0-d input has no class dim: PyTorch's errors, by what the target makes of it (a
-    target of the input's shape reads as class probabilities)."""
-    if target.dim() == 0:  # (an integer one was refused by the caller)
-        raise IndexError("Dimension specified as 1 but tensor has no dimensions")
-    raise IndexError("Dimension out of range (expected to be in range of [-1, 0], but got 1)")
 
 
 def _cross_entropy_probs(input, target, weight, cdim, reduction, ls):
