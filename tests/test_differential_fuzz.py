@@ -353,29 +353,11 @@ def _empty(case):
 
 
 KNOWN: dict[str, tuple[str, Callable]] = {
-    "permute": ("not fixed yet: permute() with no dims returns the 0-d tensor (torch: "
-                "TypeError, missing argument)", lambda c: not c["params"]["perm"]),
-    "repeat": ("not fixed yet: repeat() with no sizes returns the 0-d tensor (torch: "
-               "TypeError, missing argument)", lambda c: not c["params"]["reps"]),
     "roll": ("deliberate: torch skips the dim check on an empty input; we raise IndexError "
              "for an out-of-range dim whatever the size", _empty),
-    "matmul": ("not fixed yet: matmul promotes mixed dtypes (torch: RuntimeError)", _mixed),
-    "mm": ("not fixed yet: mm promotes mixed dtypes (torch: RuntimeError)", _mixed),
-    "linear": ("not fixed yet: linear promotes mixed dtypes (torch: RuntimeError)", _mixed),
-    "bmm": ("deliberate: torch skips the dtype check when an operand is empty; we raise",
-            lambda c: _mixed(c) and _empty(c)),
-    "einsum": ("not fixed yet: einsum's backward with a size-0 dim raises NumPy's "
-               "ValueError (cannot reshape); einsum promotes mixed dtypes (torch: "
-               "RuntimeError)", lambda c: _empty(c) or _mixed(c)),
-    "cross_entropy": ("not fixed yet: a 0-d input raises ValueError (torch: RuntimeError, "
-                      "reading it as class probabilities)", lambda c: c["shapes"][0] == ()),
-    "nll_loss": ("not fixed yet: with 0 classes a target raises IndexError 'Target 0 is out "
-                 "of bounds' (torch: RuntimeError size mismatch)",
-                 lambda c: len(c["shapes"][0]) > 1 and c["shapes"][0][1] == 0),
-    "huber": ("not fixed yet: mixed input/target dtypes promote (torch keeps float32)",
-              _mixed),
-    "bce_logits": ("not fixed yet: mixed input/target dtypes promote (torch keeps float32)",
-                   _mixed),
+    "huber": ("deliberate: with mixed input/target dtypes torch's backward raises 'Found "
+              "dtype Double but expected Float' after a forward that works; we give the "
+              "gradient (the loss is in input's dtype in both)", _mixed),
 }
 
 

@@ -146,72 +146,24 @@ ROWS = [
 # every case of that row; "TypeError" covers the cases where torch's argument parser raises
 # TypeError (there retrograd must still raise, any class).
 KNOWN: dict[str, str] = {
-    "TypeError": "not fixed yet: a non-tensor argument of the wrong Python type (None, str, "
-    "float for an int, list for an int) raises whatever its first use raises (TypeError, "
-    "RuntimeError, IndexError or ValueError) where torch's argument parser raises TypeError; "
-    "some rows accept it (add alpha=tuple, fill_(None), max/min(None), transpose/flatten/"
-    "narrow/permute with a float, leaky_relu slope=list, full(int))",
-    "add/TypeError": "not fixed yet: alpha=tuple is accepted (torch: TypeError)",
-    "fill_/TypeError": "not fixed yet: fill_(None) is accepted (torch: TypeError)",
-    "max/TypeError": "not fixed yet: max(x, None) is the full max (torch: TypeError)",
-    "min/TypeError": "not fixed yet: x.min(None) is the full min (torch: TypeError)",
-    "transpose/TypeError": "not fixed yet: a float dim is accepted (torch: TypeError)",
-    "permute/TypeError": "not fixed yet: a float dim is accepted (torch: TypeError)",
-    "flatten/TypeError": "not fixed yet: a float dim is accepted (torch: TypeError)",
-    "narrow/TypeError": "not fixed yet: a float start is accepted (torch: TypeError)",
+    "TypeError": "not fixed yet: where torch's argument parser raises TypeError, some rows "
+    "raise another class or a message without the op's name: div(rounding_mode=int), "
+    "pow/clamp/mul_/where with a tuple, std/var/all/argsort with a str or tuple dim, "
+    "repeat/flip/split with None, narrow/select/unbind/movedim/cat on a 0-d input before the "
+    "argument's type, one_hot, zeros/ones/arange/eye with a tuple; leaky_relu takes a list",
     "leaky_relu/TypeError": "not fixed yet: a list slope is accepted (torch: TypeError)",
-    "full/TypeError": "not fixed yet: full(int, v) is accepted as size (n,) (torch: "
-    "TypeError)",
-    "prod/TypeError": "not fixed yet: a tuple dim is accepted (torch: TypeError)",
-    "logsumexp/TypeError": "not fixed yet: dim=None is accepted (torch: TypeError)",
-    "squeeze/TypeError": "not fixed yet: squeeze(None) is accepted (torch: TypeError)",
-    "tril/TypeError": "not fixed yet: a float diagonal is accepted (torch: TypeError)",
-    "linspace/TypeError": "not fixed yet: a float steps is accepted (torch: TypeError)",
-    "amax": "not fixed yet: repeated dims are reported before an empty reduction dim",
     "softmax": "not fixed yet: an empty integer input raises NotImplementedError (torch "
     "skips the dtype check when empty)",
-    "permute": "not fixed yet: a dims list of the wrong length raises IndexError (torch: "
-    "RuntimeError 'number of dimensions ... does not match')",
-    "expand_as": "not fixed yet: the message writes torch.BoolTensor{...} where torch 2.13 "
-    "writes CPUBoolType{...}; same class",
-    "matmul": "not fixed yet: matmul promotes mixed dtypes (torch: RuntimeError)",
-    "dot": "not fixed yet: sizes are checked before dtypes (torch: dtypes first)",
     "gelu": "not fixed yet: a bool input is reported before a bad approximate= value",
-    "view/TypeError": "not fixed yet: view(None) is accepted (torch: TypeError)",
-    "lerp": "not fixed yet: integer inputs are computed (torch: NotImplementedError)",
-    "round": "not fixed yet: round(int tensor, decimals=...) is computed (torch: "
-    "NotImplementedError)",
-    "argmax": "not fixed yet: bool input is accepted (torch: RuntimeError)",
-    "relu": "not fixed yet: bool input is accepted (torch: RuntimeError)",
-    "topk": "not fixed yet: topk(0) of a 0-d tensor gives shape () (torch: (0,))",
     "log_softmax": "not fixed yet: a bool input with an out-of-range dim reports the dtype "
     "(NotImplementedError) before the dim (torch: IndexError)",
     "roll": "deliberate: torch skips the dim check on an empty input; we raise IndexError",
-    "unbind": "not fixed yet: out-of-range dim of a 0-d tensor says 'Dimension specified as "
-    "0 but tensor has no dimensions' (torch: 'Dimension out of range')",
-    "stack": "not fixed yet: unequal sizes are reported before an out-of-range dim (torch "
-    "checks the dim first: IndexError)",
-    "getitem_tensor": "not fixed yet: a float/bool index into a 0-d tensor reports the "
-    "index dtype (torch: too many indices)",
-    "index_select": "not fixed yet: a 0-d input with an out-of-range index raises "
-    "IndexError (torch: RuntimeError 'self indexing axis dim should be positive')",
+    "index_select": "not fixed yet: an out-of-range index into an input with an empty dim "
+    "raises IndexError (torch: RuntimeError, worded by whichever kernel it picks: 'self "
+    "indexing axis dim should be positive', 'INDICES element is out of DATA bounds', 'Index "
+    "to scalar can have only 1 value')",
     "scatter": "not fixed yet: some index shapes raise IndexError 'list assignment index "
     "out of range' where torch returns",
-    "take": "not fixed yet: take from an empty tensor says 'out of range' (torch: 'take(): "
-    "tried to take from an empty tensor'); same class",
-    "bmm": "not fixed yet: the dtype is checked before the batch sizes (torch: sizes first)",
-    "mv": "not fixed yet: 0-d operands raise RuntimeError (torch: IndexError)",
-    "linear": "not fixed yet: a 0-d operand's message says matmul, not linear",
-    "mse_loss": "not fixed yet: mixed input/target dtypes promote (torch keeps float32)",
-    "l1_loss": "not fixed yet: bool inputs raise bool-subtraction before the shape check",
-    "cross_entropy": "not fixed yet: 0-d and mismatched inputs leak 'tuple index out of "
-    "range' or check in another order than torch",
-    "nll_loss": "not fixed yet: the target dtype is checked before the input's dims",
-    "bce": "not fixed yet: integer/bool targets are accepted (torch: RuntimeError)",
-    "zeros": "not fixed yet: a negative size says 'Trying to create tensor with negative "
-    "dimension' (torch 2.13: 'zeros: Dimension size must be non-negative.'); same class",
-    "to": "not fixed yet: to(int) reads the int as a dtype (torch: a device index, "
-    "RuntimeError without an accelerator)",
 }
 
 DTYPES = ("float32", "float64", "int64", "bool")

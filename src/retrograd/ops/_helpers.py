@@ -3,6 +3,8 @@ math, NaN-safe masking of gradients, and the ``out=`` writer."""
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from .._dtype import get_default_dtype
@@ -11,7 +13,8 @@ from ..autograd.grad_mode import no_grad
 from ..backend import xp
 from .where import where
 
-__all__ = ["as_float", "floating", "nan_safe", "no_bool", "out_", "pick", "quiet", "raw",
+__all__ = ["as_float", "check_fill_value", "floating", "int_arg", "int_list", "nan_safe",
+           "no_bool", "not_a_tensor", "out_", "pick", "quiet", "raw", "require_self_tensor",
            "require_tensors"]
 
 _QUIET = {"divide": "ignore", "invalid": "ignore", "over": "ignore"}
@@ -98,3 +101,75 @@ def require_tensors(name, *args):
         if not isinstance(v, Tensor):
             raise TypeError(f"{name}(): argument '{what}' (position {pos}) must be Tensor, not "
                             f"{type(v).__name__}")
+
+
+_NUMBERS = (bool, int, float, complex)
+
+
+def require_self_tensor(name, input, other, *, number_self=False):
+    """PyTorch's argument parser: ``input`` must be a Tensor, or (``number_self``, where the
+    op has a Scalar-self form such as ``pow(2, t)``) a number with a Tensor ``other``.
+    Raw arrays pass: backward formulas call the same functions on arrays."""
+    if type(input) not in _NUMBERS:
+        return
+    if number_self and isinstance(other, Tensor):
+        return
+    raise TypeError(f"{name}() received an invalid combination of arguments - got "
+                    f"({type(input).__name__}, {type(other).__name__}): 'input' must be a "
+                    f"Tensor" + (" (or 'other' when 'input' is a number)" if number_self
+                                 else ""))
+
+
+def not_a_tensor(name, self) -> TypeError:
+    """``Tensor.__radd__(2, t)``: an unbound Tensor method given a non-Tensor self (PyTorch's
+    methods are C descriptors that refuse it)."""
+    return TypeError(f"Tensor.{name}() needs a Tensor as self, not {type(self).__name__}")
+
+
+# The C type names in PyTorch's "value cannot be converted" message.
+_FILL_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double",
+               "int64": "int64_t", "int32": "int32_t", "int16": "int16_t", "int8": "int8_t",
+               "uint8": "uint8_t"}
+
+
+def check_fill_value(op, value, dtype) -> None:
+    """A fill value (a number or a 0-d Tensor) must fit the NumPy ``dtype`` it is written
+    in, as PyTorch requires: no imaginary part for a real dtype, and for a number also no
+    overflow (an integer dtype takes no inf or NaN). NumPy would wrap or drop silently."""
+    if not isinstance(value, (Tensor, *_NUMBERS, np.number, np.bool_)):
+        raise TypeError(f"{op}(): argument 'value' must be Number, not {type(value).__name__}")
+    kind = dtype.kind
+    if kind in "bc":
+        return  # bool takes any number's truth; complex takes any number
+    if isinstance(value, Tensor):
+        v = value._data
+        fits = v.dtype.kind != "c" or not (v.imag != 0).any()
+    elif isinstance(value, complex):
+        fits = value.imag == 0
+    elif kind == "f":
+        fits = not np.isfinite(value) or abs(value) <= float(np.finfo(dtype).max)
+    else:
+        info = np.iinfo(dtype)
+        fits = (isinstance(value, (bool, int, np.integer)) or bool(np.isfinite(value))) and \
+            info.min <= value <= info.max
+    if not fits:
+        raise RuntimeError(f"value cannot be converted to type "
+                           f"{_FILL_NAMES.get(dtype.name, dtype.name)} without overflow")
+
+
+def int_arg(op, what, value) -> int:
+    """An int argument as PyTorch's parser takes it: an int, a NumPy integer or a 0-d
+    integer Tensor (anything with ``__index__``); a float, None or a sequence is a
+    TypeError naming the op and the argument, where ``int()`` would truncate silently."""
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"{op}(): argument '{what}' must be int, not "
+                        f"{type(value).__name__}") from None
+
+
+def int_list(op, what, values) -> tuple:
+    """A size or dims argument given as ``f(2, 3)`` or ``f((2, 3))``: a tuple of ints."""
+    if len(values) == 1 and isinstance(values[0], (tuple, list)):
+        values = values[0]
+    return tuple(int_arg(op, what, v) for v in values)

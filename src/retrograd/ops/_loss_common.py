@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
+
 from ..backend import xp
+from ._core import _broadcast_message, result_dtype
+from ._out import dtype_name
+from .shape import expand
 
 
 def _legacy(size_average, reduce, reduction, stacklevel=3):
@@ -56,3 +61,43 @@ def _weighted(loss, weight, input, reduction):
 def _const(value, like):
     """A constant array in ``like``'s dtype (never differentiated)."""
     return xp(like._data).asarray(value, dtype=like._data.dtype)
+
+
+# ---------------------------------------------------------------------- argument checks
+
+def _broadcast_pair(name, input, target, reduction):
+    """input and target as PyTorch's regression losses take them: broadcast first (a size
+    mismatch is reported before anything else), the reduction checked next, and then both
+    promote as equals (a 0-d float64 target gives a float64 loss)."""
+    a, b = tuple(input.shape), tuple(target.shape)
+    try:
+        shape = np.broadcast_shapes(a, b)
+    except ValueError:
+        raise RuntimeError(_broadcast_message(name, [a, b])) from None
+    _check_reduction(reduction)
+    return (input if a == shape else expand(input, shape),
+            target if b == shape else expand(target, shape))
+
+
+def _into(value, like):
+    """``value`` cast to ``like``'s dtype, for losses whose kernel writes its result in that
+    dtype: PyTorch's RuntimeError when the promoted result could not be stored there."""
+    have, want = value._data.dtype, like._data.dtype
+    if have == want:
+        return value
+    promoted = result_dtype((value, like))._np
+    if _KIND_RANK[promoted.kind] > _KIND_RANK[want.kind]:
+        raise RuntimeError(f"result type {dtype_name(promoted)} can't be cast to the desired "
+                           f"output type {dtype_name(want)}")
+    return value.to(like.dtype)
+
+
+_KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def _zero_dim_cross_entropy(target) -> None:
+    """A 0-d input has no class dim: PyTorch's errors, by what the target makes of it (a
+    target of the input's shape reads as class probabilities)."""
+    if target.dim() == 0:  # (an integer one was refused by the caller)
+        raise IndexError("Dimension specified as 1 but tensor has no dimensions")
+    raise IndexError("Dimension out of range (expected to be in range of [-1, 0], but got 1)")

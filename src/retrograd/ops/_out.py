@@ -19,14 +19,16 @@ from __future__ import annotations
 import functools
 import warnings
 
+import numpy as np
+
 from .. import _dtype as dtypes
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _state
 from ..backend import xp
 from .inplace import bump_version
 
-__all__ = ["c_type_name", "check_out_dtype", "creates_into_out", "dtype_name", "takes_out",
-           "write_out"]
+__all__ = ["c_type_name", "check_apart", "check_out_dtype", "creates_into_out", "dtype_name",
+           "takes_out", "write_out"]
 
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 _NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
@@ -111,16 +113,63 @@ def write_out(result, out, op: str, mode: str = "promote"):
     return _write_one(result, out, op, mode)
 
 
-def takes_out(op: str, mode: str = "promote"):
+def _self_overlapping(a) -> bool:
+    """Whether several elements of ``a`` are one memory location (an expanded view)."""
+    return any(step == 0 and n > 1 for step, n in zip(a.strides, a.shape))
+
+
+_OVERLAP_WORK = 1000  # np.shares_memory's effort bound; past it arrays count as apart
+
+
+def _shares(a, b) -> bool:
+    if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)):
+        return False  # another backend's arrays: its own kernels check
+    try:
+        return bool(np.shares_memory(a, b, max_work=_OVERLAP_WORK))
+    except np.exceptions.TooHardError:
+        return False
+
+
+def check_apart(op: str, out, inputs, result, always: bool = False) -> None:
+    """PyTorch's rule for ops that gather while writing ``out`` (cat, take, kthvalue, ...):
+    no two elements of ``out`` and no element of an input may share one memory location.
+    An ``out`` that will be resized is fresh memory, unless ``always`` (take, index_select
+    and masked_select check it before resizing)."""
+    outs = out if isinstance(out, (tuple, list)) else (out,)
+    results = result if isinstance(result, tuple) else (result,)
+    flat = []
+    for v in inputs:
+        flat.extend(v if isinstance(v, (tuple, list)) else (v,))
+    arrays = [v._data for v in flat if isinstance(v, Tensor)]
+    for o, r in zip(outs, results):
+        if not isinstance(o, Tensor):
+            continue  # write_out names the wrong type
+        if (always or o.shape == getattr(r, "shape", None)) and _self_overlapping(o._data):
+            raise RuntimeError(f"{op}(): unsupported operation: more than one element of the "
+                               "written-to tensor refers to a single memory location. Please "
+                               "clone() the tensor before performing the operation.")
+        if any(_shares(o._data, a) for a in arrays):
+            raise RuntimeError(f"{op}(): unsupported operation: some elements of the input "
+                               "tensor and the written-to tensor refer to a single memory "
+                               "location. Please clone() the tensor before performing the "
+                               "operation.")
+
+
+def takes_out(op: str, mode: str = "promote", apart: bool | str = False):
     """Decorator for an op that computes its result without ``out``: the keyword ``out`` is
-    taken here and the result written into it by ``write_out``."""
+    taken here and the result written into it by ``write_out``. ``apart``: ``out`` may
+    not overlap itself or a Tensor argument (``check_apart``; "always": checked before any
+    resize)."""
 
     def deco(fn):
         @functools.wraps(fn)
         def with_out(*args, out=None, **kwargs):
             if out is None:
                 return fn(*args, **kwargs)
-            return write_out(fn(*args, **kwargs), out, op, mode)
+            result = fn(*args, **kwargs)
+            if apart:
+                check_apart(op, out, (*args, *kwargs.values()), result, apart == "always")
+            return write_out(result, out, op, mode)
 
         return with_out
 

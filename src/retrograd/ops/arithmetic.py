@@ -18,7 +18,7 @@ from .. import _dtype
 from .._tensor import Tensor
 from ..backend import xp
 from ._core import register_method, result_dtype
-from ._helpers import out_
+from ._helpers import not_a_tensor, out_, require_self_tensor
 from ._table import binary, unary, variant
 from .inplace import _type_word, inplace_apply
 from .products import matmul, mm
@@ -227,7 +227,11 @@ class FloorDivide(DivMode):
 
 # ---------------------------------------------------------------------- public functions
 
-def _check_alpha(input, other, alpha) -> None:
+def _check_alpha(input, other, alpha, op="add") -> None:
+    if type(alpha) is int and alpha == 1:  # the default, first: add is the hot path
+        return
+    if not isinstance(alpha, (int, float, complex, np.number, Tensor)):
+        raise TypeError(f"{op}(): argument 'alpha' must be Number, not {type(alpha).__name__}")
     if alpha == 1 and not isinstance(alpha, bool):
         return
     cat = result_dtype((input, other)).category
@@ -261,7 +265,7 @@ def add(input, other, *, alpha=1, out=None):
 @register_method("sub", "subtract")
 def sub(input, other, *, alpha=1, out=None):
     """input - alpha * other."""
-    _check_alpha(input, other, alpha)
+    _check_alpha(input, other, alpha, "sub")
     return out_(Sub.generic(input, other, alpha=alpha), out)
 
 
@@ -292,12 +296,14 @@ def _fmod_cls(other):
 @register_method("remainder")
 def remainder(input, other, *, out=None):
     """Python's modulus: the result has the sign of ``other``."""
+    require_self_tensor("remainder", input, other, number_self=True)
     return out_(_remainder_cls(other).generic(input, other), out)
 
 
 @register_method("fmod")
 def fmod(input, other, *, out=None):
     """C's fmod: the result has the sign of ``input``."""
+    require_self_tensor("fmod", input, other)
     return out_(_fmod_cls(other).generic(input, other), out)
 
 
@@ -309,6 +315,7 @@ def _pow_cls(input, exponent):
 
 def pow(input, exponent, *, out=None):
     """input ** exponent (either may be a Tensor)."""
+    require_self_tensor("pow", input, exponent, number_self=True)
     _check_int_pow(input._data if isinstance(input, Tensor) else input, exponent)
     return out_(_pow_cls(input, exponent).generic(input, exponent), out)
 
@@ -321,6 +328,7 @@ def _pow_method(self, exponent):
 @register_method("float_power")
 def float_power(input, exponent, *, out=None):
     """input ** exponent computed in double precision (complex128 for complex inputs)."""
+    require_self_tensor("float_power", input, exponent, number_self=True)
     return out_(pow(_to_double(input), _to_double(exponent)), out)
 
 
@@ -333,6 +341,7 @@ def _to_double(v):
 
 def rsub(input, other, *, alpha=1):
     """other - alpha * input."""
+    require_self_tensor("rsub", input, other)
     return Sub.generic(other, input, alpha=alpha)
 
 
@@ -345,22 +354,42 @@ _OPERANDS = (Tensor, int, float, bool, complex, np.ndarray, np.number)
 
 
 def _operand(fn, reflected=False):
-    """An operator method: NotImplemented for operands a Tensor does not take."""
+    """An operator method: NotImplemented for operands a Tensor does not take (and, as in
+    PyTorch, for a call such as ``Tensor.__rmod__(2, 3)`` that has no Tensor at all)."""
     def method(self, other):
-        if not isinstance(other, _OPERANDS):
+        if not isinstance(other, _OPERANDS) or \
+                not (isinstance(self, Tensor) or isinstance(other, Tensor)):
             return NotImplemented
         return fn(other, self) if reflected else fn(self, other)
 
     return method
 
 
+def _radd(s, o):
+    if not isinstance(s, Tensor):  # only an explicit unbound call gets here without one
+        raise not_a_tensor("__radd__", s)
+    return Add.apply(o, s)
+
+
+def _rsub(s, o):
+    if not isinstance(s, Tensor):
+        return NotImplemented  # PyTorch's __rsub__ answers NotImplemented here
+    return Sub.apply(o, s)
+
+
+def _rmul(s, o):
+    if not isinstance(s, Tensor):
+        raise not_a_tensor("__rmul__", s)
+    return Mul.apply(o, s)
+
+
 # The arithmetic operators call the primitives directly: they are the benchmark's hot path.
 register_method("__add__")(lambda s, o: Add.apply(s, o))
-register_method("__radd__")(lambda s, o: Add.apply(o, s))
+register_method("__radd__")(_radd)
 register_method("__sub__")(lambda s, o: Sub.apply(s, o))
-register_method("__rsub__")(lambda s, o: Sub.apply(o, s))
+register_method("__rsub__")(_rsub)
 register_method("__mul__")(lambda s, o: Mul.apply(s, o))
-register_method("__rmul__")(lambda s, o: Mul.apply(o, s))
+register_method("__rmul__")(_rmul)
 register_method("__truediv__")(lambda s, o: Div.apply(s, o))
 register_method("__rtruediv__")(lambda s, o: Div.apply(o, s))
 register_method("__neg__")(lambda s: Neg.apply(s))

@@ -13,7 +13,7 @@ import numpy as np
 from .._tensor import Tensor, wrap
 from ..backend import xp
 from ._core import _broadcast_message, _promote, register_method, replayable
-from ._helpers import out_, require_tensors
+from ._helpers import not_a_tensor, out_, require_self_tensor, require_tensors
 from .inplace import bump_version
 
 __all__ = ["allclose", "bitwise_and", "bitwise_left_shift", "bitwise_not", "bitwise_or",
@@ -55,14 +55,16 @@ def _compare(fn, m, x, y, dts):
 
 
 def _binary(name, fn, *, aliases=(), check=None, doc="", tensors_only=False, dunder=None,
-            method=None):
+            method=None, number_self=False):
     """Declare a binary comparison or bit op: ``fn(m, x, y)`` on arrays of module ``m``.
     Installs the function, the methods (``name``, ``aliases``), their in-place forms and
-    the operator ``dunder`` (with its reflected and in-place twins)."""
+    the operator ``dunder`` (with its reflected and in-place twins). ``number_self``: the
+    op also takes a number as ``input`` (``bitwise_and(2, t)``), as PyTorch does."""
     def op(input, other, *, out=None):
         if tensors_only:
-
             require_tensors(name, input, other)
+        else:
+            require_self_tensor(name, input, other, number_self=number_self)
         if not isinstance(input, Tensor) and not isinstance(other, Tensor):
             return fn(_module(input, other), input, other)
         arrays = _promote((input, other), [_raw(input), _raw(other)])
@@ -84,6 +86,7 @@ def _binary(name, fn, *, aliases=(), check=None, doc="", tensors_only=False, dun
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc or f"Elementwise ``{name}``; a bool tensor, not differentiable."
+    op.dunder = dunder
     names = (method or name, *aliases)
     register_method(*names)(op)
     register_method(*(a + "_" for a in names))(_inplace(op))
@@ -130,10 +133,20 @@ def _shift(direction):
 
 def _operator(fn, reflected=False):
     """An operator method: NotImplemented for operands a Tensor does not take."""
+    if reflected:
+        def method(self, other):
+            if not isinstance(self, Tensor):  # an unbound call: Tensor.__rand__(2, t)
+                raise not_a_tensor(f"__r{fn.dunder}__", self)
+            if other is None or not isinstance(other, _OPERANDS):
+                return NotImplemented
+            return fn(other, self)
+
+        return method
+
     def method(self, other):
         if other is None or not isinstance(other, _OPERANDS):
             return NotImplemented
-        return fn(other, self) if reflected else fn(self, other)
+        return fn(self, other)
 
     return method
 
@@ -170,16 +183,16 @@ logical_and = _binary("logical_and", _ufunc("logical_and"), tensors_only=True)
 logical_or = _binary("logical_or", _ufunc("logical_or"), tensors_only=True)
 logical_xor = _binary("logical_xor", _ufunc("logical_xor"), tensors_only=True)
 bitwise_and = _binary("bitwise_and", _ufunc("bitwise_and"), check=_integral_only, dunder="and",
-                      doc="Bitwise AND of integer or bool tensors.")
+                      number_self=True, doc="Bitwise AND of integer or bool tensors.")
 bitwise_or = _binary("bitwise_or", _ufunc("bitwise_or"), check=_integral_only, dunder="or",
-                     doc="Bitwise OR of integer or bool tensors.")
+                     number_self=True, doc="Bitwise OR of integer or bool tensors.")
 bitwise_xor = _binary("bitwise_xor", _ufunc("bitwise_xor"), check=_integral_only, dunder="xor",
-                      doc="Bitwise XOR of integer or bool tensors.")
+                      number_self=True, doc="Bitwise XOR of integer or bool tensors.")
 bitwise_left_shift = _binary("lshift", _shift("left"), check=_integral_only, dunder="lshift",
-                             method="bitwise_left_shift",
+                             number_self=True, method="bitwise_left_shift",
                              doc="input << other (0 once every bit is shifted out).")
 bitwise_right_shift = _binary("rshift", _shift("right"), check=_integral_only,
-                              dunder="rshift", method="bitwise_right_shift",
+                              dunder="rshift", number_self=True, method="bitwise_right_shift",
                               doc="input >> other, arithmetic for signed types.")
 
 

@@ -317,7 +317,18 @@ def complex(real, imag, *, out=None):
     >>> torch.complex(torch.tensor([1.]), torch.tensor([2.]))
     tensor([1.+2.j])
     """
-    return out_(Complex.generic(real, imag), out)
+    result = Complex.generic(real, imag)
+    if out is not None:
+        _check_complex_out(result, out)
+    return out_(result, out)
+
+
+def _check_complex_out(result, out) -> None:
+    """complex and polar want ``out`` in exactly the result's dtype (no casting)."""
+    got = getattr(getattr(out, "_data", None), "dtype", None)
+    if got is not None and got != result._data.dtype:
+        raise RuntimeError(f"Expected object of scalar type {_type_name(result._data)} but got "
+                           f"scalar type {_type_name(out._data)} for argument 'out'")
 
 
 def polar(abs, angle, *, out=None):
@@ -327,7 +338,10 @@ def polar(abs, angle, *, out=None):
 
     _check_float_pair(abs._data if isinstance(abs, Tensor) else abs,
                       angle._data if isinstance(angle, Tensor) else angle)
-    return out_(complex(abs * cos(angle), abs * sin(angle)), out)
+    result = complex(abs * cos(angle), abs * sin(angle))
+    if out is not None:
+        _check_complex_out(result, out)
+    return out_(result, out)
 
 
 # ---------------------------------------------------------------------- angle and sgn

@@ -57,6 +57,11 @@ def _parse_to(args, kwargs):
             dtype, dev = a.dtype, a.device
         elif isinstance(a, (str, Device)) and not (isinstance(a, str) and a.startswith("torch.")):
             dev = a
+        elif isinstance(a, int) and not isinstance(a, bool):
+            dev = Device(a)  # an accelerator index, as in PyTorch (refused without one)
+        elif isinstance(a, (list, tuple, dict)):
+            raise TypeError(f"to() received an invalid combination of arguments - got "
+                            f"({type(a).__name__}): expected a dtype, a device or a Tensor")
         elif a is not None and not isinstance(a, bool):
             dtype = a
     if kwargs:

@@ -26,7 +26,9 @@ __all__ = [
 ]
 
 
-def _sizes(size) -> tuple:
+def _sizes(size, negative: str = "") -> tuple:
+    """The ints of ``f(2, 3)`` or ``f((2, 3))``; ``negative``: the op's own message for a
+    negative size (PyTorch's zeros words it differently from the rest)."""
     if len(size) == 1 and isinstance(size[0], (tuple, list, Size)):
         size = tuple(size[0])
     out = []
@@ -38,8 +40,8 @@ def _sizes(size) -> tuple:
                 f"expected a sequence of integers or a single integer, got {type(s).__name__}"
             )
         if s < 0:
-            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: "
-                               f"{list(size)}")
+            raise RuntimeError(negative or f"Trying to create tensor with negative dimension "
+                               f"{s}: {list(size)}")
         out.append(int(s))
     return tuple(out)
 
@@ -189,7 +191,8 @@ def _alloc(make, shape: tuple, npd):
 
 @creates_into_out("zeros")
 def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
-    shape, npd, m = _sizes(size), _default(dtype), _module(device)
+    shape = _sizes(size, "zeros: Dimension size must be non-negative.")
+    npd, m = _default(dtype), _module(device)
     return _finish(_alloc(lambda: m.zeros(shape, npd), shape, npd), None, device, requires_grad)
 
 
@@ -214,7 +217,10 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
         if isinstance(fill_value, Tensor):
             fill_value = fill_value.item()
         dtype = dtypes.default_for_category(dtypes.scalar_category(fill_value))
-    shape = _sizes((size,) if isinstance(size, int) else (tuple(size),))
+    if not isinstance(size, (tuple, list)):  # full(3, v) is PyTorch's TypeError, not (3,)
+        raise TypeError(f"full(): argument 'size' must be tuple of ints, not "
+                        f"{type(size).__name__}")
+    shape = _sizes((tuple(size),))
     npd, m = dtypes.to_dtype(dtype)._np, _module(device)
     return _finish(_alloc(lambda: m.full(shape, fill_value, npd), shape, npd), None, device,
                    requires_grad)
@@ -241,24 +247,45 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
     return _finish(arr.astype(dtypes.to_dtype(dtype)._np), None, device, requires_grad)
 
 
-def _steps(steps) -> int:
+def _steps(steps, op) -> int:
+    if isinstance(steps, Tensor) and steps.dim() == 0 and not steps.is_floating_point():
+        steps = steps.item()
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
+        raise TypeError(f"{op}(): argument 'steps' must be int, not {type(steps).__name__}")
     steps = int(steps)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     return steps
 
 
+def _endpoint(value, what, op) -> float:
+    """start or end: a real number or a 0-d Tensor (PyTorch's parser and its dim check)."""
+    if isinstance(value, Tensor):
+        if value.dim() != 0:
+            raise RuntimeError(f"{op} only supports 0-dimensional start and end tensors, but "
+                               f"got {what} with {value.dim()} dimension(s).")
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+        raise TypeError(f"{op}(): argument '{what}' must be a number or a 0-d Tensor, not "
+                        f"{type(value).__name__}")
+    return float(value)
+
+
 @creates_into_out("linspace")
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False) -> Tensor:
-    arr = _module(device).linspace(float(start), float(end), _steps(steps))
+    start, end = _endpoint(start, "start", "linspace"), _endpoint(end, "end", "linspace")
+    arr = _module(device).linspace(start, end, _steps(steps, "linspace"))
     return _finish(arr.astype(_default(dtype)), None, device, requires_grad)
 
 
 @creates_into_out("logspace")
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False) -> Tensor:
-    arr = _module(device).logspace(float(start), float(end), _steps(steps), base=base)
+    start, end = _endpoint(start, "start", "logspace"), _endpoint(end, "end", "logspace")
+    if isinstance(base, bool) or not isinstance(base, (int, float, np.number)):
+        raise TypeError(f"logspace(): argument 'base' must be float, not {type(base).__name__}")
+    arr = _module(device).logspace(start, end, _steps(steps, "logspace"), base=base)
     return _finish(arr.astype(_default(dtype)), None, device, requires_grad)
 
 

@@ -9,6 +9,7 @@ from .._dims import wrap_dim
 from .._tensor import Tensor
 from ..backend import xp
 from ._core import Primitive, register_method
+from ._helpers import int_arg
 from ._out import takes_out
 from .unary import where
 
@@ -111,8 +112,9 @@ def trace(input):
 
 
 def _triangle(input, diagonal, lower: bool):
+    name = "tril" if lower else "triu"
+    diagonal = int_arg(name, "diagonal", diagonal)
     if input.ndim < 2:
-        name = "tril" if lower else "triu"
         raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
     m = xp(_arr(input))
     ones = m.ones(input.shape[-2:], dtype=bool)

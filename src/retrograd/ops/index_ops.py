@@ -9,7 +9,8 @@ from .._dims import wrap_dim
 from .._tensor import Tensor
 from ..backend import xp
 from ._core import Primitive, register_method
-from ._out import dtype_name
+from ._helpers import check_fill_value
+from ._out import dtype_name, takes_out
 from .indexing import (
     Index,
     IndexBackward,
@@ -103,27 +104,33 @@ class MaskedScatter(Primitive):
         return MaskedScatter.generic(tx, ts, mask=ctx.mask)
 
 
-def _vector_index(index, n, op):
+def _vector_index(index, n, op, dim=0):
     idx = _index_array(index, op)
     if idx.ndim > 1:
         raise IndexError(f"{op}(): Index is supposed to be a vector")
     idx = idx.reshape(-1)
-    if idx.size and ((idx >= n) | (idx < -n)).any():
-        bad = int(idx[(idx >= n) | (idx < -n)][0])
+    # index_select takes no negative index (PyTorch); the others wrap them.
+    low = 0 if op == "index_select" else -n
+    if idx.size and ((idx >= n) | (idx < low)).any():
+        bad = int(idx[(idx >= n) | (idx < low)][0])
         if op == "index_select":
+            if dim == 1:  # PyTorch's kernel for dim 1 words (and classes) it so
+                raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} "
+                                   f"axis_dim={n}")
             raise IndexError("index out of range in self")
         raise IndexError(f"index {bad} is out of bounds for dimension 0 with size {n}")
     return idx
 
 
 @register_method("index_select")
-def index_select(input, dim, index):
+@takes_out("index_select", "exact", apart="always")
+def index_select(input, dim, index, *, out=None):
     """The slices at ``index`` (1-d) along ``dim``, copied."""
     if input.dim() == 0:
 
         return reshape(index_select(reshape(input, (1,)), 0, index), ())
     d = wrap_dim(dim, input.dim(), "index_select")
-    idx = _vector_index(index, input.shape[d], "index_select")
+    idx = _vector_index(index, input.shape[d], "index_select", d)
     return IndexSelect.generic(input, idx=(slice(None),) * d + (idx,))
 
 
@@ -243,8 +250,11 @@ def _flat_index(input, index, op):
 
 
 @register_method("take")
-def take(input, index):
+@takes_out("take", "exact", apart="always")
+def take(input, index, *, out=None):
     """input's elements at flat (row-major) ``index``; the result has index's shape."""
+    if input.numel() == 0 and index.numel():
+        raise IndexError("take(): tried to take from an empty tensor")
     idx = _flat_index(input, index, "take")
     if input.dim() == 0:
 
@@ -304,7 +314,8 @@ def _size_mismatch(a, b) -> str:
 
 
 @register_method("masked_select")
-def masked_select(input, mask):
+@takes_out("masked_select", "exact", apart="always")
+def masked_select(input, mask, *, out=None):
     """The elements where ``mask`` holds (broadcast together), as a 1-d tensor."""
     input, m = _broadcast_mask(input, mask, "masked_select")
     return MaskedSelect.generic(input, idx=m)
@@ -316,6 +327,7 @@ def masked_fill(input, mask, value):
     if isinstance(value, Tensor) and value.dim() != 0:
         raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got "
                            f"tensor with {value.dim()} dimension(s).")
+    check_fill_value("masked_fill", value, input._data.dtype)
     input, m = _broadcast_mask(input, mask, "masked_fill")
     return MaskedFill.generic(input, _scatter_src(input, value), idx=m)
 

@@ -13,6 +13,7 @@ from .._tensor import Tensor
 from ..autograd.grad_mode import state as _state
 from ..backend import xp
 from ._core import Primitive, register_method
+from ._helpers import int_arg
 from .inplace import _has_tangent, bump_version, inplace_apply, inplace_result
 from .shape import reshape
 
@@ -228,6 +229,10 @@ def getitem(x, idx):
     """``x[idx]``; views for basic indices, copies for advanced ones."""
     if not isinstance(x, Tensor):
         return x[idx]
+    if isinstance(idx, Tensor) and x._data.ndim == 0 and (
+            idx._data.ndim or idx._data.dtype.kind not in "biu"):
+        # PyTorch counts the dims an index tensor consumes before it reads its dtype
+        raise IndexError("too many indices for tensor of dimension 0")
     idx = normalize_index(idx)
     if _is_basic(idx):
         if _ends_with_int(idx):
@@ -335,7 +340,8 @@ def narrow(input, dim, start, length):
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     d = wrap_dim(dim, input.dim(), "narrow")
     n = input.shape[d]
-    start = int(start)
+    start = int_arg("narrow", "start", start)
+    length = int_arg("narrow", "length", length)
     if not -n <= start <= n:
         raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got "
                          f"{start})")

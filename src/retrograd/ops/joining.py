@@ -181,13 +181,16 @@ def _bounds(sizes):
 
 # ---------------------------------------------------------------------- public functions
 
-def _tensors(tensors, name: str) -> tuple:
+def _tensors(tensors, name: str, nonempty: bool = False) -> tuple:
     if isinstance(tensors, Tensor):
         raise TypeError(f"{name}(): argument 'tensors' must be tuple of Tensors, not Tensor")
-    return tuple(tensors)
+    tensors = tuple(tensors)
+    if nonempty and not tensors:
+        raise RuntimeError(f"{name} expects a non-empty TensorList")
+    return tensors
 
 
-@takes_out("cat", "join")
+@takes_out("cat", "join", apart=True)
 def cat(tensors, dim=0, *, out=None):
     """Join tensors along an existing dim."""
     if not isinstance(tensors, Tensor) and len(tensors) == 0:
@@ -201,7 +204,9 @@ concat = concatenate = cat
 @takes_out("stack", "join")
 def stack(tensors, dim=0, *, out=None):
     """Join equally shaped tensors along a new dim."""
-    return Stack.generic(*_tensors(tensors, "stack"), dim=dim)
+    tensors = _tensors(tensors, "stack", nonempty=True)
+    wrap_dim(dim, tensors[0].ndim + 1, "stack")  # the dim first, then the sizes (PyTorch)
+    return Stack.generic(*tensors, dim=dim)
 
 
 @register_method("split")
@@ -257,6 +262,7 @@ def unbind(input, dim=0):
 @register_method("tensor_split")
 def tensor_split(input, indices_or_sections, dim=0):
     """Views split at indices, or into ``sections`` nearly equal parts."""
+    _check_sections("tensor_split", indices_or_sections, Tensor)
     d = wrap_dim(dim, input.dim())
     n = input.shape[d]
     ios = indices_or_sections
@@ -275,6 +281,16 @@ def tensor_split(input, indices_or_sections, dim=0):
     return tuple(getitem(input, _along(d, slice(a, max(a, b)))) for a, b in bounds)
 
 
+def _check_sections(name, ios, *more) -> None:
+    """An int, a sequence of ints (or, where ``more`` says, a Tensor): PyTorch's parser
+    refuses anything else with a TypeError."""
+    ok = (isinstance(ios, (int, np.integer, *more)) and not isinstance(ios, bool)) or (
+        isinstance(ios, (list, tuple)) and all(isinstance(i, (int, np.integer)) for i in ios))
+    if not ok:
+        raise TypeError(f"{name}(): argument 'indices_or_sections' must be an int or a "
+                        f"sequence of ints, not {type(ios).__name__}")
+
+
 def _split_nd(name, axis, min_dim):
     def fn(input, indices_or_sections):
         if input.dim() < min_dim:
@@ -282,9 +298,12 @@ def _split_nd(name, axis, min_dim):
                 f"torch.{name} requires a tensor with at least {min_dim} dimension, but got a "
                 f"tensor with {input.dim()} dimensions!")
         d = 0 if name == "hsplit" and input.dim() == 1 else axis
-        if isinstance(indices_or_sections, int):
+        if isinstance(indices_or_sections, Tensor) and indices_or_sections.dim() == 0:
+            indices_or_sections = indices_or_sections.item()
+        _check_sections(name, indices_or_sections)
+        if isinstance(indices_or_sections, (int, np.integer)):
             n = input.shape[d]
-            if n % indices_or_sections:
+            if indices_or_sections == 0 or n % indices_or_sections:
                 raise RuntimeError(
                     f"torch.{name} attempted to split along dimension {d}, but the size of the "
                     f"dimension {n} is not divisible by the split_size {indices_or_sections}!")
@@ -330,13 +349,13 @@ def _atleast(tensors, n):
 
 @takes_out("hstack", "join")
 def hstack(tensors, *, out=None):
-    ts = atleast_1d(*_tensors(tensors, "hstack"))
+    ts = atleast_1d(*_tensors(tensors, "hstack", nonempty=True))
     return cat(ts, 0 if ts[0].dim() == 1 else 1)
 
 
 @takes_out("vstack", "join")
 def vstack(tensors, *, out=None):
-    return cat(atleast_2d(*_tensors(tensors, "vstack")), 0)
+    return cat(atleast_2d(*_tensors(tensors, "vstack", nonempty=True)), 0)
 
 
 row_stack = vstack
@@ -344,12 +363,13 @@ row_stack = vstack
 
 @takes_out("dstack", "join")
 def dstack(tensors, *, out=None):
-    return cat(atleast_3d(*_tensors(tensors, "dstack")), 2)
+    return cat(atleast_3d(*_tensors(tensors, "dstack", nonempty=True)), 2)
 
 
 @takes_out("column_stack", "join")
 def column_stack(tensors, *, out=None):
-    ts = [reshape(t, (-1, 1)) if t.dim() <= 1 else t for t in _tensors(tensors, "column_stack")]
+    ts = [reshape(t, (-1, 1)) if t.dim() <= 1 else t
+          for t in _tensors(tensors, "column_stack", nonempty=True)]
     return cat(ts, 1)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._out import c_type_name, dtype_name
 from .fused import Linear, LinearNoBias
 
 __all__ = ["bilinear", "linear"]
@@ -12,17 +13,33 @@ __all__ = ["bilinear", "linear"]
 
 def linear(input, weight, bias=None):
     """input @ weight.T + bias."""
-    if weight.dim() == 2 and input.dim() >= 1 and input.shape[-1] != weight.shape[1]:
+    if input.dim() == 0 or weight.dim() == 0:
+        raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are "
+                           f"{input.dim()}D and {weight.dim()}D")
+    if weight.dim() == 2 and input.shape[-1] != weight.shape[1]:
         rows = int(np.prod(input.shape[:-1]))
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} "
                            f"and {weight.shape[1]}x{weight.shape[0]})")
+    if weight.dim() == 2:
+        _same_dtypes(input, weight, bias)
     if weight.dim() == 2 and input.dim() >= 1 and (bias is None or bias.dim() <= 1):
 
         if bias is None:
             return LinearNoBias.apply(input, weight, None)
         return Linear.apply(input, weight, bias)
-    out = input.matmul(weight.t() if weight.dim() == 2 else weight)
+    out = input.matmul(weight.t())  # t() refuses a weight of more than 2 dims, as PyTorch
     return out + bias if bias is not None else out
+
+
+def _same_dtypes(input, weight, bias) -> None:
+    """No promotion in linear (PyTorch's addmm / mm kernels refuse mixed dtypes)."""
+    w = weight._data.dtype
+    if bias is not None and bias._data.dtype != w:
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got "
+                           f"{dtype_name(bias._data.dtype)} and {dtype_name(w)}")
+    if input._data.dtype != w:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
+                           f"{c_type_name(input._data.dtype)} != {c_type_name(w)}")
 
 
 def bilinear(input1, input2, weight, bias=None):

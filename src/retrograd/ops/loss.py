@@ -17,14 +17,17 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..backend import xp
-from ._core import Primitive, checked, replayable
+from ._core import Primitive, checked, replayable, result_dtype
 from ._loss_common import (
+    _broadcast_pair,
     _check_reduction,
     _const,
+    _into,
     _legacy,
     _reduce,
     _size_warning,
     _weighted,
+    _zero_dim_cross_entropy,
 )
 from ._out import dtype_name
 from .activation import Softplus
@@ -62,14 +65,21 @@ __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cosine_e
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     _size_warning(input, target)
     reduction = _legacy(size_average, reduce, reduction)
-    diff = input - target
+    x, y = _broadcast_pair("mse_loss", input, target, reduction)
+    dtype = result_dtype((x, y))
+    if not dtype.is_floating_point and not dtype.is_complex:
+        raise NotImplementedError(f'"mse_cpu" not implemented for \'{dtype_name(dtype._np)}\'')
+    # bool operands join the float result (PyTorch's kernel subtracts in that dtype)
+    x, y = (v.to(dtype) if v._data.dtype == np.bool_ else v for v in (x, y))
+    diff = x - y
     return _weighted(diff * diff, weight, input, reduction)
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     _size_warning(input, target)
     reduction = _legacy(size_average, reduce, reduction)
-    return _weighted((input - target).abs(), weight, input, reduction)
+    x, y = _broadcast_pair("l1_loss", input, target, reduction)
+    return _weighted((x - y).abs(), weight, input, reduction)
 
 
 def _huber(diff, delta):
@@ -92,6 +102,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     _size_warning(input, target)
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    target = _into(target, input)  # PyTorch writes the loss in input's dtype
     loss = _huber(input - target, delta)
     if weight is None:
         return _reduce(loss, reduction)
@@ -103,10 +114,8 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
 # ---------------------------------------------------------------------- classification
 
 def _check_nll(input, target, weight):
-    """PyTorch's shape checks; returns the class dimension and the class count."""
-    if target._data.dtype.kind not in "iu":
-        name = "Float" if target._data.dtype.kind == "f" else str(target.dtype)
-        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {name}")
+    """PyTorch's checks, in its order (dims, batch sizes, then the target's dtype); returns
+    the class dimension and the class count."""
     nd = input.dim()
     if nd < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {nd})")
@@ -115,12 +124,15 @@ def _check_nll(input, target, weight):
             raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
         cdim = 0
     else:
-        if nd == 2 and target.dim() != 1:
-            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-        if target.dim() == 0 or input.shape[0] != target.shape[0]:
-            tn = target.shape[0] if target.dim() else 1
+        if target.dim() == 0:  # PyTorch counts a 0-d target as a batch of 0
+            raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target "
+                             f"batch_size (0).")
+        if input.shape[0] != target.shape[0]:
+            tn = target.shape[0]
             raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target "
                              f"batch_size ({tn}).")
+        if nd == 2 and target.dim() != 1:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
         want = (input.shape[0], *input.shape[2:])
         if tuple(target.shape) != want:
             if nd == 3:
@@ -128,7 +140,13 @@ def _check_nll(input, target, weight):
                                    f"{list(target.shape)}")
             raise RuntimeError(f"size mismatch (got input: {list(input.shape)} , target: "
                                f"{list(target.shape)})")
+        if nd == 3 and input.shape[1] == 0:  # PyTorch's 3-d path cannot fold zero classes
+            raise RuntimeError(f"size mismatch (got input: {list(input.shape)} , target: "
+                               f"{list(target.shape)}): no classes")
         cdim = 1
+    if target._data.dtype.kind not in "iu":
+        name = "Float" if target._data.dtype.kind == "f" else dtype_name(target._data.dtype)
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {name}")
     c = input.shape[cdim]
     if weight is not None and weight._data.dtype != input._data.dtype:
         raise RuntimeError(f"expected scalar type {dtype_name(input._data.dtype)} but found "
@@ -286,13 +304,24 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     _check_reduction(reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    if tuple(target.shape) == tuple(input.shape) and target._data.dtype.kind not in "fc":
+        # a target of the input's shape holds class probabilities (PyTorch checks first)
+        raise RuntimeError(f"Expected floating point type for target with class "
+                           f"probabilities, got {dtype_name(target._data.dtype)}")
+    if input.dim() == 0:
+        _zero_dim_cross_entropy(target)
+    if input._data.dtype.kind not in "fc":  # log_softmax comes first in PyTorch
+        raise NotImplementedError(f'"log_softmax_lastdim_kernel_impl" not implemented for '
+                                  f"'{dtype_name(input._data.dtype)}'")
     cdim = 0 if input.dim() == 1 else 1
     if weight is None and reduction == "mean" and label_smoothing == 0 and input.dim() == 2 \
             and isinstance(input, Tensor):
         fast = _fast_cross_entropy(input, target, ignore_index)
         if fast is not None:
             return fast
-    if target._data.dtype.kind == "f":
+    if target._data.dtype.kind == "f" and tuple(target.shape) == tuple(input.shape):
+        # class probabilities; a float target of another shape reads as class indices
+        # (and is refused for its dtype there, as PyTorch does)
         return _cross_entropy_probs(input, target, weight, cdim, reduction, label_smoothing)
     cdim, c = _check_nll(input, target, weight)
     safe, w, valid = _class_weights(target, weight, ignore_index, c, input)
@@ -396,6 +425,12 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     reduction = _legacy(size_average, reduce, reduction)
     _target_size(input, target, "probs")
     data = input._data
+    if target._data.dtype != data.dtype:  # no promotion: target in input's dtype
+        raise RuntimeError(f"Found dtype {dtype_name(target._data.dtype)} but expected "
+                           f"{dtype_name(data.dtype)}")
+    if data.dtype.kind not in "fc":
+        raise NotImplementedError(f'"binary_cross_entropy" not implemented for '
+                                  f"'{dtype_name(data.dtype)}'")
     if ((data < 0) | (data > 1)).any():
         raise RuntimeError("all elements of input should be between 0 and 1")
     loss = BinaryCrossEntropy.generic(input, target)
@@ -410,6 +445,10 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     """(1 - t) x + (1 + (pw - 1) t) softplus(-x), stable for any logit."""
     reduction = _legacy(size_average, reduce, reduction)
     _target_size(input, target, "logits")
+    if input._data.dtype.kind not in "fc":
+        raise NotImplementedError(f'"log_sigmoid_cpu" not implemented for '
+                                  f"'{dtype_name(input._data.dtype)}'")
+    input = _into(input, target)  # PyTorch writes the loss in target's dtype
     sp = Softplus.generic(-input, threshold=math.inf)
     if pos_weight is not None:
         sp = sp * ((pos_weight - 1) * target + 1)

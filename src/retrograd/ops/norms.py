@@ -138,8 +138,12 @@ def std_mean(input, dim=None, unbiased=True, keepdim=False, *, correction=None):
 
 
 @register_method("logsumexp")
-def logsumexp(input, dim=(), keepdim=False, *, out=None):
-    """``log(sum(exp(x)))`` over ``dim``, computed stably (shifted by the detached max)."""
+def logsumexp(input, dim, keepdim=False, *, out=None):
+    """``log(sum(exp(x)))`` over ``dim`` (an int or a sequence of ints, () for all dims),
+    computed stably (shifted by the detached max)."""
+    if dim is None or not isinstance(dim, (int, np.integer, tuple, list)):
+        raise TypeError(f"logsumexp(): argument 'dim' must be tuple of ints, not "
+                        f"{type(dim).__name__}")
 
     if input._data.dtype.kind not in "fc":
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from .._tensor import Tensor
 from ..backend import xp
 from ._core import register_method
-from ._helpers import out_, pick, require_tensors
+from ._helpers import out_, pick, require_self_tensor, require_tensors
+from ._out import dtype_name
 from ._table import binary, ternary, variant
 from .comparison import _TYPE_WORD
 from .inplace import inplace_apply
@@ -179,12 +180,14 @@ def _xlogy_cls(input, other):
 @register_method("xlogy")
 def xlogy(input, other, *, out=None):
     """input * log(other), 0 where input is 0 (unless other is NaN)."""
+    require_self_tensor("xlogy", input, other, number_self=True)
     return out_(_xlogy_cls(input, other).generic(input, other), out)
 
 
 @register_method("lerp")
 def lerp(input, end, weight, *, out=None):
     """input + weight * (end - input); ``weight`` a number or a Tensor."""
+    _float_lerp(input, weight)
     _same_dtype(input, end, "end")
     if isinstance(weight, Tensor):
         _same_dtype(input, weight, "weight")
@@ -204,6 +207,15 @@ def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
     refused, as in PyTorch)."""
     _check_addcdiv(tensor1, tensor2)
     return out_(Addcdiv.generic(input, tensor1, tensor2, value=value), out)
+
+
+def _float_lerp(input, weight) -> None:
+    """PyTorch's lerp kernels exist for floating and complex dtypes only."""
+    kind = input._data.dtype.kind if isinstance(input, Tensor) else "f"
+    if kind not in "fc":
+        kernel = "lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar"
+        raise NotImplementedError(f'"{kernel}" not implemented for '
+                                  f"'{dtype_name(input._data.dtype)}'")
 
 
 def _same_dtype(input, other, what):
@@ -239,6 +251,7 @@ def xlogy_(self, other):
 
 @register_method("lerp_")
 def lerp_(self, end, weight):
+    _float_lerp(self, weight)
     _same_dtype(self, end, "end")
     if isinstance(weight, Tensor):
         return inplace_apply(LerpTensor, self, end, weight)

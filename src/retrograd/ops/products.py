@@ -17,7 +17,7 @@ from ._helpers import out_
 from ._out import c_type_name, dtype_name, takes_out, write_out
 from .diagonal import _arr
 from .indexing import getitem
-from .shape import reshape, squeeze, transpose, unsqueeze
+from .shape import expand, reshape, squeeze, transpose, unsqueeze
 from .unary import where
 
 __all__ = ["addbmm", "addmm", "addmv", "baddbmm", "bmm", "cross", "dot", "einsum", "ger",
@@ -79,9 +79,13 @@ def _einsum_grad(ctx, grad, ops, k):
             ins.append(c)
             consts.append(m.ones(size[c], dtype=dtype))
         out_sub += c
-    if out_sub == target:
-        return g
-    return Einsum.generic(g, *consts, ins=tuple(ins), rhs=out_sub)
+    if out_sub != target:
+        g = Einsum.generic(g, *consts, ins=tuple(ins), rhs=out_sub)
+    if 0 in shape and tuple(g.shape) != tuple(shape):
+        # x_k has size 0 where another operand's size 1 broadcast against it: the
+        # gradient's size 1 there spreads over no elements.
+        g = expand(g, shape)
+    return g
 
 
 def _parse_einsum(equation: str, ndims):
@@ -122,7 +126,25 @@ def einsum(equation, *operands):
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     ins, rhs = _parse_einsum(equation, [op.ndim for op in operands])
+    _check_einsum_dtypes(operands, ins, rhs)
     return Einsum.generic(*operands, ins=ins, rhs=rhs)
+
+
+def _check_einsum_dtypes(operands, ins, rhs) -> None:
+    """einsum does not promote where PyTorch contracts with a matrix product: a subscript
+    summed away (not in the output) that two operands hold with size > 1. Elsewhere (only
+    elementwise products, or an empty operand) PyTorch promotes, and so do we."""
+    arrays = [op._data for op in operands if isinstance(op, Tensor)]
+    if len({a.dtype for a in arrays}) < 2 or not all(a.size for a in arrays):
+        return
+    for c in set("".join(ins)) - set(rhs):
+        holders = sum(any(n > 1 for n, s in zip(a.shape, sub) if s == c)
+                      for a, sub in zip(arrays, ins))
+        if holders >= 2:
+            first = arrays[0].dtype
+            other = next(a.dtype for a in arrays if a.dtype != first)
+            raise RuntimeError(f"einsum(): expected scalar type {dtype_name(first)} but "
+                               f"found {dtype_name(other)}")
 
 
 @register_method("tensordot")
@@ -168,21 +190,25 @@ def bmm(input, mat2, *, out=None):
         raise RuntimeError("batch1 must be a 3D tensor" if input.ndim != 3 else
                            "batch2 must be a 3D tensor")
     b, _, m = input.shape
-    if input._data.dtype != mat2._data.dtype:  # no promotion in products, as in PyTorch
-        raise RuntimeError(f"expected scalar type {dtype_name(input._data.dtype)} but found "
-                           f"{dtype_name(mat2._data.dtype)}")
     if tuple(mat2.shape[:2]) != (b, m):
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{b}, {m}] but got: [{mat2.shape[0]}, {mat2.shape[1]}].")
-    return write_out(input @ mat2, out, "bmm")
+    # No promotion in products, as in PyTorch, which skips the check for an empty operand.
+    if input._data.dtype != mat2._data.dtype and input._data.size and mat2._data.size:
+        raise RuntimeError(f"expected scalar type {dtype_name(input._data.dtype)} but found "
+                           f"{dtype_name(mat2._data.dtype)}")
+    return write_out(MatMul.generic(input, mat2), out, "bmm")
 
 
 @register_method("mv")
 def mv(input, vec, *, out=None):
     """Matrix-vector product."""
+    if input.ndim == 0:  # PyTorch reads its size 0 first
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     if input.ndim != 2 or vec.ndim != 1:
-        raise RuntimeError(f"vector + matrix @ vector expected, got {input.ndim}, "
-                           f"{input.ndim}, {vec.ndim}")
+        # (the first count is that of the result vector PyTorch's kernel writes)
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input.ndim}, "
+                           f"{vec.ndim}")
     if input.shape[1] != vec.shape[0]:
         raise RuntimeError(f"size mismatch, got input ({input.shape[0]}), mat "
                            f"({input.shape[0]}x{input.shape[1]}), vec ({vec.shape[0]})")
@@ -196,12 +222,12 @@ def dot(input, other, *, out=None):
     if input.ndim != 1 or other.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D "
                            "tensors")
+    _check_same_dtype(input, other)  # before the sizes, as PyTorch
     if input.shape[0] != other.shape[0]:
         n, k = input.shape[0], other.shape[0]
         raise RuntimeError(f"inconsistent tensor size, expected tensor [{n}] and src [{k}] to "
                            f"have the same number of elements, but got {n} and {k} elements "
                            "respectively")
-    _check_same_dtype(input, other)
     return write_out(input @ other, out, "dot")
 
 
@@ -328,6 +354,8 @@ class MatMul(Primitive):
                 f"both arguments to matmul need to be at least 1D, but they are {x.ndim}D and "
                 f"{y.ndim}D"
             )
+        if x.dtype == np.bool_ or y.dtype == np.bool_:
+            _no_bool_product(x, y)
         ctx.save(x, y)
         return x @ y
 
@@ -360,6 +388,23 @@ class Mm(MatMul):
     """``mm``: MatMul restricted to 2-d operands; recorded as MmBackward0."""
 
     __slots__ = ()
+
+
+def _no_bool_product(x, y) -> None:
+    """PyTorch has no bool matrix products; its error names the kernel the shapes pick
+    (an empty product needs no kernel, except dot)."""
+    vectors = x.ndim == 1 and y.ndim == 1
+    if not vectors and (x.size == 0 or y.size == 0):
+        return
+    if vectors:
+        kernel = "dot"
+    elif y.ndim == 1:
+        kernel = "addmv_impl_cpu"
+    elif x.ndim <= 2 or y.ndim == 2:
+        kernel = "addmm_impl_cpu_"
+    else:
+        kernel = "bmm"
+    raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
 
 
 def _mT(a):
@@ -404,8 +449,26 @@ def _check_same_dtype(x, y) -> None:
 @register_method("matmul")
 def matmul(input, other, *, out=None):
     """Matrix product with NumPy's broadcasting rules for batches and 1-d operands."""
-    _check_same_dtype(input, other)
+    if isinstance(input, Tensor) and isinstance(other, Tensor) and \
+            input._data.dtype != other._data.dtype:
+        if (input.ndim, other.ndim) != (1, 1) and not _matmul_fits(input.shape, other.shape):
+            return MatMul.generic(input, other)  # raises: PyTorch reports the shapes first
+        _check_same_dtype(input, other)
     return out_(MatMul.generic(input, other), out)
+
+
+def _matmul_fits(xs, ys) -> bool:
+    """Whether matmul takes operands of these shapes (inner sizes and batch broadcast)."""
+    if not xs or not ys:
+        return False
+    inner = ys[-2] if len(ys) >= 2 else ys[0]
+    if xs[-1] != inner:
+        return False
+    try:
+        np.broadcast_shapes(tuple(xs[:-2]), tuple(ys[:-2]))
+    except ValueError:
+        return False
+    return True
 
 
 @register_method("mm")

@@ -10,6 +10,7 @@ from .._dims import wrap_dim, wrap_dims
 from .._tensor import Tensor
 from ..backend import xp
 from ._core import Primitive, register_method
+from ._helpers import int_list
 from .creation import tensor
 from .index_ops import index_select
 from .shape import reshape
@@ -152,9 +153,13 @@ def rot90(input, k=1, dims=(0, 1)):
 @register_method("repeat")
 def repeat(input, *repeats):
     """The tensor tiled: ``repeats[i]`` copies along dim i (leading dims are added)."""
-    if len(repeats) == 1 and not isinstance(repeats[0], int):
-        repeats = tuple(repeats[0])
-    repeats = tuple(int(r) for r in repeats)
+    if not repeats:
+        raise TypeError("repeat() missing 1 required positional argument: 'repeats'")
+    if len(repeats) == 1 and not isinstance(repeats[0], (tuple, list)) and \
+            not hasattr(repeats[0], "__index__"):
+        raise TypeError(f"repeat(): argument 'repeats' must be tuple of ints, not "
+                        f"{type(repeats[0]).__name__}")
+    repeats = int_list("repeat", "repeats", repeats)
     if len(repeats) < input.dim():
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
                            "of dimensions of tensor")

@@ -21,6 +21,7 @@ from .._dtype import from_numpy_dtype
 from .._tensor import Tensor, wrap
 from ..backend import xp
 from ._core import Primitive, register_method, replayable
+from ._helpers import int_arg
 from ._out import takes_out, write_out
 from .unary import where
 
@@ -174,7 +175,7 @@ def _prod_others(x, out, dims, keepdim, shape):
     data = x._data if isinstance(x, Tensor) else x
     if not (data == 0).any():
         if out is None:
-            out = prod(x, None if dims is None else dims[0], keepdim)
+            out = prod(x) if dims is None else prod(x, dims[0], keepdim)
         return expand_back(out, shape, dims, keepdim) / x
     # Exact path with zeros: move the reduced axis last, then for each position i take the
     # product over the slice with x_i replaced by 1 (an (n, n) mask per slice).
@@ -186,6 +187,21 @@ def _prod_others(x, out, dims, keepdim, shape):
     return reshape(others, shape) if d is None else _movedim(others, -1, d)
 
 
+def _empty_extreme(name, x, dim) -> None:
+    """max / min of an empty input: no identity, so every reduced dim must be non-empty."""
+    dims = () if dim is None else dim if isinstance(dim, (tuple, list)) else (dim,)
+    if not dims:
+        raise RuntimeError(
+            f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+            "Specify the reduction dim with the 'dim' argument.")
+    empty = [d for d in (wrap_dim(d, x.ndim, name) for d in dims) if x.shape[d] == 0]
+    if empty:
+        err = IndexError(f"{name}(): Expected reduction dim {builtins.min(empty)} to have "
+                         "non-zero size.")
+        err._retrograd = True  # already PyTorch's words: the op wrapper passes it on
+        raise err
+
+
 class Amax(Primitive):
     """max over dims.  d/dx = grad shared evenly among the elements equal to the max."""
 
@@ -194,16 +210,10 @@ class Amax(Primitive):
     _fn = "max"
 
     def forward(ctx, x, dim=None, keepdim=False):
+        if x.size == 0:  # before _dims: PyTorch reports an empty dim before a repeated one
+            _empty_extreme(type(ctx).__name__.lower().replace("all", ""), x, dim)
         ctx.dims = dims = _dims(dim, x.ndim)
         ctx.keepdim, ctx.shape = keepdim, x.shape
-        if x.size == 0 and (dims is None or builtins.any(x.shape[d] == 0 for d in dims)):
-            name = type(ctx).__name__.lower().replace("all", "")
-            if dims is None:
-                raise RuntimeError(
-                    f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
-                    "Specify the reduction dim with the 'dim' argument.")
-            raise IndexError(f"{name}(): Expected reduction dim {dims[0]} to have non-zero "
-                             "size.")
         out = getattr(xp(x), ctx._fn)(x, axis=dims, keepdims=keepdim)
         ctx.save(x, out)
         return out
@@ -333,11 +343,15 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     return write_out(total / sum(valid, dim, keepdim), out, "nanmean")
 
 
+_NO_DIM = object()  # prod(x) without dim: an explicit None is PyTorch's TypeError
+
+
 @register_method("prod")
-def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
+def prod(input, dim=_NO_DIM, keepdim=False, *, dtype=None, out=None):
     """Product of all elements, or along the int ``dim``."""
-    if dim is None:
+    if dim is _NO_DIM:
         return write_out(Prod.generic(input, dtype=dtype), out, "prod", "cast")
+    dim = int_arg("prod", "dim", dim)  # one dim only (a tuple or None: TypeError)
     res = _ProdDim.generic(input, dim=dim, keepdim=keepdim, dtype=dtype)
     return write_out(res, out, "prod", "cast")
 
@@ -369,6 +383,8 @@ def aminmax(input, *, dim=None, keepdim=False, out=None):
 
 def _arg(fn, input, dim, keepdim):
     data = input._data
+    if data.dtype == np.bool_:
+        raise RuntimeError(f"{fn}(): does not support bool input")
     if data.size == 0 and (dim is None or data.ndim == 0 or data.shape[wrap_dim(dim, data.ndim)]
                            == 0):
         raise IndexError(f"{fn}(): Expected reduction dim to be specified for "

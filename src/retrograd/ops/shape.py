@@ -6,14 +6,15 @@ from __future__ import annotations
 import numpy as np
 
 from .._dims import wrap_dim
-from .._dtype import from_numpy_dtype
-from .._size import Size
+from .._dtype import dtype
 from .._tensor import Tensor
 from ..autograd.grad_mode import state
 from ..backend import xp
 from ._core import Primitive, register_method
+from ._helpers import int_arg, int_list
+from ._out import dtype_name
 from .conversion import view_dtype
-from .inplace import _check_leaf, _type_word, bump_version
+from .inplace import _check_leaf, bump_version
 from .reduction import sum_to
 
 __all__ = ["adjoint", "broadcast_to", "clone", "expand", "flatten", "moveaxis", "movedim",
@@ -143,7 +144,7 @@ class Expand(Primitive):
         if lead < 0:
 
             raise RuntimeError(
-                f"expand(torch.{_type_word(from_numpy_dtype(x.dtype))}Tensor{{{list(x.shape)}}}, "
+                f"expand({_legacy_type(x.dtype)}{{{list(x.shape)}}}, "
                 f"size={list(shape)}): the number of sizes provided ({len(shape)}) must be "
                 f"greater or equal to the number of dimensions in the tensor ({x.ndim})"
             )
@@ -232,19 +233,25 @@ class Clone(Primitive):
         return tx
 
 
+def _legacy_type(np_dtype) -> str:
+    """How PyTorch's messages name a CPU tensor type: the legacy class (torch.FloatTensor)
+    where one exists, else the dispatch name (CPUBoolType, CPUComplexFloatType)."""
+    word = dtype_name(np_dtype)
+    if np_dtype.kind in "iuf" and word != "BFloat16":
+        return f"torch.{word}Tensor"
+    return f"CPU{word}Type"
+
+
 # ---------------------------------------------------------------------- public functions
 
-def _shape_args(shape) -> tuple:
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list, Size)):
-        return tuple(shape[0])
-    return tuple(int(s) for s in shape)
+def _shape_args(shape, op="view", what="size") -> tuple:
+    return int_list(op, what, shape)
 
 
 @register_method("view")
 def view(input, *shape):
     """The same data with another shape (no copy); -1 infers one dim."""
-    if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int, Size, np.integer)):
-
+    if len(shape) == 1 and isinstance(shape[0], (dtype, np.dtype, type)):
         return view_dtype(input, shape[0])
     return View.generic(input, shape=_shape_args(shape))
 
@@ -252,7 +259,7 @@ def view(input, *shape):
 @register_method("reshape")
 def reshape(input, *shape):
     """The data with another shape: a view when possible, else a copy."""
-    return Reshape.generic(input, shape=_shape_args(shape))
+    return Reshape.generic(input, shape=_shape_args(shape, "reshape", "shape"))
 
 
 @register_method("transpose")
@@ -271,18 +278,23 @@ def t(input):
 
 @register_method("permute")
 def permute(input, *dims):
-    return Permute.generic(input, dims=_shape_args(dims))
+    if not dims:
+        raise TypeError("permute() missing 1 required positional argument: 'dims'")
+    return Permute.generic(input, dims=_shape_args(dims, "permute", "dims"))
 
 
 @register_method("expand")
 def expand(input, *sizes):
     """Broadcast to ``sizes`` without copying; -1 keeps a dim."""
-    return Expand.generic(input, shape=_shape_args(sizes))
+    return Expand.generic(input, shape=_shape_args(sizes, "expand"))
+
+
+_ALL = object()  # squeeze() without dim (an explicit None is PyTorch's TypeError)
 
 
 @register_method("squeeze")
-def squeeze(input, dim=None):
-    if dim is None:
+def squeeze(input, dim=_ALL):
+    if dim is _ALL:
         return Squeeze.generic(input)
     if isinstance(dim, (tuple, list)):
         seen = set()
@@ -292,7 +304,7 @@ def squeeze(input, dim=None):
                 raise RuntimeError(f"dim {w} appears multiple times in the list of dims")
             seen.add(w)
         return SqueezeDims.generic(input, dim=tuple(dim))
-    return SqueezeDim.generic(input, dim=dim)
+    return SqueezeDim.generic(input, dim=int_arg("squeeze", "dim", dim))
 
 
 @register_method("unsqueeze")
@@ -305,10 +317,10 @@ def flatten(input, start_dim=0, end_dim=-1):
     """Merge dims ``start_dim``..``end_dim`` into one."""
     shape = input.shape
     nd = len(shape)
+    s = wrap_dim(int_arg("flatten", "start_dim", start_dim), nd)
+    e = wrap_dim(int_arg("flatten", "end_dim", end_dim), nd)
     if nd == 0:
         return reshape(input, (1,))
-    s = wrap_dim(start_dim, nd)
-    e = wrap_dim(end_dim, nd)
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     if s == e:

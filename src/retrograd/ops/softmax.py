@@ -11,6 +11,7 @@ from .._dims import wrap_dim
 from ..backend import xp
 from ..random import rng
 from ._core import Primitive
+from ._helpers import int_arg
 from .reduction import sum
 from .unary import exp
 
@@ -137,9 +138,10 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
 
 
 def _torch_softmax(input, dim, dtype=None):
-    """``torch.softmax`` / ``Tensor.softmax``: dtype is the third positional argument."""
-    return softmax(input, dim, dtype=dtype)
+    """``torch.softmax`` / ``Tensor.softmax``: dtype is the third positional argument, and
+    ``dim`` is required (no implicit dim, unlike ``F.softmax``)."""
+    return softmax(input, int_arg("softmax", "dim", dim), dtype=dtype)
 
 
 def _torch_log_softmax(input, dim, dtype=None):
-    return log_softmax(input, dim, dtype=dtype)
+    return log_softmax(input, int_arg("log_softmax", "dim", dim), dtype=dtype)

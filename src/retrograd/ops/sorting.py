@@ -13,6 +13,7 @@ from .._tensor import Tensor
 from ..backend import xp
 from . import pointwise
 from ._core import Primitive, register_method
+from ._helpers import int_arg
 from ._out import takes_out
 from .reduction import _RESULTS, Amax, MaxAll, MinAll, sum
 from .scatter import Gather, ScatterAddZeros
@@ -202,28 +203,33 @@ class NanmedianAll(MedianAll):
     __slots__ = ()
     _name = "NanmedianBackward0"
 
+_WHOLE = object()  # max(x) / min(x) without dim: the whole tensor
+
+
 @register_method("max")
 @takes_out("max")
-def max(input, dim=None, keepdim=False, *, out=None):
+def max(input, dim=_WHOLE, keepdim=False, *, out=None):
     """``max(x)``: the largest element; ``max(x, dim)``: ``(values, indices)``;
     ``max(x, other)``: elementwise maximum."""
     if isinstance(dim, Tensor):
 
         return pointwise.maximum(input, dim)
-    if dim is None:
+    if dim is _WHOLE:
         return MaxAll.generic(input)
+    dim = int_arg("max", "dim", dim)  # None given explicitly: PyTorch's TypeError
     return _select(MaxDim, "max", input, dim=dim, keepdim=keepdim)
 
 
 @register_method("min")
 @takes_out("min")
-def min(input, dim=None, keepdim=False, *, out=None):
+def min(input, dim=_WHOLE, keepdim=False, *, out=None):
     """``min(x)``, ``min(x, dim)`` -> ``(values, indices)``, or ``min(x, other)``."""
     if isinstance(dim, Tensor):
 
         return pointwise.minimum(input, dim)
-    if dim is None:
+    if dim is _WHOLE:
         return MinAll.generic(input)
+    dim = int_arg("min", "dim", dim)
     return _select(MinDim, "min", input, dim=dim, keepdim=keepdim)
 
 
@@ -274,7 +280,7 @@ def mode(input, dim=-1, keepdim=False, *, out=None):
 
 
 @register_method("kthvalue")
-@takes_out("kthvalue")
+@takes_out("kthvalue", apart=True)
 def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     """``(values, indices)``: the k-th smallest element along ``dim``."""
     return _select(Kthvalue, "kthvalue", input, dim=dim, keepdim=keepdim, k=int(k))
@@ -284,7 +290,15 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
 @takes_out("topk")
 def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     """``(values, indices)`` of the ``k`` largest (or smallest) elements along ``dim``."""
-    return _select(Topk, "topk", input, dim=dim, k=int(k), largest=largest)
+    k = int_arg("topk", "k", k)
+    if k == 0 and input.dim() == 0:
+        k = 1  # PyTorch: a 0-d input gives its one element back even for k = 0
+    if input._data.dtype == np.bool_:  # refused after the dim and k checks, as PyTorch
+        d = wrap_dim(dim, input.dim(), "topk")
+        if not 0 <= k <= (input.shape[d] if input.dim() else 1):
+            raise RuntimeError("selected index k out of range")
+        raise RuntimeError("topk does not support bool dtypes on CPU")
+    return _select(Topk, "topk", input, dim=dim, k=k, largest=largest)
 
 
 @register_method("sort")

@@ -8,6 +8,7 @@ import numpy as np
 from .._tensor import Tensor, wrap
 from ..backend import xp
 from ._core import Primitive, register_method
+from ._helpers import check_fill_value
 from ._out import takes_out
 from .inplace import inplace_apply
 
@@ -62,6 +63,8 @@ def fill_(self, value):
             f"fill_ only supports 0-dimension value tensor but got tensor with "
             f"{value.dim()} dimensions."
         )
+    if not isinstance(value, Tensor):  # a complex 0-d Tensor casts (PyTorch warns only)
+        check_fill_value("fill_", value, self._data.dtype)
     return inplace_apply(Fill, self, value)
 
 

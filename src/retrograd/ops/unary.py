@@ -8,7 +8,7 @@ import numpy as np
 from .._tensor import Tensor
 from ..backend import xp
 from ._core import Primitive, register_method
-from ._helpers import no_bool, out_
+from ._helpers import no_bool, out_, require_self_tensor
 from ._table import unary
 from .complex import sgn
 from .inplace import inplace_apply
@@ -198,6 +198,8 @@ def _clamp(x, lo, hi):
 
 def relu(input):
     """max(input, 0)."""
+    if isinstance(input, Tensor) and input._data.dtype == np.bool_:
+        raise RuntimeError("Boolean inputs not supported for relu")
     return Relu.generic(input)
 
 
@@ -218,11 +220,13 @@ def clamp(input, min=None, max=None, *, out=None):
 
 def clamp_min(input, min, *, out=None):
     """max(input, min)."""
+    require_self_tensor("clamp_min", input, min)
     return out_(_clamp_cls(min, None, ClampMin, ClampMinTensor).generic(input, min, None), out)
 
 
 def clamp_max(input, max, *, out=None):
     """min(input, max)."""
+    require_self_tensor("clamp_max", input, max)
     return out_(_clamp_cls(None, max, ClampMax, ClampMaxTensor).generic(input, None, max), out)
 
 

@@ -1,0 +1,175 @@
+"""Misuse that PyTorch refuses, refused alike (issues 13 and 17): the exception class matches
+torch's (the oracle), the message names the op or is torch's own, and nothing is silently
+computed. Each row runs under both libraries; where torch returns, retrograd must return the
+same values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from test_differential_fuzz import _same_class
+
+import retrograd
+
+
+def _f(L):
+    return L.nn.functional
+
+
+def _expanded(L, n):
+    """A tensor whose n elements share one memory location."""
+    return L.zeros(1).expand(n)
+
+
+# (id, call(L), words the message must hold: the op's name or torch's own words)
+REFUSED = [
+    ("eq_number_input", lambda L: L.eq(2, L.tensor([1, 2])), "eq"),
+    ("lt_two_numbers", lambda L: L.lt(2, 3), "lt"),
+    ("bitwise_and_two_numbers", lambda L: L.bitwise_and(2, 3), "bitwise_and"),
+    ("fmod_number_input", lambda L: L.fmod(2, L.tensor([1, 2])), "fmod"),
+    ("rsub_number_input", lambda L: L.rsub(2, L.tensor([1, 2])), "rsub"),
+    ("pow_two_numbers", lambda L: L.pow(2, 3), "pow"),
+    ("clamp_max_number_input", lambda L: L.clamp_max(2, L.tensor([1, 2])), "clamp_max"),
+    ("radd_unbound", lambda L: L.Tensor.__radd__(2, L.tensor([1])), "__radd__"),
+    ("rmul_unbound", lambda L: L.Tensor.__rmul__(2, 3), "__rmul__"),
+    ("rand_unbound", lambda L: L.Tensor.__rand__(2, L.tensor([1])), "__rand__"),
+    ("cat_out_is_input", lambda L: (lambda a: L.cat([a, a], out=a))(L.ones(2)),
+     "unsupported operation"),
+    ("cat_out_expanded", lambda L: L.cat([L.ones(2), L.ones(2)], out=_expanded(L, 4)),
+     "unsupported operation"),
+    ("take_out_view_of_index", lambda L: (lambda i: L.take(L.ones(3), i[1:], out=i[:-1]))(
+        L.tensor([0, 1, 2])), "unsupported operation"),
+    ("index_select_out_expanded", lambda L: L.index_select(
+        L.ones(3), 0, L.tensor([0]), out=_expanded(L, 3)), "unsupported operation"),
+    ("masked_select_out_is_mask", lambda L: (lambda m: L.masked_select(m.clone(), m, out=m))(
+        L.tensor([True, False])), "unsupported operation"),
+    ("kthvalue_out_is_input", lambda L: (lambda t: L.kthvalue(
+        t, 1, out=(t, L.empty((), dtype=L.int64))))(L.ones(3)), "unsupported operation"),
+    ("take_out_dtype", lambda L: L.take(L.ones(3), L.tensor([0]),
+                                        out=L.empty(1, dtype=L.float64)), "take"),
+    ("complex_out_dtype", lambda L: L.complex(L.ones(2, dtype=L.float64),
+                                              L.ones(2, dtype=L.float64),
+                                              out=L.empty(2, dtype=L.complex64)),
+     "ComplexDouble"),
+    ("hsplit_zero_sections", lambda L: L.hsplit(L.ones(4, 4), 0), "hsplit"),
+    ("hsplit_str", lambda L: L.hsplit(L.ones(4, 4), "ab"), "hsplit"),
+    ("tensor_split_none", lambda L: L.tensor_split(L.ones(4), None), "tensor_split"),
+    ("vstack_empty", lambda L: L.vstack([]), "vstack"),
+    ("stack_empty", lambda L: L.stack([]), "stack"),
+    ("linspace_float_steps", lambda L: L.linspace(0, 1, 3.0), "linspace"),
+    ("logspace_1d_end", lambda L: L.logspace(0, L.tensor([1, 2]), 3), "logspace"),
+    ("masked_fill_complex_into_float", lambda L: L.ones(2).masked_fill(L.tensor(True), 1j),
+     "without overflow"),
+    ("masked_fill_300_into_uint8", lambda L: L.zeros(2, dtype=L.uint8).masked_fill(
+        L.tensor(True), 300), "without overflow"),
+    ("masked_fill_inf_into_long", lambda L: L.zeros(2, dtype=L.int64).masked_fill(
+        L.tensor(True), float("inf")), "without overflow"),
+    ("fill_none", lambda L: L.ones(2).fill_(None), "fill_"),
+    ("view_none", lambda L: L.ones(2).view(None), "view"),
+    ("permute_float", lambda L: L.ones(2, 3).permute(1.5, 0), "permute"),
+    ("permute_nothing", lambda L: L.ones(2).permute(), "permute"),
+    ("repeat_nothing", lambda L: L.ones(2).repeat(), "repeat"),
+    ("narrow_float_start", lambda L: L.ones(3).narrow(0, 1.5, 1), "narrow"),
+    ("tril_float_diagonal", lambda L: L.ones(3, 3).tril(1.5), "tril"),
+    ("squeeze_none", lambda L: L.ones(2, 1).squeeze(None), "squeeze"),
+    ("max_none", lambda L: L.max(L.ones(2), None), "max"),
+    ("prod_tuple", lambda L: L.ones(2, 3).prod((0, 1)), "prod"),
+    ("logsumexp_none", lambda L: L.logsumexp(L.ones(2), None), "logsumexp"),
+    ("full_int_size", lambda L: L.full(3, 1.0), "full"),
+    ("add_tuple_alpha", lambda L: L.add(L.ones(2), L.ones(2), alpha=(2,)), "add"),
+    ("amax_empty_before_repeated", lambda L: L.ones(0, 3).amax((0, 0)), "amax"),
+    ("argmax_bool", lambda L: L.ones(2, dtype=L.bool).argmax(), "argmax"),
+    ("lerp_long", lambda L: L.lerp(L.ones(2, dtype=L.int64), L.ones(2, dtype=L.int64), 2),
+     "lerp"),
+    ("topk_bool", lambda L: L.ones(3, dtype=L.bool).topk(1), "topk"),
+    ("index_select_negative", lambda L: L.ones(3).index_select(0, L.tensor([-1])),
+     "index out of range"),
+    ("take_from_empty", lambda L: L.ones(0).take(L.tensor([0])), "take"),
+    ("matmul_mixed", lambda L: L.ones(2, 3) @ L.ones(3, 2, dtype=L.float64), "dtype"),
+    ("matmul_shapes_before_dtypes", lambda L: L.ones(2, 3) @ L.ones(4, 2, dtype=L.float64),
+     "shapes cannot be multiplied"),
+    ("matmul_bool", lambda L: L.ones(2, 3, dtype=L.bool) @ L.ones(3, 2, dtype=L.bool),
+     "Bool"),
+    ("dot_dtype_before_sizes", lambda L: L.dot(L.ones(3), L.ones(2, dtype=L.float64)),
+     "dtype"),
+    ("einsum_contracting_mixed", lambda L: L.einsum(
+        "ij,jk->ik", L.ones(2, 3), L.ones(3, 2, dtype=L.float64)), "expected scalar type"),
+    ("linear_mixed", lambda L: _f(L).linear(L.ones(2, 3), L.ones(4, 3, dtype=L.float64)),
+     "dtype"),
+    ("linear_0d", lambda L: _f(L).linear(L.tensor(1.0), L.tensor(1.0)), "linear"),
+    ("mv_0d", lambda L: L.mv(L.tensor(1.0), L.tensor(1.0)), "no dimensions"),
+]
+
+RETURNS = [
+    ("radd", lambda L: 2 + L.tensor([1, 2])),
+    ("rand", lambda L: 6 & L.tensor([3, 5])),
+    ("bitwise_and_number_input", lambda L: L.bitwise_and(6, L.tensor([3, 5]))),
+    ("pow_number_base", lambda L: L.pow(2, L.tensor([1, 2]))),
+    ("remainder_number_input", lambda L: L.remainder(7, L.tensor([3, 5]))),
+    ("clamp_max_number", lambda L: L.clamp_max(L.tensor([1, 5]), 2)),
+    ("rmod_unbound_tensor_other", lambda L: L.Tensor.__rmod__(2, L.tensor([3, 5]))),
+    ("take_into_out", lambda L: L.take(L.arange(4.0), L.tensor([3, 0]), out=L.empty(2))),
+    ("cat_into_fresh_out", lambda L: L.cat([L.ones(2), L.zeros(1)], out=L.empty(0))),
+    ("masked_fill_fitting_complex_tensor", lambda L: L.ones(2).masked_fill(
+        L.tensor(True), L.tensor(2 + 0j))),
+    ("hsplit_0d_tensor_sections", lambda L: L.hsplit(L.arange(8.0).reshape(2, 4),
+                                                     L.tensor(2))[1]),
+    ("linspace_0d_tensor_ends", lambda L: L.linspace(L.tensor(0), L.tensor(1), 3)),
+    ("topk_0d_k0", lambda L: L.tensor(2.0).topk(0).values),
+    ("einsum_elementwise_mixed", lambda L: L.einsum(
+        "ij,ij->ij", L.ones(2, 2), L.ones(2, 2, dtype=L.float64))),
+    ("einsum_size1_contraction_mixed", lambda L: L.einsum(
+        "ij,jk->ik", L.ones(3, 1), L.ones(1, 2, dtype=L.float64))),
+    ("bmm_empty_mixed", lambda L: L.bmm(L.ones(1, 2, 2), L.ones(1, 2, 0, dtype=L.float64))),
+]
+
+
+def _run(L, fn):
+    try:
+        return None, fn(L)
+    except Exception as e:  # compared by class
+        return e, None
+
+
+@pytest.mark.parametrize("row", REFUSED, ids=lambda r: r[0])
+def test_refused_alike(row) -> None:
+    _, fn, words = row
+    te, _ = _run(torch, fn)
+    re_, out = _run(retrograd, fn)
+    assert te is not None, "the row should be misuse for torch"
+    assert re_ is not None, f"torch raised {te!r}; retrograd returned {out!r}"
+    assert _same_class(re_, te), f"retrograd raised {re_!r}, torch {te!r}"
+    assert words in str(re_), (str(re_), words)
+    assert "numpy" not in str(re_).lower() and "ndarray" not in str(re_)
+
+
+def test_reflected_dunders_answer_not_implemented_without_a_tensor() -> None:
+    for name in ("__rsub__", "__rmod__", "__rpow__"):
+        expected = getattr(torch.Tensor, name)(2, 3)
+        assert expected is NotImplemented
+        assert getattr(retrograd.Tensor, name)(2, 3) is NotImplemented, name
+
+
+@pytest.mark.parametrize("row", RETURNS, ids=lambda r: r[0])
+def test_accepted_alike(row) -> None:
+    _, fn = row
+    t = fn(torch)
+    r = fn(retrograd)
+    assert str(r.dtype) == str(t.dtype)
+    assert tuple(r.shape) == tuple(t.shape)
+    np.testing.assert_allclose(np.asarray(r.numpy()), t.numpy())
+
+
+def test_einsum_backward_through_a_broadcast_empty_dim() -> None:
+    """(2, 0) x (1, 1): b's size-1 j broadcasts against a's 0; both gradients exist."""
+    grads = []
+    for L in (torch, retrograd):
+        a = L.ones(2, 0, requires_grad=True)
+        b = L.ones(1, 1, requires_grad=True)
+        L.einsum("ij,jk->ik", a, b).sum().backward()
+        grads.append((a.grad, b.grad))
+    for t, r in zip(grads[0], grads[1]):
+        assert tuple(r.shape) == tuple(t.shape)
+        np.testing.assert_allclose(r.numpy(), t.numpy())
