@@ -1,0 +1,70 @@
+"""nn.functional odds and ends checked against PyTorch: the exception class on misuse of
+adaptive pooling, group norm and the margin losses, and the shapes they accept at the edges."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import arr, both, both_raise
+
+# (expression on ``F`` and ``T``): each raises in PyTorch, and the same class here.
+MISUSE = [
+    "F.adaptive_avg_pool2d(T.ones(2, 2), (2, 2))",  # ValueError from the size defaults
+    "F.adaptive_avg_pool3d(T.ones(2, 2, 2), (2, 2, 2))",
+    "F.adaptive_max_pool2d(T.ones(3), (2, 2))",
+    "F.adaptive_avg_pool2d(T.ones(2, 3, 4), (2,))",
+    "F.adaptive_max_pool2d(T.ones(2, 3, 4, 5), ())",
+    "F.adaptive_avg_pool1d(T.ones(2, 3, 4), ())",
+    "F.adaptive_max_pool1d(T.ones(2, 3, 4), (1, 2))",
+    "F.adaptive_max_pool1d(T.ones(4), (1,))",
+    "F.adaptive_avg_pool1d(T.ones(2, 3, 4), (-1,))",
+    "F.adaptive_max_pool3d(T.ones(1, 1, 1, 1, 1), (-1, 0, 2))",
+    "F.adaptive_avg_pool2d(T.ones(2, 3, 0, 5), (1, 2))",
+    "F.adaptive_max_pool2d(T.ones(2, 0, 4, 5), (1, 2))",
+    "F.group_norm(T.ones(1), 1)",
+    "F.group_norm(T.ones(1, 2), 2)",
+    "F.group_norm(T.ones(2, 7, 4), 2)",
+    "F.group_norm(T.ones(2, 6), -3)",
+    "F.group_norm(T.ones(2, 6, 4), 2, T.ones(6, 1))",
+    "F.group_norm(T.ones(2, 6, 4), 2, None, T.ones(5))",
+    "F.multi_margin_loss(T.ones(5, 4), T.zeros(5).long(), reduction='abc')",
+    "F.multi_margin_loss(T.ones(5, 0), T.zeros(5).long())",
+    "F.multi_margin_loss(T.ones(0), T.zeros(5).long())",
+    "F.multi_margin_loss(T.ones(2, 4), T.tensor([0, 4]))",
+    "F.multi_margin_loss(T.ones(2, 4), T.tensor([[0], [1]]))",
+    "F.multi_margin_loss(T.ones(2, 4), T.tensor([0., 1.]))",
+    "F.multi_margin_loss(T.ones(2, 4), T.tensor([0, 1]), weight=T.ones(3))",
+    "F.multi_margin_loss(T.ones(2, 4), T.tensor([0, 1]), weight=T.ones(4, 1))",
+    "F.multilabel_margin_loss(T.ones(5, 4), T.zeros(5, 4).long(), reduction='abc')",
+    "F.multilabel_margin_loss(T.ones(5, 0), T.zeros(5, 4).long())",
+    "F.multilabel_margin_loss(T.ones(0), T.zeros(0).long())",
+    "F.multilabel_margin_loss(T.ones(2, 4, 3), T.zeros(2, 4, 3).long())",
+    "F.multilabel_margin_loss(T.ones(2, 4), T.zeros(2, 3).long())",
+    "F.multilabel_margin_loss(T.ones(2, 4), T.tensor([[0, -1, 7, 0], [0, 1, 2, 3]]))",
+]
+
+
+@pytest.mark.parametrize("expr", MISUSE)
+def test_misuse_raises_pytorchs_class(expr):
+    both_raise(lambda lib: eval(expr, {"T": lib, "F": lib.nn.functional}))
+
+
+# Accepted at the edges: an empty output size, an empty batch, None keeping a size.
+EDGES = [
+    "F.adaptive_max_pool2d(T.ones(2, 3, 4, 5), (1, 0))",
+    "F.adaptive_max_pool1d(T.ones(2, 3, 4), (0,))",
+    "F.adaptive_avg_pool3d(T.ones(1, 1, 1, 1, 1), (1, 0, 2))",
+    "F.adaptive_avg_pool2d(T.ones(2, 0, 4, 5), (1, 2))",
+    "F.adaptive_max_pool2d(T.ones(0, 4, 5), (1, 2))",
+    "F.adaptive_avg_pool2d(T.ones(2, 3, 4, 5), (None, 2))",
+    "F.group_norm(T.ones(0, 6), 3)",
+    "F.multi_margin_loss(T.ones(0, 4), T.zeros(0).long())",
+    "F.multilabel_margin_loss(T.ones(0, 4), T.zeros(0, 4).long())",
+]
+
+
+@pytest.mark.parametrize("expr", EDGES)
+def test_edges_match_pytorch(expr):
+    ours, theirs = both(lambda lib: eval(expr, {"T": lib, "F": lib.nn.functional}))
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    np.testing.assert_array_equal(arr(ours), arr(theirs))  # NaN: the mean of nothing
