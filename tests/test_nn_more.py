@@ -58,8 +58,8 @@ EDGES = [
     "F.adaptive_max_pool2d(T.ones(0, 4, 5), (1, 2))",
     "F.adaptive_avg_pool2d(T.ones(2, 3, 4, 5), (None, 2))",
     "F.group_norm(T.ones(0, 6), 3)",
-    "F.multi_margin_loss(T.ones(0, 4), T.zeros(0).long())",
-    "F.multilabel_margin_loss(T.ones(0, 4), T.zeros(0, 4).long())",
+    "F.multi_margin_loss(T.ones(0, 4), T.zeros(0).long(), reduction='none')",
+    "F.multilabel_margin_loss(T.ones(0, 4), T.zeros(0, 4).long(), reduction='none')",
 ]
 
 
