@@ -68,3 +68,17 @@ def test_edges_match_pytorch(expr):
     ours, theirs = both(lambda lib: eval(expr, {"T": lib, "F": lib.nn.functional}))
     assert tuple(ours.shape) == tuple(theirs.shape)
     np.testing.assert_array_equal(arr(ours), arr(theirs))  # NaN: the mean of nothing
+
+
+def test_logit_takes_eps_positionally():
+    ours, theirs = both(lambda lib: lib.logit(lib.tensor([0.05, 0.5, 0.97]), 0.1))
+    np.testing.assert_allclose(arr(ours), arr(theirs), rtol=1e-6)
+    ours, theirs = both(lambda lib: lib.tensor([0.05, 0.5, 0.97]).logit(0.1))
+    np.testing.assert_allclose(arr(ours), arr(theirs), rtol=1e-6)
+
+
+def test_normal_with_number_mean_takes_layout():
+    ours, theirs = both(lambda lib: lib.normal(1.6, 0.3, [2, 3], dtype=lib.float64,
+                                               layout=lib.strided, device="cpu"))
+    assert tuple(ours.shape) == tuple(theirs.shape) == (2, 3)
+    assert str(ours.dtype) == str(theirs.dtype)
