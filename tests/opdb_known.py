@@ -219,11 +219,5 @@ OPS = {
 MODULES = {
     'nn_FractionalMaxPool2d': 'missing',
     'nn_FractionalMaxPool3d': 'missing',
-    'nn_LazyConv1d': 'forward raises: RuntimeError: expected scalar type Double but found Float',
-    'nn_LazyConv2d': 'forward raises: RuntimeError: expected scalar type Double but found Float',
-    'nn_LazyConv3d': 'forward raises: RuntimeError: expected scalar type Double but found Float',
-    'nn_LazyConvTranspose1d': 'forward raises: RuntimeError: expected scalar type Double but found',
-    'nn_LazyConvTranspose2d': 'forward raises: RuntimeError: expected scalar type Double but found',
-    'nn_LazyConvTranspose3d': 'forward raises: RuntimeError: expected scalar type Double but found',
     'nn_LinearCrossEntropyLoss': 'missing',
 }

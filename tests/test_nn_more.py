@@ -82,3 +82,31 @@ def test_normal_with_number_mean_takes_layout():
                                                layout=lib.strided, device="cpu"))
     assert tuple(ours.shape) == tuple(theirs.shape) == (2, 3)
     assert str(ours.dtype) == str(theirs.dtype)
+
+
+LAZY = [
+    ("LazyConv1d", (4, 3), (2, 5, 7)),
+    ("LazyConvTranspose2d", (4, 3), (2, 5, 6, 6)),
+    ("LazyLinear", (3,), (2, 4)),
+    ("LazyBatchNorm1d", (), (3, 4)),
+]
+
+
+@pytest.mark.parametrize(("name", "args", "shape"), LAZY)
+@pytest.mark.parametrize("cast", ["double", "to"])
+def test_lazy_module_values_follow_a_cast_made_before_the_first_input(name, args, shape, cast):
+    def run(lib):
+        m = getattr(lib.nn, name)(*args)
+        m = m.double() if cast == "double" else m.to(lib.float64)
+        before = [str(p.dtype) for p in m.parameters()]
+        m(lib.ones(shape, dtype=lib.float64))
+        return before, [str(t.dtype) for t in (*m.parameters(), *m.buffers())]
+
+    ours, theirs = both(run)
+    assert ours == theirs
+    assert ours[1] and set(ours[1]) <= {"torch.float64", "torch.int64"}
+
+
+def test_lazy_module_made_with_a_dtype_reports_it_before_the_first_input():
+    ours, theirs = both(lambda lib: lib.nn.LazyConv2d(4, 3, dtype=lib.float64).weight.dtype)
+    assert str(ours) == str(theirs) == "torch.float64"
