@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from helpers import arr, both, both_raise
+
+import retrograd
 
 # (expression on ``F`` and ``T``): each raises in PyTorch, and the same class here.
 MISUSE = [
@@ -110,3 +113,24 @@ def test_lazy_module_values_follow_a_cast_made_before_the_first_input(name, args
 def test_lazy_module_made_with_a_dtype_reports_it_before_the_first_input():
     ours, theirs = both(lambda lib: lib.nn.LazyConv2d(4, 3, dtype=lib.float64).weight.dtype)
     assert str(ours) == str(theirs) == "torch.float64"
+
+
+def test_native_layer_norm_matches_pytorch_with_and_without_weight():
+    from retrograd.ops.native import native_layer_norm
+
+    rng = np.random.default_rng(0)
+    x, w, go = rng.standard_normal((4, 2, 3)), rng.standard_normal((2, 3)), \
+        rng.standard_normal((4, 2, 3))
+    for weight in (w, None):
+        got = []
+        for lib, fn in ((torch, torch.native_layer_norm), (retrograd, native_layer_norm)):
+            xt = lib.tensor(x, requires_grad=True)
+            wt = None if weight is None else lib.tensor(weight, requires_grad=True)
+            outs = fn(xt, (2, 3), wt, None, 0.5)
+            leaves = [xt] if wt is None else [xt, wt]
+            grads = lib.autograd.grad(outs[0], leaves, lib.tensor(go))
+            got.append([arr(t) for t in (*outs, *grads)])
+        for a, b in zip(*got):
+            np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)
+    with pytest.raises(RuntimeError, match="same shape as normalized_shape"):
+        native_layer_norm(retrograd.ones(1, 2, 3), (1, 2, 3), retrograd.ones(1, 2), None, 1e-5)
