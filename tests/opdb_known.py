@@ -50,8 +50,6 @@ OPS = {
     'ge': 'error class differs: nothing raised where PyTorch raises Exception',
     'geqrf': 'missing',
     'gradient': 'missing',
-    'grid_sampler_2d': 'missing',
-    'grid_sampler_3d': 'missing',
     'gt': 'error class differs: nothing raised where PyTorch raises Exception',
     'hash_tensor': 'missing',
     'histogram': 'missing',

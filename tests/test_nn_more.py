@@ -134,3 +134,47 @@ def test_native_layer_norm_matches_pytorch_with_and_without_weight():
             np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)
     with pytest.raises(RuntimeError, match="same shape as normalized_shape"):
         native_layer_norm(retrograd.ones(1, 2, 3), (1, 2, 3), retrograd.ones(1, 2), None, 1e-5)
+
+
+GRID_CASES = [(2, "bicubic", p, ac) for p in ("zeros", "border", "reflection")
+              for ac in (False, True)] + \
+    [(3, m, p, False) for m in ("bilinear", "nearest") for p in ("zeros", "reflection")] + \
+    [(3, "bilinear", "border", True)]
+
+
+@pytest.mark.parametrize(("nd", "mode", "padding", "ac"), GRID_CASES)
+def test_grid_sample_bicubic_and_volumes_match_pytorch(nd, mode, padding, ac):
+    """Values, first gradients (input and grid) and the grid's second derivative through
+    the input gradient, against PyTorch; grid points reach outside [-1, 1]."""
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((2, 3) + (4, 5, 3)[:nd][::-1])
+    grid = rng.uniform(-1.4, 1.4, (2,) + (3, 2, 4)[:nd] + (nd,))
+    go = rng.standard_normal((2, 3) + (3, 2, 4)[:nd])
+    v = rng.standard_normal(x.shape)
+    got = []
+    for lib in (torch, retrograd):
+        xt, gt = lib.tensor(x, requires_grad=True), lib.tensor(grid, requires_grad=True)
+        out = lib.nn.functional.grid_sample(xt, gt, mode=mode, padding_mode=padding,
+                                            align_corners=ac)
+        gx, gg = lib.autograd.grad(out, [xt, gt], lib.tensor(go), create_graph=True)
+        res = [out, gx, gg]
+        if mode != "nearest":
+            res.append(lib.autograd.grad((gx * lib.tensor(v)).sum(), gt)[0])
+        got.append([arr(t) for t in res])
+    for a, b in zip(*got):
+        np.testing.assert_allclose(b, a, rtol=1e-9, atol=1e-12)
+
+
+def test_grid_sampler_enums_and_misuse():
+    x, g = np.random.default_rng(2).standard_normal((1, 2, 3, 3)), np.zeros((1, 2, 2, 2))
+    ours, theirs = both(lambda lib: lib.grid_sampler_2d(lib.tensor(x), lib.tensor(g) + 0.3,
+                                                        2, 1, True))
+    np.testing.assert_allclose(arr(ours), arr(theirs), rtol=1e-12)
+    both_raise(lambda lib: lib.grid_sampler_2d(lib.ones(1, 1, 2, 2, 2), lib.zeros(1, 1, 1, 1, 3),
+                                               0, 0, False))
+    both_raise(lambda lib: lib.nn.functional.grid_sample(
+        lib.ones(1, 1, 2, 2, 2), lib.zeros(1, 1, 1, 1, 3), mode="bicubic", align_corners=False))
+    both_raise(lambda lib: lib.nn.functional.grid_sample(
+        lib.ones(1, 1, 2, 2), lib.zeros(1, 1, 1, 3), align_corners=False))
+    both_raise(lambda lib: lib.nn.functional.grid_sample(
+        lib.ones(1, 1, 0, 2), lib.zeros(1, 1, 1, 2), align_corners=False))

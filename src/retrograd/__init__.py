@@ -161,6 +161,7 @@ from .ops.legacy_types import *
 # native normalizations, grid samplers, torch.ops.aten
 # isort: split
 from .ops import aten as _aten  # makes retrograd.ops.aten importable
+from .ops.grid_sample import grid_sampler, grid_sampler_2d, grid_sampler_3d
 from .ops.native import native_batch_norm, native_dropout_backward, native_group_norm
 
 # native_layer_norm (ops.native, ops.aten) matches PyTorch too, but op_db's check of it
