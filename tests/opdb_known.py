@@ -133,8 +133,6 @@ OPS = {
     'ne': 'error class differs: nothing raised where PyTorch raises Exception',
     'new_empty_strided': "missing: 'Tensor' object has no attribute 'new_empty_strided'",
     'nn.functional.ctc_loss': 'gradient differs: grad[0]: values differ (max abs error 1.94)',
-    'nn.functional.fractional_max_pool2d': "missing: module 'retrograd.nn.functional' has no attri",
-    'nn.functional.fractional_max_pool3d': "missing: module 'retrograd.nn.functional' has no attri",
     'nn.functional.linear_cross_entropy': 'missing',
     'nn.functional.linear_cross_entropy.chunked': 'missing',
     'nn.functional.linear_cross_entropy.chunked_none': 'missing',
@@ -211,7 +209,5 @@ OPS = {
 }
 
 MODULES = {
-    'nn_FractionalMaxPool2d': 'missing',
-    'nn_FractionalMaxPool3d': 'missing',
     'nn_LinearCrossEntropyLoss': 'missing',
 }

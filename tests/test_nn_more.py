@@ -178,3 +178,53 @@ def test_grid_sampler_enums_and_misuse():
         lib.ones(1, 1, 2, 2), lib.zeros(1, 1, 1, 3), align_corners=False))
     both_raise(lambda lib: lib.nn.functional.grid_sample(
         lib.ones(1, 1, 0, 2), lib.zeros(1, 1, 1, 2), align_corners=False))
+
+
+FRACTIONAL = [
+    (2, (3, 3), {"output_size": (4, 5)}, (2, 3, 9, 8), np.float64),
+    (2, 2, {"output_ratio": (0.5, 0.7)}, (3, 7, 9), np.float64),  # unbatched
+    (2, (2, 1), {"output_size": 6}, (1, 2, 7, 7), np.float32),
+    (3, 2, {"output_size": (2, 3, 2)}, (2, 3, 5, 5, 5), np.float64),
+    (3, (1, 2, 3), {"output_ratio": (0.5, 0.5, 0.5)}, (1, 2, 6, 7, 8), np.float32),
+]
+
+
+@pytest.mark.parametrize(("nd", "k", "size", "shape", "dt"), FRACTIONAL)
+def test_fractional_max_pool_matches_pytorch_for_given_samples(nd, k, size, shape, dt):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(shape).astype(dt)
+    u = rng.random(((shape[0] if len(shape) == nd + 2 else 1), shape[-nd - 1], nd)).astype(dt)
+    got = []
+    for lib in (torch, retrograd):
+        xt = lib.tensor(x, requires_grad=True)
+        f = getattr(lib.nn.functional, f"fractional_max_pool{nd}d")
+        out, idx = f(xt, k, return_indices=True, _random_samples=lib.tensor(u), **size)
+        go = lib.tensor(np.linspace(-1, 1, out.numel()).reshape(tuple(out.shape)).astype(dt))
+        (g,) = lib.autograd.grad(out, xt, go)
+        got.append((arr(out), arr(idx), arr(g), str(idx.dtype)))
+    (o1, i1, g1, d1), (o2, i2, g2, d2) = got
+    np.testing.assert_array_equal(o2, o1)
+    np.testing.assert_array_equal(i2, i1)
+    assert d1 == d2 == "torch.int64"
+    np.testing.assert_allclose(g2, g1, rtol=1e-6, atol=1e-6)
+
+
+def test_fractional_max_pool_module_and_misuse():
+    u = retrograd.rand(1, 3, 2, dtype=retrograd.float64)
+    m = retrograd.nn.FractionalMaxPool2d(2, output_ratio=0.5, _random_samples=u)
+    assert list(m.state_dict()) == ["_random_samples"]
+    assert tuple(m(retrograd.randn(1, 3, 6, 8, dtype=retrograd.float64)).shape) == (1, 3, 3, 4)
+    both_raise(lambda lib: lib.nn.FractionalMaxPool2d(3))
+    both_raise(lambda lib: lib.nn.FractionalMaxPool2d(3, output_size=2, output_ratio=0.5))
+    both_raise(lambda lib: lib.nn.FractionalMaxPool3d(3, output_ratio=1.5))
+    F = "nn.functional"
+    for expr in ["F.fractional_max_pool2d(T.ones(1, 3, 9, 9), 3)",
+                 "F.fractional_max_pool2d(T.ones(1, 3, 9, 9), 3, output_size=8)",
+                 "F.fractional_max_pool2d(T.ones(1, 3, 9, 9), 3, output_ratio=0.5)",
+                 "F.fractional_max_pool3d(T.ones(1, 1, 6, 6, 6), 1, output_size=(6, 5, 5))",
+                 "F.fractional_max_pool2d(T.ones(9, 9), 3, output_size=2)",
+                 "F.fractional_max_pool2d(T.ones(1, 3, 9, 9), 3, output_size=2, "
+                 "_random_samples=T.rand(1, 3, 3))",
+                 "F.fractional_max_pool2d(T.ones(1, 3, 9, 9), 3, output_size=2, "
+                 "_random_samples=T.rand(1, 3, 2).double())"]:
+        both_raise(lambda lib, e=expr: eval(e, {"T": lib, "F": eval(f"lib.{F}")}))

@@ -9,4 +9,5 @@ from ..ops.conv import *
 from ..ops.loss import *
 from ..ops.normalization import *
 from ..ops.pooling import *
+from ..ops.pooling_fractional import *
 from ..ops.vision import *
