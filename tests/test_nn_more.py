@@ -228,3 +228,68 @@ def test_fractional_max_pool_module_and_misuse():
                  "F.fractional_max_pool2d(T.ones(1, 3, 9, 9), 3, output_size=2, "
                  "_random_samples=T.rand(1, 3, 2).double())"]:
         both_raise(lambda lib, e=expr: eval(e, {"T": lib, "F": eval(f"lib.{F}")}))
+
+
+LCE = [  # (input shape, weight shape, target kind, kwargs, chunk rows or None)
+    ((7, 5), (4, 5), "index", {}, None),
+    ((7, 5), (4, 5), "index", {"reduction": "sum", "label_smoothing": 0.2}, 3),
+    ((7, 5), (4, 5), "index", {"weight": True, "ignore_index": 1}, 2),
+    ((7, 5), (4, 5), "index", {"weight": True, "label_smoothing": 0.1}, 3),
+    ((7, 5), (4, 5), "probs", {"label_smoothing": 0.3}, 4),
+    ((7, 5), (4, 5), "index", {"reduction": "none", "bias": True}, 2),
+    ((6, 5), (4, 2, 3, 5), "index", {"bias": True, "weight": True}, None),
+    ((6, 5), (4, 3, 5), "probs", {"reduction": "sum"}, None),
+    ((5,), (4, 5), "index", {}, 2),  # unbatched: one sample, never chunked
+]
+
+
+@pytest.mark.parametrize(("xs", "ws", "kind", "kw", "rows"), LCE)
+def test_linear_cross_entropy_matches_pytorch(xs, ws, kind, kw, rows):
+    rng = np.random.default_rng(4)
+    x, w = rng.standard_normal(xs), rng.standard_normal(ws)
+    b = rng.standard_normal(ws[:-1])
+    batch = xs[:-1] + ws[1:-1]
+    if kind == "index":
+        t = rng.integers(0, ws[0], batch)
+    else:
+        t = rng.random(xs[:-1] + ws[:-1])
+        t /= t.sum(axis=0 if len(xs) == 1 else 1, keepdims=True)
+    cw = rng.random(ws[0]) + 0.5
+    got = []
+    for lib in (torch, retrograd):
+        xt, wt = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
+        bt = lib.tensor(b, requires_grad=True)
+        args = {k: v for k, v in kw.items() if k not in ("weight", "bias")}
+        if kw.get("weight"):
+            args["weight"] = lib.tensor(cw)
+        if kw.get("bias"):
+            args["linear_bias"] = bt
+        if rows:
+            args["options"] = lib.nn.LinearCrossEntropyOptions(batch_chunk_size=rows,
+                                                               allow_retain_graph=True)
+        loss = lib.nn.functional.linear_cross_entropy(xt, wt, lib.tensor(t), **args)
+        leaves = [xt, wt] + ([bt] if kw.get("bias") else [])
+        grads = lib.autograd.grad(loss.sum(), leaves)
+        got.append([arr(loss), *[arr(g) for g in grads]])
+    for a, c in zip(*got):
+        np.testing.assert_allclose(c, a, rtol=1e-10, atol=1e-12)
+
+
+def test_linear_cross_entropy_loss_module_and_misuse():
+    ours, theirs = both(lambda lib: repr(lib.nn.LinearCrossEntropyLoss(4, 3, out_features=(2,),
+                                                                          bias=True)))
+    assert ours == theirs
+    m = retrograd.nn.LinearCrossEntropyLoss(5, 4, out_features=(3,), weight=retrograd.ones(4))
+    assert sorted(m.state_dict()) == ["linear.weight", "weight"]
+    loss = m(retrograd.randn(2, 5), retrograd.randint(0, 4, (2, 3)))
+    assert loss.shape == () and loss.requires_grad
+    F = "lib.nn.functional.linear_cross_entropy"
+    for args in ["T.ones(2, 3, 3), T.ones(2, 3), T.ones(3, 2)",
+                 "T.ones(2, 3), T.ones(2), T.ones(2, 2)",
+                 "T.ones(2, 3), T.ones(2, 4), T.ones(2, 2)",
+                 "T.ones(2, 3), T.ones(2, 3), T.ones(2, 2), ignore_index=0",
+                 "T.ones(3), T.ones(2, 4, 3), T.ones(2, 4)",
+                 "T.ones(2, 3), T.ones(2, 3), T.ones(2), linear_bias=T.ones(3)",
+                 "T.ones(2, 3), T.ones(2, 3), T.zeros(2).long(), reduction='avg'"]:
+        both_raise(lambda lib, a=args: eval(f"{F}({a})", {"T": lib, "lib": lib}))
+    both_raise(lambda lib: lib.nn.LinearCrossEntropyOptions(acc_policy="x"))

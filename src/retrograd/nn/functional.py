@@ -6,6 +6,7 @@ PyTorch's names.
 
 from ..ops.activation import *
 from ..ops.conv import *
+from ..ops.linear_cross_entropy import *
 from ..ops.loss import *
 from ..ops.normalization import *
 from ..ops.pooling import *
