@@ -133,7 +133,6 @@ OPS = {
     'ne': 'error class differs: nothing raised where PyTorch raises Exception',
     'new_empty_strided': "missing: 'Tensor' object has no attribute 'new_empty_strided'",
     'nn.functional.ctc_loss': 'gradient differs: grad[0]: values differ (max abs error 1.94)',
-    'nn.functional.multi_head_attention_forward': "missing: module 'retrograd.nn.functional' has n",
     'nn.functional.triplet_margin_with_distance_loss': 'forward raises: TypeError: pairwise_distan',
     'nonzero_static': 'missing',
     'ormqr': 'missing',

@@ -293,3 +293,37 @@ def test_linear_cross_entropy_loss_module_and_misuse():
                  "T.ones(2, 3), T.ones(2, 3), T.zeros(2).long(), reduction='avg'"]:
         both_raise(lambda lib, a=args: eval(f"{F}({a})", {"T": lib, "lib": lib}))
     both_raise(lambda lib: lib.nn.LinearCrossEntropyOptions(acc_policy="x"))
+
+
+@pytest.mark.parametrize("extra", ["plain", "bias_kv_zero_attn", "static_kv", "separate"])
+def test_multi_head_attention_forward_matches_pytorch(extra):
+    rng = np.random.default_rng(5)
+    e, h, lq, s, n = 4, 2, 3, 5, 2
+    a = {name: rng.standard_normal(shape) for name, shape in [
+        ("q", (lq, n, e)), ("k", (s, n, e)), ("v", (s, n, e)), ("w_in", (3 * e, e)),
+        ("b_in", (3 * e,)), ("w_out", (e, e)), ("b_out", (e,)), ("bk", (1, 1, e)),
+        ("bv", (1, 1, e)), ("mask", (lq, s)),
+        ("sk", (n * h, s, e // h)), ("sv", (n * h, s, e // h)), ("wq", (e, e)),
+        ("wk", (e, e)), ("wv", (e, e))]}
+    got = []
+    for lib in (torch, retrograd):
+        t = {k: lib.tensor(v, requires_grad=True) for k, v in a.items()}
+        kw = dict(training=False, attn_mask=t["mask"], need_weights=True)
+        if extra == "static_kv":
+            kw.update(static_k=t["sk"], static_v=t["sv"])
+        if extra == "separate":
+            kw.update(use_separate_proj_weight=True, q_proj_weight=t["wq"],
+                      k_proj_weight=t["wk"], v_proj_weight=t["wv"])
+        zero = extra == "bias_kv_zero_attn"
+        out, w = lib.nn.functional.multi_head_attention_forward(
+            t["q"], t["k"], t["v"], e, h, t["w_in"], t["b_in"], t["bk"] if zero else None,
+            t["bv"] if zero else None, zero, 0.0, t["w_out"], t["b_out"], **kw)
+        leaves = [x for x in t.values()]
+        grads = lib.autograd.grad((out * out).sum() + w.sum(), leaves, allow_unused=True)
+        got.append([arr(out), arr(w)] + [None if g is None else arr(g) for g in grads])
+    for x, y in zip(*got):
+        if x is None or y is None:
+            assert x is None or not x.any()
+            assert y is None or not y.any()
+        else:
+            np.testing.assert_allclose(y, x, rtol=1e-9, atol=1e-12)

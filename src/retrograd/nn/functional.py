@@ -12,3 +12,4 @@ from ..ops.normalization import *
 from ..ops.pooling import *
 from ..ops.pooling_fractional import *
 from ..ops.vision import *
+from .functional_mha import *
