@@ -43,6 +43,7 @@ from .margin_loss import (
     triplet_margin_loss,
     triplet_margin_with_distance_loss,
 )
+from .regression_loss import HuberLoss, MseLoss, SmoothL1Loss
 from .scatter import TakeAlong, scatter_into_zeros
 from .shape import expand, reshape, unsqueeze
 from .softmax import LogSoftmax, log_softmax
@@ -62,6 +63,9 @@ __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cosine_e
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     _size_warning(input, target)
     reduction = _legacy(size_average, reduce, reduction)
+    if weight is None:
+        _check_reduction(reduction)
+        return MseLoss.generic(input, target, reduction=reduction)
     diff = input - target
     return _weighted(diff * diff, weight, input, reduction)
 
@@ -82,19 +86,20 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     reduction = _legacy(size_average, reduce, reduction)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
-    diff = input - target
     if beta == 0:
-        return _reduce(diff.abs(), reduction)
-    return _reduce(_huber(diff, beta) / beta, reduction)
+        return _reduce((input - target).abs(), reduction)
+    _check_reduction(reduction)
+    return SmoothL1Loss.generic(input, target, reduction=reduction, param=beta)
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     _size_warning(input, target)
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
-    loss = _huber(input - target, delta)
     if weight is None:
-        return _reduce(loss, reduction)
+        _check_reduction(reduction)
+        return HuberLoss.generic(input, target, reduction=reduction, param=delta)
+    loss = _huber(input - target, delta)
     if tuple(weight.shape) != tuple(input.shape):
         raise ValueError("Weights and input must have the same size.")
     return _reduce(loss * weight, reduction)
