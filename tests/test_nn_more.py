@@ -329,16 +329,22 @@ def test_multi_head_attention_forward_matches_pytorch(extra):
             np.testing.assert_allclose(y, x, rtol=1e-9, atol=1e-12)
 
 
-@pytest.mark.parametrize("loss", ["mse_loss", "smooth_l1_loss", "huber_loss", "l1_loss"])
+@pytest.mark.parametrize("loss", ["mse_loss", "smooth_l1_loss", "huber_loss", "l1_loss",
+                                  "binary_cross_entropy"])
 @pytest.mark.parametrize("reduction", ["mean", "none"])
 def test_regression_losses_record_pytorchs_nodes(loss, reduction):
     """One node with the input's and the target's edges, as PyTorch records (l1_loss is
     decomposed in both); double backward and jvp are checked in optable's rows."""
     def graph(lib):
-        x = lib.tensor([0.2, -1.5, 3.0], requires_grad=True)
+        x = lib.tensor([0.2, 0.5, 0.9], requires_grad=True)
         t = lib.tensor([0.0, 0.5, 1.0], requires_grad=True)
         fn = getattr(lib.nn.functional, loss)(x, t, reduction=reduction).grad_fn
         return fn.name(), [None if f is None else f.name() for f, _ in fn.next_functions]
 
     ours, theirs = both(graph)
     assert ours == theirs
+
+
+def test_binary_cross_entropy_weight_takes_no_gradient():
+    both_raise(lambda lib: lib.nn.functional.binary_cross_entropy(
+        lib.tensor([0.3]), lib.tensor([1.0]), lib.tensor([2.0], requires_grad=True)))
