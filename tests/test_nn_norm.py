@@ -41,6 +41,11 @@ def _norm(x, axes, eps=1e-5):
     return (x - m) / np.sqrt(v + eps)
 
 
+def _native_gn(lib, x, w):
+    out, mean, rstd = lib.native_group_norm(x, w, _t(lib, B4), 2, 4, 3, 2, 1e-5)
+    return out, mean + rstd
+
+
 def _sdpa(q, k, v, scale=None, mask=None):
     s = q @ k.swapaxes(-1, -2) * (scale or 1 / np.sqrt(q.shape[-1]))
     if mask is not None:
@@ -102,6 +107,13 @@ CASES = [
     OpCase("sdpa_float_mask",
            lambda L, q, k, v, m: _f(L).scaled_dot_product_attention(q, k, v, m), None,
            [((2, 3, 4), (2, 5, 4), (2, 5, 4), (3, 5))]),
+    # The statistics are outputs too, whose gradients join only when both come in (as in
+    # PyTorch): their sum gives both, so the checks see the true derivative.
+    OpCase("native_group_norm", lambda L, x, w: _native_gn(L, x, w),
+           lambda x, w: (_norm(x.reshape(2, 2, -1), (2,)).reshape(x.shape) * w[:, None]
+                         + B4[:, None], x.reshape(2, 2, -1).mean(2)
+                         + 1 / np.sqrt(x.reshape(2, 2, -1).var(2) + 1e-5)),
+           [((2, 4, 3), (4,))]),
 ]
 
 

@@ -90,7 +90,20 @@ CASES = [
     OpCase("max_unpool3d", lambda L, x: L.nn.functional.max_unpool3d(
         *L.nn.functional.max_pool3d(x, 2, return_indices=True), 2), None,
            [((1, 1, 4, 4, 4),)], make=distinct),
+    # PyTorch's own double backward of this op fails ("Expected a proper Tensor").
+    OpCase("max_pool2d_with_indices_backward", lambda L, g, x: _pool_backward(L, g, x), None,
+           [((1, 2, 2, 2), (1, 2, 5, 5)), ((2, 2, 2), (2, 5, 5))], make=distinct,
+           torch={"gradgrad": False}),
 ]
+
+
+def _pool_backward(lib, g, x):
+    """max_pool2d_with_indices_backward (ours from ops.native, PyTorch's from torch.ops.aten)
+    of a 3x3, stride 2 pooling: overlapping windows share input elements."""
+    _, idx = lib.nn.functional.max_pool2d(x, 3, 2, return_indices=True)
+    f = torch.ops.aten.max_pool2d_with_indices_backward if lib is torch else \
+        retrograd.ops.native.max_pool2d_with_indices_backward
+    return f(g, x, [3, 3], [2, 2], [0, 0], [1, 1], False, idx)
 
 
 # ---------------------------------------------------------------------- option combinations

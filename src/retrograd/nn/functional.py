@@ -6,7 +6,10 @@ PyTorch's names.
 
 from ..ops.activation import *
 from ..ops.conv import *
+from ..ops.linear_cross_entropy import *
 from ..ops.loss import *
 from ..ops.normalization import *
 from ..ops.pooling import *
+from ..ops.pooling_fractional import *
 from ..ops.vision import *
+from .functional_mha import *

@@ -73,9 +73,68 @@ def _adaptive_bounds(size: int, out: int):
     return (i * size) // out, -((-(i + 1) * size) // out)
 
 
-def _out_sizes(output_size, size, nd):
-    if not isinstance(output_size, (list, tuple)):
-        output_size = (output_size,) * nd
-    if len(output_size) != nd:
-        raise ValueError(f"output_size must have {nd} elements, got {len(output_size)}")
-    return tuple(size[i] if o is None else int(o) for i, o in enumerate(output_size))
+def _adaptive_input(input, output_size, nd: int, kind: str):
+    """Check adaptive pooling's input and output_size as PyTorch does, in its order, and
+    return ``(batched input, unbatched, output sizes)``; ``kind`` is "avg" or "max".
+
+    None in output_size keeps that input size; an output size may be 0 (an empty result),
+    an input size may not."""
+    name = f"adaptive_{kind}_pool{nd}d"
+    seq = isinstance(output_size, (list, tuple))
+    if nd > 1 and seq and input.dim() <= len(output_size):
+        raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
+    sizes = tuple(output_size) if seq else (output_size,) * nd
+
+    def count_check():
+        if len(sizes) == nd:
+            return
+        if nd == 1:
+            raise RuntimeError(f"{name}() argument 'output_size' should contain one int "
+                               f"(got {len(sizes)})")
+        if kind == "avg":
+            raise RuntimeError(f"{name}: output_size must be {nd}")
+        raise RuntimeError(f"{name}(): internal error: output_size.size() must be {nd}")
+
+    def dim_check():
+        if input.dim() in (nd + 1, nd + 2):
+            return
+        if nd == 1:
+            raise RuntimeError(f"Expected 2 to 3 dimensions, but got {input.dim()}-dimensional "
+                               f"tensor for argument #1 'self' (while checking arguments for "
+                               f"{name})")
+        raise RuntimeError(f"{name}(): Expected {nd + 1}D or {nd + 2}D tensor, but got "
+                           f"{list(input.shape)}")
+
+    # PyTorch's argument binding checks the count before the rank, except in its max
+    # pooling kernels for 2 and 3 dims.
+    for check in (dim_check, count_check) if kind == "max" and nd > 1 else \
+            (count_check, dim_check):
+        check()
+    x = unsqueeze(input, 0) if input.dim() == nd + 1 else input
+    out = tuple(s if o is None else int(o) for s, o in zip(x.shape[2:], sizes))
+    checks = (_negative_check, _empty_check) if kind == "avg" else \
+        (_empty_check, _negative_check)
+    for check in checks:
+        check(input, x, out, nd, name, kind)
+    return x, x is not input, out
+
+
+def _negative_check(input, x, out, nd, name, kind):
+    if all(o >= 0 for o in out):
+        return
+    if kind == "avg":
+        raise RuntimeError(f"adaptive_avg_pool{max(nd, 2)}d: elements of output_size must be "
+                           f"greater than or equal to 0 but received {list(out)}")
+    shape = list(input.shape[:input.dim() - nd]) + list(out)
+    raise RuntimeError(f"Trying to create tensor with negative dimension "
+                       f"{min(out)}: {shape}")
+
+
+def _empty_check(input, x, out, nd, name, kind):
+    # Max pooling also refuses a batched input without channels.
+    first = 1 if kind == "max" else input.dim() - nd
+    for d in range(first, input.dim()):
+        if input.shape[d] == 0:
+            raise RuntimeError(f"{name}(): Expected input to have non-zero size for non-batch "
+                               f"dimensions, but input has sizes {list(input.shape)} with "
+                               f"dimension {d} being empty")

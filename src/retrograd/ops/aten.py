@@ -9,6 +9,13 @@ live here; the rest are reached through their torch names.
 from __future__ import annotations
 
 from .copies import slice_view
+from .native import (
+    max_pool2d_with_indices_backward as _max_pool2d_with_indices_backward,
+)
+from .native import native_batch_norm as _native_batch_norm
+from .native import native_dropout_backward as _native_dropout_backward
+from .native import native_group_norm as _native_group_norm
+from .native import native_layer_norm as _native_layer_norm
 from .reduction import all as _all
 from .softmax import softmax
 from .where import where
@@ -50,3 +57,10 @@ def safe_softmax(input, dim, dtype=None):
 
 slice = OpOverloadPacket("slice", Tensor=slice_view)  # aten's name; shadows the builtin here only
 _safe_softmax = OpOverloadPacket("_safe_softmax", default=safe_softmax)
+max_pool2d_with_indices_backward = OpOverloadPacket(
+    "max_pool2d_with_indices_backward", default=_max_pool2d_with_indices_backward)
+native_batch_norm = OpOverloadPacket("native_batch_norm", default=_native_batch_norm)
+native_dropout_backward = OpOverloadPacket("native_dropout_backward",
+                                           default=_native_dropout_backward)
+native_group_norm = OpOverloadPacket("native_group_norm", default=_native_group_norm)
+native_layer_norm = OpOverloadPacket("native_layer_norm", default=_native_layer_norm)

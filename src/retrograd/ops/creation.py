@@ -356,7 +356,7 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None,
-           device=None, requires_grad=False) -> Tensor:
+           layout=None, device=None, pin_memory=False, requires_grad=False) -> Tensor:
     """Normal samples; ``mean``/``std`` may be tensors (broadcast) or numbers with ``size``."""
     m = to_numpy(mean._data) if isinstance(mean, Tensor) else mean
     s = to_numpy(std._data) if isinstance(std, Tensor) else std

@@ -46,6 +46,7 @@ from .margin_loss import (
     triplet_margin_loss,
     triplet_margin_with_distance_loss,
 )
+from .regression_loss import HuberLoss, MseLoss, SmoothL1Loss
 from .scatter import TakeAlong, scatter_into_zeros
 from .shape import expand, reshape, unsqueeze
 from .softmax import LogSoftmax, log_softmax
@@ -71,6 +72,8 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
         raise NotImplementedError(f'"mse_cpu" not implemented for \'{dtype_name(dtype._np)}\'')
     # bool operands join the float result (PyTorch's kernel subtracts in that dtype)
     x, y = (v.to(dtype) if v._data.dtype == np.bool_ else v for v in (x, y))
+    if weight is None:
+        return MseLoss.generic(x, y, reduction=reduction)
     diff = x - y
     return _weighted(diff * diff, weight, input, reduction)
 
@@ -92,10 +95,10 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     reduction = _legacy(size_average, reduce, reduction)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
-    diff = input - target
     if beta == 0:
-        return _reduce(diff.abs(), reduction)
-    return _reduce(_huber(diff, beta) / beta, reduction)
+        return _reduce((input - target).abs(), reduction)
+    _check_reduction(reduction)
+    return SmoothL1Loss.generic(input, target, reduction=reduction, param=beta)
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
@@ -103,9 +106,10 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     target = _into(target, input)  # PyTorch writes the loss in input's dtype
-    loss = _huber(input - target, delta)
     if weight is None:
-        return _reduce(loss, reduction)
+        _check_reduction(reduction)
+        return HuberLoss.generic(input, target, reduction=reduction, param=delta)
+    loss = _huber(input - target, delta)
     if tuple(weight.shape) != tuple(input.shape):
         raise ValueError("Weights and input must have the same size.")
     return _reduce(loss * weight, reduction)
@@ -379,24 +383,32 @@ _BCE_EPS = 1e-12
 
 
 class BinaryCrossEntropy(Primitive):
-    """-(t log x + (1 - t) log(1 - x)), each log clamped at -100 as PyTorch.
+    """reduce(-w (t log x + (1 - t) log(1 - x))), each log clamped at -100 as PyTorch; one
+    node with the reduction, as PyTorch's BinaryCrossEntropyBackward0 (w: a constant).
 
-    d/dx = grad (x - t) / max(x (1 - x), 1e-12): PyTorch's floor keeps the gradient finite
-    where x saturates to 0 or 1 (bce(sigmoid(z), t) for large |z| in float32);
-    d/dt = grad (log(1 - x) - log(x)).
+    d/dx = r(grad) w (x - t) / max(x (1 - x), 1e-12): PyTorch's floor keeps the gradient
+    finite where x saturates to 0 or 1 (bce(sigmoid(z), t) for large |z| in float32);
+    d/dt = r(grad) w (log(1 - x) - log(x)); r spreads grad over the elements (/ n: mean).
     """
 
-    __slots__ = ()
+    __slots__ = ("numel", "reduction", "w")
     promote = True
-    formula = "grad * (x - t) / max(x * (1 - x), 1e-12), grad * (log(1 - x) - log(x))"
+    formula = "r(grad) * w * (x - t) / max(x * (1 - x), 1e-12), r(grad) * w * (log(1 - x) - log(x))"
 
-    def forward(ctx, x, t):
+    def forward(ctx, x, t, w=None, reduction="none"):
         m = xp(x)
         with np.errstate(divide="ignore"):
             log_x = m.maximum(m.log(x), -100)
             log_1mx = m.maximum(m.log(1 - x), -100)
         ctx.save(x, t)
-        return -(t * log_x + (1 - t) * log_1mx)
+        ctx.w, ctx.reduction = w, reduction
+        loss = -(t * log_x + (1 - t) * log_1mx)
+        if w is not None:
+            loss = loss * w
+        ctx.numel = loss.size
+        if reduction == "mean":
+            return loss.mean()
+        return loss.sum() if reduction == "sum" else loss
 
     def _slopes(ctx):
         x, t = ctx.saved
@@ -406,17 +418,27 @@ class BinaryCrossEntropy(Primitive):
             dt = log(1 - x) - log(x)
         return dx, dt
 
+    def _scale(ctx, g):
+        if ctx.reduction == "mean":
+            g = g / ctx.numel
+        return g if ctx.w is None else g * ctx.w
+
     def backward(ctx, grad):
         nx, nt = ctx.needs_input_grad
         dx, dt = ctx._slopes()
-        return (grad * dx if nx else None), (grad * dt if nt else None)
+        g = ctx._scale(grad)
+        return (g * dx if nx else None), (g * dt if nt else None)
 
     def jvp(ctx, tx, tt):
         dx, dt = ctx._slopes()
         out = None if tx is None else tx * dx
         if tt is not None:
             out = tt * dt if out is None else out + tt * dt
-        return out
+        if ctx.w is not None:
+            out = out * ctx.w
+        if ctx.reduction == "mean":
+            return out.mean()
+        return out.sum() if ctx.reduction == "sum" else out
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
@@ -433,11 +455,15 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
                                   f"'{dtype_name(data.dtype)}'")
     if ((data < 0) | (data > 1)).any():
         raise RuntimeError("all elements of input should be between 0 and 1")
-    loss = BinaryCrossEntropy.generic(input, target)
+    _check_reduction(reduction)
+    w = None
     if weight is not None:
-        loss = loss * weight.expand(*np.broadcast_shapes(tuple(weight.shape),
-                                                         tuple(target.shape)))
-    return _reduce(loss, reduction)
+        if weight.requires_grad:
+            raise RuntimeError("The function 'binary_cross_entropy' is not differentiable with "
+                               "respect to argument 'weight'. This input cannot have "
+                               "requires_grad True.")
+        w = weight._data.astype(input._data.dtype, copy=False)
+    return BinaryCrossEntropy.generic(input, target, w=w, reduction=reduction)
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,

@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 
-from ._loss_common import _const, _legacy, _reduce
+from ._loss_common import _check_reduction, _const, _legacy, _reduce
+from ._out import dtype_name
 from .activation import Softplus
 from .scatter import TakeAlong
 from .unary import where
@@ -135,20 +136,43 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     return _reduce((d_ap - d_an + margin).clamp(min=0), reduction)
 
 
+def _margin_input(input):
+    """(N, C) view of a margin loss's input: a non-empty vector or matrix (N may be 0)."""
+    d = input.dim()
+    if d > 2 or (d == 1 and input.shape[0] == 0) or (d == 2 and input.shape[1] == 0):
+        raise RuntimeError(f"Expected non-empty vector or matrix with optional 0-dim batch "
+                           f"size, but got: {list(input.shape)}")
+    return input if d == 2 else input.reshape(1, -1)
+
+
+def _long_target(target):
+    data = target._data
+    if data.dtype != np.int64:
+        raise RuntimeError(f"expected scalar type Long but found {dtype_name(data.dtype)}")
+    return data
+
+
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None,
                       reduce=None, reduction="mean"):
     """sum over i != y of max(0, margin - x[y] + x[i])^p / C (times weight[y])."""
     reduction = _legacy(size_average, reduce, reduction)
+    _check_reduction(reduction)
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
-    x = input if input.dim() == 2 else input.reshape(1, -1)
+    if weight is not None and weight.dim() != 1:
+        raise ValueError("weight must be one-dimensional")
+    x = _margin_input(input)
     n, c = x.shape
-    t = target._data.reshape(-1).astype(np.int64)
-    if t.size != n:
-        raise RuntimeError(f"inconsistent target size, expected {n} but got "
-                           f"{list(target.shape)}")
+    if target.dim() > 1 or target.numel() != n:
+        raise RuntimeError(f"multi_margin_loss: target tensor should be 1-D with size equal to "
+                           f"the number of input samples (batch size). Expected target size "
+                           f"[{n}], but got {list(target.shape)}. ")
+    t = _long_target(target).reshape(-1)
+    if weight is not None and weight.numel() != c:
+        raise RuntimeError(f"inconsistent weight size, expected {c} but got "
+                           f"{list(weight.shape)}")
     if t.size and (t.min() < 0 or t.max() >= c):
-        raise IndexError(f"target out of range: {int(t[(t < 0) | (t >= c)][0])}")
+        raise RuntimeError("target out of range")
     picked = TakeAlong.generic(x, dim=1, index=t[:, None])
     z = (x - picked + margin).clamp(min=0)
     if p == 2:
@@ -165,9 +189,15 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     """sum over target classes j and non-target classes i of max(0, 1 - (x[j] - x[i])) / C;
     ``target`` lists class indices, ended by the first -1."""
     reduction = _legacy(size_average, reduce, reduction)
-    x = input if input.dim() == 2 else input.reshape(1, -1)
+    _check_reduction(reduction)
+    x = _margin_input(input)
     n, c = x.shape
-    t = target._data.reshape(n, c).astype(np.int64)
+    if tuple(target.shape) != tuple(input.shape):
+        raise RuntimeError(f"inconsistent target size: {list(target.shape)} for input of size: "
+                           f"{list(input.shape)}")
+    t = _long_target(target).reshape(n, c)
+    if t.size and (t.min() < -1 or t.max() >= c):
+        raise RuntimeError("argument #2 'target' is out of range")
     # A class listed twice counts twice (PyTorch sums over the listed entries).
     count = np.zeros((n, c), np.int64)
     for row in range(n):

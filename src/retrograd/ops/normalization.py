@@ -8,6 +8,8 @@ without autograd, as PyTorch does.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .._tensor import Tensor, wrap
@@ -219,12 +221,29 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Normalize each group of ``C // num_groups`` channels (and the spatial dims)."""
-    _check_float(input, "GroupNormKernelImpl")
+    if input.dim() < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
+                           f"{input.dim()}")
     n, c = input.shape[0], input.shape[1]
+    per_group = n * c // num_groups * math.prod(input.shape[2:])
+    if per_group == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input "
+                         f"size {[n * c // num_groups, num_groups, *input.shape[2:]]}")
+    _check_float(input, "GroupNormKernelImpl")
+    if num_groups <= 0:
+        raise RuntimeError(f"Expected num groups to be greater than 0, got {num_groups}")
     if c % num_groups:
         raise RuntimeError(
             f"Expected number of channels in input to be divisible by num_groups, but got input "
             f"of shape {list(input.shape)} and num_groups={num_groups}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and (t.dim() != 1 or t.numel() != c):
+            raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of "
+                               f"channels in input, but got {name} of shape {list(t.shape)} "
+                               f"and input of shape {list(input.shape)}")
+    if input.numel() == 0:
+        # No group has a value: nothing to normalize (reshaping by -1 would be ambiguous).
+        return _affine(input * 1, weight, bias, _channel_shape(input))
     grouped = input.reshape(n, num_groups, -1)
     out, _, _ = _normalize(grouped, (2,), eps)
     return _affine(out.reshape(*input.shape), weight, bias, _channel_shape(input))

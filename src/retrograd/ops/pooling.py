@@ -16,7 +16,7 @@ from ..backend import xp
 from . import _workspace as ws
 from ._core import Primitive
 from ._im2col import _windows
-from ._pool_geometry import _adaptive_bounds, _batched, _fill_pad, _geometry, _out_sizes
+from ._pool_geometry import _adaptive_bounds, _adaptive_input, _batched, _fill_pad, _geometry
 from .conv import _ntuple
 from .pooling_avg import (
     adaptive_avg_pool1d,
@@ -239,7 +239,7 @@ class AdaptiveMaxPool(MaxPool):
         coords, ksize = [], []
         for i in range(nd):
             start, end = _adaptive_bounds(size[i], out[i])
-            kmax = int((end - start).max())
+            kmax = int((end - start).max(initial=1))  # initial: an empty output
             # Repeating a window's last element keeps the first-occurrence argmax.
             pos = np.minimum(start[:, None] + np.arange(kmax)[None, :], end[:, None] - 1)
             coords.append(m.asarray(pos))
@@ -347,12 +347,7 @@ _ADAPTIVE_MAX = {1: AdaptiveMaxPool1D, 2: AdaptiveMaxPool2D, 3: AdaptiveMaxPool3
 
 
 def _adaptive_max_poolnd(nd, input, output_size, return_indices):
-    x, unbatched = _batched(input, nd, f"adaptive_max_pool{nd}d")
-    out = _out_sizes(output_size, x.shape[2:], nd)
-    if any(o <= 0 for o in out) or any(s == 0 for s in x.shape[2:]):
-        raise RuntimeError(f"adaptive_max_pool{nd}d(): Expected input to have non-zero size "
-                           f"for non-batch dimensions and positive output size, but input has "
-                           f"sizes {list(input.shape)} and output_size {list(out)}")
+    x, unbatched, out = _adaptive_input(input, output_size, nd, "max")
     res, idx = _ADAPTIVE_MAX[nd].generic(x, out=out)
     if unbatched:
         res, idx = squeeze(res, 0), squeeze(idx, 0)

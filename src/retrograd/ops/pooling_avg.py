@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import xp
-from ._pool_geometry import _adaptive_bounds, _batched, _geometry, _out_sizes
+from ._pool_geometry import _adaptive_bounds, _adaptive_input, _batched, _geometry
 from .arithmetic import matmul
 from .conv import Conv, _ntuple
 from .shape import reshape, squeeze, transpose
@@ -77,11 +77,7 @@ def _adaptive_matrix(size: int, out: int, dtype):
 
 
 def _adaptive_avg_poolnd(nd, input, output_size):
-    x, unbatched = _batched(input, nd, f"adaptive_avg_pool{nd}d")
-    out = _out_sizes(output_size, x.shape[2:], nd)
-    if any(o < 0 for o in out):
-        raise RuntimeError(f"adaptive_avg_pool{nd}d: elements of output_size must be greater "
-                           f"than or equal to 0 but received {list(out)}")
+    x, unbatched, out = _adaptive_input(input, output_size, nd, "avg")
     res = x
     m = xp(x._data)
     for i in range(nd):

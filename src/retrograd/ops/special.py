@@ -48,11 +48,12 @@ def _polygamma(x, n=1):
 # ---------------------------------------------------------------------- the rows
 
 # Outside [0, 1] the slope is NaN; outside [eps, 1 - eps] the clamp makes it 0.
-logit = unary("logit", _logit,
-              d=lambda x, eps: where(_outside(x, eps), math.nan if eps is None else 0.0,
-                                     1 / (x * (1 - x))),
-              attrs={"eps": None}, nan_safe=True, quiet=True, method=False, inplace=False,
-              doc="log(p / (1 - p)); with ``eps``, p is first clamped to [eps, 1 - eps].")
+_logit_row = unary("logit", _logit,
+                   d=lambda x, eps: where(_outside(x, eps), math.nan if eps is None else 0.0,
+                                          1 / (x * (1 - x))),
+                   attrs={"eps": None}, nan_safe=True, quiet=True, method=False,
+                   inplace=False,
+                   doc="log(p / (1 - p)); with ``eps``, p is first clamped to [eps, 1 - eps].")
 erf = unary("erf", _kernel(_special.erf), d=lambda x: _TWO_OVER_SQRT_PI * exp(-(x * x)),
             doc="The error function.")
 erfc = unary("erfc", _kernel(_special.erfc), d=lambda x: -_TWO_OVER_SQRT_PI * exp(-(x * x)),
@@ -68,7 +69,16 @@ digamma = unary("digamma", _kernel(_special.digamma), d=lambda x: polygamma(1, x
 _polygamma_row = unary("polygamma", _kernel(_polygamma), d=lambda x, n: polygamma(n + 1, x),
                        attrs={"n": 1}, nan_safe=True, quiet=True, method=False,
                        inplace=False, doc="The n-th derivative of digamma.")
-Logit, Polygamma = logit.primitive, _polygamma_row.primitive
+Logit, Polygamma = _logit_row.primitive, _polygamma_row.primitive
+
+
+def logit(input, eps=None, *, out=None):
+    """log(p / (1 - p)); with ``eps``, p is first clamped to [eps, 1 - eps] (the row's
+    keyword, here also positional as in PyTorch)."""
+    return _logit_row(input, eps=eps, out=out)
+
+
+logit.primitive = Logit
 
 
 def polygamma(n, input, *, out=None):

@@ -1,5 +1,5 @@
 """Vision ops: ``pad``, ``interpolate``/``upsample``, ``pixel_shuffle``/``pixel_unshuffle``,
-``affine_grid`` and ``grid_sample`` (bilinear/nearest, 4-d).
+``affine_grid``; ``grid_sample`` is in grid_sample.py and importable from here too.
 
 Constant padding is a primitive whose derivative is the same padding negated (a crop).
 Reflect/replicate/circular padding gather each dim at computed indices. Resizing (nearest,
@@ -17,11 +17,9 @@ import numpy as np
 from ..backend import xp
 from ._core import Primitive
 from .arithmetic import matmul
+from .grid_sample import grid_sample
 from .indexing import getitem
-from .pooling import FlatGather
 from .shape import permute, reshape, transpose
-from .unary import abs as _abs
-from .unary import clamp, where
 
 __all__ = ["affine_grid", "channel_shuffle", "grid_sample", "interpolate", "pad", "pixel_shuffle",
            "pixel_unshuffle", "upsample", "upsample_bilinear", "upsample_nearest"]
@@ -401,85 +399,3 @@ def affine_grid(theta, size, align_corners=None):
     base = xp(theta._data).asarray(base, dtype=theta._data.dtype)
     grid = matmul(base, transpose(theta, 1, 2))
     return reshape(grid, (size[0], *spatial, len(spatial)))
-
-
-def _reflect(c, twice_low: int, twice_high: int):
-    """PyTorch's reflect_coordinates, written with differentiable ops."""
-
-    if twice_low == twice_high:
-        return c * 0
-    low = twice_low / 2
-    span = (twice_high - twice_low) / 2
-    c = _abs(c - low)
-    flips = np.floor(c._data / span)
-    extra = c - (flips * span).astype(c._data.dtype)
-    even = xp(c._data).asarray(flips % 2 == 0)
-    return where(even, extra + low, (span + low) - extra)
-
-
-def _source_index(c, size: int, padding_mode: str, align_corners: bool):
-    c = (c + 1) / 2 * (size - 1) if align_corners else ((c + 1) * size - 1) / 2
-    if padding_mode == "border":
-        c = clamp(c, 0, size - 1)
-    elif padding_mode == "reflection":
-        c = _reflect(c, 0, 2 * (size - 1)) if align_corners else _reflect(c, -1, 2 * size - 1)
-        c = clamp(c, 0, size - 1)
-    return c
-
-
-def _corner(input, xi, yi):
-    """input (N, C, H, W) read at integer pixels (xi, yi) (N, Ho, Wo); zero outside."""
-    n, c, h, w = input.shape
-    m = xp(input._data)
-    valid = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
-    idx = m.clip(yi, 0, h - 1) * w + m.clip(xi, 0, w - 1)
-    idx = m.ascontiguousarray(m.broadcast_to(idx[:, None], (n, c) + idx.shape[1:]))
-    vals = FlatGather.generic(input, idx=idx.astype(m.int64), unique=False)
-    return vals, m.asarray(valid[:, None], dtype=input._data.dtype)
-
-
-def grid_sample(input, grid, mode: str = "bilinear", padding_mode: str = "zeros",
-                align_corners=None):
-    """Sample (N, C, H, W) at the normalized (x, y) locations of ``grid`` (N, Ho, Wo, 2).
-    Modes 'bilinear' and 'nearest'; padding 'zeros', 'border', 'reflection'. Differentiable
-    in both the input and (bilinear) the grid."""
-    if mode not in ("bilinear", "nearest", "bicubic"):
-        raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', "
-                         f"'nearest' or 'bicubic', but got: '{mode}'")
-    if mode == "bicubic":
-        raise NotImplementedError("grid_sample(mode='bicubic') is not supported")
-    if padding_mode not in ("zeros", "border", "reflection"):
-        raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', "
-                         f"'border', or 'reflection', but got: '{padding_mode}'")
-    if input.dim() != 4:
-        raise NotImplementedError("grid_sample supports 4-D input only")
-    if grid.dim() != 4 or grid.shape[-1] != 2 or grid.shape[0] != input.shape[0]:
-        raise RuntimeError(f"grid_sampler(): expected grid to have size 2 in last dimension "
-                           f"and the same batch size as input, but got grid with sizes "
-                           f"{list(grid.shape)} and input with sizes {list(input.shape)}")
-    ac = bool(align_corners)
-    h, w = input.shape[2:]
-    dt = input._data.dtype
-    ix = _source_index(getitem(grid, (Ellipsis, 0)), w, padding_mode, ac)
-    iy = _source_index(getitem(grid, (Ellipsis, 1)), h, padding_mode, ac)
-    m = xp(input._data)
-    if mode == "nearest":
-        vals, valid = _corner(input, m.rint(ix._data).astype(m.int64),
-                              m.rint(iy._data).astype(m.int64))
-        # The grid gets a zero gradient (as in PyTorch), not none.
-
-        zero = where(m.zeros(ix.shape, dtype=bool), ix + iy, 0.0)
-        return vals * valid + reshape(zero, (zero.shape[0], 1, *zero.shape[1:]))
-    x0 = m.floor(ix._data)
-    y0 = m.floor(iy._data)
-    wx1 = ix - x0.astype(dt)
-    wy1 = iy - y0.astype(dt)
-    wx0, wy0 = 1 - wx1, 1 - wy1
-    x0, y0 = x0.astype(m.int64), y0.astype(m.int64)
-    out = None
-    for dx, dy, wgt in ((0, 0, wx0 * wy0), (1, 0, wx1 * wy0), (0, 1, wx0 * wy1),
-                        (1, 1, wx1 * wy1)):
-        vals, valid = _corner(input, x0 + dx, y0 + dy)
-        term = vals * (reshape(wgt, (wgt.shape[0], 1, *wgt.shape[1:])) * valid)
-        out = term if out is None else out + term
-    return out

@@ -14,6 +14,7 @@ from . import (  # PyTorch's module paths for layers that live elsewhere here
     instancenorm,
     lazy,
     linear,
+    linear_cross_entropy,
     loss,
     module,
     normalization,
@@ -34,6 +35,7 @@ from .dropout import *
 from .flatten import *
 from .fold import *
 from .linear import *
+from .linear_cross_entropy import *
 from .loss import *
 from .module import *
 from .normalization import *
@@ -47,7 +49,7 @@ from .vision import *
 __all__ = [
     name
     for mod in (activation, attention, container, conv, dropout, flatten, fold,
-                linear, loss, module,
+                linear, linear_cross_entropy, loss, module,
                 normalization, padding, pooling, rnn, sparse, transformer,
                 vision)
     for name in mod.__all__

@@ -32,14 +32,21 @@ class LazyModuleMixin:
         return input.shape[-1]
 
     def _make_lazy(self, device: Any, dtype: Any) -> None:
-        """Replace the eager constructor's placeholder parameters with uninitialised ones."""
-        self._lazy_factory = (device, dtype)
+        """Replace the eager constructor's placeholder parameters with uninitialised ones.
+
+        Each keeps an empty array of the dtype and on the device its values will have: a
+        later ``.to()``/``.double()`` changes that array (``Module._apply``), so the values
+        follow it, as in PyTorch."""
+        placeholder = empty(0, device=device, dtype=dtype)._data
         for name, value in list(self._parameters.items()):
             if value is not None:
-                setattr(self, name, UninitializedParameter(device=device, dtype=dtype))
+                param = UninitializedParameter(requires_grad=value.requires_grad)
+                param._data = placeholder
+                setattr(self, name, param)
         for name in self._lazy_buffers:
             if self._buffers.get(name) is not None:
-                self._buffers[name] = UninitializedBuffer(device=device, dtype=dtype)
+                self._buffers[name] = UninitializedBuffer()
+                self._buffers[name]._data = placeholder
 
     def has_uninitialized_params(self) -> bool:
         """Whether a parameter or buffer still waits for its shape."""
@@ -48,15 +55,15 @@ class LazyModuleMixin:
     def initialize_parameters(self, input: Any, *args: Any, **kwargs: Any) -> None:
         """Give each uninitialised parameter its shape from ``input`` and initialise it."""
         setattr(self, self._lazy_size_attr, self._lazy_size(input))
-        device, dtype = self._lazy_factory
         shapes = self._param_shapes()
         with no_grad():
             for name, value in self._parameters.items():
                 if is_lazy(value):
-                    value.materialize(shapes[name], device=device, dtype=dtype)
+                    value.materialize(shapes[name], device=value.device, dtype=value.dtype)
             for name, value in self._buffers.items():
                 if is_lazy(value):
-                    self._buffers[name] = empty(shapes[name], device=device, dtype=dtype)
+                    self._buffers[name] = empty(shapes[name], device=value.device,
+                                                dtype=value.dtype)
             self.reset_parameters()
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
@@ -64,7 +71,6 @@ class LazyModuleMixin:
             self.initialize_parameters(*args, **kwargs)
         else:  # loaded from a state dict, or nothing to shape: still record the size
             setattr(self, self._lazy_size_attr, self._lazy_size(args[0]))
-        del self._lazy_factory
         self.__class__ = self.cls_to_become
         return self.forward(*args, **kwargs)
 

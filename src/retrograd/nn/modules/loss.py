@@ -12,6 +12,7 @@ from collections.abc import Callable
 from ..._tensor import Tensor
 from .. import functional as F
 from .fold import PairwiseDistance
+from .linear_cross_entropy import LinearCrossEntropyLoss  # noqa: F401  (PyTorch's home for it)
 from .module import Module
 
 __all__ = ["BCELoss", "BCEWithLogitsLoss", "CTCLoss", "CosineEmbeddingLoss",

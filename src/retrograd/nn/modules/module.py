@@ -413,16 +413,26 @@ class Module(HooksMixin, StateDictMixin):
             for module in self.children():
                 module._apply(fn)
         for param in self._parameters.values():
-            if param is None or is_lazy(param):
+            if param is None:
                 continue
             with no_grad():
                 new = fn(param)
+            if is_lazy(param):
+                # Still without a shape: its empty placeholder takes the new dtype and
+                # device, which the values get once the first input shapes them.
+                param._data = new._data
+                continue
             param.data = new
             if param.grad is not None:
                 with no_grad():
                     param.grad = fn(param.grad)
-        self._buffers.update(
-            {name: fn(buf) for name, buf in self._buffers.items() if buf is not None})
+        for name, buf in self._buffers.items():
+            if buf is None:
+                continue
+            if is_lazy(buf):
+                buf._data = fn(buf)._data
+            else:
+                self._buffers[name] = fn(buf)
         return self
 
     def to(self, *args: Any, **kwargs: Any) -> Module:
