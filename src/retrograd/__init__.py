@@ -184,10 +184,12 @@ from .ops.quantile import nanquantile, quantile
 # native normalizations, grid samplers, torch.ops.aten
 # isort: split
 from .ops.grid_sample import grid_sampler, grid_sampler_2d, grid_sampler_3d
-from .ops.native import native_batch_norm, native_dropout_backward, native_group_norm
-
-# native_layer_norm (ops.native, ops.aten) matches PyTorch too, but op_db's check of it
-# stops in PyTorch's own double backward (weight None); exported once the harness skips that.
+from .ops.native import (
+    native_batch_norm,
+    native_dropout_backward,
+    native_group_norm,
+    native_layer_norm,
+)
 
 # workspace cache
 from . import cpu  # isort: skip  (torch.cpu: empty_cache, memory_reserved)

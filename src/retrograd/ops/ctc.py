@@ -29,10 +29,26 @@ def _lse(terms):
     return log(total) + m
 
 
+def _softmax_term(log_probs, il):
+    """Zero per sample, with gradient exp(log_probs) at the sample's valid times.
+
+    PyTorch's ctc_loss gradient with respect to log_probs is exp(log_probs) - posterior:
+    the derivative of -log p(target) taken with respect to the logits of a log_softmax
+    whose output is log_probs. (Through a log_softmax both conventions give the same
+    logits gradient: its backward removes any grad proportional to exp(log_probs) per
+    row.) The term x - const(x) adds that part to our exact derivative, -posterior."""
+    e = exp(log_probs)
+    valid = (np.arange(log_probs.shape[0])[:, None] < il[None, :])[:, :, None]
+    return where(valid, e - _const(e._data, e), 0.0).sum((0, 2))
+
+
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean",
              zero_infinity=False):
     """Connectionist Temporal Classification loss: -log p(target | input), by the forward
-    (alpha) recursion over time in log space, written with differentiable ops."""
+    (alpha) recursion over time in log space, written with differentiable ops.
+
+    d/dlog_probs = exp(log_probs) - posterior of each (time, class), at valid times (as
+    PyTorch's, which takes log_probs to be log_softmax outputs; see _softmax_term)."""
     unbatched = log_probs.dim() == 2
     if unbatched:
         log_probs = log_probs.unsqueeze(1)
@@ -71,7 +87,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     last = np.stack([2 * tl, np.maximum(2 * tl - 1, 0)], 1)
     ends = alpha[np.arange(n)[:, None], last]
     ends = where(np.stack([np.ones(n, bool), tl > 0], 1), ends, neg)
-    loss = -_lse([ends[:, 0], ends[:, 1]])
+    loss = -_lse([ends[:, 0], ends[:, 1]]) + _softmax_term(log_probs, il)
     impossible = loss._data > -_NEG / 10
     if impossible.any():
         loss = where(impossible, 0.0 if zero_infinity else math.inf, loss)
