@@ -62,7 +62,7 @@ def permute_copy(input, dims):
 
 @takes_out("squeeze_copy", "exact")
 def squeeze_copy(input, dim=None):
-    return clone(squeeze(input, dim))
+    return clone(squeeze(input) if dim is None else squeeze(input, dim))
 
 
 @takes_out("t_copy", "exact")
