@@ -88,11 +88,10 @@ def load_registry() -> dict[str, type]:
             stack.append(sub)
             if sub.__module__.split(".")[0] == "retrograd" and not is_abstract(sub):
                 classes.append(sub)
-    names = [cls.__name__ for cls in classes]
+    names = [cls.op for cls in classes]
     out = {}
     for cls in classes:
-        key = cls.__name__ if names.count(cls.__name__) == 1 else \
-            f"{module_key(cls)}.{cls.__name__}"
+        key = cls.op if names.count(cls.op) == 1 else f"{module_key(cls)}.{cls.op}"
         out[key] = cls
     return dict(sorted(out.items()))
 
@@ -102,7 +101,7 @@ def shadowed(registry: dict[str, type]) -> list[str]:
     from retrograd.ops._core import REGISTRY
 
     return sorted(key for key, cls in registry.items()
-                  if REGISTRY.get(cls.__name__) is not cls)
+                  if REGISTRY.get(cls.op) is not cls)
 
 
 def is_abstract(cls: type) -> bool:

@@ -249,4 +249,4 @@ def primitives_reached(case: OpCase) -> set[str]:
             grads = retrograd.autograd.grad(outs, diff, seeds,
                                             create_graph=True, allow_unused=True)
             classes |= _graph_classes(list(grads))
-    return {cls.__name__ for cls in classes}
+    return {getattr(cls, "op", cls.__name__) for cls in classes}

@@ -160,7 +160,7 @@ def note_cut(cls, args, result: Tensor, had_grad: bool) -> None:
     if had_grad:
         why = ("an integer-valued op" if result._data.dtype.kind not in "fc"
                else "an op run under no_grad()")
-        result._extras.cut = (f"{cls.__name__} ({why})", creation_site(3))
+        result._extras.cut = (f"{getattr(cls, 'op', cls.__name__)} ({why})", creation_site(3))
         return
     for a in args:
         if isinstance(a, Tensor):

@@ -117,8 +117,9 @@ def attach_tangent(node, args, arrays, results, attrs) -> None:
     cls = type(node)
     jvp = getattr(cls, "jvp", None)
     if jvp is None:
+        what = node.name()[:-9] or getattr(cls, "op", cls.__name__)
         raise NotImplementedError(
-            f"Trying to use forward AD with {node.name()[:-9] or cls.__name__} that does not "
+            f"Trying to use forward AD with {what} that does not "
             "support it because it has not been implemented yet."
         )
     # Inputs without a tangent get zeros, so rules need no None cases.

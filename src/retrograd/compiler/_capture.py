@@ -140,11 +140,11 @@ class Recorder:
         if not self._mine():
             return
         if self.in_backward:
-            self.refuse(f"{type(node).__name__} recorded during backward (create_graph or a "
+            self.refuse(f"{type(node).op} recorded during backward (create_graph or a "
                         "hook computing with tensors)")
             return
         if node._wants_tensors:
-            self.refuse(f"custom autograd.Function {type(node).__name__}")
+            self.refuse(f"custom autograd.Function {type(node).op}")
             return
         ins = []
         for a, arr in zip(args, arrays):
@@ -152,17 +152,17 @@ class Recorder:
                 expr = self.array_expr(a)
                 if arr is not a._data:  # dtype promotion cast the input
                     if type(arr) is not _ndarray or arr.dtype == a._data.dtype:
-                        self.refuse(f"{type(node).__name__}: an input changed before forward")
+                        self.refuse(f"{type(node).op}: an input changed before forward")
                     expr = ("cast", expr, arr.dtype)
                 ins.append(expr)
             else:
                 if _holds_tensor(arr):
-                    self.refuse(f"{type(node).__name__} takes tensors inside a container")
+                    self.refuse(f"{type(node).op} takes tensors inside a container")
                 ins.append(self.resolve(arr))
         if attrs:
             for v in attrs.values():
                 if _holds_tensor(v):
-                    self.refuse(f"{type(node).__name__} takes a tensor as an attribute")
+                    self.refuse(f"{type(node).op} takes a tensor as an attribute")
             spec = self.resolve(attrs)
             if spec[0] != "const":  # an attribute holds an array the step computed
                 ins.append(("attrs", spec))
@@ -179,7 +179,7 @@ class Recorder:
         masked = any(_step_mask(self, a) for a in (*arrays, *attrs.values()))
         if masked:
             if self.first_effect is not None:
-                self.refuse(f"{type(node).__name__} with a mask computed in the step (a shape "
+                self.refuse(f"{type(node).op} with a mask computed in the step (a shape "
                             "that depends on the data) after the step changed state")
             self.shape_guards[outs[0]] = results[0]._data.shape
         ctx = f"c{len(self.tape)}"

@@ -93,7 +93,7 @@ class _Tracer:
         if self.fold and not any(b.known(a) for a in args) and \
                 not any(b.known(a) for a in attrs.values() if hasattr(a, "shape")):
             return  # constant folding: the results stay constants (their values)
-        kind = type(node).__name__
+        kind = "_Compare" if type(node) is _Compare else type(node).op
         fn = EMITTERS.get(kind)
         if fn is None:
             raise UnsupportedOperatorError(node.name(), b.opset, None)

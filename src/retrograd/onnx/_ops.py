@@ -70,7 +70,7 @@ _BINARY = {"Add": "Add", "Sub": "Sub", "Mul": "Mul", "Div": "Div", "PowTensor": 
 
 
 def _unary(b, node, args, attrs, results, outs):
-    b.emit(_UNARY[type(node).__name__], [b.value(args[0])], outs)
+    b.emit(_UNARY[type(node).op], [b.value(args[0])], outs)
 
 
 def _binary(b, node, args, attrs, results, outs):
@@ -78,10 +78,10 @@ def _binary(b, node, args, attrs, results, outs):
     alpha = getattr(node, "alpha", 1)
     if alpha != 1:  # add(x, y, alpha=a): x + a * y
         y = b.emit("Mul", [y, b.scalar(alpha, dtype_of(results))])
-    if type(node).__name__ == "Pow" and not isinstance(args[1], Tensor):
+    if type(node).op == "Pow" and not isinstance(args[1], Tensor):
         # The exponent keeps its own type: an int power of a float stays exact.
         y = b.scalar(args[1], dtype_of(results))
-    b.emit(_BINARY[type(node).__name__], [x, y], outs)
+    b.emit(_BINARY[type(node).op], [x, y], outs)
 
 
 for _n in _UNARY:
@@ -99,7 +99,7 @@ def _rsqrt(b, node, args, attrs, results, outs):
 def _log_family(b, node, args, attrs, results, outs):
     x = b.value(args[0])
     dt = dtype_of(results)
-    kind = type(node).__name__
+    kind = type(node).op
     if kind == "Log1p":
         b.emit("Log", [b.emit("Add", [x, b.scalar(1, dt)])], outs)
     elif kind == "Expm1":
@@ -140,7 +140,7 @@ def _masked_fill(b, node, args, attrs, results, outs):
 @emitter("Clamp", "ClampMin", "ClampMax", "Hardtanh", "ClampTensor", "ClampMinTensor",
          "ClampMaxTensor")
 def _clamp(b, node, args, attrs, results, outs):
-    kind = type(node).__name__
+    kind = type(node).op
     dt = dtype_of(results)
     lo = hi = None
     if kind == "Hardtanh":
@@ -207,7 +207,7 @@ def _softplus(b, node, args, attrs, results, outs):
 @emitter("Softmax", "LogSoftmax")
 def _softmax(b, node, args, attrs, results, outs):
     dim = getattr(node, "dim", attrs.get("dim", -1))
-    b.emit(type(node).__name__, [b.value(args[0])], outs, axis=int(dim))
+    b.emit(type(node).op, [b.value(args[0])], outs, axis=int(dim))
 
 
 # ---------------------------------------------------------------------- linear algebra
@@ -244,7 +244,7 @@ def reduce(b, op: str, x: str, axes, keepdims: bool, outs) -> None:
 @emitter("Sum", "Mean", "SumDim", "MeanDim", "Amax", "Amin", "MaxAll", "MinAll", "Prod",
          "_ProdDim")
 def _reduce(b, node, args, attrs, results, outs):
-    kind = type(node).__name__
+    kind = type(node).op
     op = {"Sum": "ReduceSum", "SumDim": "ReduceSum", "Mean": "ReduceMean",
           "MeanDim": "ReduceMean", "Amax": "ReduceMax", "MaxAll": "ReduceMax",
           "Amin": "ReduceMin", "MinAll": "ReduceMin", "Prod": "ReduceProd",

@@ -39,7 +39,7 @@ def _reshape(b, node, args, attrs, results, outs):
 @emitter("Transpose", "T", "Permute")
 def _transpose(b, node, args, attrs, results, outs):
     rank = ndim(args[0])
-    if type(node).__name__ == "Permute":
+    if type(node).op == "Permute":
         perm = [axis(d, rank) for d in attrs["dims"]]
     else:
         perm = list(range(rank))
@@ -94,8 +94,8 @@ def _stack(b, node, args, attrs, results, outs):
 def _split(b, node, args, attrs, results, outs):
     x = args[0]
     d = node.dim
-    sizes = [r._data.shape[d] if type(node).__name__ != "Unbind" else 1 for r in results]
-    if type(node).__name__ == "Unbind":
+    sizes = [r._data.shape[d] if type(node).op != "Unbind" else 1 for r in results]
+    if type(node).op == "Unbind":
         parts = b.emit("Split", [b.value(x), b.ints(sizes)], len(results), axis=d)
         axes = b.ints([d])
         for p, o in zip(parts if isinstance(parts, list) else [parts], outs):

@@ -83,14 +83,18 @@ class Primitive(Node):
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
+        # ``op``: the primitive's own name (registry, error messages, ONNX). The class takes
+        # the node's PyTorch name, so ``type(loss.grad_fn).__name__`` is "MseLossBackward0".
+        op = cls.op = cls.__dict__.get("op", cls.__name__)
         if "_name" not in cls.__dict__:
-            cls._name = cls.__name__ + "Backward0"
-        other = REGISTRY.get(cls.__name__)
+            cls._name = op + "Backward0"
+        other = REGISTRY.get(op)
         if other is not None and other.__module__ != cls.__module__:
-            raise TypeError(f"two primitives are named {cls.__name__}: in {other.__module__} and "
+            raise TypeError(f"two primitives are named {op}: in {other.__module__} and "
                             f"{cls.__module__} (the registry and the derivative reference need "
                             "unique names)")
-        REGISTRY[cls.__name__] = cls
+        REGISTRY[op] = cls
+        cls.__name__ = cls.__qualname__ = cls._name.rsplit("::", 1)[-1]
 
     def save(self, *values) -> None:
         """Keep values for backward: inputs, outputs or constants (see the module doc)."""
@@ -443,7 +447,7 @@ def _shape_str(a) -> str:
 
 def _op_error(cls, args, e: Exception) -> Exception:
     """A PyTorch-class error naming the op and the shapes involved."""
-    name = cls.__name__.lower()
+    name = cls.op.lower()
     shapes = ", ".join(_shape_str(a) for a in args)
     msg = str(e)
     if isinstance(e, ValueError) and "broadcast" in msg:

@@ -184,7 +184,7 @@ def inplace_write(x: Tensor, old: Tensor, new: Tensor, cls=None) -> Tensor:
 def _store(x: Tensor, out, cls) -> None:
     data = x._data
     shape = getattr(out, "shape", ())
-    name = cls.__name__.lower() + "_" if cls is not None else "in-place op"
+    name = cls.op.lower() + "_" if cls is not None else "in-place op"
     if shape != data.shape:
         try:
             joint = np.broadcast_shapes(shape, data.shape)
@@ -248,7 +248,7 @@ def _view_chain(x: Tensor):
         parent, cls, rest, attrs = rec
         if getattr(cls, "multi_view", False):
             raise RuntimeError(
-                f"Output {t._output_nr} of {cls.__name__} is a view and is being "
+                f"Output {t._output_nr} of {cls.op} is a view and is being "
                 "modified inplace. This view is the output of a function that returns "
                 "multiple views. Such functions do not allow the output views to be modified "
                 "inplace. You should replace the inplace operation by an out-of-place one."

@@ -211,7 +211,7 @@ class Amax(Primitive):
 
     def forward(ctx, x, dim=None, keepdim=False):
         if x.size == 0:  # before _dims: PyTorch reports an empty dim before a repeated one
-            _empty_extreme(type(ctx).__name__.lower().replace("all", ""), x, dim)
+            _empty_extreme(type(ctx).op.lower().replace("all", ""), x, dim)
         ctx.dims = dims = _dims(dim, x.ndim)
         ctx.keepdim, ctx.shape = keepdim, x.shape
         out = getattr(xp(x), ctx._fn)(x, axis=dims, keepdims=keepdim)
