@@ -161,6 +161,16 @@ def _arg(w: _Writer, spec) -> tuple[str, list]:
     return w.const(spec[1]), []
 
 
+def _args(w: _Writer, specs) -> tuple[list, list]:
+    """The expressions of ``specs`` and the local names they use."""
+    parts, uses = [], []
+    for spec in specs:
+        expr, used = _arg(w, spec)
+        parts.append(expr)
+        uses += [u for u in used if _local(u)]
+    return parts, uses
+
+
 def _forward(w: _Writer, rec: Recorder, ins, backward_nodes) -> None:
     _, ctx, node, args, attrs, outs = ins
     cls = type(node)
@@ -168,11 +178,7 @@ def _forward(w: _Writer, rec: Recorder, ins, backward_nodes) -> None:
     if lowered is not None:
         _forward_flat(w, ins, lowered)
         return
-    uses, parts = [], []
-    for a in args:
-        expr, used = _arg(w, a)
-        parts.append(expr)
-        uses += used
+    parts, uses = _args(w, args)
     if attrs:
         parts.append("**" + w.const(dict(attrs)))
     fwd = w.const(cls.forward)
@@ -194,18 +200,14 @@ def _forward(w: _Writer, rec: Recorder, ins, backward_nodes) -> None:
         out_meta = getattr(node, "_out_meta", None)
         if out_meta is not None:
             lines.append(f"{ctx}._out_meta = {w.const(out_meta)}")
-    w.unit(lines, defs=defs, uses=[u for u in uses if _local(u)])
+    w.unit(lines, defs=defs, uses=uses)
 
 
 def _forward_flat(w: _Writer, ins, row) -> None:
     """``out = f(x, y)``: the row's own forward on arrays, with no context object."""
     _, _ctx, _node, args, attrs, outs = ins
     f = row.f if callable(row.f) else getattr(np, row.f)
-    parts, uses = [], []
-    for a in args:
-        expr, used = _arg(w, a)
-        parts.append(expr)
-        uses += [u for u in used if _local(u)]
+    parts, uses = _args(w, args)
     if attrs:
         parts.append("**" + w.const(dict(attrs)))
     out = outs[0]
@@ -326,21 +328,13 @@ def _names_in(terms) -> list:
 
 def _call(w: _Writer, ins) -> None:
     _, fn, spec = ins
-    parts, uses = [], []
-    for s in spec:
-        expr, used = _arg(w, s)
-        parts.append(expr)
-        uses += [u for u in used if _local(u)]
+    parts, uses = _args(w, spec)
     w.unit([f"{w.const(fn)}({', '.join(parts)})"], uses=uses)
 
 
 def _make(w: _Writer, ins) -> None:
     _, fn, spec, outs, many = ins
-    parts, uses = [], []
-    for s in spec:
-        expr, used = _arg(w, s)
-        parts.append(expr)
-        uses += [u for u in used if _local(u)]
+    parts, uses = _args(w, spec)
     names = [o if o is not None else "_" for o in outs]
     target = f"{', '.join(names)}," if many else names[0]
     w.unit([f"{target} = {w.const(fn)}({', '.join(parts)})"],
@@ -353,11 +347,7 @@ def _guard(w: _Writer, ins) -> None:
 
 def _check(w: _Writer, ins) -> None:
     _, test, spec, value, _at = ins
-    parts, uses = [], []
-    for s in spec:
-        expr, used = _arg(w, s)
-        parts.append(expr)
-        uses += [u for u in used if _local(u)]
+    parts, uses = _args(w, spec)
     msg = w.const(f"{getattr(test, '__name__', 'a check')} gave another answer than at capture")
     w.unit([f"if {w.const(test)}({', '.join(parts)}) != {w.const(value)}: raise GF({msg})"],
            uses=uses)
