@@ -29,6 +29,9 @@ def _sign(x):
 
 def _sigmoid(x):
     m = xp(x)
+    if x.dtype.kind == "c":  # holomorphic: 1 / (1 + exp(-z)), as PyTorch
+        with np.errstate(over="ignore"):
+            return 1 / (1 + m.exp(-x))
     # exp of -|x| never overflows; both branches are the same function.
     e = m.exp(-m.abs(x))
     return m.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
