@@ -429,6 +429,20 @@ def render(registry: dict[str, type], rows: list[Row]) -> str:
       "`x = 0`, and a gradient that is 0 upstream stays 0. Elsewhere the values are "
       "PyTorch's.")
     w("")
+    w("### Complex inputs")
+    w("")
+    w("retrograd follows PyTorch's convention. For a real loss L of a complex z, `z.grad` is "
+      "the conjugate Wirtinger derivative scaled by 2, `dL/dRe(z) + i dL/dIm(z)`, so "
+      "`z - lr * z.grad` descends, and every backward formula takes and returns gradients "
+      "in that convention. For a holomorphic elementwise row (`holomorphic=True`, the "
+      "default) the backward is `grad * conj(d)` and the forward mode `tangent * d`, with "
+      "`d` the complex derivative written in the row. A non-holomorphic op (`abs`, `angle`, "
+      "`real`, `imag`, `conj`, `sgn`, `polar`, the fft family's real-to-complex and "
+      "complex-to-real transforms, and the decompositions) writes both Wirtinger parts "
+      "into its own formula. A real input of a complex op receives the real part of its "
+      "gradient (the engine, once). `gradcheck` perturbs the real and imaginary parts "
+      "separately.")
+    w("")
     w("### Composite ops")
     w("")
     w("Only primitives have a derivative of their own. Composite ops (softmax, log_softmax, "
