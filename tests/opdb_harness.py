@@ -481,6 +481,16 @@ def check_float32(op, fn, random):
             raise Differs(f"float32 differs: {e}") from None
 
 
+def _torch_raises(op, s) -> bool:
+    """Whether PyTorch raises on the error input (a few of op_db's run fine in 2.13 on the
+    CPU, where the op returns NotImplemented or computes a value)."""
+    try:
+        out = op.op(s.input, *s.args, **s.kwargs)
+    except Exception:
+        return True
+    return out is NotImplemented
+
+
 def check_errors(op, fn):
     if op.error_inputs_func is None:
         return
@@ -490,6 +500,8 @@ def check_errors(op, fn):
         return
     for e in errors:
         s = e.sample_input
+        if not _torch_raises(op, s):
+            continue  # PyTorch itself accepts this "error input": nothing to match
         try:
             _call_rg(fn, s, {})
         except e.error_type:
