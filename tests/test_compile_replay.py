@@ -90,9 +90,6 @@ EAGER = {
     "nn_vision::grid_sample_nearest": "the sampling indices are computed outside the ops",
     "fft::fft": "a real input is made complex outside the recorded ops",
     "fft::fft2": "a real input is made complex outside the recorded ops",
-    "ops_extra::signbit": "not a primitive: computed outside the recorded ops",
-    "ops_extra::gcd": "not a primitive: computed outside the recorded ops",
-    "ops_extra::lcm": "not a primitive: computed outside the recorded ops",
 }
 
 

@@ -12,7 +12,7 @@ import numpy as np
 from .._dtype import get_default_dtype
 from .._tensor import Tensor, wrap
 from ..backend import xp
-from ._core import register_method
+from ._core import register_method, replayable
 from ._helpers import pick, require_tensors
 from ._table import binary
 from .complex import sgn
@@ -82,8 +82,8 @@ nextafter = binary("nextafter", "nextafter", d=(1, 0), check=_float_only("nextaf
                        "d/dother = 0 (as PyTorch).")
 
 
-# gcd, lcm and signbit give integers or bools: never differentiable, so never recorded
-# (plain functions on arrays, not rows).
+# gcd, lcm and signbit give integers or bools: never differentiable, so never recorded as
+# nodes (plain functions on arrays, not rows).
 
 def _integer_pair(name, input, other):
     require_tensors(name, input, other)
@@ -92,22 +92,28 @@ def _integer_pair(name, input, other):
     return x, y
 
 
+def _on_arrays(name, *arrays):
+    """``xp.<name>(*arrays)`` as an array; through ``replayable`` so that a capturing
+    compile computes it again on the replayed arrays."""
+    m = xp(arrays[0])
+    return m.asarray(getattr(m, name)(*arrays))
+
+
 def gcd(input, other, *, out=None):
     """Elementwise greatest common divisor of integer tensors (broadcast)."""
     x, y = _integer_pair("gcd", input, other)
-    return _into(wrap(xp(x).gcd(x, y)), out)
+    return _into(wrap(replayable(_on_arrays, "gcd", x, y)), out)
 
 
 def lcm(input, other, *, out=None):
     """Elementwise least common multiple of integer tensors (broadcast)."""
     x, y = _integer_pair("lcm", input, other)
-    return _into(wrap(xp(x).lcm(x, y)), out)
+    return _into(wrap(replayable(_on_arrays, "lcm", x, y)), out)
 
 
 def signbit(input, *, out=None):
     """Whether the sign bit is set (True for -0.0 and negative numbers); a bool tensor."""
-    x = input._data
-    return _into(wrap(xp(x).asarray(xp(x).signbit(x))), out)
+    return _into(wrap(replayable(_on_arrays, "signbit", input._data)), out)
 
 
 def _into(result, out):
