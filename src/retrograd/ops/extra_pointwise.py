@@ -35,26 +35,27 @@ def _copysign_slope(x, y):
     return pick(xa == 0, 0.0, m.where(same, 1.0, -1.0).astype(m.result_type(xa, 1.0)))
 
 
-def _integer_only(name):
+def _kinds_only(name, kinds: str, number):
+    """A check refusing inputs whose dtype kind is not in ``kinds`` (numbers count as
+    ``number``'s dtype), with PyTorch's "not implemented for" error."""
     def check(x, y):
         for a in (x, y):
-            if getattr(a, "dtype", np.dtype(np.int64)).kind not in "iub":
+            if getattr(a, "dtype", number).kind not in kinds:
                 raise NotImplementedError(f'"{name}_cpu" not implemented for '
                                           f"'{_torch_name(a.dtype)}'")
     return check
+
+
+def _integer_only(name):
+    return _kinds_only(name, "iub", np.dtype(np.int64))
+
+
+def _float_only(name):
+    return _kinds_only(name, "f", np.dtype(np.float64))
 
 
 def _torch_name(npd) -> str:
     return {"float64": "Double", "float32": "Float", "float16": "Half"}.get(str(npd), str(npd))
-
-
-def _float_only(name):
-    def check(x, y):
-        for a in (x, y):
-            if getattr(a, "dtype", np.dtype(np.float64)).kind not in "f":
-                raise NotImplementedError(f'"{name}_cpu" not implemented for '
-                                          f"'{_torch_name(a.dtype)}'")
-    return check
 
 
 def _heaviside_check(x, y):

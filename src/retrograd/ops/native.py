@@ -25,6 +25,7 @@ from .normalization import (
     _normalize,
     _normalized_shape,
     _update,
+    _with_running_stats,
 )
 from .pooling import FlatGather, FlatScatterAdd
 from .shape import squeeze, unsqueeze
@@ -45,18 +46,13 @@ def native_batch_norm(input, weight, bias, running_mean, running_var, training, 
         out, mean, var = _normalize(input, dims, eps)
         n = input.numel() // max(c, 1)
         _update(running_mean, mean, momentum)
-        _update(running_var, var * (n / max(n - 1, 1)), momentum)
+        _update(running_var, var, momentum, n / max(n - 1, 1))
         m = xp(mean)
         dt = input._data.dtype
         stats = (wrap(mean.reshape(c).astype(dt)),
                  wrap((1.0 / m.sqrt(var + eps)).reshape(c).astype(dt)))
     else:
-        if running_mean is None or running_var is None:
-            raise RuntimeError("running_mean and running_var must be defined in evaluation "
-                               "mode")
-        rm = running_mean.detach().reshape(shape)
-        rv = running_var.detach().reshape(shape)
-        out = (input - rm) / (rv + eps).sqrt()
+        out = _with_running_stats(input, running_mean, running_var, eps, shape)
         stats = (empty(0, dtype=input.dtype), empty(0, dtype=input.dtype))
     return (_affine(out, weight, bias, shape), *stats)
 

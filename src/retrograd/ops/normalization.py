@@ -149,13 +149,17 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         _update(running_mean, mean, momentum)
         _update(running_var, var, momentum, n / max(n - 1, 1))
     else:
-        if running_mean is None or running_var is None:
-            raise RuntimeError("running_mean and running_var must be defined in evaluation "
-                               "mode")
-        rm = running_mean.detach().reshape(shape)
-        rv = running_var.detach().reshape(shape)
-        out = (input - rm) / (rv + eps).sqrt()
+        out = _with_running_stats(input, running_mean, running_var, eps, shape)
     return _affine(out, weight, bias, shape)
+
+
+def _with_running_stats(input, running_mean, running_var, eps, shape):
+    """Evaluation mode: normalize with the running statistics (constants, no gradient)."""
+    if running_mean is None or running_var is None:
+        raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
+    rm = running_mean.detach().reshape(shape)
+    rv = running_var.detach().reshape(shape)
+    return (input - rm) / (rv + eps).sqrt()
 
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
