@@ -10,7 +10,12 @@ tensor([[4.5000, 4.5000],
         [4.5000, 4.5000]])
 """
 
-from . import _dtype, autograd, linalg, viz
+# First: decides whether the hot-path modules load compiled or from source.
+from . import _compiled as _compiled_form
+
+_compiled_form.install()
+
+from . import __config__, _dtype, autograd, linalg, viz
 from . import ops as _ops
 from ._device import device
 from ._dtype import (
@@ -82,6 +87,12 @@ for _m in (_ops.activation, _ops.loss, _ops.normalization):
 del _m
 
 __version__ = "0.1.0"
+
+
+def show_config() -> None:
+    """Print how this retrograd was built: whether the hot path runs compiled or as pure
+    Python, module by module (``__config__.show()`` returns the same text)."""
+    print(__config__.show(), end="")
 
 
 def is_tensor(obj) -> _dtype._builtin_bool:

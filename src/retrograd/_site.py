@@ -21,6 +21,16 @@ _in_package: dict = {}
 _getframe = sys._getframe
 
 
+def _probe() -> bool:
+    return _getframe(0).f_code.co_name != "_probe"
+
+
+# Compiled (see _compiled.py), functions push no frames: ``_getframe(0)`` is already the
+# nearest Python frame, and counting ``depth`` frames up from it would skip the user's.
+# The hot path is compiled all or nothing, so this one flag covers every caller.
+_COMPILED = _probe()
+
+
 def _classify(filename: str) -> bool:
     inside = _in_package[filename] = os.path.realpath(filename).startswith(PKG_DIR)
     return inside
@@ -29,7 +39,7 @@ def _classify(filename: str) -> bool:
 def creation_site(depth: int = 2) -> tuple | None:
     """(code object, instruction offset) of the first caller frame outside the package,
     starting ``depth`` frames above this function's caller's caller (as ``sys._getframe``)."""
-    f = _getframe(depth)
+    f = _getframe(0 if _COMPILED else depth)
     known = _in_package
     while f is not None:
         code = f.f_code

@@ -469,7 +469,12 @@ def _install(row, *, aliases=(), method=True, inplace=True, tensors_only=False):
 
 
 def _caller_module() -> str:
-    return sys._getframe(2).f_globals["__name__"]
+    """The module that declares a row: the first frame outside this one (compiled, this
+    module pushes no frames, so the walk does not count them)."""
+    f = sys._getframe(0)
+    while f.f_globals["__name__"] == __name__:
+        f = f.f_back
+    return f.f_globals["__name__"]
 
 
 def unary(name, f, d, *, aliases=(), method=True, inplace=True, **flags):
