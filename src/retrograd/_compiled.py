@@ -40,6 +40,14 @@ HOT = (
     "retrograd._tensor",
     "retrograd.ops.arithmetic",
     "retrograd.ops.unary",
+    "retrograd.autograd.graph",
+    "retrograd.autograd._engine_hooks",
+    "retrograd.ops.linear",
+    "retrograd.ops.fused",
+    "retrograd.nn.modules._hooks",
+    "retrograd.nn.modules.module",
+    "retrograd.optim.optimizer",
+    "retrograd.optim.sgd",
 )
 STAMP = "_compiled_stamp.json"
 _ROOT = os.path.dirname(os.path.abspath(__file__))
