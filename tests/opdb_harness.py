@@ -28,6 +28,7 @@ import retrograd
 
 SAMPLES = 2  # samples compared per op: enough to catch a wrong op, cheap enough for CI
 ERRORS = 3  # error_inputs checked per op
+COMPLEX_GRADGRAD = True  # complex samples: double backward too
 TIMEOUT_S = 10  # an op slower than this is a failure (a hang must not stall the suite)
 
 # Families set aside: fft (no fft module yet), sparse layouts, private aten ops.
@@ -243,8 +244,10 @@ def torch_leaves(sample):
 
     def walk(v):
         if isinstance(v, torch.Tensor):
-            if v.requires_grad and v.is_leaf and v.dtype.is_floating_point and \
-                    all(v is not f for f in found):
+            # complex leaves too: PyTorch's .grad of one is the conjugate Wirtinger
+            # derivative (docs/derivatives.md), which ours must equal
+            inexact = v.dtype.is_floating_point or v.dtype.is_complex
+            if v.requires_grad and v.is_leaf and inexact and all(v is not f for f in found):
                 found.append(v)
         elif isinstance(v, (tuple, list)):
             for x in v:
@@ -321,7 +324,7 @@ def _values(e, a, where, rtol, atol, nan_safe):
         e = np.where(np.isnan(e) & (a == 0), 0, e)
     if not np.allclose(a, e, rtol=rtol, atol=atol, equal_nan=True):
         with np.errstate(all="ignore"):
-            err = np.nanmax(np.abs(np.asarray(a, float) - np.asarray(e, float)), initial=0)
+            err = np.nanmax(np.abs(np.asarray(a, complex) - np.asarray(e, complex)), initial=0)
         raise Differs(f"{where}: values differ (max abs error {err:.3g})")
 
 
@@ -365,9 +368,16 @@ def _is_random(op, s) -> bool:
 
 
 def _grad_outputs(outs):
+    """Random cotangents, the same on both sides; complex ones have an imaginary part (a
+    real one would hide a missing conj)."""
     rng = np.random.RandomState(0)
-    return [rng.standard_normal(tuple(o.shape)).astype(str(o.dtype).split(".")[-1])
-            for o in outs]
+    out = []
+    for o in outs:
+        g = rng.standard_normal(tuple(o.shape))
+        if o.dtype.is_complex:
+            g = g + 1j * rng.standard_normal(tuple(o.shape))
+        out.append(np.asarray(g, dtype=str(o.dtype).split(".")[-1]))
+    return out
 
 
 def _guard(kind, f):
@@ -386,8 +396,9 @@ def _guard(kind, f):
         raise Differs(f"{kind} raises: {type(e).__name__}: {str(e)[:160]}") from e
 
 
-def check_sample(op, fn, s, random):
-    """Forward, gradients and double backward of one float64 (or other-dtype) sample."""
+def check_sample(op, fn, s, random, gradgrad=True):
+    """Forward, gradients and double backward (unless not ``gradgrad``) of one float64 (or
+    other-dtype) sample."""
     torch.manual_seed(0)
     expected = _call_torch(op, s)
     memo = {}
@@ -424,7 +435,7 @@ def check_sample(op, fn, s, random):
                 "grad", 1e-6, 1e-7, nan_safe=True)
     except Differs as e:
         raise Differs(f"gradient differs: {e}") from None
-    if op.supports_gradgrad:
+    if op.supports_gradgrad and gradgrad:
         _double_backward(t_grads, r_grads, leaves, rg_leaves)
 
 
@@ -528,6 +539,36 @@ def status(op) -> str:
                 check_sample(op, fn, s, random)
             check_float32(op, fn, random)
             check_errors(op, fn)
+    except Differs as e:
+        return str(e).replace("\n", " ")
+    except TimeoutError as e:
+        return f"timeout: {e}"
+    return "ok"
+
+
+def has_complex(op) -> bool:
+    """Whether the op takes complex128 besides a real dtype (an op with no real dtype runs
+    in complex128 in ``status`` already)."""
+    supported = op.supported_dtypes("cpu")
+    return supported is not None and torch.complex128 in supported and \
+        sample_dtype(op) is not torch.complex128
+
+
+def complex_status(op) -> str:
+    """'ok', or the first failure of the op's complex128 samples: forward, and the gradient
+    of every input (complex leaves: the conjugate Wirtinger derivative, as PyTorch's .grad)
+    where PyTorch differentiates the op in complex128."""
+    fn = resolve(op)
+    if fn is None:
+        return "missing"
+    try:
+        with time_limit(TIMEOUT_S), np.errstate(all="ignore"):
+            grad = op.supports_autograd and \
+                torch.complex128 in (op.supported_backward_dtypes("cpu") or ())
+            ss = samples(op, torch.complex128, grad)
+            random = is_random(op) or (bool(ss) and _is_random(op, ss[0]))
+            for s in ss:
+                check_sample(op, fn, s, random, gradgrad=COMPLEX_GRADGRAD)
     except Differs as e:
         return str(e).replace("\n", " ")
     except TimeoutError as e:
