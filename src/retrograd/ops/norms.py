@@ -159,7 +159,9 @@ def logsumexp(input, dim, keepdim=False, *, out=None):
     if input._data.size == 0:
         shift = 0.0
     else:
-        shift = amax(input.detach(), dims, keepdim=True)
+        # the largest real part: a real shift keeps a complex log on its principal branch
+        top = input.detach()
+        shift = amax(top.real if top.is_complex() else top, dims, keepdim=True)
         shift = where(shift.abs() == float("inf"), 0.0, shift)
     res = log(sum(exp(input - shift), dims, keepdim=True)) + shift
     if not keepdim:
