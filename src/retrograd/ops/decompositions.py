@@ -241,11 +241,13 @@ def _phi(x):
 
 
 class Cholesky(Primitive):
-    """L with A = L L^T.  d/dA = sym(L^{-T} Φ(L^T gL) L^{-1}), Φ = tril with halved diag."""
+    """L with A = L L^H.  With P = L^H tril(gL): d/dA = L^{-H} S L^{-1}, S = (tril(P) +
+    tril(P, -1)^H) / 2 (for real A the symmetric part of L^{-T} Φ(P) L^{-1}, Φ = tril with
+    halved diag; for complex A the diagonal of S keeps P's imaginary part, as PyTorch's)."""
 
     __slots__ = ()
     _name = "LinalgCholeskyExBackward0"
-    formula = "sym(L^-T phi(L^T grad) L^-1)"
+    formula = "L^-H (tril(P) + tril(P, -1)^H) / 2 L^-1, P = L^H tril(grad)"
 
     def forward(ctx, x):
         _sq(x, "linalg.cholesky")
@@ -260,8 +262,8 @@ class Cholesky(Primitive):
     def backward(ctx, grad):
         (L,) = ctx.saved
         Linv = _inverse(L)
-        g = _adj(Linv) @ _phi(_adj(L) @ tril(grad)) @ Linv
-        return (g + _adj(g)) * 0.5
+        p = _adj(L) @ tril(grad)
+        return _adj(Linv) @ ((tril(p) + _adj(tril(p, -1))) * 0.5) @ Linv
 
     def jvp(ctx, tx):
         (L,) = ctx.saved
