@@ -175,7 +175,11 @@ class Slogdet(Primitive):
 
     def jvp(ctx, tx):
         x, sign = ctx.saved
-        return sign * 0, (_mT(_inverse(x)) * tx).sum((-2, -1))
+        t = (_mT(_inverse(x)) * tx).sum((-2, -1))  # d log det A = tr(A^-1 dA)
+        if _arr(x).dtype.kind != "c":
+            return sign * 0, t
+        # complex: log|det| moves with Re, the sign e^{i theta} with i Im
+        return sign * Complex.generic(Real.generic(t) * 0, Imag.generic(t)), Real.generic(t)
 
 
 class Inv(Primitive):
@@ -461,20 +465,27 @@ class Svd(Primitive):
         u, s, vh, e, eye = ctx._parts()
         k = s.shape[-1]
         m, n = u.shape[-2], vh.shape[-1]
-        v = _mT(vh)
-        p = _mT(u) @ tx @ v
+        v = _adj(vh)
+        p = _adj(u) @ tx @ v
         f = where(eye, 0, 1 / e)
         ps = p * _bcast_mat(s)
         sp = _bcast_col(s) * p
-        du = u @ (f * (ps + _mT(ps)))
-        dv = v @ (f * (sp + _mT(sp)))
+        du = u @ (f * (ps + _adj(ps)))
+        dv = v @ (f * (sp + _adj(sp)))
+        ds = diagonal(p, 0, -2, -1)
+        if _arr(p).dtype.kind == "c":
+            # the phase of u_i against v_i moves with Im(p_ii) / s_i; as in the backward
+            # (and PyTorch) it goes to U, and the singular values stay real
+            im = Imag.generic(ds)
+            du = du + u * _bcast_mat(Complex.generic(im * 0, im / s))
+            ds = Real.generic(ds)
         if m > k:
             du = du + (tx @ v - u @ p) / _bcast_mat(s)
         if n > k:
-            dv = dv + (_mT(tx) @ u - v @ _mT(p)) / _bcast_mat(s)
+            dv = dv + (_adj(tx) @ u - v @ _adj(p)) / _bcast_mat(s)
         if ctx.full and (m > k or n > k):
             raise NotImplementedError("linalg.svd: forward-mode AD needs full_matrices=False")
-        return du, diagonal(p, 0, -2, -1), _mT(dv)
+        return du, ds, _adj(dv)
 
 
 def _inverse(x):
