@@ -245,9 +245,8 @@ def _phi(x):
 
 
 class Cholesky(Primitive):
-    """L with A = L L^H.  With P = L^H tril(gL): d/dA = L^{-H} S L^{-1}, S = (tril(P) +
-    tril(P, -1)^H) / 2 (for real A the symmetric part of L^{-T} Φ(P) L^{-1}, Φ = tril with
-    halved diag; for complex A the diagonal of S keeps P's imaginary part, as PyTorch's)."""
+    """L with A = L L^H.  With P = L^H tril(gL): d/dA = L^{-H} (tril(P) + tril(P, -1)^H) / 2
+    L^{-1} (the diagonal keeps P's imaginary part for complex A, as PyTorch's gradient)."""
 
     __slots__ = ()
     _name = "LinalgCholeskyExBackward0"
@@ -474,8 +473,7 @@ class Svd(Primitive):
         dv = v @ (f * (sp + _adj(sp)))
         ds = diagonal(p, 0, -2, -1)
         if _arr(p).dtype.kind == "c":
-            # the phase of u_i against v_i moves with Im(p_ii) / s_i; as in the backward
-            # (and PyTorch) it goes to U, and the singular values stay real
+            # u_i's phase against v_i moves with Im(p_ii) / s_i (on U, as PyTorch); S is real
             im = Imag.generic(ds)
             du = du + u * _bcast_mat(Complex.generic(im * 0, im / s))
             ds = Real.generic(ds)

@@ -26,8 +26,9 @@ __all__ = ["addbmm", "addmm", "addmv", "baddbmm", "bmm", "cross", "dot", "einsum
 
 
 class Einsum(Primitive):
-    """einsum over explicit subscripts.  d/dx_k = einsum of grad with the other operands
-    into x_k's subscripts (repeated subscripts via identity, summed-only ones via ones)."""
+    """einsum over explicit subscripts.  d/dx_k = einsum of grad with the other operands,
+    conjugated (multilinear, so holomorphic), into x_k's subscripts (repeated subscripts via
+    identity, summed-only ones via ones)."""
 
     __slots__ = ("ins", "rhs")
     promote = True
@@ -60,7 +61,6 @@ def _einsum_grad(ctx, grad, ops, k):
     others = [j for j in range(len(ops)) if j != k]
     avail = set(ctx.rhs).union(*[ctx.ins[j] for j in others])
     target = "".join(dict.fromkeys(c for c in sub if c in avail))
-    # multilinear, so holomorphic: the gradient uses the other operands conjugated
     g = Einsum.generic(grad, *[conj(ops[j]) for j in others], ins=(ctx.rhs, *[ctx.ins[j]
                        for j in others]), rhs=target)
     shape = ops[k].shape
