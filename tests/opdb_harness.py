@@ -7,6 +7,10 @@ sides), double backward where the OpInfo supports it, a float32 forward, and the
 ``error_inputs`` (PyTorch raises -> retrograd raises the same class). The first check that
 fails gives the op's status, ``"<class>: <detail>"``; ``"ok"`` when all pass. Ops whose
 output changes with the seed (samplers, dropout) are compared by shape and dtype only.
+``complex_status`` runs the complex128 samples of an op that also takes real dtypes
+(forward, gradients with complex ``grad_outputs``, double backward). Complex leaves are
+checked too: PyTorch's ``.grad`` of one is the conjugate Wirtinger derivative (times 2), which
+ours must equal. Eigenvectors are compared up to each column's unit factor (GAUGE).
 
 Used by tests/test_opdb.py (against the known-failures list tests/opdb_known.py) and by
 scripts/opdb_report.py (counts in docs/opdb.md).
