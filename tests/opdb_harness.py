@@ -35,7 +35,7 @@ ERRORS = 3  # error_inputs checked per op
 COMPLEX_GRADGRAD = True  # complex samples: double backward too
 TIMEOUT_S = 10  # an op slower than this is a failure (a hang must not stall the suite)
 
-# Families set aside: fft (no fft module yet), sparse layouts, private aten ops.
+# Families set aside: sparse layouts, private aten ops.
 ASIDE_PREFIXES = ("sparse.", "_")
 
 # The failure classes, in the order the checks run (docs/opdb.md counts them).

@@ -88,6 +88,10 @@ def _logaddexp(x, y):
     return big + m.log1p(m.exp(small - big))
 
 
+def _cplx(x) -> bool:
+    return getattr(x, "_data", x).dtype.kind == "c"
+
+
 def _lerp(x, y, weight=0.5):
     """PyTorch's two-sided formula: exact at both ends (w = 0 gives x, w = 1 gives y)."""
     m = xp(x)
@@ -147,8 +151,9 @@ _xlogy_row = binary("xlogy", _xlogy, d=(lambda x, y: xlogy(x != 0, y), lambda x,
                     to_float=True, floating=True, nan_safe=True, quiet=True, method=False,
                     inplace=False, doc="input * log(other), 0 where input is 0.")
 logaddexp = binary("logaddexp", _logaddexp,
-                   # exp(x - out) = exp(x) / (exp(x) + exp(y)): no overflow, complex too
-                   d=(lambda x, out: exp(x - out), lambda y, out: exp(y - out)),
+                   # complex: exp(x - out), the same value without exp(y - x)'s overflow
+                   d=(lambda x, y, out: exp(x - out) if _cplx(x) else 1 / (1 + exp(y - x)),
+                      lambda x, y, out: exp(y - out) if _cplx(y) else 1 / (1 + exp(x - y))),
                    check=_float_only("logaddexp"), quiet=True, tensors_only=True,
                    inplace=False, doc="log(exp(input) + exp(other)) without overflow.")
 logaddexp2 = binary("logaddexp2", "logaddexp2",
