@@ -7,6 +7,10 @@ sides), double backward where the OpInfo supports it, a float32 forward, and the
 ``error_inputs`` (PyTorch raises -> retrograd raises the same class). The first check that
 fails gives the op's status, ``"<class>: <detail>"``; ``"ok"`` when all pass. Ops whose
 output changes with the seed (samplers, dropout) are compared by shape and dtype only.
+``complex_status`` runs the complex128 samples of an op that also takes real dtypes
+(forward, gradients with complex ``grad_outputs``, double backward). Complex leaves are
+checked too: PyTorch's ``.grad`` of one is the conjugate Wirtinger derivative (times 2), which
+ours must equal. Eigenvectors are compared up to each column's unit factor (GAUGE).
 
 Used by tests/test_opdb.py (against the known-failures list tests/opdb_known.py) and by
 scripts/opdb_report.py (counts in docs/opdb.md).
@@ -28,9 +32,10 @@ import retrograd
 
 SAMPLES = 2  # samples compared per op: enough to catch a wrong op, cheap enough for CI
 ERRORS = 3  # error_inputs checked per op
+COMPLEX_GRADGRAD = True  # complex samples: double backward too
 TIMEOUT_S = 10  # an op slower than this is a failure (a hang must not stall the suite)
 
-# Families set aside: fft (no fft module yet), sparse layouts, private aten ops.
+# Families set aside: sparse layouts, private aten ops.
 ASIDE_PREFIXES = ("sparse.", "_")
 
 # The failure classes, in the order the checks run (docs/opdb.md counts them).
@@ -243,8 +248,10 @@ def torch_leaves(sample):
 
     def walk(v):
         if isinstance(v, torch.Tensor):
-            if v.requires_grad and v.is_leaf and v.dtype.is_floating_point and \
-                    all(v is not f for f in found):
+            # complex leaves too: PyTorch's .grad of one is the conjugate Wirtinger
+            # derivative (docs/derivatives.md), which ours must equal
+            inexact = v.dtype.is_floating_point or v.dtype.is_complex
+            if v.requires_grad and v.is_leaf and inexact and all(v is not f for f in found):
                 found.append(v)
         elif isinstance(v, (tuple, list)):
             for x in v:
@@ -310,6 +317,38 @@ def compare(expected, actual, where, rtol, atol, nan_safe=False, values=True):
         raise Differs(f"{where}: {actual!r} != {expected!r}")
 
 
+# Outputs defined up to a unit factor per column (eigenvectors: a sign when real, a phase
+# e^{i phi} when complex): compared after fixing that factor alike on both sides.
+GAUGE = {"linalg.eig": 1, "linalg.eigh": 1}
+
+
+def compare_output(op, expected, actual, where, rtol, atol, values=True):
+    """``compare``, with the outputs in GAUGE compared gauge-invariantly."""
+    k = GAUGE.get(full_name(op))
+    compare(expected, actual, where, rtol, atol, values=values and k is None)
+    if k is None or not values:
+        return
+    for i, (e, a) in enumerate(zip(expected, actual)):
+        e, a = _np(e), _np(a)
+        if i == k:
+            e, a = _unit_columns(e, a)
+        _values(e, a, f"{where}[{i}]", rtol, atol, False)
+
+
+def _unit_columns(e, a):
+    """Each column of ``e`` and ``a`` divided by the unit factor of its entry where the
+    column of ``e`` is largest (the same entry on both sides)."""
+    if e.size == 0 or e.shape != a.shape:
+        return e, a
+    idx = np.argmax(np.abs(e), axis=-2)[..., None, :]
+    out = []
+    for m in (e, a):
+        pivot = np.take_along_axis(m, idx, axis=-2)
+        with np.errstate(all="ignore"):
+            out.append(m * (np.conj(pivot) / np.abs(pivot)))
+    return out
+
+
 def _values(e, a, where, rtol, atol, nan_safe):
     if e.dtype.kind in "biu" or a.dtype.kind in "biu":
         if not np.array_equal(e, a):
@@ -321,7 +360,7 @@ def _values(e, a, where, rtol, atol, nan_safe):
         e = np.where(np.isnan(e) & (a == 0), 0, e)
     if not np.allclose(a, e, rtol=rtol, atol=atol, equal_nan=True):
         with np.errstate(all="ignore"):
-            err = np.nanmax(np.abs(np.asarray(a, float) - np.asarray(e, float)), initial=0)
+            err = np.nanmax(np.abs(np.asarray(a, complex) - np.asarray(e, complex)), initial=0)
         raise Differs(f"{where}: values differ (max abs error {err:.3g})")
 
 
@@ -365,9 +404,16 @@ def _is_random(op, s) -> bool:
 
 
 def _grad_outputs(outs):
+    """Random cotangents, the same on both sides; complex ones have an imaginary part (a
+    real one would hide a missing conj)."""
     rng = np.random.RandomState(0)
-    return [rng.standard_normal(tuple(o.shape)).astype(str(o.dtype).split(".")[-1])
-            for o in outs]
+    out = []
+    for o in outs:
+        g = rng.standard_normal(tuple(o.shape))
+        if o.dtype.is_complex:
+            g = g + 1j * rng.standard_normal(tuple(o.shape))
+        out.append(np.asarray(g, dtype=str(o.dtype).split(".")[-1]))
+    return out
 
 
 def _guard(kind, f):
@@ -386,14 +432,15 @@ def _guard(kind, f):
         raise Differs(f"{kind} raises: {type(e).__name__}: {str(e)[:160]}") from e
 
 
-def check_sample(op, fn, s, random):
-    """Forward, gradients and double backward of one float64 (or other-dtype) sample."""
+def check_sample(op, fn, s, random, gradgrad=True):
+    """Forward, gradients and double backward (unless not ``gradgrad``) of one float64 (or
+    other-dtype) sample."""
     torch.manual_seed(0)
     expected = _call_torch(op, s)
     memo = {}
     actual = _guard("forward", lambda: _call_rg(fn, s, memo))
     try:
-        compare(expected, actual, "output", 1e-7, 1e-7, values=not random)
+        compare_output(op, expected, actual, "output", 1e-7, 1e-7, values=not random)
     except Differs as e:
         raise Differs(f"forward differs: {e}") from None
     leaves = torch_leaves(s)
@@ -424,7 +471,7 @@ def check_sample(op, fn, s, random):
                 "grad", 1e-6, 1e-7, nan_safe=True)
     except Differs as e:
         raise Differs(f"gradient differs: {e}") from None
-    if op.supports_gradgrad:
+    if op.supports_gradgrad and gradgrad:
         _double_backward(t_grads, r_grads, leaves, rg_leaves)
 
 
@@ -476,7 +523,8 @@ def check_float32(op, fn, random):
         expected = _call_torch(op, s)
         actual = _guard("float32", lambda s=s: _call_rg(fn, s, {}))
         try:
-            compare(expected, actual, "float32 output", 1e-4, 1e-5, values=not random)
+            compare_output(op, expected, actual, "float32 output", 1e-4, 1e-5,
+                           values=not random)
         except Differs as e:
             raise Differs(f"float32 differs: {e}") from None
 
@@ -528,6 +576,36 @@ def status(op) -> str:
                 check_sample(op, fn, s, random)
             check_float32(op, fn, random)
             check_errors(op, fn)
+    except Differs as e:
+        return str(e).replace("\n", " ")
+    except TimeoutError as e:
+        return f"timeout: {e}"
+    return "ok"
+
+
+def has_complex(op) -> bool:
+    """Whether the op takes complex128 besides a real dtype (an op with no real dtype runs
+    in complex128 in ``status`` already)."""
+    supported = op.supported_dtypes("cpu")
+    return supported is not None and torch.complex128 in supported and \
+        sample_dtype(op) is not torch.complex128
+
+
+def complex_status(op) -> str:
+    """'ok', or the first failure of the op's complex128 samples: forward, and the gradient
+    of every input (complex leaves: the conjugate Wirtinger derivative, as PyTorch's .grad)
+    where PyTorch differentiates the op in complex128."""
+    fn = resolve(op)
+    if fn is None:
+        return "missing"
+    try:
+        with time_limit(TIMEOUT_S), np.errstate(all="ignore"):
+            grad = op.supports_autograd and \
+                torch.complex128 in (op.supported_backward_dtypes("cpu") or ())
+            ss = samples(op, torch.complex128, grad)
+            random = is_random(op) or (bool(ss) and _is_random(op, ss[0]))
+            for s in ss:
+                check_sample(op, fn, s, random, gradgrad=COMPLEX_GRADGRAD)
     except Differs as e:
         return str(e).replace("\n", " ")
     except TimeoutError as e:

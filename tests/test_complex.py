@@ -357,3 +357,138 @@ def test_forward_mode_with_a_complex_primal(name):
             out = fns[name](fwd.make_dual(z, t))
             results.append(np.asarray(fwd.unpack_dual(out).tangent.tolist()))
     np.testing.assert_allclose(results[0], results[1], rtol=1e-12, atol=1e-12)
+
+
+# ------------------------------------------------- complex samples of real ops (issue 14)
+# Each op fixed for complex input by the op_db sweep's complex samples: value and the
+# gradient of a real loss through a complex weight (a missing conj changes the gradient).
+
+SQ = RNG.standard_normal((3, 3)) + 1j * RNG.standard_normal((3, 3))
+HPD = SQ @ SQ.conj().T + 3 * np.eye(3)
+TALL = RNG.standard_normal((4, 2)) + 1j * RNG.standard_normal((4, 2))
+VEC = RNG.standard_normal((4,)) + 1j * RNG.standard_normal((4,))
+IMG = RNG.standard_normal((1, 2, 5, 5)) + 1j * RNG.standard_normal((1, 2, 5, 5))
+KER = RNG.standard_normal((2, 2, 3, 3)) + 1j * RNG.standard_normal((2, 2, 3, 3))
+
+
+def _weighted(f):
+    """loss = Re(sum(y * c)) over f's outputs, c complex and varying over the elements."""
+    def loss(lib, *xs):
+        total = 0
+        for y in (lambda r: r if isinstance(r, tuple) else (r,))(f(lib, *xs)):
+            w = lib.arange(y.numel(), dtype=lib.float64).reshape(y.shape) / 5
+            total = total + (y * lib.complex(w - 1, w.cos())).real.sum()
+        return total
+    return loss
+
+
+REAL_OPS = [
+    ("prod", lambda L, z: L.prod(z, 1), (Z0,)),
+    ("prod_all", lambda L, z: z.prod(), (Z0,)),
+    ("cumprod", lambda L, z: L.cumprod(z, 1), (Z0,)),
+    ("cumprod_zero", lambda L, z: L.cumprod(z * L.tensor([1.0, 0.0, 1.0]), 1), (Z0,)),
+    ("vector_norm_2", lambda L, z: L.linalg.vector_norm(z, dim=1), (Z0,)),
+    ("vector_norm_1", lambda L, z: L.linalg.vector_norm(z, 1), (Z0,)),
+    ("vector_norm_3", lambda L, z: L.linalg.vector_norm(z, 3, dim=0), (Z0,)),
+    ("vector_norm_inf", lambda L, z: L.linalg.vector_norm(z, float("inf"), dim=1), (Z0,)),
+    ("norm", lambda L, z: z.norm(), (Z0,)),
+    ("linalg_norm", lambda L, z: L.linalg.norm(z, dim=1), (Z0,)),
+    ("matrix_norm_fro", lambda L, z: L.linalg.matrix_norm(z), (SQ,)),
+    ("var", lambda L, z: L.var(z, 1), (Z0,)),
+    ("std_mean", lambda L, z: L.std_mean(z, 0), (Z0,)),
+    ("dist", lambda L, z, w: L.dist(z, w), (Z0, W0)),
+    ("pairwise_distance",
+     lambda L, z, w: L.nn.functional.pairwise_distance(z, w), (Z0, W0)),
+    ("normalize", lambda L, z: L.nn.functional.normalize(z, dim=1), (Z0,)),
+    ("einsum", lambda L, z, w: L.einsum("ij,kj->ik", z, w), (Z0, W0)),
+    ("tensordot", lambda L, z, w: L.tensordot(z, w, ([1], [1])), (Z0, W0)),
+    ("inner", lambda L, z, w: L.inner(z, w), (Z0, W0)),
+    ("vdot", lambda L, z, w: L.vdot(z, w), (VEC, VEC[::-1].copy())),
+    ("linear", lambda L, z, w: L.nn.functional.linear(z, w), (Z0, W0)),
+    ("linear_bias", lambda L, z, w: L.nn.functional.linear(z, w, w[0, :2]), (Z0, W0[:, :]
+                                                                           .copy())),
+    ("conv2d", lambda L, x, k: L.nn.functional.conv2d(x, k, padding=1), (IMG, KER)),
+    ("conv_transpose2d", lambda L, x, k: L.nn.functional.conv_transpose2d(x, k), (IMG, KER)),
+    ("conv1d", lambda L, x, k: L.nn.functional.conv1d(x[:, :, 0], k[..., 0]), (IMG, KER)),
+    ("cov", lambda L, z: L.cov(z), (Z0,)),
+    ("corrcoef", lambda L, z: L.corrcoef(z), (Z0,)),
+    ("trapezoid", lambda L, z: L.trapezoid(z, dim=1), (Z0,)),
+    ("cumulative_trapezoid", lambda L, z: L.cumulative_trapezoid(z, dim=1), (Z0,)),
+    ("ldexp", lambda L, z: L.ldexp(z, L.tensor([1, 2, 3])), (Z0,)),
+    ("logaddexp", lambda L, z, w: L.logaddexp(z * 4, w * 4), (Z0, W0)),
+    ("logsumexp", lambda L, z: L.logsumexp(z * 4, 1), (Z0,)),
+    ("logcumsumexp", lambda L, z: L.logcumsumexp(z * 4, 1), (Z0,)),
+    ("cholesky", lambda L, a: L.linalg.cholesky(a), (HPD,)),
+    ("cholesky_upper", lambda L, a: L.linalg.cholesky(a, upper=True), (HPD,)),
+    ("lstsq", lambda L, a, b: L.linalg.lstsq(a, b, driver="gelsd")[:2], (TALL, TALL[:, :1]
+                                                                         .copy())),
+]
+
+
+@pytest.mark.parametrize(("name", "f", "inputs"), REAL_OPS, ids=[r[0] for r in REAL_OPS])
+def test_complex_input_of_real_ops_like_torch(name, f, inputs):
+    assert_same_grads(_weighted(f), *inputs)
+    ours, theirs = (f(lib, *[lib.tensor(x) for x in inputs]) for lib in (retrograd, torch))
+    for a, b in zip(*((r if isinstance(r, tuple) else (r,)) for r in (ours, theirs))):
+        assert str(a.dtype) == str(b.dtype), name  # a norm or a variance is real
+
+
+def test_logaddexp_gradient_without_overflow():
+    """Far apart, the derivative exp(x - out) is finite: 1 for the large operand as in
+    PyTorch, 0 (PyTorch: NaN, its exp(y - x) overflows) for the small one."""
+    z = np.array([10000 + 0j, -3 + 1j])
+    (v_r, g_r), (v_t, g_t) = grads_of(_weighted(lambda L, a, b: L.logaddexp(a, b)), z,
+                                      z[::-1].copy())
+    np.testing.assert_allclose(v_r, v_t)
+    for ours, theirs in zip(g_r, g_t):
+        big = np.abs(ours) > 0.5
+        np.testing.assert_allclose(ours[big], theirs[big])
+        assert np.isfinite(ours).all() and big.sum() == 1 and (ours[~big] == 0).all()
+
+
+def test_complex_samplers_fill_both_parts():
+    x = retrograd.zeros(20000, dtype=retrograd.complex128)
+    x.uniform_(1.0, 2.0)
+    assert x.real.min().item() >= 1 and x.imag.max().item() < 2
+    assert abs(x.imag.mean().item() - 1.5) < 0.02
+    x.normal_(1.0, 2.0)  # PyTorch: each part N(mean, std**2 / 2)
+    assert abs(x.real.mean().item() - 1) < 0.05 and abs(x.imag.mean().item() - 1) < 0.05
+    assert abs(x.imag.std().item() - 2 / np.sqrt(2)) < 0.05
+    with pytest.raises(RuntimeError, match="normal_ expects floating point"):
+        retrograd.zeros(3, dtype=retrograd.int64).normal_()
+
+
+FORWARD_DECOMPOSITIONS = {
+    "svd": (SQ, lambda L, x: (lambda u, s, vh: (s, (u * s.unsqueeze(-2)) @ vh, u.abs(),
+                                                vh.abs()))(*L.linalg.svd(x))),
+    "svd_tall": (TALL, lambda L, x: (lambda u, s, vh: (s, u @ u.mH, vh.abs()))(
+        *L.linalg.svd(x, full_matrices=False))),
+    "svd_wide": (TALL.T.copy(), lambda L, x: (lambda u, s, vh: (s, vh.mH @ vh, u.abs()))(
+        *L.linalg.svd(x, full_matrices=False))),
+    "svdvals": (SQ, lambda L, x: (L.linalg.svdvals(x),)),
+    "slogdet": (SQ, lambda L, x: tuple(L.linalg.slogdet(x))),
+    "eigh": (HPD, lambda L, x: (lambda w, v: (w, v.abs(), (v * w.unsqueeze(-2)) @ v.mH))(
+        *L.linalg.eigh(x))),
+    "eig": (SQ, lambda L, x: (lambda w, v: (w, v.abs()))(*L.linalg.eig(x))),
+    "matrix_norm_2": (SQ, lambda L, x: (L.linalg.matrix_norm(x, 2),
+                                        L.linalg.matrix_norm(x, "nuc"))),
+    "vector_norm": (SQ, lambda L, x: (L.linalg.vector_norm(x, 3, dim=1),)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FORWARD_DECOMPOSITIONS))
+def test_forward_mode_of_complex_decompositions_like_torch(name):
+    """Tangents of gauge-invariant outputs (values, |vectors|, products that cancel the
+    phases) against torch's forward AD."""
+    a, f = FORWARD_DECOMPOSITIONS[name]
+    t = np.asarray(RNG.standard_normal(a.shape) + 1j * RNG.standard_normal(a.shape))
+    if name == "eigh":
+        t = t + t.conj().T
+    results = []
+    for lib in (retrograd, torch):
+        fwd = lib.autograd.forward_ad
+        with fwd.dual_level():
+            outs = f(lib, fwd.make_dual(lib.tensor(a), lib.tensor(t)))
+            results.append([arr(fwd.unpack_dual(o).tangent) for o in outs])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-10)

@@ -331,14 +331,9 @@ def test_masked_errors():
     both_raise(lambda L: L.masked.sum(L.tensor(x), 2))
 
 
-# Prod and Cumprod (ops/reduction.py, ops/cumulative.py) leave the conjugate out of their
-# complex gradients (torch.prod's own gradient differs the same way).
-_NO_CONJ = pytest.mark.xfail(strict=True, reason="Prod/Cumprod complex gradient lacks conj")
-
-
 @pytest.mark.parametrize(("name", "args"), [
-    ("sum", (1,)), pytest.param("prod", (1,), marks=_NO_CONJ), ("mean", (1,)), ("var", (1,)),
-    ("std", (1,)), pytest.param("cumprod", (1,), marks=_NO_CONJ), ("norm", (2.0, 1)),
+    ("sum", (1,)), ("prod", (1,)), ("mean", (1,)), ("var", (1,)),
+    ("std", (1,)), ("cumprod", (1,)), ("norm", (2.0, 1)),
     ("norm", (1.0, 1)), ("normalize", (2.0, 1))])
 def test_masked_complex_inputs(name, args):
     """Complex values and gradients (the norm of |z|; var and std stay complex, as PyTorch's)."""

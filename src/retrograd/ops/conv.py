@@ -70,6 +70,8 @@ class Conv(Primitive):
         # The forward's columns serve one backward; a second one (retain_graph) redoes them,
         # so that they go back to the workspace cache as soon as the graph is used.
         cols, ctx.cols = ctx.cols, None
+        if _is_complex(x) or _is_complex(w):
+            x, w, cols = _conj(x), _conj(w), None  # columns of conj(x) are made anew
         kw = dict(stride=ctx.stride, pads=ctx.pads, dilation=ctx.dilation, groups=ctx.groups)
         gw = ConvWeightGrad.generic(x, grad, ksize=tuple(w.shape[2:]), cols=cols,
                                     **kw) if nw else None
@@ -106,6 +108,22 @@ def _bias_grad(grad):
     return _sum(grad, (0, *range(2, grad.ndim)))
 
 
+def _is_complex(v) -> bool:
+    return getattr(v, "_data", v).dtype.kind == "c"
+
+
+def _conj(v):
+    return v.conj() if _is_complex(v) else v
+
+
+def _conj_pair(a, b):
+    """The saved operands of a bilinear primitive, conjugated when complex: each gradient
+    is the adjoint map with the other operand conjugated (docs/derivatives.md)."""
+    if _is_complex(a) or _is_complex(b):
+        return _conj(a), _conj(b)
+    return a, b
+
+
 def _add_terms(a, b):
     """Sum of the jvp terms that exist (a constant operand has no tangent)."""
     if a is None:
@@ -128,7 +146,7 @@ class ConvInputGrad(Primitive):
         return _input_grad(g, w, tuple(size), stride, pads, dilation, groups)
 
     def backward(ctx, grad):
-        g, w = ctx.saved
+        g, w = _conj_pair(*ctx.saved)
         ng, nw = ctx.needs_input_grad
         kw = dict(stride=ctx.stride, pads=ctx.pads, dilation=ctx.dilation, groups=ctx.groups)
         gg = Conv.generic(grad, w, None, out=tuple(g.shape[2:]), **kw) if ng else None
@@ -165,7 +183,7 @@ class ConvWeightGrad(Primitive):
         return per.sum(0).reshape((cout, x.shape[1] // groups) + tuple(ksize))
 
     def backward(ctx, grad):
-        x, g = ctx.saved
+        x, g = _conj_pair(*ctx.saved)
         nx, ng = ctx.needs_input_grad
         kw = dict(stride=ctx.stride, pads=ctx.pads, dilation=ctx.dilation, groups=ctx.groups)
         gx = ConvInputGrad.generic(g, grad, size=tuple(x.shape[2:]), **kw) if nx else None

@@ -9,6 +9,7 @@ from .._tensor import Tensor
 from ..backend import xp
 from ._core import Primitive, register_method
 from ._out import write_out
+from .complex import conj
 from .reduction import _movedim, _prod_others, prod, sum
 from .shape import unsqueeze
 from .unary import where
@@ -51,10 +52,11 @@ class Cumsum(Primitive):
 
 
 class Cumprod(Primitive):
-    """running product along dim (inputs without zeros).  d/dx = revcumsum(grad*out) / x."""
+    """running product along dim (inputs without zeros).  d/dx = revcumsum(grad*out) / x
+    (conjugated for complex x: grad * conj(d))."""
 
     __slots__ = ("dim",)
-    formula = "revcumsum(grad * out) / x"
+    formula = "revcumsum(grad * conj(out)) / conj(x)"
 
     def forward(ctx, x, dim=0, dtype=None):
         ctx.dim, x, out = _running("cumprod", x, dim, dtype)
@@ -65,7 +67,8 @@ class Cumprod(Primitive):
         x, out = ctx.saved
         if x.ndim == 0:  # out is x itself: the derivative is 1, also at x = 0
             return grad
-        return Cumsum.backward(ctx, grad * out) / x
+        # holomorphic: the gradient carries the conjugate derivative (docs/derivatives.md)
+        return Cumsum.backward(ctx, grad * conj(out)) / conj(x)
 
     def jvp(ctx, tx):
         x, out = ctx.saved

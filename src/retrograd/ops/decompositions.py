@@ -175,7 +175,11 @@ class Slogdet(Primitive):
 
     def jvp(ctx, tx):
         x, sign = ctx.saved
-        return sign * 0, (_mT(_inverse(x)) * tx).sum((-2, -1))
+        t = (_mT(_inverse(x)) * tx).sum((-2, -1))  # d log det A = tr(A^-1 dA)
+        if _arr(x).dtype.kind != "c":
+            return sign * 0, t
+        # complex: log|det| moves with Re, the sign e^{i theta} with i Im
+        return sign * Complex.generic(Real.generic(t) * 0, Imag.generic(t)), Real.generic(t)
 
 
 class Inv(Primitive):
@@ -241,11 +245,12 @@ def _phi(x):
 
 
 class Cholesky(Primitive):
-    """L with A = L L^T.  d/dA = sym(L^{-T} Φ(L^T gL) L^{-1}), Φ = tril with halved diag."""
+    """L with A = L L^H.  With P = L^H tril(gL): d/dA = L^{-H} (tril(P) + tril(P, -1)^H) / 2
+    L^{-1} (the diagonal keeps P's imaginary part for complex A, as PyTorch's gradient)."""
 
     __slots__ = ()
     _name = "LinalgCholeskyExBackward0"
-    formula = "sym(L^-T phi(L^T grad) L^-1)"
+    formula = "L^-H (tril(P) + tril(P, -1)^H) / 2 L^-1, P = L^H tril(grad)"
 
     def forward(ctx, x):
         _sq(x, "linalg.cholesky")
@@ -260,8 +265,8 @@ class Cholesky(Primitive):
     def backward(ctx, grad):
         (L,) = ctx.saved
         Linv = _inverse(L)
-        g = _adj(Linv) @ _phi(_adj(L) @ tril(grad)) @ Linv
-        return (g + _adj(g)) * 0.5
+        p = _adj(L) @ tril(grad)
+        return _adj(Linv) @ ((tril(p) + _adj(tril(p, -1))) * 0.5) @ Linv
 
     def jvp(ctx, tx):
         (L,) = ctx.saved
@@ -459,20 +464,26 @@ class Svd(Primitive):
         u, s, vh, e, eye = ctx._parts()
         k = s.shape[-1]
         m, n = u.shape[-2], vh.shape[-1]
-        v = _mT(vh)
-        p = _mT(u) @ tx @ v
+        v = _adj(vh)
+        p = _adj(u) @ tx @ v
         f = where(eye, 0, 1 / e)
         ps = p * _bcast_mat(s)
         sp = _bcast_col(s) * p
-        du = u @ (f * (ps + _mT(ps)))
-        dv = v @ (f * (sp + _mT(sp)))
+        du = u @ (f * (ps + _adj(ps)))
+        dv = v @ (f * (sp + _adj(sp)))
+        ds = diagonal(p, 0, -2, -1)
+        if _arr(p).dtype.kind == "c":
+            # u_i's phase against v_i moves with Im(p_ii) / s_i (on U, as PyTorch); S is real
+            im = Imag.generic(ds)
+            du = du + u * _bcast_mat(Complex.generic(im * 0, im / s))
+            ds = Real.generic(ds)
         if m > k:
             du = du + (tx @ v - u @ p) / _bcast_mat(s)
         if n > k:
-            dv = dv + (_mT(tx) @ u - v @ _mT(p)) / _bcast_mat(s)
+            dv = dv + (_adj(tx) @ u - v @ _adj(p)) / _bcast_mat(s)
         if ctx.full and (m > k or n > k):
             raise NotImplementedError("linalg.svd: forward-mode AD needs full_matrices=False")
-        return du, diagonal(p, 0, -2, -1), _mT(dv)
+        return du, ds, _adj(dv)
 
 
 def _inverse(x):

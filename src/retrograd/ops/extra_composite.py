@@ -14,8 +14,10 @@ import numpy as np
 from .. import _dtype as dtypes
 from .._tensor import Tensor, wrap
 from ._core import register_method
+from .complex import complex as complex_
 from .creation import empty, full_like, tensor, zeros
-from .joining import cat
+from .joining import cat, stack
+from .pointwise import logaddexp
 from .unary import sqrt
 from .where import where
 
@@ -62,7 +64,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
             raise RuntimeError(f"cov(): expected {what} to have one or fewer dimensions but "
                                f"got {what} with {w.dim()} dimensions")
     x = input.reshape(1, -1) if input.dim() < 2 else input
-    if not x.is_floating_point():
+    if not (x.is_floating_point() or x.is_complex()):
         x = x.to(dtypes.get_default_dtype())
     w = fweights
     if aweights is not None:
@@ -85,7 +87,8 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
         norm = max(norm, 0)  # PyTorch: no observations left gives inf / nan, not a flip
     else:
         norm = norm.clamp(min=0)
-    return ((xw @ xc.transpose(0, 1)) / norm).squeeze()  # one variable: a 0-d result
+    # conj: the covariance of complex variables is E[(x - mean) conj(x - mean)]
+    return ((xw @ xc.transpose(0, 1).conj()) / norm).squeeze()  # one variable: a 0-d result
 
 
 def corrcoef(input):
@@ -94,7 +97,10 @@ def corrcoef(input):
     if c.dim() == 0:
         return c / c
     d = c.diagonal().sqrt()
-    return (c / d.unsqueeze(1) / d.unsqueeze(0)).clamp(-1, 1)
+    r = c / d.unsqueeze(1) / d.unsqueeze(0)
+    if r.is_complex():  # PyTorch clips the real and imaginary parts each
+        return complex_(r.real.clamp(-1, 1), r.imag.clamp(-1, 1))
+    return r.clamp(-1, 1)
 
 
 def renorm(input, p, dim, maxnorm):
@@ -117,9 +123,22 @@ def logcumsumexp(input, dim):
     """log(cumsum(exp(input))) along dim, shifted by the running max for stability."""
     if input.dim() == 0:
         return input.clone()
+    if input.is_complex():
+        return _logcumsumexp_complex(input, dim)
     top = input.detach().amax(dim, keepdim=True)
     top = where(top.isfinite(), top, 0.0)
     return (input - top).exp().cumsum(dim).log() + top
+
+
+def _logcumsumexp_complex(input, dim):
+    """The running logaddexp along dim, one step at a time: PyTorch's imaginary parts (a
+    log of the cumsum would wrap them to the principal branch)."""
+    if input.shape[dim] == 0:
+        return input.clone()
+    steps = [input.select(dim, 0)]
+    for i in range(1, input.shape[dim]):
+        steps.append(logaddexp(steps[-1], input.select(dim, i)))
+    return stack(steps, dim)
 
 
 def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
@@ -141,8 +160,12 @@ def _vector_norm(d, p, dim):
         return d.sign().abs().sum(dim)
     if p == math.inf:
         return d.abs().amax(dim)
+    if d.is_complex():
+        if p == 0:
+            return d.sgn().abs().sum(dim)
+        d = d.abs() if p != 2 else d
     if p == 2:
-        sq = (d * d).sum(dim)
+        sq = (d * d.conj()).real.sum(dim) if d.is_complex() else (d * d).sum(dim)
         # sqrt's slope at 0 is infinite; the NaN-safe rows give 0 there, as PyTorch does.
         return sqrt(sq)
     return d.abs().pow(p).sum(dim).pow(1.0 / p)
@@ -208,7 +231,7 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
 
 
 def _trapezoid_terms(y, x, dx, dim):
-    if not y.is_floating_point():
+    if not (y.is_floating_point() or y.is_complex()):
         y = y.to(dtypes.get_default_dtype())
     n = y.shape[dim]
     if n == 0:

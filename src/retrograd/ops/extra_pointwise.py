@@ -144,7 +144,8 @@ def ldexp(input, other, *, out=None):
     from .arithmetic import mul, pow
 
     require_tensors("ldexp", input, other)
-    x = input if input.is_floating_point() else input.to(get_default_dtype())
+    x = input if input.is_floating_point() or input.is_complex() else \
+        input.to(get_default_dtype())
     result = mul(x, pow(2.0, other))
     if out is not None:
         out.copy_(result)

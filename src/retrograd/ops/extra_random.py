@@ -22,8 +22,17 @@ def _fill(self, arr):
 
 
 def _float_only(self, name):
-    if self._data.dtype.kind != "f":
+    if self._data.dtype.kind not in "fc":
         raise RuntimeError(f"{name} expects floating point tensors, got {self.dtype}")
+
+
+def _parts(self, draw):
+    """A draw for each element; a complex tensor gets one for its real and its imaginary
+    part (as PyTorch's samplers fill complex tensors)."""
+    if self._data.dtype.kind != "c":
+        return draw(self.shape)
+    pair = draw((*self.shape, 2))
+    return pair[..., 0] + 1j * pair[..., 1]
 
 
 def bernoulli(input, p=None, *, generator=None, out=None):
@@ -97,7 +106,9 @@ def normal_(self, mean=0.0, std=1.0, *, generator=None):
     _float_only(self, "normal_")
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-    return _fill(self, rng(generator).normal(mean, std, self.shape))
+    if self._data.dtype.kind == "c":  # PyTorch: each part N(mean, std**2 / 2)
+        std = std / np.sqrt(2)
+    return _fill(self, _parts(self, lambda n: rng(generator).normal(mean, std, n)))
 
 
 def uniform_(self, from_=0.0, to=1.0, *, generator=None, **kwargs):
@@ -107,7 +118,7 @@ def uniform_(self, from_=0.0, to=1.0, *, generator=None, **kwargs):
     if from_ > to:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
                            f"from={from_} > to={to}")
-    return _fill(self, rng(generator).uniform(from_, to, self.shape))
+    return _fill(self, _parts(self, lambda n: rng(generator).uniform(from_, to, n)))
 
 
 def bernoulli_(self, p=0.5, *, generator=None):

@@ -30,6 +30,8 @@ class Linear(Primitive):
 
     def backward(ctx, grad):
         x, w = ctx.saved
+        if getattr(x, "_data", x).dtype.kind == "c":  # grad @ conj(w), grad^T @ conj(x)
+            x, w = x.conj(), w.conj()
         nx, nw, nb = ctx.needs_input_grad
         gx = grad @ w if nx else None
         gw = gb = None

@@ -153,7 +153,7 @@ def solve(A, B, *, left=True, out=None):
 def cholesky(A, upper=False, *, out=None):
     """Lower (or upper) Cholesky factor of symmetric positive-definite matrices."""
     L = Cholesky.generic(A)
-    return write_out(_mT(L) if upper else L, out, "linalg.cholesky")
+    return write_out(_adj(L) if upper else L, out, "linalg.cholesky")  # U = L^H
 
 
 _qr_result = _result("linalg_qr", ("Q", "R"))
@@ -363,15 +363,19 @@ def lstsq(A, B, rcond=None, *, driver=None):
     if driver == "gels" and (rank < k).any():
         raise _gels_rank_error(data, rank, k)
     x = pinv(A, rtol=rtol) @ b
-    empty = wrap(m.zeros((0,), data.dtype))
+    real = sv.dtype  # residuals and singular values are real for complex A
+    empty = wrap(m.zeros((0,), real))
     if rows > cols and driver != "gelsy" and (rank == cols).all():
-        residuals = ((A @ x - b) ** 2).sum(-2)
+        r = A @ x - b
+        residuals = ((r * r.conj()).real if r.is_complex() else r ** 2).sum(-2)
     else:  # none reported, yet part of the graph (zero gradient), as in PyTorch
         residuals = getitem(reshape(x, (-1,)), slice(0, 0)) if x.requires_grad else empty
+        if residuals.is_complex():
+            residuals = residuals.real
     return _lstsq_result(
         squeeze(x, -1) if vector else x, residuals,
         wrap(m.zeros((0,), m.int64)) if driver == "gels" else wrap(rank),
-        wrap(sv.astype(data.dtype)) if driver in ("gelsd", "gelss") else empty)
+        wrap(sv) if driver in ("gelsd", "gelss") else empty)
 
 
 def _matrix_dims(A, dim):

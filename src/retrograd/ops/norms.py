@@ -14,6 +14,7 @@ from ..backend import xp
 from . import linalg
 from ._core import Primitive, register_method
 from ._out import write_out
+from .complex import conj, real, sgn
 from .reduction import _all_dims, _count, _need_float, amax, expand_back, mean, sum
 from .shape import reshape
 from .unary import exp, log, sqrt, where
@@ -23,11 +24,12 @@ __all__ = ["logsumexp", "norm", "std", "std_mean", "var", "var_mean", "vector_no
 
 
 class Norm(Primitive):
-    """p-norm over dims.  d/dx (p=2) = grad * x / norm (0 where the norm is 0)."""
+    """p-norm over dims, real for complex x.  d/dx (p=2) = grad * x / norm (0 where the norm
+    is 0); for complex x the gradient (PyTorch's convention) has sgn(x) = x/|x| for sign(x)."""
 
     __slots__ = ("dims", "keepdim", "p", "shape")
     _name = "NormBackward1"
-    formula = "grad * sign(x) * |x|**(p-1) / norm**(p-1)"
+    formula = "grad * sgn(x) * |x|**(p-1) / norm**(p-1)"
 
     def forward(ctx, x, p=2, dim=None, keepdim=False):
         m = xp(x)
@@ -36,9 +38,11 @@ class Norm(Primitive):
         x_in, dtype = x, x.dtype
         if dtype.kind == "f" and dtype.itemsize == 2:
             x = x.astype(np.float32)  # half precision accumulates in float32, as in PyTorch
+        if dtype.kind == "c":
+            dtype = m.zeros(0, dtype).real.dtype  # the norm of complex values is real
         a = m.abs(x)
         if p == 2:
-            out = m.sqrt(m.sum(x * x, axis=dims, keepdims=keepdim))
+            out = m.sqrt(m.sum(a * a, axis=dims, keepdims=keepdim))
         elif p == float("inf"):
             out = m.max(a, axis=dims, keepdims=keepdim, initial=0)
         elif p == -float("inf"):
@@ -58,7 +62,7 @@ class Norm(Primitive):
         return out
 
     def backward(ctx, grad):
-        from .unary import abs, sign, where
+        from .unary import abs
 
         x, out = ctx.saved
         p, dims, keepdim, shape = ctx.p, ctx.dims, ctx.keepdim, ctx.shape
@@ -67,20 +71,21 @@ class Norm(Primitive):
         if p == 0:
             return g * 0
         if p == 1:
-            return g * sign(x)
+            return g * sgn(x)  # z/|z| for complex x, the sign for real x
         if p in (float("inf"), -float("inf")):
             mask = abs(x) == n
             count = expand_back(sum(mask, dim=dims, keepdim=True), shape, dims, True)
-            return where(mask, g * sign(x) / count, 0)
+            return where(mask, g * sgn(x) / count, 0)
         safe_n = where(n == 0, 1, n)
         if p == 2:
             return where(n == 0, 0, g * x / safe_n)
-        return where(n == 0, 0, g * sign(x) * abs(x) ** (p - 1) / safe_n ** (p - 1))
+        return where(n == 0, 0, g * sgn(x) * abs(x) ** (p - 1) / safe_n ** (p - 1))
 
     def jvp(ctx, tx):
         out = ctx.saved[1]
         g = Norm.backward(ctx, out * 0 + 1)
-        return sum(g * tx, dim=ctx.dims, keepdim=ctx.keepdim)
+        # a real function of complex x: the tangent is Re(conj(gradient) * tx)
+        return real(sum(conj(g) * tx, dim=ctx.dims, keepdim=ctx.keepdim))
 
 
 def _correction(dim, unbiased, correction):
@@ -100,8 +105,10 @@ def _variance(input, dim, unbiased, keepdim, correction):
     n = _count(input.shape, dims)
     x = input.float() if input._data.dtype == np.float16 else input
     d = x - mean(x, dims, keepdim=True)
+    # |d|^2, real for complex input (PyTorch's var of complex values is real)
+    sq = real(d * conj(d)) if input._data.dtype.kind == "c" else d * d
     with np.errstate(divide="ignore", invalid="ignore"):
-        return sum(d * d, dims, keepdim) / builtins.max(0, n - c)
+        return sum(sq, dims, keepdim) / builtins.max(0, n - c)
 
 
 def _as_input_dtype(res, input):
@@ -152,7 +159,9 @@ def logsumexp(input, dim, keepdim=False, *, out=None):
     if input._data.size == 0:
         shift = 0.0
     else:
-        shift = amax(input.detach(), dims, keepdim=True)
+        # the largest real part: a real shift keeps a complex log on its principal branch
+        top = input.detach()
+        shift = amax(top.real if top.is_complex() else top, dims, keepdim=True)
         shift = where(shift.abs() == float("inf"), 0.0, shift)
     res = log(sum(exp(input - shift), dims, keepdim=True)) + shift
     if not keepdim:

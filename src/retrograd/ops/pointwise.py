@@ -76,6 +76,22 @@ def _xlogy(x, y):
     return m.asarray(out).astype(m.result_type(x, y), copy=False)
 
 
+def _logaddexp(x, y):
+    """NumPy's logaddexp; for complex values big + log1p(exp(small - big)), big the operand
+    of larger real part (PyTorch's value: the imaginary part is big's, not wrapped)."""
+    m = xp(x) if hasattr(x, "dtype") else xp(y)
+    x, y = m.asarray(x), m.asarray(y)
+    if m.result_type(x, y).kind != "c":
+        return m.logaddexp(x, y)
+    first = x.real >= y.real
+    big, small = m.where(first, x, y), m.where(first, y, x)
+    return big + m.log1p(m.exp(small - big))
+
+
+def _cplx(x) -> bool:
+    return getattr(x, "_data", x).dtype.kind == "c"
+
+
 def _lerp(x, y, weight=0.5):
     """PyTorch's two-sided formula: exact at both ends (w = 0 gives x, w = 1 gives y)."""
     m = xp(x)
@@ -134,8 +150,10 @@ fmin = binary("fmin", "fmin",
 _xlogy_row = binary("xlogy", _xlogy, d=(lambda x, y: xlogy(x != 0, y), lambda x, y: x / y),
                     to_float=True, floating=True, nan_safe=True, quiet=True, method=False,
                     inplace=False, doc="input * log(other), 0 where input is 0.")
-logaddexp = binary("logaddexp", "logaddexp",
-                   d=(lambda x, y: 1 / (1 + exp(y - x)), lambda x, y: 1 / (1 + exp(x - y))),
+logaddexp = binary("logaddexp", _logaddexp,
+                   # complex: exp(x - out), the same value without exp(y - x)'s overflow
+                   d=(lambda x, y, out: exp(x - out) if _cplx(x) else 1 / (1 + exp(y - x)),
+                      lambda x, y, out: exp(y - out) if _cplx(y) else 1 / (1 + exp(x - y))),
                    check=_float_only("logaddexp"), quiet=True, tensors_only=True,
                    inplace=False, doc="log(exp(input) + exp(other)) without overflow.")
 logaddexp2 = binary("logaddexp2", "logaddexp2",

@@ -15,6 +15,7 @@ from ..backend import xp
 from ._core import Primitive, register_method
 from ._helpers import out_
 from ._out import c_type_name, dtype_name, takes_out, write_out
+from .complex import conj
 from .diagonal import _arr
 from .indexing import getitem
 from .shape import expand, reshape, squeeze, transpose, unsqueeze
@@ -25,12 +26,13 @@ __all__ = ["addbmm", "addmm", "addmv", "baddbmm", "bmm", "cross", "dot", "einsum
 
 
 class Einsum(Primitive):
-    """einsum over explicit subscripts.  d/dx_k = einsum of grad with the other operands
-    into x_k's subscripts (repeated subscripts via identity, summed-only ones via ones)."""
+    """einsum over explicit subscripts.  d/dx_k = einsum of grad with the other operands,
+    conjugated (multilinear, so holomorphic), into x_k's subscripts (repeated subscripts via
+    identity, summed-only ones via ones)."""
 
     __slots__ = ("ins", "rhs")
     promote = True
-    formula = "einsum(grad, others -> subscripts of x_k)"
+    formula = "einsum(grad, conj(others) -> subscripts of x_k)"
 
     def forward(ctx, *ops, ins=(), rhs=""):
         ctx.ins, ctx.rhs = ins, rhs
@@ -59,7 +61,7 @@ def _einsum_grad(ctx, grad, ops, k):
     others = [j for j in range(len(ops)) if j != k]
     avail = set(ctx.rhs).union(*[ctx.ins[j] for j in others])
     target = "".join(dict.fromkeys(c for c in sub if c in avail))
-    g = Einsum.generic(grad, *[ops[j] for j in others], ins=(ctx.rhs, *[ctx.ins[j]
+    g = Einsum.generic(grad, *[conj(ops[j]) for j in others], ins=(ctx.rhs, *[ctx.ins[j]
                        for j in others]), rhs=target)
     shape = ops[k].shape
     size = {c: shape[i] for i, c in enumerate(sub)}
@@ -231,7 +233,9 @@ def dot(input, other, *, out=None):
     return write_out(input @ other, out, "dot")
 
 
-vdot = dot  # real tensors: no conjugation
+def vdot(input, other, *, out=None):
+    """``sum(conj(input) * other)`` of two 1-d tensors (``dot`` for real ones)."""
+    return dot(conj(input), other, out=out)
 
 
 @register_method("outer")

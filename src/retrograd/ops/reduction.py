@@ -23,6 +23,7 @@ from ..backend import xp
 from ._core import Primitive, register_method, replayable
 from ._helpers import int_arg
 from ._out import takes_out, write_out
+from .complex import conj
 from .unary import where
 
 __all__ = ["all", "amax", "amin", "aminmax", "any", "argmax", "argmin", "count_nonzero", "mean",
@@ -144,7 +145,7 @@ class Prod(Primitive):
     as out / x_i when no element is zero, else exactly, by products of the others)."""
 
     __slots__ = ("dims", "keepdim", "shape")
-    formula = "grad * prod(others)"
+    formula = "grad * conj(prod(others))"
 
     def forward(ctx, x, dim=None, keepdim=False, dtype=None):
         ctx.dims = dims = _dims(dim, x.ndim)
@@ -160,7 +161,8 @@ class Prod(Primitive):
     def backward(ctx, grad):
         x, out = ctx.saved
         g = expand_back(grad, ctx.shape, ctx.dims, ctx.keepdim)
-        return g * _prod_others(x, out, ctx.dims, ctx.keepdim, ctx.shape)
+        # holomorphic: the gradient carries the conjugate derivative (docs/derivatives.md)
+        return g * conj(_prod_others(x, out, ctx.dims, ctx.keepdim, ctx.shape))
 
     def jvp(ctx, tx):
         x, out = ctx.saved
