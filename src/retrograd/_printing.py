@@ -350,17 +350,8 @@ def tensor_repr(
     return _add_suffixes(prefix + tensor_str, suffixes, indent)
 
 
-def parameter_repr(
-    data: Any,
-    *,
-    dtype_name: str,
-    default_dtype_name: str = "torch.float32",
-    requires_grad: bool = True,
-    grad_fn_name: str | None = None,
-    is_leaf: bool = True,
-    device: str = "cpu",
-    tensor_contents: str | None = None,
-) -> str:
+def parameter_repr(data: Any, *, dtype_name: str, requires_grad: bool = True,
+                   **kwargs: Any) -> str:
     """The ``repr`` of an ``nn.Parameter``: ``"Parameter containing:\\n"`` and the tensor's.
 
     Takes the arguments of :func:`tensor_repr`; ``requires_grad`` defaults to True, as a
@@ -371,13 +362,5 @@ def parameter_repr(
         Parameter containing:
         tensor([1.5000, 2.0000], requires_grad=True)
     """
-    return "Parameter containing:\n" + tensor_repr(
-        data,
-        dtype_name=dtype_name,
-        default_dtype_name=default_dtype_name,
-        requires_grad=requires_grad,
-        grad_fn_name=grad_fn_name,
-        is_leaf=is_leaf,
-        device=device,
-        tensor_contents=tensor_contents,
-    )
+    return "Parameter containing:\n" + tensor_repr(data, dtype_name=dtype_name,
+                                                    requires_grad=requires_grad, **kwargs)

@@ -105,6 +105,13 @@ def _extreme(x, largest: bool, op: str):
     return -float("inf") if largest else float("inf")
 
 
+def _fill_extreme(x, input, mask, largest: bool, op: str):
+    """x (``input`` or a cast of it) with the masked-out elements set to the identity of amax
+    (largest) or amin, so that they never win."""
+    m = _mask(input, mask)
+    return x if m is None else _fill(x, m, _extreme(x, largest, op))
+
+
 # ---------------------------------------------------------------------- reductions
 
 def sum(input, dim=None, *, keepdim=False, dtype=None, mask=None):
@@ -135,9 +142,7 @@ def amax(input, dim=None, *, keepdim=False, dtype=None, mask=None):
 
     d/dx = grad shared among the unmasked maxima.
     """
-    x = _cast(input, dtype)
-    m = _mask(input, mask)
-    x = x if m is None else _fill(x, m, _extreme(x, True, "amax"))
+    x = _fill_extreme(_cast(input, dtype), input, mask, True, "amax")
     return _amax(x, _dims(dim, input.ndim), keepdim)
 
 
@@ -146,15 +151,12 @@ def amin(input, dim=None, *, keepdim=False, dtype=None, mask=None):
 
     d/dx = grad shared among the unmasked minima.
     """
-    x = _cast(input, dtype)
-    m = _mask(input, mask)
-    x = x if m is None else _fill(x, m, _extreme(x, False, "amin"))
+    x = _fill_extreme(_cast(input, dtype), input, mask, False, "amin")
     return _amin(x, _dims(dim, input.ndim), keepdim)
 
 
 def _arg(fn, largest, input, dim, keepdim, dtype, mask):
-    m = _mask(input, mask)
-    x = input if m is None else _fill(input, m, _extreme(input, largest, fn.__name__))
+    x = _fill_extreme(input, input, mask, largest, fn.__name__)
     # PyTorch returns the index in ``dtype``, by default the input's own dtype.
     return fn(x, dim, keepdim).to(input.dtype if dtype is None else dtype)
 

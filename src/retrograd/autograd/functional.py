@@ -90,6 +90,17 @@ def _check_v(v, outputs, fn: str):
                                f"but got {list(vi.shape)}.")
 
 
+def _weighted_grad(outs, ins, vs, create_graph: bool) -> tuple:
+    """sum_k vs[k] * d outs[k] / d ins over the outputs that are in the graph (None or
+    not requiring grad ones add nothing; ``vs`` None: scalar outputs, weight 1), one entry
+    per input, None where no output depends on it."""
+    keep = [k for k, o in enumerate(outs) if o is not None and o.requires_grad]
+    if not keep:
+        return (None,) * len(ins)
+    return _grad([outs[k] for k in keep], ins, None if vs is None else [vs[k] for k in keep],
+                 create_graph=create_graph, allow_unused=True)
+
+
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
     """``(func(inputs), v^T J)``: the vector-Jacobian product at ``inputs``."""
     with enable_grad():
@@ -105,14 +116,7 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
         else:
             _, vs = _as_tuple(v, "v", "vjp")
             _check_v(vs, outs, "vjp")
-        diff_outs = [o for o in outs if o.requires_grad]
-        if diff_outs:
-            grads = _grad([o for o in outs if o.requires_grad], ins,
-                          None if vs is None else [vi for vi, o in zip(vs, outs)
-                                                   if o.requires_grad],
-                          create_graph=create_graph, allow_unused=True)
-        else:
-            grads = (None,) * len(ins)
+        grads = _weighted_grad(outs, ins, vs, create_graph)
         grads = _fill_none(grads, ins, strict, "vjp")
     return (_untuple(is_out_tuple, _finish(outs, create_graph)),
             _untuple(is_in_tuple, _finish(grads, create_graph)))
@@ -128,18 +132,8 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
         outputs = func(*ins)
         is_out_tuple, outs = _as_tuple(outputs, "outputs of the user-provided function", "jvp")
         us = tuple(zeros_like(o).requires_grad_(True) for o in outs)
-        diff = [(o, u) for o, u in zip(outs, us) if o.requires_grad]
-        if diff:
-            g = _grad([o for o, _ in diff], ins, [u for _, u in diff], create_graph=True,
-                      allow_unused=True)
-        else:
-            g = (None,) * len(ins)
-        pairs = [(gi, vi) for gi, vi in zip(g, vs) if gi is not None and gi.requires_grad]
-        if pairs:
-            res = _grad([p for p, _ in pairs], us, [vi for _, vi in pairs],
-                        create_graph=create_graph, allow_unused=True)
-        else:
-            res = (None,) * len(us)
+        g = _weighted_grad(outs, ins, us, create_graph=True)
+        res = _weighted_grad(g, us, vs, create_graph)
         res = _fill_none(res, outs, strict, "jvp", "input")
     return (_untuple(is_out_tuple, _finish(outs, create_graph)),
             _untuple(is_out_tuple, _finish(res, create_graph)))
@@ -262,43 +256,31 @@ def _scalar_grad_fn(func, strict, name):
     return g
 
 
+def _hessian_product(name, func, inputs, v, create_graph, strict, product):
+    """``(func(inputs), product(gs, ins, vs))`` for a scalar ``func``, gs its gradient (in
+    the graph), the shared frame of vhp and hvp."""
+    with enable_grad():
+        is_in_tuple, ins = _as_tuple(inputs, "inputs", name)
+        ins = _prepare(ins, create_graph)
+        vs = _input_vectors(v, ins, name)
+        out, gs = _scalar_grad_fn(func, strict, name)(*ins)
+        res = _fill_none(product(gs, ins, vs), ins, strict, name)
+    return (_finish((out,), create_graph)[0], _untuple(is_in_tuple, _finish(res, create_graph)))
+
+
 def vhp(func, inputs, v=None, create_graph=False, strict=False):
     """``(func(inputs), v^T H)`` for a scalar ``func``."""
-    with enable_grad():
-        is_in_tuple, ins = _as_tuple(inputs, "inputs", "vhp")
-        ins = _prepare(ins, create_graph)
-        vs = _input_vectors(v, ins, "vhp")
-        out, gs = _scalar_grad_fn(func, strict, "vhp")(*ins)
-        pairs = [(g, vi) for g, vi in zip(gs, vs) if g.requires_grad]
-        if pairs:
-            res = _grad([g for g, _ in pairs], ins, [vi for _, vi in pairs],
-                        create_graph=create_graph, allow_unused=True)
-        else:
-            res = (None,) * len(ins)
-        res = _fill_none(res, ins, strict, "vhp")
-    return (_finish((out,), create_graph)[0], _untuple(is_in_tuple, _finish(res, create_graph)))
+    def product(gs, ins, vs):
+        return _weighted_grad(gs, ins, vs, create_graph)
+
+    return _hessian_product("vhp", func, inputs, v, create_graph, strict, product)
 
 
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
     """``(func(inputs), H v)`` for a scalar ``func`` (computed as a double vjp)."""
-
-    with enable_grad():
-        is_in_tuple, ins = _as_tuple(inputs, "inputs", "hvp")
-        ins = _prepare(ins, create_graph)
-        vs = _input_vectors(v, ins, "hvp")
-        out, gs = _scalar_grad_fn(func, strict, "hvp")(*ins)
+    def product(gs, ins, vs):
         us = tuple(zeros_like(g).requires_grad_(True) for g in gs)
-        pairs = [(g, u) for g, u in zip(gs, us) if g.requires_grad]
-        if pairs:
-            double = _grad([g for g, _ in pairs], ins, [u for _, u in pairs], create_graph=True,
-                           allow_unused=True)
-        else:
-            double = (None,) * len(ins)
-        trip = [(d, vi) for d, vi in zip(double, vs) if d is not None and d.requires_grad]
-        if trip:
-            res = _grad([d for d, _ in trip], us, [vi for _, vi in trip],
-                        create_graph=create_graph, allow_unused=True)
-        else:
-            res = (None,) * len(us)
-        res = _fill_none(res, ins, strict, "hvp")
-    return (_finish((out,), create_graph)[0], _untuple(is_in_tuple, _finish(res, create_graph)))
+        double = _weighted_grad(gs, ins, us, create_graph=True)
+        return _weighted_grad(double, us, vs, create_graph)
+
+    return _hessian_product("hvp", func, inputs, v, create_graph, strict, product)

@@ -199,8 +199,19 @@ def _run(t: Transport, request, what: str, async_op: bool, finish=None):
     return None
 
 
-def _bump(tensor) -> None:
+def _written(tensor, back) -> None:
+    """Received values are in ``tensor``'s buffer: copy them in (``back``, when the buffer
+    was a contiguous copy) and bump its version."""
+    if back is not None:
+        back()
     bump_version(tensor)
+
+
+def _unstack_into(tensors, parts) -> None:
+    """tensors[r] = parts[r] in place, for each rank r."""
+    for out, part in zip(tensors, parts):
+        out._data[...] = part
+        bump_version(out)
 
 
 def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op: bool = False):
@@ -217,9 +228,7 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op: bool = False):
                 buf[...] /= g.size()
             else:
                 buf[...] //= g.size()
-        if back is not None:
-            back()
-        _bump(tensor)
+        _written(tensor, back)
 
     return _run(t, req, "all_reduce", async_op, finish)
 
@@ -233,9 +242,7 @@ def broadcast(tensor, src: int, group=None, async_op: bool = False):
     req = t.comm.Ibcast(buf, root=_local(g, src))
 
     def finish():
-        if back is not None:
-            back()
-        _bump(tensor)
+        _written(tensor, back)
 
     return _run(t, req, "broadcast", async_op, finish)
 
@@ -244,6 +251,16 @@ def _local(g: ProcessGroup, rank: int) -> int:
     if rank not in g.ranks:
         raise ValueError(f"rank {rank} is not part of the group {g.ranks}")
     return g.ranks.index(rank)
+
+
+def _rooted(what: str, group, tensor, rank: int):
+    """The start of a collective rooted at global ``rank``: the group, its transport,
+    ``tensor``'s buffer and copy-back (see ``_buffer``), and the root's index in the group."""
+    g = _group(group)
+    buf, back = _buffer(tensor)
+    root = _local(g, rank)
+    g.transport.check_peers(what, buf)
+    return g, g.transport, buf, back, root
 
 
 def reduce(tensor, dst: int, op=ReduceOp.SUM, group=None, async_op: bool = False):
@@ -263,9 +280,7 @@ def reduce(tensor, dst: int, op=ReduceOp.SUM, group=None, async_op: bool = False
         if t.rank == root:
             if op == ReduceOp.AVG:
                 buf[...] /= g.size()
-            if back is not None:
-                back()
-            _bump(tensor)
+            _written(tensor, back)
 
     return _run(t, req, "reduce", async_op, finish)
 
@@ -283,9 +298,7 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op: bo
     req = t.comm.Iallgather(send, recv)
 
     def finish():
-        if back is not None:
-            back()
-        _bump(output_tensor)
+        _written(output_tensor, back)
 
     return _run(t, req, "all_gather_into_tensor", async_op, finish)
 
@@ -303,20 +316,14 @@ def all_gather(tensor_list, tensor, group=None, async_op: bool = False):
     req = t.comm.Iallgather(send, recv)
 
     def finish():
-        for out, part in zip(tensor_list, recv):
-            out._data[...] = part
-            _bump(out)
+        _unstack_into(tensor_list, recv)
 
     return _run(t, req, "all_gather", async_op, finish)
 
 
 def gather(tensor, gather_list=None, dst: int = 0, group=None, async_op: bool = False):
     """Collect every rank's ``tensor`` into ``gather_list`` on rank ``dst``."""
-    g = _group(group)
-    t = g.transport
-    send, _ = _buffer(tensor)
-    root = _local(g, dst)
-    t.check_peers("gather", send)
+    g, t, send, _, root = _rooted("gather", group, tensor, dst)
     recv = np.empty((g.size(), *send.shape), dtype=send.dtype) if t.rank == root else None
     req = t.comm.Igather(send, recv, root=root)
 
@@ -325,20 +332,14 @@ def gather(tensor, gather_list=None, dst: int = 0, group=None, async_op: bool = 
             if gather_list is None or len(gather_list) != g.size():
                 raise ValueError("gather: gather_list on the destination rank must hold one "
                                  "tensor per rank")
-            for out, part in zip(gather_list, recv):
-                out._data[...] = part
-                _bump(out)
+            _unstack_into(gather_list, recv)
 
     return _run(t, req, "gather", async_op, finish)
 
 
 def scatter(tensor, scatter_list=None, src: int = 0, group=None, async_op: bool = False):
     """Rank ``src`` sends ``scatter_list[r]`` to rank r, which receives it in ``tensor``."""
-    g = _group(group)
-    t = g.transport
-    recv, back = _buffer(tensor)
-    root = _local(g, src)
-    t.check_peers("scatter", recv)
+    g, t, recv, back, root = _rooted("scatter", group, tensor, src)
     send = None
     if t.rank == root:
         if scatter_list is None or len(scatter_list) != g.size():
@@ -348,9 +349,7 @@ def scatter(tensor, scatter_list=None, src: int = 0, group=None, async_op: bool 
     req = t.comm.Iscatter(send, recv, root=root)
 
     def finish():
-        if back is not None:
-            back()
-        _bump(tensor)
+        _written(tensor, back)
 
     return _run(t, req, "scatter", async_op, finish)
 
@@ -367,9 +366,7 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op: 
     def finish():
         if op == ReduceOp.AVG:
             recv[...] /= g.size()
-        if back is not None:
-            back()
-        _bump(output)
+        _written(output, back)
 
     return _run(t, req, "reduce_scatter_tensor", async_op, finish)
 

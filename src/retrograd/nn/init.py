@@ -219,6 +219,7 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) 
 
 
 def _deprecated(new):
+    """PyTorch's old name of ``new`` (without the trailing underscore): warns, then calls it."""
     def old(*args, **kwargs):
         warnings.warn(
             f"`nn.init.{new.__name__[:-1]}` is now deprecated in favor of "
@@ -231,14 +232,7 @@ def _deprecated(new):
     return old
 
 
-uniform = _deprecated(uniform_)
-normal = _deprecated(normal_)
-constant = _deprecated(constant_)
-eye = _deprecated(eye_)
-dirac = _deprecated(dirac_)
-xavier_uniform = _deprecated(xavier_uniform_)
-xavier_normal = _deprecated(xavier_normal_)
-kaiming_uniform = _deprecated(kaiming_uniform_)
-kaiming_normal = _deprecated(kaiming_normal_)
-orthogonal = _deprecated(orthogonal_)
-sparse = _deprecated(sparse_)
+for _new in (uniform_, normal_, constant_, eye_, dirac_, xavier_uniform_, xavier_normal_,
+             kaiming_uniform_, kaiming_normal_, orthogonal_, sparse_):
+    globals()[_new.__name__[:-1]] = _deprecated(_new)
+del _new

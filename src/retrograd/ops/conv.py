@@ -131,6 +131,17 @@ def _add_terms(a, b):
     return a if b is None else a + b
 
 
+def _bilinear_jvp(ctx, ta, tb, size_arg: str):
+    """The jvp of ConvInputGrad or ConvWeightGrad, each linear in both its inputs a and b:
+    op(ta, b) + op(a, tb) at ctx's geometry (``size_arg`` names its size argument)."""
+    a, b = ctx.saved
+    op = type(ctx)
+    kw = dict(stride=ctx.stride, pads=ctx.pads, dilation=ctx.dilation, groups=ctx.groups)
+    kw[size_arg] = getattr(ctx, size_arg)
+    return _add_terms(op.generic(ta, b, **kw) if ta is not None else None,
+                      op.generic(a, tb, **kw) if tb is not None else None)
+
+
 class ConvInputGrad(Primitive):
     """dT/dx = col2im(w^T g): the transposed convolution of g by w.
     d/dg = conv(grad, w), d/dw = conv_weight(grad, g)."""
@@ -154,11 +165,7 @@ class ConvInputGrad(Primitive):
         return gg, gw
 
     def jvp(ctx, tg, tw):
-        g, w = ctx.saved
-        kw = dict(size=ctx.size, stride=ctx.stride, pads=ctx.pads, dilation=ctx.dilation,
-                  groups=ctx.groups)
-        return _add_terms(ConvInputGrad.generic(tg, w, **kw) if tg is not None else None,
-                          ConvInputGrad.generic(g, tw, **kw) if tw is not None else None)
+        return _bilinear_jvp(ctx, tg, tw, "size")
 
 
 class ConvWeightGrad(Primitive):
@@ -191,11 +198,7 @@ class ConvWeightGrad(Primitive):
         return gx, gg
 
     def jvp(ctx, tx, tg):
-        x, g = ctx.saved
-        kw = dict(ksize=ctx.ksize, stride=ctx.stride, pads=ctx.pads, dilation=ctx.dilation,
-                  groups=ctx.groups)
-        return _add_terms(ConvWeightGrad.generic(tx, g, **kw) if tx is not None else None,
-                          ConvWeightGrad.generic(x, tg, **kw) if tg is not None else None)
+        return _bilinear_jvp(ctx, tx, tg, "ksize")
 
 
 class Im2Col(Primitive):

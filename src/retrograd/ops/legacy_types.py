@@ -58,8 +58,8 @@ def type_(self, dtype=None, non_blocking=False, **kwargs):
     return conversion.type_(self, dtype, non_blocking, **kwargs)
 
 
-class layout:
-    """A tensor layout; only ``strided`` (dense) tensors exist here."""
+class _NamedConstant:
+    """A module-level constant printed as ``torch.<name>``, pickled by that name."""
 
     __slots__ = ("_name",)
 
@@ -73,20 +73,17 @@ class layout:
         return self._name
 
 
-class memory_format:
+class layout(_NamedConstant):
+    """A tensor layout; only ``strided`` (dense) tensors exist here."""
+
+    __slots__ = ()
+
+
+class memory_format(_NamedConstant):
     """A memory format. NumPy arrays here are row-major; the formats are accepted wherever
     PyTorch takes one, and ``contiguous`` / ``clone`` give a row-major result for all."""
 
-    __slots__ = ("_name",)
-
-    def __init__(self, name: str) -> None:
-        self._name = name
-
-    def __repr__(self) -> str:
-        return f"torch.{self._name}"
-
-    def __reduce__(self):
-        return self._name
+    __slots__ = ()
 
 
 strided = layout("strided")

@@ -369,16 +369,20 @@ def adaptive_max_pool3d(input, output_size, return_indices=False):
     return _adaptive_max_poolnd(3, input, output_size, return_indices)
 
 
-def adaptive_max_pool1d_with_indices(input, output_size, return_indices=True):
-    return _adaptive_max_poolnd(1, input, output_size, True)
+def _adaptive_with_indices(nd: int):
+    """``adaptive_max_pool<nd>d_with_indices``: always ``(values, indices)``, whatever its
+    ``return_indices`` (as PyTorch's)."""
+    def pool(input, output_size, return_indices=True):
+        return _adaptive_max_poolnd(nd, input, output_size, True)
+
+    pool.__name__ = pool.__qualname__ = f"adaptive_max_pool{nd}d_with_indices"
+    pool.__doc__ = f"``adaptive_max_pool{nd}d`` returning ``(values, indices)``."
+    return pool
 
 
-def adaptive_max_pool2d_with_indices(input, output_size, return_indices=True):
-    return _adaptive_max_poolnd(2, input, output_size, True)
-
-
-def adaptive_max_pool3d_with_indices(input, output_size, return_indices=True):
-    return _adaptive_max_poolnd(3, input, output_size, True)
+adaptive_max_pool1d_with_indices = _adaptive_with_indices(1)
+adaptive_max_pool2d_with_indices = _adaptive_with_indices(2)
+adaptive_max_pool3d_with_indices = _adaptive_with_indices(3)
 
 
 # ---------------------------------------------------------------------- unpooling

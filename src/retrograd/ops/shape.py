@@ -166,12 +166,10 @@ class Expand(Primitive):
         return expand(tx, ctx.out_shape)
 
 
-class Squeeze(Primitive):
-    """x without size-1 dims.  d/dx = grad reshaped back."""
+class Squeeze(View):
+    """x without size-1 dims, a view with a new shape.  d/dx = grad reshaped back."""
 
-    __slots__ = ("shape",)
-    is_view = True
-    formula = "reshape(grad, x.shape)"
+    __slots__ = ()
 
     def forward(ctx, x, dim=None):
         ctx.shape = x.shape
@@ -181,12 +179,6 @@ class Squeeze(Primitive):
         dims = tuple(wrap_dim(d, x.ndim) for d in dims)
         keep = tuple(d for d in dims if x.ndim and x.shape[d] == 1)
         return x.squeeze(axis=keep) if keep else x.view()
-
-    def backward(ctx, grad):
-        return reshape(grad, ctx.shape)
-
-    def jvp(ctx, tx):
-        return reshape(tx, ctx.out_shape)
 
 
 class SqueezeDim(Squeeze):

@@ -15,25 +15,6 @@ from .inplace import inplace_apply
 __all__: list[str] = []
 
 
-class Fill(Primitive):
-    """x filled with a value.  d/dx = 0; d/dvalue = sum(grad) for a 0-d tensor value."""
-
-    formula = "0, sum(grad)"
-
-    def forward(ctx, x, value):
-        out = xp(x).empty_like(x)
-        out[...] = value
-        return out
-
-    def backward(ctx, grad):
-        from .reduction import sum
-
-        return grad * 0, sum(grad)
-
-    def jvp(ctx, tx, tv):
-        return Fill.generic(tx * 0, 0.0 if tv is None else tv)
-
-
 class Copy(Primitive):
     """x's values replaced by src (broadcast, cast).  d/dx = 0, d/dsrc = grad."""
 
@@ -48,7 +29,19 @@ class Copy(Primitive):
         return grad * 0, grad
 
     def jvp(ctx, tx, ts):
-        return Copy.generic(tx * 0, 0.0 if ts is None else ts)
+        return type(ctx).generic(tx * 0, 0.0 if ts is None else ts)
+
+
+class Fill(Copy):
+    """x filled with a value: a copy of a number or a 0-d tensor.
+    d/dx = 0; d/dvalue = sum(grad) for a 0-d tensor value."""
+
+    formula = "0, sum(grad)"
+
+    def backward(ctx, grad):
+        from .reduction import sum
+
+        return grad * 0, sum(grad)
 
 
 @register_method("zero_")

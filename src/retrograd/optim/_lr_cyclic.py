@@ -23,6 +23,7 @@ from .lr_scheduler import (
     _check_optimizer,
     _format_param,
     _group_values,
+    _NestedState,
     _restore_callable,
     _set_group_value,
     _warn_get_lr,
@@ -383,20 +384,18 @@ def _check_members(owner: str, optimizer: Optimizer, schedulers) -> None:
                 f"different from {type(optimizer).__name__}.")
 
 
-class _Composite(LRScheduler):
+class _Composite(_NestedState, LRScheduler):
     """A scheduler made of schedulers; its state dict nests theirs under ``_schedulers``."""
 
-    def state_dict(self) -> dict[str, Any]:
-        sd = super().state_dict()
-        sd["_schedulers"] = [s.state_dict() for s in self._schedulers]
-        return sd
+    _nested = "_schedulers"
 
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        state_dict = dict(state_dict)
-        nested = state_dict.pop("_schedulers")
-        self.__dict__.update(state_dict)
-        for s, sd in zip(self._schedulers, nested):
-            s.load_state_dict(sd)
+    @staticmethod
+    def _item_state(item: LRScheduler) -> dict[str, Any]:
+        return item.state_dict()
+
+    @staticmethod
+    def _restore_item(item: LRScheduler, state: dict[str, Any]) -> None:
+        item.load_state_dict(state)
 
 
 class SequentialLR(_Composite):

@@ -221,20 +221,40 @@ class _FactorScheduler(LRScheduler):
         return [base * f for base in self.base_lrs]
 
 
-class _HoldsLambdas:
-    """State dict support for schedulers holding user callables in ``lr_lambdas``."""
+class _NestedState:
+    """State dict support for a scheduler holding items that keep state of their own (user
+    callables, sub-schedulers) in the list attribute ``_nested``: the state dict stores
+    theirs under that name, and loading restores each item in place (the items stay ours)."""
+
+    _nested = ""
+
+    @staticmethod
+    def _item_state(item) -> Any:
+        raise NotImplementedError
+
+    @staticmethod
+    def _restore_item(item, state) -> None:
+        raise NotImplementedError
 
     def state_dict(self) -> dict[str, Any]:
         sd = super().state_dict()
-        sd["lr_lambdas"] = [_callable_state(fn) for fn in self.lr_lambdas]
+        sd[self._nested] = [self._item_state(item) for item in getattr(self, self._nested)]
         return sd
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         state_dict = dict(state_dict)
-        saved = state_dict.pop("lr_lambdas")
+        saved = state_dict.pop(self._nested)
         self.__dict__.update(state_dict)
-        for fn, s in zip(self.lr_lambdas, saved):
-            _restore_callable(fn, s)
+        for item, state in zip(getattr(self, self._nested), saved):
+            self._restore_item(item, state)
+
+
+class _HoldsLambdas(_NestedState):
+    """State dict support for schedulers holding user callables in ``lr_lambdas``."""
+
+    _nested = "lr_lambdas"
+    _item_state = staticmethod(_callable_state)
+    _restore_item = staticmethod(_restore_callable)
 
 
 def _per_group_lambdas(optimizer: Optimizer, lr_lambda) -> list:

@@ -7,6 +7,7 @@ from ...ops.creation import empty
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
+from ._shared import FunctionalModule, variants
 
 # PyTorch documents MultiheadAttention under this module; it lives in attention.
 from .attention import MultiheadAttention  # noqa: F401
@@ -18,64 +19,30 @@ __all__ = ["CELU", "ELU", "GELU", "GLU", "SELU", "Hardshrink", "Hardsigmoid", "H
            "Softshrink", "Softsign", "Tanh", "Tanhshrink", "Threshold"]
 
 
-def _inplace_str(inplace: bool) -> str:
-    return "inplace=True" if inplace else ""
+class Threshold(FunctionalModule):
+    _fn, _args = "threshold", ("threshold", "value", "inplace")
 
-
-class Threshold(Module):
     def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
-        super().__init__()
-        self.threshold, self.value, self.inplace = threshold, value, inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.threshold(input, self.threshold, self.value, self.inplace)
-
-    def extra_repr(self) -> str:
-        inplace = ", inplace=True" if self.inplace else ""
-        return f"threshold={self.threshold}, value={self.value}{inplace}"
+        super().__init__(threshold, value, inplace)
 
 
-class ReLU(Module):
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
+class RReLU(FunctionalModule):
+    _fn, _args = "rrelu", ("lower", "upper", "inplace")
 
-    def forward(self, input: Tensor) -> Tensor:
-        fn = getattr(F, "relu", None)
-        if fn is None:
-            return input.relu()
-        return fn(input, inplace=self.inplace)
-
-    def extra_repr(self) -> str:
-        return _inplace_str(self.inplace)
-
-
-class RReLU(Module):
     def __init__(self, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
                  inplace: bool = False) -> None:
-        super().__init__()
-        self.lower, self.upper, self.inplace = lower, upper, inplace
+        super().__init__(lower, upper, inplace)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
 
-    def extra_repr(self) -> str:
-        inplace = ", inplace=True" if self.inplace else ""
-        return f"lower={self.lower}, upper={self.upper}{inplace}"
 
+class Hardtanh(FunctionalModule):
+    _fn, _args = "hardtanh", ("min_val", "max_val", "inplace")
 
-class Hardtanh(Module):
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0,
                  inplace: bool = False) -> None:
-        super().__init__()
-        self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.hardtanh(input, self.min_val, self.max_val, self.inplace)
-
-    def extra_repr(self) -> str:
-        inplace = ", inplace=True" if self.inplace else ""
-        return f"min_val={self.min_val}, max_val={self.max_val}{inplace}"
+        super().__init__(min_val, max_val, inplace)
 
 
 class ReLU6(Hardtanh):
@@ -83,140 +50,80 @@ class ReLU6(Hardtanh):
         super().__init__(0.0, 6.0, inplace)
 
     def extra_repr(self) -> str:
-        return _inplace_str(self.inplace)
+        return "inplace=True" if self.inplace else ""
 
 
-class Sigmoid(Module):
-    def forward(self, input: Tensor) -> Tensor:
-        return input.sigmoid()
-
-
-class Tanh(Module):
-    def forward(self, input: Tensor) -> Tensor:
-        return input.tanh()
-
-
-class _Inplace(Module):
-    _fn = ""
+class _Inplace(FunctionalModule):
+    _args = ("inplace",)
 
     def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return getattr(F, self._fn)(input, inplace=self.inplace)
-
-    def extra_repr(self) -> str:
-        return _inplace_str(self.inplace)
+        super().__init__(inplace)
 
 
-class Hardsigmoid(_Inplace):
-    _fn = "hardsigmoid"
+ReLU, Hardsigmoid, Hardswish, SiLU, Mish, SELU = variants(
+    _Inplace, "_fn", ReLU="relu", Hardsigmoid="hardsigmoid", Hardswish="hardswish",
+    SiLU="silu", Mish="mish", SELU="selu")
+
+class _Elementwise(FunctionalModule):
+    """An activation without arguments: ``forward(input)`` is ``F.<_fn>(input)``."""
 
 
-class Hardswish(_Inplace):
-    _fn = "hardswish"
+Sigmoid, Tanh, LogSigmoid, Softsign, Tanhshrink = variants(
+    _Elementwise, "_fn", Sigmoid="sigmoid", Tanh="tanh", LogSigmoid="logsigmoid",
+    Softsign="softsign", Tanhshrink="tanhshrink")
 
 
-class SiLU(_Inplace):
-    _fn = "silu"
+class ELU(FunctionalModule):
+    _fn, _args = "elu", ("alpha", "inplace")
 
-
-class Mish(_Inplace):
-    _fn = "mish"
-
-
-class SELU(_Inplace):
-    _fn = "selu"
-
-
-class ELU(Module):
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
-        super().__init__()
-        self.alpha, self.inplace = alpha, inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.elu(input, self.alpha, self.inplace)
-
-    def extra_repr(self) -> str:
-        inplace = ", inplace=True" if self.inplace else ""
-        return f"alpha={self.alpha}{inplace}"
+        super().__init__(alpha, inplace)
 
 
 class CELU(ELU):
-    def forward(self, input: Tensor) -> Tensor:
-        return F.celu(input, self.alpha, self.inplace)
+    _fn = "celu"
 
 
-class GLU(Module):
+class GLU(FunctionalModule):
+    _fn, _args = "glu", ("dim",)
+
     def __init__(self, dim: int = -1) -> None:
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.glu(input, self.dim)
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
+        super().__init__(dim)
 
 
-class GELU(Module):
+class GELU(FunctionalModule):
+    _fn, _args = "gelu", ("approximate",)
+
     def __init__(self, approximate: str = "none") -> None:
-        super().__init__()
-        self.approximate = approximate
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.gelu(input, approximate=self.approximate)
+        super().__init__(approximate)
 
     def extra_repr(self) -> str:
         return f"approximate={self.approximate!r}"
 
 
-class Hardshrink(Module):
+class Hardshrink(FunctionalModule):
+    _fn, _args, _bare = "hardshrink", ("lambd",), 1
+
     def __init__(self, lambd: float = 0.5) -> None:
-        super().__init__()
-        self.lambd = lambd
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.hardshrink(input, self.lambd)
-
-    def extra_repr(self) -> str:
-        return f"{self.lambd}"
+        super().__init__(lambd)
 
 
 class Softshrink(Hardshrink):
-    def forward(self, input: Tensor) -> Tensor:
-        return F.softshrink(input, self.lambd)
+    _fn = "softshrink"
 
 
-class LeakyReLU(Module):
+class LeakyReLU(FunctionalModule):
+    _fn, _args = "leaky_relu", ("negative_slope", "inplace")
+
     def __init__(self, negative_slope: float = 1e-2, inplace: bool = False) -> None:
-        super().__init__()
-        self.negative_slope, self.inplace = negative_slope, inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.leaky_relu(input, self.negative_slope, self.inplace)
-
-    def extra_repr(self) -> str:
-        inplace = ", inplace=True" if self.inplace else ""
-        return f"negative_slope={self.negative_slope}{inplace}"
+        super().__init__(negative_slope, inplace)
 
 
-class LogSigmoid(Module):
-    def forward(self, input: Tensor) -> Tensor:
-        return F.logsigmoid(input)
+class Softplus(FunctionalModule):
+    _fn, _args = "softplus", ("beta", "threshold")
 
-
-class Softplus(Module):
     def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
-        super().__init__()
-        self.beta, self.threshold = beta, threshold
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.softplus(input, self.beta, self.threshold)
-
-    def extra_repr(self) -> str:
-        return f"beta={self.beta}, threshold={self.threshold}"
+        super().__init__(beta, threshold)
 
 
 class PReLU(Module):
@@ -240,45 +147,20 @@ class PReLU(Module):
         return f"num_parameters={self.num_parameters}"
 
 
-class Softsign(Module):
-    def forward(self, input: Tensor) -> Tensor:
-        return F.softsign(input)
-
-
-class Tanhshrink(Module):
-    def forward(self, input: Tensor) -> Tensor:
-        return F.tanhshrink(input)
-
-
-class _SoftmaxBase(Module):
-    _fn = "softmax"
+class _SoftmaxBase(FunctionalModule):
+    _args = ("dim",)
 
     def __init__(self, dim: int | None = None) -> None:
-        super().__init__()
-        self.dim = dim
+        super().__init__(dim)
 
     def __setstate__(self, state: dict) -> None:
         super().__setstate__(state)
         if not hasattr(self, "dim"):
             self.dim = None
 
-    def forward(self, input: Tensor) -> Tensor:
-        return getattr(F, self._fn)(input, self.dim)
 
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
-
-
-class Softmin(_SoftmaxBase):
-    _fn = "softmin"
-
-
-class Softmax(_SoftmaxBase):
-    _fn = "softmax"
-
-
-class LogSoftmax(_SoftmaxBase):
-    _fn = "log_softmax"
+Softmin, Softmax, LogSoftmax = variants(_SoftmaxBase, "_fn", Softmin="softmin",
+                                        Softmax="softmax", LogSoftmax="log_softmax")
 
 
 class Softmax2d(Module):

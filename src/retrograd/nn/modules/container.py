@@ -163,6 +163,17 @@ class Sequential(_ModuleSeq):
         return input
 
 
+def _append_all(target, items, ok: bool, kind: str):
+    """``kind.extend``: each of ``items`` appended to ``target``, which is returned; PyTorch's
+    TypeError unless ``ok`` (``items`` is an iterable that ``kind`` takes)."""
+    if not ok:
+        raise TypeError(f"{kind}.extend should be called with an iterable, but got "
+                        + type(items).__name__)
+    for item in items:
+        target.append(item)
+    return target
+
+
 class ModuleList(_ModuleSeq):
     """A list of modules whose parameters belong to the parent (unlike a plain Python list).
 
@@ -190,14 +201,7 @@ class ModuleList(_ModuleSeq):
         return ModuleList([*self, *other])
 
     def extend(self, modules: Iterable[Module]) -> ModuleList:
-        if not isinstance(modules, Iterable):
-            raise TypeError(
-                "ModuleList.extend should be called with an iterable, but got "
-                + type(modules).__name__
-            )
-        for child in modules:
-            self.append(child)
-        return self
+        return _append_all(self, modules, isinstance(modules, Iterable), "ModuleList")
 
     def __repr__(self) -> str:
         if not self._modules:
@@ -327,14 +331,8 @@ class ParameterList(Module):
 
     def extend(self, values: Iterable[Any]) -> ParameterList:
         # A tensor is iterable, but extending by one is almost surely a mistake: PyTorch refuses.
-        if isinstance(values, Tensor) or not isinstance(values, Iterable):
-            raise TypeError(
-                "ParameterList.extend should be called with an iterable, but got "
-                + type(values).__name__
-            )
-        for value in values:
-            self.append(value)
-        return self
+        ok = isinstance(values, Iterable) and not isinstance(values, Tensor)
+        return _append_all(self, values, ok, "ParameterList")
 
     def extra_repr(self) -> str:
         return "\n".join(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..._tensor import Tensor
 from .. import functional as F
+from ._shared import variants
 from .module import Module
 
 __all__ = ["AlphaDropout", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d",
@@ -27,25 +28,7 @@ class _DropoutNd(Module):
         return f"p={self.p}, inplace={self.inplace}"
 
 
-class Dropout(_DropoutNd):
-    _fn = "dropout"
-
-
-class Dropout1d(_DropoutNd):
-    _fn = "dropout1d"
-
-
-class Dropout2d(_DropoutNd):
-    _fn = "dropout2d"
-
-
-class Dropout3d(_DropoutNd):
-    _fn = "dropout3d"
-
-
-class AlphaDropout(_DropoutNd):
-    _fn = "alpha_dropout"
-
-
-class FeatureAlphaDropout(_DropoutNd):
-    _fn = "feature_alpha_dropout"
+Dropout, Dropout1d, Dropout2d, Dropout3d, AlphaDropout, FeatureAlphaDropout = variants(
+    _DropoutNd, "_fn", Dropout="dropout", Dropout1d="dropout1d", Dropout2d="dropout2d",
+    Dropout3d="dropout3d", AlphaDropout="alpha_dropout",
+    FeatureAlphaDropout="feature_alpha_dropout")

@@ -5,44 +5,25 @@ from __future__ import annotations
 
 from ..._tensor import Tensor
 from .. import functional as F
+from ._shared import FunctionalModule, dims
 from .module import Module
 
 __all__ = ["CosineSimilarity", "Fold", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d",
            "PairwiseDistance", "Unfold"]
 
 
-class Fold(Module):
+class Fold(FunctionalModule):
+    _fn, _args = "fold", ("output_size", "kernel_size", "dilation", "padding", "stride")
+
     def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1) -> None:
-        super().__init__()
-        self.output_size = output_size
-        self.kernel_size = kernel_size
-        self.dilation = dilation
-        self.padding = padding
-        self.stride = stride
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.fold(input, self.output_size, self.kernel_size, self.dilation, self.padding,
-                      self.stride)
-
-    def extra_repr(self) -> str:
-        return ("output_size={output_size}, kernel_size={kernel_size}, dilation={dilation}, "
-                "padding={padding}, stride={stride}".format(**self.__dict__))
+        super().__init__(output_size, kernel_size, dilation, padding, stride)
 
 
-class Unfold(Module):
+class Unfold(FunctionalModule):
+    _fn, _args = "unfold", ("kernel_size", "dilation", "padding", "stride")
+
     def __init__(self, kernel_size, dilation=1, padding=0, stride=1) -> None:
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.dilation = dilation
-        self.padding = padding
-        self.stride = stride
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)
-
-    def extra_repr(self) -> str:
-        return ("kernel_size={kernel_size}, dilation={dilation}, padding={padding}, "
-                "stride={stride}".format(**self.__dict__))
+        super().__init__(kernel_size, dilation, padding, stride)
 
 
 def _ntuple(x, n: int) -> tuple:
@@ -66,16 +47,7 @@ class _MaxUnpoolNd(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class MaxUnpool1d(_MaxUnpoolNd):
-    _n = 1
-
-
-class MaxUnpool2d(_MaxUnpoolNd):
-    _n = 2
-
-
-class MaxUnpool3d(_MaxUnpoolNd):
-    _n = 3
+MaxUnpool1d, MaxUnpool2d, MaxUnpool3d = dims(_MaxUnpoolNd, "MaxUnpool")
 
 
 class CosineSimilarity(Module):

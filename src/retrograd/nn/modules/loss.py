@@ -205,26 +205,27 @@ class MultiLabelSoftMarginLoss(_WeightedLoss):
                                              reduction=self.reduction)
 
 
-class CosineEmbeddingLoss(_Loss):
+class _PairMarginLoss(_Loss):
+    """``F.<_fn>(input1, input2, target, margin=...)``: a loss comparing two inputs."""
+
+    _fn = ""
+
     def __init__(self, margin: float = 0.0, size_average=None, reduce=None,
                  reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
         self.margin = margin
 
     def forward(self, input1: Tensor, input2: Tensor, target: Tensor) -> Tensor:
-        return F.cosine_embedding_loss(input1, input2, target, margin=self.margin,
-                                       reduction=self.reduction)
+        return getattr(F, self._fn)(input1, input2, target, margin=self.margin,
+                                    reduction=self.reduction)
 
 
-class MarginRankingLoss(_Loss):
-    def __init__(self, margin: float = 0.0, size_average=None, reduce=None,
-                 reduction: str = "mean") -> None:
-        super().__init__(size_average, reduce, reduction)
-        self.margin = margin
+class CosineEmbeddingLoss(_PairMarginLoss):
+    _fn = "cosine_embedding_loss"
 
-    def forward(self, input1: Tensor, input2: Tensor, target: Tensor) -> Tensor:
-        return F.margin_ranking_loss(input1, input2, target, margin=self.margin,
-                                     reduction=self.reduction)
+
+class MarginRankingLoss(_PairMarginLoss):
+    _fn = "margin_ranking_loss"
 
 
 class MultiMarginLoss(_WeightedLoss):

@@ -19,6 +19,7 @@ from ...ops.creation import ones, tensor, zeros
 from .. import functional as F
 from .. import init
 from ._params import optional_param
+from ._shared import FunctionalModule
 from .lazy import LazyModuleMixin, lazy_class
 from .module import Module
 
@@ -271,22 +272,14 @@ class RMSNorm(Module):
                 f"elementwise_affine={self.elementwise_affine}")
 
 
-class LocalResponseNorm(Module):
+class LocalResponseNorm(FunctionalModule):
     """Divides each channel by a power of the summed squares of its ``size`` neighbours."""
+
+    _fn, _args, _bare = "local_response_norm", ("size", "alpha", "beta", "k"), 1
 
     def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75,
                  k: float = 1.0) -> None:
-        super().__init__()
-        self.size = size
-        self.alpha = alpha
-        self.beta = beta
-        self.k = k
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
-
-    def extra_repr(self) -> str:
-        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+        super().__init__(size, alpha, beta, k)
 
 
 class _LazyNorm(LazyModuleMixin):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..._tensor import Tensor
 from .. import functional as F
+from ._shared import dims
 from .module import Module
 
 __all__ = ["CircularPad1d", "CircularPad2d", "CircularPad3d", "ConstantPad1d",
@@ -47,16 +48,7 @@ class _ConstantPadNd(_PadNd):
         return f"padding={self.padding}, value={self.value}"
 
 
-class ConstantPad1d(_ConstantPadNd):
-    _n = 1
-
-
-class ConstantPad2d(_ConstantPadNd):
-    _n = 2
-
-
-class ConstantPad3d(_ConstantPadNd):
-    _n = 3
+ConstantPad1d, ConstantPad2d, ConstantPad3d = dims(_ConstantPadNd, "ConstantPad")
 
 
 class _ZeroPadNd(_ConstantPadNd):
@@ -67,49 +59,9 @@ class _ZeroPadNd(_ConstantPadNd):
         return f"{self.padding}"
 
 
-class ZeroPad1d(_ZeroPadNd):
-    _n = 1
-
-
-class ZeroPad2d(_ZeroPadNd):
-    _n = 2
-
-
-class ZeroPad3d(_ZeroPadNd):
-    _n = 3
-
-
-class ReflectionPad1d(_PadNd):
-    _n, _mode = 1, "reflect"
-
-
-class ReflectionPad2d(_PadNd):
-    _n, _mode = 2, "reflect"
-
-
-class ReflectionPad3d(_PadNd):
-    _n, _mode = 3, "reflect"
-
-
-class ReplicationPad1d(_PadNd):
-    _n, _mode = 1, "replicate"
-
-
-class ReplicationPad2d(_PadNd):
-    _n, _mode = 2, "replicate"
-
-
-class ReplicationPad3d(_PadNd):
-    _n, _mode = 3, "replicate"
-
-
-class CircularPad1d(_PadNd):
-    _n, _mode = 1, "circular"
-
-
-class CircularPad2d(_PadNd):
-    _n, _mode = 2, "circular"
-
-
-class CircularPad3d(_PadNd):
-    _n, _mode = 3, "circular"
+ZeroPad1d, ZeroPad2d, ZeroPad3d = dims(_ZeroPadNd, "ZeroPad")
+ReflectionPad1d, ReflectionPad2d, ReflectionPad3d = dims(_PadNd, "ReflectionPad",
+                                                         _mode="reflect")
+ReplicationPad1d, ReplicationPad2d, ReplicationPad3d = dims(_PadNd, "ReplicationPad",
+                                                            _mode="replicate")
+CircularPad1d, CircularPad2d, CircularPad3d = dims(_PadNd, "CircularPad", _mode="circular")

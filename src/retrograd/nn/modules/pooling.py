@@ -1,7 +1,7 @@
 """Pooling layers: max, average, adaptive and power-average (LP) pooling over 1, 2 or 3 dims.
 
-Each kind is one class parameterised by ``_dims``; the public ``...1d/2d/3d`` classes only set
-it, and ``forward`` calls ``nn.functional``'s kernel of that rank.
+Each kind is one class parameterised by ``_n`` (its number of dims); the public ``...1d/2d/3d``
+classes only set it, and ``forward`` calls ``nn.functional``'s kernel of that rank.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from typing import Any
 
 from ..._tensor import Tensor
 from .. import functional as F
+from ._shared import dims
 from .fold import MaxUnpool1d, MaxUnpool2d, MaxUnpool3d  # noqa: F401  (PyTorch's home for them)
 from .module import Module
 
@@ -22,28 +23,35 @@ __all__ = ["AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "Adapt
 class _Pool(Module):
     """Shared by every pooling kind: which functional kernel runs, and the repr."""
 
-    _dims = 2
+    _n = 2
     _kernel = ""  # the functional name without its rank, e.g. "max_pool"
     _shown: tuple[str, ...] = ()  # the attributes extra_repr lists
 
     def _function(self):
-        return getattr(F, f"{self._kernel}{self._dims}d")
+        return getattr(F, f"{self._kernel}{self._n}d")
 
     def extra_repr(self) -> str:
         return ", ".join(f"{name}={getattr(self, name)}" for name in self._shown)
 
 
-class _MaxPoolNd(_Pool):
+class _WindowPool(_Pool):
+    """Pooling over sliding windows: ``stride`` defaults to ``kernel_size``."""
+
+    def __init__(self, kernel_size: Any, stride: Any, padding: Any) -> None:
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = kernel_size if stride is None else stride
+        self.padding = padding
+
+
+class _MaxPoolNd(_WindowPool):
     _kernel = "max_pool"
     _shown = ("kernel_size", "stride", "padding", "dilation", "ceil_mode")
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
                  dilation: Any = 1, return_indices: bool = False,
                  ceil_mode: bool = False) -> None:
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = kernel_size if stride is None else stride
-        self.padding = padding
+        super().__init__(kernel_size, stride, padding)
         self.dilation = dilation
         self.return_indices = return_indices
         self.ceil_mode = ceil_mode
@@ -54,23 +62,20 @@ class _MaxPoolNd(_Pool):
                                 return_indices=self.return_indices)
 
 
-class _AvgPoolNd(_Pool):
+class _AvgPoolNd(_WindowPool):
     _kernel = "avg_pool"
     _shown = ("kernel_size", "stride", "padding")
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
                  ceil_mode: bool = False, count_include_pad: bool = True,
                  divisor_override: int | None = None) -> None:
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = kernel_size if stride is None else stride
-        self.padding = padding
+        super().__init__(kernel_size, stride, padding)
         self.ceil_mode = ceil_mode
         self.count_include_pad = count_include_pad
         self.divisor_override = divisor_override
 
     def forward(self, input: Tensor) -> Tensor:
-        extra = () if self._dims == 1 else (self.divisor_override,)
+        extra = () if self._n == 1 else (self.divisor_override,)
         return self._function()(input, self.kernel_size, self.stride, self.padding,
                                 self.ceil_mode, self.count_include_pad, *extra)
 
@@ -119,22 +124,13 @@ class _LPPoolNd(_Pool):
                                 self.ceil_mode)
 
 
-class MaxPool1d(_MaxPoolNd):
-    _dims = 1
-
-
-class MaxPool2d(_MaxPoolNd):
-    _dims = 2
-
-
-class MaxPool3d(_MaxPoolNd):
-    _dims = 3
+MaxPool1d, MaxPool2d, MaxPool3d = dims(_MaxPoolNd, "MaxPool")
 
 
 class AvgPool1d(_AvgPoolNd):
     """1-D average pooling; sizes are kept as 1-tuples and there is no divisor_override."""
 
-    _dims = 1
+    _n = 1
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
                  ceil_mode: bool = False, count_include_pad: bool = True) -> None:
@@ -146,48 +142,12 @@ class AvgPool1d(_AvgPoolNd):
         del self.divisor_override
 
 
-class AvgPool2d(_AvgPoolNd):
-    _dims = 2
-
-
-class AvgPool3d(_AvgPoolNd):
-    _dims = 3
-
-
-class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
-    _dims = 1
-
-
-class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
-    _dims = 2
-
-
-class AdaptiveAvgPool3d(_AdaptiveAvgPoolNd):
-    _dims = 3
-
-
-class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
-    _dims = 1
-
-
-class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
-    _dims = 2
-
-
-class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
-    _dims = 3
-
-
-class LPPool1d(_LPPoolNd):
-    _dims = 1
-
-
-class LPPool2d(_LPPoolNd):
-    _dims = 2
-
-
-class LPPool3d(_LPPoolNd):
-    _dims = 3
+AvgPool2d, AvgPool3d = dims(_AvgPoolNd, "AvgPool", ns=(2, 3))
+AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveAvgPool3d = dims(_AdaptiveAvgPoolNd,
+                                                               "AdaptiveAvgPool")
+AdaptiveMaxPool1d, AdaptiveMaxPool2d, AdaptiveMaxPool3d = dims(_AdaptiveMaxPoolNd,
+                                                               "AdaptiveMaxPool")
+LPPool1d, LPPool2d, LPPool3d = dims(_LPPoolNd, "LPPool")
 
 
 class _FractionalMaxPoolNd(_Pool):
@@ -200,7 +160,7 @@ class _FractionalMaxPoolNd(_Pool):
     def __init__(self, kernel_size: Any, output_size: Any = None, output_ratio: Any = None,
                  return_indices: bool = False, _random_samples: Tensor | None = None) -> None:
         super().__init__()
-        n = self._dims
+        n = self._n
         name = type(self).__name__
         self.kernel_size = _per_dim(kernel_size, n)
         self.return_indices = return_indices
@@ -224,9 +184,5 @@ def _per_dim(value: Any, n: int) -> tuple:
     return tuple(value) if isinstance(value, list | tuple) else (value,) * n
 
 
-class FractionalMaxPool2d(_FractionalMaxPoolNd):
-    _dims = 2
-
-
-class FractionalMaxPool3d(_FractionalMaxPoolNd):
-    _dims = 3
+FractionalMaxPool2d, FractionalMaxPool3d = dims(_FractionalMaxPoolNd, "FractionalMaxPool",
+                                                ns=(2, 3))

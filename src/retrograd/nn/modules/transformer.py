@@ -48,21 +48,26 @@ class _ResidualLayer(Module):
     or ``norm(x + branch(x))``: self-attention, for the decoder attention over the encoder's
     memory, and the feed-forward block. The children are registered in PyTorch's order
     (which ``repr`` and ``state_dict`` show): attentions, linear1, dropout, linear2, the
-    norms, the per-sublayer dropouts, and the activation when it is a Module.
+    norms, the per-sublayer dropouts, and the activation when it is a Module. ``_attentions``
+    names the attention sublayers.
     """
 
-    def _build(self, attentions: list[str], d_model: int, nhead: int, dim_feedforward: int,
-               dropout: float, activation: str | Callable, layer_norm_eps: float,
-               batch_first: bool, norm_first: bool, bias: bool, device, dtype) -> None:
+    _attentions: tuple[str, ...] = ()
+
+    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
+                 dropout: float = 0.1, activation: str | Callable = "relu",
+                 layer_norm_eps: float = 1e-5, batch_first: bool = False,
+                 norm_first: bool = False, bias: bool = True, device=None, dtype=None) -> None:
+        super().__init__()
         like = {"device": device, "dtype": dtype}
-        for name in attentions:
+        for name in self._attentions:
             setattr(self, name, MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
                                                    batch_first=batch_first, **like))
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **like)
         self.dropout = Dropout(dropout)
         self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **like)
         self.norm_first = norm_first
-        sublayers = len(attentions) + 1
+        sublayers = len(self._attentions) + 1
         for k in range(1, sublayers + 1):
             setattr(self, f"norm{k}", LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **like))
         for k in range(1, sublayers + 1):
@@ -91,13 +96,7 @@ class _ResidualLayer(Module):
 class TransformerEncoderLayer(_ResidualLayer):
     """Self-attention then a feed-forward block, each with a residual and a LayerNorm."""
 
-    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
-                 dropout: float = 0.1, activation: str | Callable = "relu",
-                 layer_norm_eps: float = 1e-5, batch_first: bool = False,
-                 norm_first: bool = False, bias: bool = True, device=None, dtype=None) -> None:
-        super().__init__()
-        self._build(["self_attn"], d_model, nhead, dim_feedforward, dropout, activation,
-                    layer_norm_eps, batch_first, norm_first, bias, device, dtype)
+    _attentions = ("self_attn",)
 
     def forward(self, src: Tensor, src_mask: Tensor | None = None,
                 src_key_padding_mask: Tensor | None = None, is_causal: bool = False) -> Tensor:
@@ -111,13 +110,7 @@ class TransformerEncoderLayer(_ResidualLayer):
 class TransformerDecoderLayer(_ResidualLayer):
     """Self-attention, attention over the encoder's memory, then a feed-forward block."""
 
-    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
-                 dropout: float = 0.1, activation: str | Callable = "relu",
-                 layer_norm_eps: float = 1e-5, batch_first: bool = False,
-                 norm_first: bool = False, bias: bool = True, device=None, dtype=None) -> None:
-        super().__init__()
-        self._build(["self_attn", "multihead_attn"], d_model, nhead, dim_feedforward, dropout,
-                    activation, layer_norm_eps, batch_first, norm_first, bias, device, dtype)
+    _attentions = ("self_attn", "multihead_attn")
 
     def forward(self, tgt: Tensor, memory: Tensor, tgt_mask: Tensor | None = None,
                 memory_mask: Tensor | None = None, tgt_key_padding_mask: Tensor | None = None,
@@ -193,22 +186,21 @@ class Transformer(Module):
                  layer_norm_eps: float = 1e-5, batch_first: bool = False,
                  norm_first: bool = False, bias: bool = True, device=None, dtype=None) -> None:
         super().__init__()
-        if custom_encoder is not None:
-            self.encoder = custom_encoder
-        else:
-            layer = TransformerEncoderLayer(d_model, nhead, dim_feedforward, dropout,
-                                            activation, layer_norm_eps, batch_first,
-                                            norm_first, bias, device=device, dtype=dtype)
-            norm = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, device=device, dtype=dtype)
-            self.encoder = TransformerEncoder(layer, num_encoder_layers, norm)
-        if custom_decoder is not None:
-            self.decoder = custom_decoder
-        else:
-            layer = TransformerDecoderLayer(d_model, nhead, dim_feedforward, dropout,
-                                            activation, layer_norm_eps, batch_first,
-                                            norm_first, bias, device=device, dtype=dtype)
-            norm = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, device=device, dtype=dtype)
-            self.decoder = TransformerDecoder(layer, num_decoder_layers, norm)
+        like = {"device": device, "dtype": dtype}
+
+        def stack(custom: Module | None, layer_cls: type, stack_cls: type, num_layers: int):
+            """``custom``, else ``num_layers`` layers of ``layer_cls`` and a final LayerNorm."""
+            if custom is not None:
+                return custom
+            layer = layer_cls(d_model, nhead, dim_feedforward, dropout, activation,
+                              layer_norm_eps, batch_first, norm_first, bias, **like)
+            norm = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **like)
+            return stack_cls(layer, num_layers, norm)
+
+        self.encoder = stack(custom_encoder, TransformerEncoderLayer, TransformerEncoder,
+                             num_encoder_layers)
+        self.decoder = stack(custom_decoder, TransformerDecoderLayer, TransformerDecoder,
+                             num_decoder_layers)
         self._reset_parameters()
         self.d_model = d_model
         self.nhead = nhead

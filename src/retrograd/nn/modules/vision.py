@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..._tensor import Tensor
 from .. import functional as F
+from ._shared import FunctionalModule
 from .module import Module
 
 __all__ = ["ChannelShuffle", "PixelShuffle", "PixelUnshuffle", "Upsample",
@@ -49,34 +50,25 @@ class UpsamplingBilinear2d(Upsample):
         super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
 
 
-class PixelShuffle(Module):
+class PixelShuffle(FunctionalModule):
+    _fn, _args = "pixel_shuffle", ("upscale_factor",)
+
     def __init__(self, upscale_factor: int) -> None:
-        super().__init__()
-        self.upscale_factor = upscale_factor
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.pixel_shuffle(input, self.upscale_factor)
-
-    def extra_repr(self) -> str:
-        return f"upscale_factor={self.upscale_factor}"
+        super().__init__(upscale_factor)
 
 
-class PixelUnshuffle(Module):
+class PixelUnshuffle(FunctionalModule):
+    _fn, _args = "pixel_unshuffle", ("downscale_factor",)
+
     def __init__(self, downscale_factor: int) -> None:
-        super().__init__()
-        self.downscale_factor = downscale_factor
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.pixel_unshuffle(input, self.downscale_factor)
-
-    def extra_repr(self) -> str:
-        return f"downscale_factor={self.downscale_factor}"
+        super().__init__(downscale_factor)
 
 
-class ChannelShuffle(Module):
+class ChannelShuffle(FunctionalModule):
+    _args = ("groups",)
+
     def __init__(self, groups: int) -> None:
-        super().__init__()
-        self.groups = groups
+        super().__init__(groups)
 
     def forward(self, input: Tensor) -> Tensor:
         fn = getattr(F, "channel_shuffle", None)
@@ -87,6 +79,3 @@ class ChannelShuffle(Module):
         rest = tuple(input.shape[2:])
         x = input.reshape(n, self.groups, c // self.groups, *rest).transpose(1, 2)
         return x.reshape(n, c, *rest)
-
-    def extra_repr(self) -> str:
-        return f"groups={self.groups}"
