@@ -8,7 +8,7 @@ import numpy as np
 from .._dims import wrap_dim
 from .._tensor import Tensor
 from ..backend import xp
-from ._core import Primitive, register_method
+from ._core import Primitive, register_method, replayable
 from ._helpers import check_fill_value
 from ._out import dtype_name, takes_out
 from .indexing import (
@@ -299,7 +299,8 @@ def _broadcast_mask(input, mask, op, inplace=False):
                            f"{list(full)}")
     if full != shape:
         input = expand(input, full)
-    return input, np.broadcast_to(m, full)
+    # replayable: the broadcast view of a mask computed in a step is made anew each replay
+    return input, replayable(np.broadcast_to, m, full)
 
 
 def _size_mismatch(a, b) -> str:
