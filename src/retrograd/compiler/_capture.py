@@ -115,6 +115,10 @@ class Recorder:
         tuples, lists and dicts too; everything else a constant."""
         if type(value) is _ndarray:
             name = self.names.get(id(value))
+            if name is None:
+                owner = self.before_arrays.get(id(value))
+                if owner is not None:  # an outside tensor's array: read live at replay
+                    return self.array_expr(owner)
             return name if name is not None else ("const", value)
         if type(value) in (tuple, list):
             parts = [self.resolve(v) for v in value]
