@@ -119,6 +119,7 @@ class Recorder:
                 owner = self.before_arrays.get(id(value))
                 if owner is not None:  # an outside tensor's array: read live at replay
                     return self.array_expr(owner)
+                self._no_step_view(value)
             return name if name is not None else ("const", value)
         if type(value) in (tuple, list):
             parts = [self.resolve(v) for v in value]
@@ -131,6 +132,18 @@ class Recorder:
                 return ("const", value)
             return ("map", parts)
         return ("const", value)
+
+    def _no_step_view(self, value) -> None:
+        """Refuse a constant that is a view of an array the step computed or took as input:
+        a replay would read the captured call's values through it."""
+        base = value.base
+        while type(base) is _ndarray:
+            name = self.names.get(id(base))
+            if name is not None and name[0] in "vi":
+                self.refuse(f"a view of {name} (an array the step computed) reached an op "
+                            "outside the recorded ops (make it through ops._core.replayable)")
+                return
+            base = base.base
 
     def _effect(self) -> None:
         if self.first_effect is None:

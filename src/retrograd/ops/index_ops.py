@@ -108,7 +108,8 @@ def _vector_index(index, n, op, dim=0):
     idx = _index_array(index, op)
     if idx.ndim > 1:
         raise IndexError(f"{op}(): Index is supposed to be a vector")
-    idx = idx.reshape(-1)
+    if idx.ndim != 1:  # (replayable: a captured step's computed index is reshaped again)
+        idx = replayable(np.reshape, idx, (-1,))
     # index_select takes no negative index (PyTorch); the others wrap them.
     low = 0 if op == "index_select" else -n
     if idx.size and ((idx >= n) | (idx < low)).any():
