@@ -294,6 +294,10 @@ class Recorder:
                 return
             spec.append(self.resolve(a))
         many = type(out) is tuple
+        if many and any(isinstance(o, (tuple, list)) for o in out):
+            self.refuse(f"{getattr(fn, '__name__', fn)} returns nested arrays (return one "
+                        "flat tuple so that each array is named)")
+            return
         outs = [None if o is None else self.fresh(o) for o in (out if many else (out,))]
         self.tape.append(("make", fn, spec, outs, many))
 

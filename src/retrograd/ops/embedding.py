@@ -157,7 +157,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
     if mode == "max":
         width = checked(_widest, member)  # the gathered shape: a guard of a captured step
         take, valid, filled = replayable(_bag_slots, member, width)
-        gathered = where(valid[..., None], rows[take], -math.inf)
+        gathered = where(valid, rows[take], -math.inf)
         out = gathered.max(1).values
         return where(filled, out, 0.0)
     matrix = wrap(replayable(_bag_matrix, member, weight._data.dtype, mode == "mean"))
@@ -190,14 +190,15 @@ def _widest(member) -> int:
 
 def _bag_slots(member, width):
     """Per bag, the positions of its indices padded to ``width`` (``take``), which slots
-    hold one (``valid``), and which bags hold any (``filled``, as a column)."""
+    hold one (``valid``, with a trailing unit dim), and which bags hold any (``filled``, as
+    a column)."""
     take = np.zeros((len(member), width), np.int64)
     valid = np.zeros((len(member), width), bool)
     for b in range(len(member)):
         where_b = np.flatnonzero(member[b])
         take[b, :where_b.size] = where_b
         valid[b, :where_b.size] = True
-    return take, valid, valid.any(1)[:, None]
+    return take, valid[..., None], valid.any(1)[:, None]
 
 
 def _bag_matrix(member, dt, mean):
