@@ -25,10 +25,12 @@ import numpy as np
 
 from .._tensor import wrap
 from ..autograd._engine_hooks import _accumulate, _materialize
+from ..autograd._record import bump_version
 from ..autograd.engine import _sum_to_array
 from ..ops._core import _as_array
 from ..ops._table import _params
 from ._capture import Recorder, Refused
+from ._optim import lower
 
 _ndarray = np.ndarray
 _NAME = re.compile(r"\b[vbcri]\d+\b")
@@ -70,6 +72,17 @@ class _Writer:
         self.units: list[tuple[list[str], set, set]] = []
         self.consts: dict[str, object] = {}
         self._const_ids: dict[int, str] = {}
+        self.head: list[str] = []  # read and checked before the replay changes anything
+        self.lowered_groups: dict[int, dict] = {}  # id(param group) -> {key: local name}
+        self._buffers: dict[tuple, str] = {}
+
+    def buffer(self, key: tuple, make) -> str:
+        """A scratch array planned once for this replay function (``out=`` target), shared
+        by every use with the same ``key``."""
+        name = self._buffers.get(key)
+        if name is None:
+            name = self._buffers[key] = self.const(make())
+        return name
 
     def const(self, value) -> str:
         if value is None or isinstance(value, bool):
@@ -111,7 +124,7 @@ def build(rec: Recorder, outputs: list) -> tuple[str, dict]:
         elif kind == "bwd":
             _backward(w, rec, ins)
         elif kind == "call":
-            _call(w, ins)
+            _call(w, rec, ins)
         elif kind == "make":
             _make(w, ins)
         for r in reads_at.get(pos, ()):
@@ -122,12 +135,12 @@ def build(rec: Recorder, outputs: list) -> tuple[str, dict]:
     ret = ", ".join(out_names)
     w.unit([f"return ({ret}{',' if len(out_names) == 1 else ''})"],
            uses=[n for n in out_names if not n.startswith("e")])
-    head = [_guard_lines(w, rec)]
+    head = [_guard_lines(w, rec), *w.head]
     source = _assemble(w, head, len(rec.inputs))
     env = {"new": object.__new__, "nd": _ndarray, "one": _one, "many": _many,
            "sumto": _sum_to_array, "mat": _materialize, "acc": _accumulate, "wrap": wrap,
            "value": _value, "same": _same, "GF": GuardFailed, "LIVE": _LIVE,
-           "asarray": np.asarray, "mulv": _mulv}
+           "asarray": np.asarray, "mulv": _mulv, "np": np, "bump": bump_version}
     env.update(w.consts)
     for k, t in enumerate(rec.tensors):
         env[f"e{k}"] = t
@@ -326,8 +339,12 @@ def _names_in(terms) -> list:
     return found
 
 
-def _call(w: _Writer, ins) -> None:
+def _call(w: _Writer, rec: Recorder, ins) -> None:
     _, fn, spec = ins
+    lines = lower(w, rec, fn, spec)
+    if lines is not None:  # an optimizer update written out flat
+        w.unit(lines)
+        return
     parts, uses = _args(w, spec)
     w.unit([f"{w.const(fn)}({', '.join(parts)})"], uses=uses)
 
