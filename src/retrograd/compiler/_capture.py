@@ -28,6 +28,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..autograd._record import edge
+from ._flat import flat_lowering
 
 _ndarray = np.ndarray
 
@@ -56,6 +57,7 @@ class Recorder:
         self.shape_guards: dict[str, tuple] = {}  # output name -> its shape at capture
         self.lowered: dict[int, object] = {}  # id(node) -> its row, for flat rows
         self.forwards: dict[int, tuple] = {}  # id(node) -> its "fwd" record (flat rows)
+        self.flat: dict[int, object] = {}     # id(node) -> its lowering (``_flat``)
         self.inputs = inputs
         # The tensors the step can reach from outside (parameters, buffers, optimizer state,
         # tensors in its closure and globals), read live at replay. Any other tensor whose
@@ -206,6 +208,11 @@ class Recorder:
         if _lowerable(node, ins, attrs, outs, arrays):
             self.lowered[id(node)] = type(node).row
             self.forwards[id(node)] = ins_record
+        elif len(outs) == 1:
+            low = flat_lowering(node, ins, attrs, arrays)
+            if low is not None:
+                self.flat[id(node)] = low
+                self.forwards[id(node)] = ins_record
         self.tape.append(ins_record)
 
     # ------------------------------------------------------------------ backward
@@ -320,6 +327,7 @@ class Recorder:
             self.refuse("an in-place write over a value saved outside the recorded step")
             return
         self.lowered.pop(id(node), None)  # a flat row keeps no context to hold the copy
+        self.flat.pop(id(node), None)
         self.tape.append(("call", _resave, [("ctx", entry[0]), name]))
         self._name(copy, entry[0] + ".saved")
 

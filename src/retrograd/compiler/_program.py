@@ -191,6 +191,11 @@ def _forward(w: _Writer, rec: Recorder, ins, backward_nodes) -> None:
     if lowered is not None:
         _forward_flat(w, ins, lowered)
         return
+    flat = rec.flat.get(id(node))
+    if flat is not None:
+        parts, uses = _args(w, args)
+        w.unit(flat.forward(w, parts, outs[0]), defs=outs, uses=uses)
+        return
     parts, uses = _args(w, args)
     if attrs:
         parts.append("**" + w.const(dict(attrs)))
@@ -300,6 +305,14 @@ def _backward(w: _Writer, rec: Recorder, ins) -> None:
         if nid in rec.lowered:
             fwd = rec.forwards[nid]
             terms = _terms_flat(w, rec, node, grads[0], fwd)
+            uses += [u for u in _names_in(terms) if _local(u)]
+        elif nid in rec.flat:
+            if grads[0] is None:
+                raise Refused(f"{node.name()} ran without a gradient")
+            fwd = rec.forwards[nid]
+            parts, _ = _args(w, fwd[3])
+            needs = [fn is not None for fn, _ in node.next_functions]
+            terms = rec.flat[nid].terms(w, grads[0], parts, fwd[5][0], needs)
             uses += [u for u in _names_in(terms) if _local(u)]
         else:
             uses.append(ctx)
