@@ -178,6 +178,7 @@ class Recorder:
                 if _holds_tensor(arr):
                     self.refuse(f"{type(node).op} takes tensors inside a container")
                 ins.append(self.resolve(arr))
+        given = attrs
         if attrs:
             for v in attrs.values():
                 if _holds_tensor(v):
@@ -209,7 +210,7 @@ class Recorder:
             self.lowered[id(node)] = type(node).row
             self.forwards[id(node)] = ins_record
         elif len(outs) == 1:
-            low = flat_lowering(node, ins, attrs, arrays)
+            low = flat_lowering(node, ins, given or {}, arrays)
             if low is not None:
                 self.flat[id(node)] = low
                 self.forwards[id(node)] = ins_record

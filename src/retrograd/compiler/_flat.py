@@ -10,6 +10,9 @@ any other call keeps the primitive's own methods.
 - ``Linear`` / ``LinearNoBias`` on 2-d input: ``x @ w.T (+= b)``; backward ``grad @ w``,
   ``grad.T @ x``, ``grad.sum(0)`` for the inputs that take part.
 - ``Relu``: the kernel ``relu`` forward and ``relu_grad(grad, out)`` backward.
+- ``CrossEntropyMean`` on 2-d float32/float64 logits with plain targets (the training
+  loss): the calls of its forward and backward for that case, the softmax kept in a local
+  instead of the context (``_ce_forward``, ``_ce_backward``).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import numpy as np
 
 from ..ops import _kernels
 from ..ops.fused import Linear, LinearNoBias
+from ..ops.loss import CrossEntropyMean
 from ..ops.unary import Relu
 
 _ndarray = np.ndarray
@@ -34,7 +38,7 @@ class _Linear:
                 and arrays[0].ndim == 2 and arrays[1].ndim == 2)
 
     @staticmethod
-    def forward(w, parts, out) -> list[str]:
+    def forward(w, parts, out, ctx, attrs) -> list[str]:
         x, weight, b = parts
         lines = [f"{out} = {x} @ {weight}.T"]
         if b != "None":
@@ -42,7 +46,7 @@ class _Linear:
         return lines
 
     @staticmethod
-    def terms(w, grad, parts, out, needs) -> list:
+    def terms(w, grad, parts, out, needs, ctx, attrs, dtype) -> list:
         x, weight, _b = parts
         nx, nw, nb = needs
         return [f"{grad} @ {weight}" if nx else None,
@@ -56,16 +60,64 @@ class _Relu:
         return not attrs and len(arrays) == 1 and _float_arrays(arrays)
 
     @staticmethod
-    def forward(w, parts, out) -> list[str]:
+    def forward(w, parts, out, ctx, attrs) -> list[str]:
         return [f"{out} = {w.const(_kernels.relu)}({parts[0]})"]
 
     @staticmethod
-    def terms(w, grad, parts, out, needs) -> list:
+    def terms(w, grad, parts, out, needs, ctx, attrs, dtype) -> list:
         return [f"{w.const(_kernels.relu_grad)}({grad}, {out})" if needs[0] else None]
 
 
+def _ce_forward(x, index, w):
+    """``CrossEntropyMean.forward`` for (N, C) float32/64 logits along dim 1 and a number
+    ``w``: the loss, and (softmax, row numbers) for the backward."""
+    rows = np.arange(x.shape[0])
+    shift = x - x.max(axis=1, keepdims=True)
+    picked = shift[rows, index[:, 0]][:, None]
+    e = np.exp(shift, out=shift)
+    total = e.sum(axis=1, keepdims=True)
+    e /= total
+    picked = picked - np.log(total)
+    per = (-picked.squeeze(1) * w).astype(x.dtype, copy=False)
+    return np.asarray(per.sum(dtype=per.dtype)), (e, rows)
+
+
+def _ce_backward(grad, saved, index, w, dtype):
+    """``CrossEntropyMean.backward`` on arrays, for the case ``_ce_forward`` covers."""
+    probs, rows = saved
+    per = np.full(index.size, grad, dtype=probs.dtype)
+    g = np.expand_dims(per * w, 1)
+    out = probs * g
+    sub = out[rows, index[:, 0]][:, None] - g
+    out[rows, index[:, 0]] = sub[:, 0]
+    return out.astype(dtype, copy=False)
+
+
+class _CrossEntropy:
+    keeps = True  # the softmax and row numbers, in the local named like a context
+
+    @staticmethod
+    def applies(arrays, attrs) -> bool:
+        x, index, w = arrays[0], attrs.get("index"), attrs.get("w")
+        return (len(arrays) == 1 and type(x) is _ndarray and x.ndim == 2
+                and x.dtype in (np.float32, np.float64) and attrs.get("dim") == 1
+                and type(index) is _ndarray and index.ndim == 2 and index.shape[1] == 1
+                and type(w) is float)
+
+    @staticmethod
+    def forward(w, parts, out, ctx, attrs) -> list[str]:
+        return [f"{out}, {ctx} = {w.const(_ce_forward)}({parts[0]}, {attrs['index']}, "
+                f"{attrs['w']})"]
+
+    @staticmethod
+    def terms(w, grad, parts, out, needs, ctx, attrs, dtype) -> list:
+        call = (f"{w.const(_ce_backward)}({grad}, {ctx}, {attrs['index']}, {attrs['w']}, "
+                f"{w.const(dtype)})")
+        return [call if needs[0] else None]
+
+
 #: Primitive class -> its flat lowering.
-FLAT = {Linear: _Linear, LinearNoBias: _Linear, Relu: _Relu}
+FLAT = {Linear: _Linear, LinearNoBias: _Linear, Relu: _Relu, CrossEntropyMean: _CrossEntropy}
 
 
 def flat_lowering(node, args, attrs, arrays):

@@ -193,8 +193,9 @@ def _forward(w: _Writer, rec: Recorder, ins, backward_nodes) -> None:
         return
     flat = rec.flat.get(id(node))
     if flat is not None:
-        parts, uses = _args(w, args)
-        w.unit(flat.forward(w, parts, outs[0]), defs=outs, uses=uses)
+        parts, named, uses = _flat_args(w, ins)
+        defs = [*outs, ctx] if getattr(flat, "keeps", False) else outs
+        w.unit(flat.forward(w, parts, outs[0], ctx, named), defs=defs, uses=uses)
         return
     parts, uses = _args(w, args)
     if attrs:
@@ -219,6 +220,21 @@ def _forward(w: _Writer, rec: Recorder, ins, backward_nodes) -> None:
         if out_meta is not None:
             lines.append(f"{ctx}._out_meta = {w.const(out_meta)}")
     w.unit(lines, defs=defs, uses=uses)
+
+
+def _flat_args(w: _Writer, ins) -> tuple[list, dict, list]:
+    """A flat primitive's input expressions, its attributes' expressions by name, and the
+    local names they use."""
+    _, _ctx, _node, args, attrs, _outs = ins
+    args = list(args)
+    named = {k: w.const(v) for k, v in attrs.items()}
+    if args and isinstance(args[-1], tuple) and args[-1][0] == "attrs":
+        parts, uses = _args(w, list(args.pop()[1][1].values()))
+        named.update(zip(ins[3][-1][1][1], parts))
+    else:
+        uses = []
+    parts, more = _args(w, args)
+    return parts, named, uses + more
 
 
 def _forward_flat(w: _Writer, ins, row) -> None:
@@ -310,9 +326,10 @@ def _backward(w: _Writer, rec: Recorder, ins) -> None:
             if grads[0] is None:
                 raise Refused(f"{node.name()} ran without a gradient")
             fwd = rec.forwards[nid]
-            parts, _ = _args(w, fwd[3])
+            parts, named, _ = _flat_args(w, fwd)
             needs = [fn is not None for fn, _ in node.next_functions]
-            terms = rec.flat[nid].terms(w, grads[0], parts, fwd[5][0], needs)
+            terms = rec.flat[nid].terms(w, grads[0], parts, fwd[5][0], needs, ctx, named,
+                                        node._in_meta[0][1])
             uses += [u for u in _names_in(terms) if _local(u)]
         else:
             uses.append(ctx)
