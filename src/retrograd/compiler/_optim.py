@@ -177,10 +177,11 @@ def lower(w, rec, fn, spec) -> list[str] | None:
     p = rec.tensors[int(p_ref[1:])]
     if how is None or p._data.dtype.kind != "f" or type(p._data) is not np.ndarray:
         return None
-    mark = len(w.head)
+    mark, names = len(w.head), {k: dict(v) for k, v in w.lowered_groups.items()}
     lines = how(_Plan(w, fn.__self__, group, p_ref, p))
-    if lines is None:
+    if lines is None:  # forget the reads and guards this update began to write
         del w.head[mark:]
+        w.lowered_groups = names
         return None
     return [*lines, f"bump({p_ref})"]
 
