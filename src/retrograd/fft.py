@@ -17,6 +17,7 @@ import numpy as np
 
 from . import _dtype as dtypes
 from ._tensor import Tensor, wrap
+from .ops._core import replayable
 from .ops.complex import complex as _complex
 from .ops.complex import conj as _conj
 from .ops.rearrange import roll as _roll
@@ -77,6 +78,10 @@ def _dims_and_sizes(x: Tensor, s, dim) -> tuple[tuple, tuple]:
     return dims, sizes
 
 
+def _astype(a, dtype):
+    return a.astype(dtype)
+
+
 def _floating(x: Tensor, name: str) -> Tensor:
     """Integer and bool input computes in the default float dtype; half is refused."""
     if not isinstance(x, Tensor):
@@ -84,7 +89,7 @@ def _floating(x: Tensor, name: str) -> Tensor:
                         f"{type(x).__name__}")
     kind = x._data.dtype.kind
     if kind in "biu":
-        return wrap(x._data.astype(dtypes.get_default_dtype()._np))
+        return wrap(replayable(_astype, x._data, dtypes.get_default_dtype()._np))
     if x._data.dtype.itemsize < 4 or (kind == "c" and x._data.dtype.itemsize < 8):
         raise RuntimeError("Unsupported dtype Half")
     if x.dtype not in (dtypes.float32, dtypes.float64, dtypes.complex64, dtypes.complex128):
@@ -96,7 +101,7 @@ def _as_complex(x: Tensor) -> Tensor:
     """Real input enters a complex transform as x + 0i (its gradient is the real part)."""
     if x._data.dtype.kind == "c":
         return x
-    return _complex(x, wrap(np.zeros_like(x._data)))
+    return _complex(x, wrap(replayable(np.zeros_like, x._data)))
 
 
 def _fit(x: Tensor, dims, sizes) -> Tensor:

@@ -28,6 +28,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..autograd._record import edge
+from ._flat import flat_lowering
 
 _ndarray = np.ndarray
 
@@ -56,6 +57,7 @@ class Recorder:
         self.shape_guards: dict[str, tuple] = {}  # output name -> its shape at capture
         self.lowered: dict[int, object] = {}  # id(node) -> its row, for flat rows
         self.forwards: dict[int, tuple] = {}  # id(node) -> its "fwd" record (flat rows)
+        self.flat: dict[int, object] = {}     # id(node) -> its lowering (``_flat``)
         self.inputs = inputs
         # The tensors the step can reach from outside (parameters, buffers, optimizer state,
         # tensors in its closure and globals), read live at replay. Any other tensor whose
@@ -115,6 +117,11 @@ class Recorder:
         tuples, lists and dicts too; everything else a constant."""
         if type(value) is _ndarray:
             name = self.names.get(id(value))
+            if name is None:
+                owner = self.before_arrays.get(id(value))
+                if owner is not None:  # an outside tensor's array: read live at replay
+                    return self.array_expr(owner)
+                self._no_step_view(value)
             return name if name is not None else ("const", value)
         if type(value) in (tuple, list):
             parts = [self.resolve(v) for v in value]
@@ -127,6 +134,18 @@ class Recorder:
                 return ("const", value)
             return ("map", parts)
         return ("const", value)
+
+    def _no_step_view(self, value) -> None:
+        """Refuse a constant that is a view of an array the step computed or took as input:
+        a replay would read the captured call's values through it."""
+        base = value.base
+        while type(base) is _ndarray:
+            name = self.names.get(id(base))
+            if name is not None and name[0] in "vi":
+                self.refuse(f"a view of {name} (an array the step computed) reached an op "
+                            "outside the recorded ops (make it through ops._core.replayable)")
+                return
+            base = base.base
 
     def _effect(self) -> None:
         if self.first_effect is None:
@@ -159,6 +178,7 @@ class Recorder:
                 if _holds_tensor(arr):
                     self.refuse(f"{type(node).op} takes tensors inside a container")
                 ins.append(self.resolve(arr))
+        given = attrs
         if attrs:
             for v in attrs.values():
                 if _holds_tensor(v):
@@ -189,6 +209,11 @@ class Recorder:
         if _lowerable(node, ins, attrs, outs, arrays):
             self.lowered[id(node)] = type(node).row
             self.forwards[id(node)] = ins_record
+        elif len(outs) == 1:
+            low = flat_lowering(node, ins, given or {}, arrays)
+            if low is not None:
+                self.flat[id(node)] = low
+                self.forwards[id(node)] = ins_record
         self.tape.append(ins_record)
 
     # ------------------------------------------------------------------ backward
@@ -277,6 +302,10 @@ class Recorder:
                 return
             spec.append(self.resolve(a))
         many = type(out) is tuple
+        if many and any(isinstance(o, (tuple, list)) for o in out):
+            self.refuse(f"{getattr(fn, '__name__', fn)} returns nested arrays (return one "
+                        "flat tuple so that each array is named)")
+            return
         outs = [None if o is None else self.fresh(o) for o in (out if many else (out,))]
         self.tape.append(("make", fn, spec, outs, many))
 
@@ -299,6 +328,7 @@ class Recorder:
             self.refuse("an in-place write over a value saved outside the recorded step")
             return
         self.lowered.pop(id(node), None)  # a flat row keeps no context to hold the copy
+        self.flat.pop(id(node), None)
         self.tape.append(("call", _resave, [("ctx", entry[0]), name]))
         self._name(copy, entry[0] + ".saved")
 

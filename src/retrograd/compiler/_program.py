@@ -25,10 +25,12 @@ import numpy as np
 
 from .._tensor import wrap
 from ..autograd._engine_hooks import _accumulate, _materialize
+from ..autograd._record import bump_version
 from ..autograd.engine import _sum_to_array
 from ..ops._core import _as_array
 from ..ops._table import _params
 from ._capture import Recorder, Refused
+from ._optim import lower
 
 _ndarray = np.ndarray
 _NAME = re.compile(r"\b[vbcri]\d+\b")
@@ -70,6 +72,17 @@ class _Writer:
         self.units: list[tuple[list[str], set, set]] = []
         self.consts: dict[str, object] = {}
         self._const_ids: dict[int, str] = {}
+        self.head: list[str] = []  # read and checked before the replay changes anything
+        self.lowered_groups: dict[int, dict] = {}  # id(param group) -> {key: local name}
+        self._buffers: dict[tuple, str] = {}
+
+    def buffer(self, key: tuple, make) -> str:
+        """A scratch array planned once for this replay function (``out=`` target), shared
+        by every use with the same ``key``."""
+        name = self._buffers.get(key)
+        if name is None:
+            name = self._buffers[key] = self.const(make())
+        return name
 
     def const(self, value) -> str:
         if value is None or isinstance(value, bool):
@@ -111,7 +124,7 @@ def build(rec: Recorder, outputs: list) -> tuple[str, dict]:
         elif kind == "bwd":
             _backward(w, rec, ins)
         elif kind == "call":
-            _call(w, ins)
+            _call(w, rec, ins)
         elif kind == "make":
             _make(w, ins)
         for r in reads_at.get(pos, ()):
@@ -122,12 +135,12 @@ def build(rec: Recorder, outputs: list) -> tuple[str, dict]:
     ret = ", ".join(out_names)
     w.unit([f"return ({ret}{',' if len(out_names) == 1 else ''})"],
            uses=[n for n in out_names if not n.startswith("e")])
-    head = [_guard_lines(w, rec)]
+    head = [_guard_lines(w, rec), *w.head]
     source = _assemble(w, head, len(rec.inputs))
     env = {"new": object.__new__, "nd": _ndarray, "one": _one, "many": _many,
            "sumto": _sum_to_array, "mat": _materialize, "acc": _accumulate, "wrap": wrap,
            "value": _value, "same": _same, "GF": GuardFailed, "LIVE": _LIVE,
-           "asarray": np.asarray, "mulv": _mulv}
+           "asarray": np.asarray, "mulv": _mulv, "np": np, "bump": bump_version}
     env.update(w.consts)
     for k, t in enumerate(rec.tensors):
         env[f"e{k}"] = t
@@ -178,6 +191,12 @@ def _forward(w: _Writer, rec: Recorder, ins, backward_nodes) -> None:
     if lowered is not None:
         _forward_flat(w, ins, lowered)
         return
+    flat = rec.flat.get(id(node))
+    if flat is not None:
+        parts, named, uses = _flat_args(w, ins)
+        defs = [*outs, ctx] if getattr(flat, "keeps", False) else outs
+        w.unit(flat.forward(w, parts, outs[0], ctx, named), defs=defs, uses=uses)
+        return
     parts, uses = _args(w, args)
     if attrs:
         parts.append("**" + w.const(dict(attrs)))
@@ -201,6 +220,21 @@ def _forward(w: _Writer, rec: Recorder, ins, backward_nodes) -> None:
         if out_meta is not None:
             lines.append(f"{ctx}._out_meta = {w.const(out_meta)}")
     w.unit(lines, defs=defs, uses=uses)
+
+
+def _flat_args(w: _Writer, ins) -> tuple[list, dict, list]:
+    """A flat primitive's input expressions, its attributes' expressions by name, and the
+    local names they use."""
+    _, _ctx, _node, args, attrs, _outs = ins
+    args = list(args)
+    named = {k: w.const(v) for k, v in attrs.items()}
+    if args and isinstance(args[-1], tuple) and args[-1][0] == "attrs":
+        parts, uses = _args(w, list(args.pop()[1][1].values()))
+        named.update(zip(ins[3][-1][1][1], parts))
+    else:
+        uses = []
+    parts, more = _args(w, args)
+    return parts, named, uses + more
 
 
 def _forward_flat(w: _Writer, ins, row) -> None:
@@ -288,6 +322,15 @@ def _backward(w: _Writer, rec: Recorder, ins) -> None:
             fwd = rec.forwards[nid]
             terms = _terms_flat(w, rec, node, grads[0], fwd)
             uses += [u for u in _names_in(terms) if _local(u)]
+        elif nid in rec.flat:
+            if grads[0] is None:
+                raise Refused(f"{node.name()} ran without a gradient")
+            fwd = rec.forwards[nid]
+            parts, named, _ = _flat_args(w, fwd)
+            needs = [fn is not None for fn, _ in node.next_functions]
+            terms = rec.flat[nid].terms(w, grads[0], parts, fwd[5][0], needs, ctx, named,
+                                        node._in_meta[0][1])
+            uses += [u for u in _names_in(terms) if _local(u)]
         else:
             uses.append(ctx)
             if len(grads) == 1 and grads[0] is not None:
@@ -326,8 +369,12 @@ def _names_in(terms) -> list:
     return found
 
 
-def _call(w: _Writer, ins) -> None:
+def _call(w: _Writer, rec: Recorder, ins) -> None:
     _, fn, spec = ins
+    lines = lower(w, rec, fn, spec)
+    if lines is not None:  # an optimizer update written out flat
+        w.unit(lines)
+        return
     parts, uses = _args(w, spec)
     w.unit([f"{w.const(fn)}({', '.join(parts)})"], uses=uses)
 

@@ -16,7 +16,7 @@ from .. import _dtype as dtypes
 from .._dims import wrap_dim
 from .._tensor import Tensor, wrap
 from ..backend import xp
-from ._core import register_method
+from ._core import checked, register_method
 from .index_ops import index_select
 from .indexing import getitem
 from .joining import cat
@@ -111,7 +111,8 @@ def _spacings(input, spacing, dims):
                 raise RuntimeError(f"torch.gradient expected each element of spacing to have "
                                    f"one dimension, but got an element with {s.dim()} "
                                    f"dimensions!")
-            x = np.asarray(s.detach().cpu().numpy(), dtype=np.float64)
+            # The coordinates shape the difference weights: a guard of a captured step.
+            x = np.asarray(checked(_coordinates, s._data), dtype=np.float64)
             if x.shape[0] != input.shape[d]:
                 raise RuntimeError(f"torch.gradient expected the coordinates of dim {d} to "
                                    f"have {input.shape[d]} elements, but got {x.shape[0]}")
@@ -119,6 +120,10 @@ def _spacings(input, spacing, dims):
         else:
             out.append(np.arange(input.shape[d]) * float(s))
     return out
+
+
+def _coordinates(a) -> tuple:
+    return tuple(a.tolist())
 
 
 def _coefficients(x: np.ndarray):

@@ -200,7 +200,7 @@ bitwise_right_shift = _binary("rshift", _shift("right"), check=_integral_only,
 def logical_not(input, *, out=None):
     """True where ``input`` is zero."""
     a = _raw(input)
-    return _out(wrap(xp(a).asarray(xp(a).logical_not(a))), out)
+    return _out(wrap(replayable(_apply, "logical_not", a)), out)
 
 
 @register_method("bitwise_not")
@@ -210,7 +210,12 @@ def bitwise_not(input, *, out=None):
     if a.dtype.kind not in "biu":
         raise NotImplementedError(
             f'"bitwise_not_cpu" not implemented for \'{_TYPE_WORD.get(a.dtype.name)}\'')
-    return _out(wrap(xp(a).asarray(xp(a).invert(a))), out)
+    return _out(wrap(replayable(_apply, "invert", a)), out)
+
+
+def _apply(name, a):
+    m = xp(a)
+    return m.asarray(getattr(m, name)(a))
 
 
 register_method("logical_not_")(_inplace(logical_not))

@@ -13,7 +13,7 @@ import numpy as np
 from .._tensor import Tensor, wrap
 from ..autograd.grad_mode import no_grad
 from ..backend import xp
-from ._core import Primitive
+from ._core import Primitive, checked, replayable
 from .inplace import bump_version
 from .unary import where
 
@@ -116,7 +116,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         raise IndexError("index out of range in self")
     if max_norm is not None:
         _renorm_rows(weight, idx, max_norm, norm_type)
-    scale = _embedding_scale(idx, padding_idx, scale_grad_by_freq, weight._data.dtype)
+    scale = None if padding_idx is None and not scale_grad_by_freq else replayable(
+        _embedding_scale, idx, padding_idx, scale_grad_by_freq, weight._data.dtype)
     return _Embed.generic(weight, indices=idx, scale=scale)
 
 
@@ -132,54 +133,80 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
             f"embedding_bag: per_sample_weights was not None. per_sample_weights is only "
             f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
             "GitHub.")
-    idx = input._data.astype(np.int64)
-    if idx.ndim == 2:
+    ndim = input._data.ndim
+    if ndim == 2:
         if offsets is not None:
             raise ValueError("if input is 2D, then offsets has to be None, as input is treated "
                              "is a mini-batch of fixed length sequences.")
-        starts = np.arange(0, idx.size, idx.shape[1] if idx.shape[1] else 1)[:idx.shape[0]]
-        ends = starts + idx.shape[1]
+        off = None
         psw = per_sample_weights.reshape(-1) if per_sample_weights is not None else None
-        idx = idx.reshape(-1)
-    elif idx.ndim == 1:
+    elif ndim == 1:
         if offsets is None:
             raise ValueError("offsets has to be a 1D Tensor but got None")
-        off = (offsets._data if isinstance(offsets, Tensor) else np.asarray(offsets)).astype(
-            np.int64)
-        bounds = off if include_last_offset else np.append(off, idx.size)
-        starts, ends = bounds[:-1], np.minimum(bounds[1:], idx.size)
+        off = offsets._data if isinstance(offsets, Tensor) else np.asarray(offsets)
         psw = per_sample_weights
     else:
         raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension "
-                         f"{idx.ndim}")
+                         f"{ndim}")
     num = weight.shape[0]
     if padding_idx is not None and padding_idx < 0:
         padding_idx += num
+    # The bags come from the indices' and offsets' values: a captured step makes them again.
+    idx, member = replayable(_bags, input._data, off, include_last_offset, padding_idx)
     rows = embedding(wrap(idx), weight, padding_idx, max_norm, norm_type, scale_grad_by_freq)
+    if mode == "max":
+        width = checked(_widest, member)  # the gathered shape: a guard of a captured step
+        take, valid, filled = replayable(_bag_slots, member, width)
+        gathered = where(valid, rows[take], -math.inf)
+        out = gathered.max(1).values
+        return where(filled, out, 0.0)
+    matrix = wrap(replayable(_bag_matrix, member, weight._data.dtype, mode == "mean"))
+    if psw is not None:
+        matrix = matrix * psw
+    return matrix.matmul(rows)
+
+
+def _bags(idx, off, include_last_offset, padding_idx):
+    """The flat int64 indices and ``member[b, i]``: whether bag b holds index i."""
+    idx = idx.astype(np.int64)
+    if idx.ndim == 2:
+        starts = np.arange(0, idx.size, idx.shape[1] if idx.shape[1] else 1)[:idx.shape[0]]
+        ends = starts + idx.shape[1]
+        idx = idx.reshape(-1)
+    else:
+        off = off.astype(np.int64)
+        bounds = off if include_last_offset else np.append(off, idx.size)
+        starts, ends = bounds[:-1], np.minimum(bounds[1:], idx.size)
     pos = np.arange(idx.size)
     member = (pos >= starts[:, None]) & (pos < ends[:, None])
     if padding_idx is not None:
         member &= idx != padding_idx
-    dt = weight._data.dtype
-    if mode == "max":
-        width = max(int(member.sum(1).max(initial=0)), 1)
-        take = np.zeros((len(starts), width), np.int64)
-        valid = np.zeros((len(starts), width), bool)
-        for b in range(len(starts)):
-            where_b = np.flatnonzero(member[b])
-            take[b, :where_b.size] = where_b
-            valid[b, :where_b.size] = True
-        gathered = where(valid[..., None], rows[take], -math.inf)
-        out = gathered.max(1).values
-        return where(valid.any(1)[:, None], out, 0.0)
+    return idx, member
+
+
+def _widest(member) -> int:
+    return max(int(member.sum(1).max(initial=0)), 1)
+
+
+def _bag_slots(member, width):
+    """Per bag, the positions of its indices padded to ``width`` (``take``), which slots
+    hold one (``valid``, with a trailing unit dim), and which bags hold any (``filled``, as
+    a column)."""
+    take = np.zeros((len(member), width), np.int64)
+    valid = np.zeros((len(member), width), bool)
+    for b in range(len(member)):
+        where_b = np.flatnonzero(member[b])
+        take[b, :where_b.size] = where_b
+        valid[b, :where_b.size] = True
+    return take, valid[..., None], valid.any(1)[:, None]
+
+
+def _bag_matrix(member, dt, mean):
+    """The (bags, indices) matrix summing (or averaging) each bag's rows."""
     mat = member.astype(dt)
-    if mode == "mean":
-        counts = mat.sum(1, keepdims=True)
-        mat = mat / np.maximum(counts, 1)
-    matrix = wrap(mat)
-    if psw is not None:
-        matrix = matrix * psw
-    return matrix.matmul(rows)
+    if mean:
+        mat = mat / np.maximum(mat.sum(1, keepdims=True), 1)
+    return mat
 
 
 def _renorm_rows(weight, idx, max_norm, norm_type):

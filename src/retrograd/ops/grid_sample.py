@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import xp
+from ._core import replayable
 from .indexing import getitem
 from .pooling import FlatGather
 from .shape import reshape
@@ -31,10 +32,16 @@ def _reflect(c, twice_low: int, twice_high: int):
     low = twice_low / 2
     span = (twice_high - twice_low) / 2
     c = _abs(c - low)
-    flips = np.floor(c._data / span)
-    extra = c - (flips * span).astype(c._data.dtype)
-    even = xp(c._data).asarray(flips % 2 == 0)
+    folded, even = replayable(_folds, c._data, span)
+    extra = c - folded
     return where(even, extra + low, (span + low) - extra)
+
+
+def _folds(c, span):
+    """Whole spans below each coordinate (in its dtype) and whether their count is even
+    (from the values: a captured step computes them again)."""
+    flips = np.floor(c / span)
+    return (flips * span).astype(c.dtype), xp(c).asarray(flips % 2 == 0)
 
 
 def _unnormalize(c, size: int, align_corners: bool):
@@ -73,17 +80,47 @@ def _bound_taps(i, size: int, padding_mode: str, align_corners: bool, m):
 def _gather(input, taps):
     """input (N, C, *S) at integer positions ``taps`` (one (N, *O) array per spatial dim),
     and a (N, 1, *O) mask of the positions inside the input (zeros outside)."""
-    n, c = input.shape[:2]
-    size = input.shape[2:]
-    m = xp(input._data)
+    idx, valid = replayable(_flat_taps, taps, input.shape, input._data.dtype)
+    return FlatGather.generic(input, idx=idx, unique=False), valid
+
+
+def _flat_taps(taps, shape, dtype):
+    """The flat (N, C, *O) indices of ``taps`` and the (N, 1, *O) inside mask."""
+    n, c = shape[:2]
+    size = shape[2:]
+    m = xp(taps[0])
     valid = True
     flat = 0
     for t, s in zip(taps, size):
         valid = valid & (t >= 0) & (t < s)
         flat = flat * s + m.clip(t, 0, s - 1)
     idx = m.ascontiguousarray(m.broadcast_to(flat[:, None], (n, c) + flat.shape[1:]))
-    vals = FlatGather.generic(input, idx=idx.astype(m.int64), unique=False)
-    return vals, m.asarray(valid[:, None], dtype=input._data.dtype)
+    return idx.astype(m.int64), m.asarray(valid[:, None], dtype=dtype)
+
+
+def _nearest(coords):
+    """The nearest integer pixel of each coordinate (half to even, as PyTorch)."""
+    m = xp(coords[0])
+    return tuple(m.rint(c).astype(m.int64) for c in coords)
+
+
+def _floors(coords):
+    """floor(c) in c's dtype for each coordinate array, then each as int64 (one flat tuple,
+    so that a capture names every array)."""
+    m = xp(coords[0])
+    floors = [m.floor(c) for c in coords]
+    return (*(f.astype(c.dtype) for f, c in zip(floors, coords)),
+            *(f.astype(m.int64) for f in floors))
+
+
+def _shifted(lows, corner):
+    return tuple(lo + k for lo, k in zip(lows, corner))
+
+
+def _cubic_taps(lows, offsets, size, padding_mode, ac):
+    m = xp(lows[0])
+    return tuple(_bound_taps(lo + k, s, padding_mode, ac, m)
+                 for lo, k, s in zip(lows, offsets, size))
 
 
 def _channel(w):
@@ -156,20 +193,20 @@ def grid_sample(input, grid, mode: str = "bilinear", padding_mode: str = "zeros"
         return _bicubic(input, coords, padding_mode, ac)
     coords = [_bound(c, s, padding_mode, ac) for c, s in zip(coords, size)]
     if mode == "nearest":
-        vals, valid = _gather(input, [m.rint(c._data).astype(m.int64) for c in coords])
+        vals, valid = _gather(input, list(replayable(_nearest, [c._data for c in coords])))
         # The grid gets a zero gradient (as in PyTorch), not none.
         zero = where(m.zeros(coords[0].shape, dtype=bool), sum(coords[1:], coords[0]), 0.0)
         return vals * valid + _channel(zero)
-    lows = [m.floor(c._data) for c in coords]
-    fracs = [c - lo.astype(c._data.dtype) for c, lo in zip(coords, lows)]
-    lows = [lo.astype(m.int64) for lo in lows]
+    both = replayable(_floors, [c._data for c in coords])
+    floors, lows = both[:nd], both[nd:]
+    fracs = [c - lo for c, lo in zip(coords, floors)]
     out = None
     for corner in np.ndindex(*(2,) * nd):
         w = None
         for f, k in zip(fracs, corner):
             wk = f if k else 1 - f
             w = wk if w is None else w * wk
-        vals, valid = _gather(input, [lo + k for lo, k in zip(lows, corner)])
+        vals, valid = _gather(input, list(replayable(_shifted, lows, corner)))
         term = vals * (_channel(w) * valid)
         out = term if out is None else out + term
     return out
@@ -177,17 +214,15 @@ def grid_sample(input, grid, mode: str = "bilinear", padding_mode: str = "zeros"
 
 def _bicubic(input, coords, padding_mode, ac):
     """4 x 4 taps around each location, each tap position put through the padding rule."""
-    m = xp(input._data)
     size = input.shape[2:]
-    lows = [m.floor(c._data) for c in coords]
-    weights = [_cubic_weights(c - lo.astype(c._data.dtype)) for c, lo in zip(coords, lows)]
-    lows = [lo.astype(m.int64) for lo in lows]
+    both = replayable(_floors, [c._data for c in coords])
+    floors, lows = both[:2], both[2:]
+    weights = [_cubic_weights(c - lo) for c, lo in zip(coords, floors)]
     out = None
     for ty in range(4):
         for tx in range(4):
-            taps = [_bound_taps(lows[0] + ty - 1, size[0], padding_mode, ac, m),
-                    _bound_taps(lows[1] + tx - 1, size[1], padding_mode, ac, m)]
-            vals, valid = _gather(input, taps)
+            taps = replayable(_cubic_taps, lows, (ty - 1, tx - 1), size, padding_mode, ac)
+            vals, valid = _gather(input, list(taps))
             term = vals * (_channel(weights[0][ty] * weights[1][tx]) * valid)
             out = term if out is None else out + term
     return out

@@ -15,7 +15,7 @@ import numpy as np
 
 from .._tensor import Tensor, wrap
 from ..backend import xp
-from ._core import register_method
+from ._core import register_method, replayable
 from ._out import write_out
 from .reduction import _result
 
@@ -71,17 +71,18 @@ def _edges(points, bins, ranges):
     dtype = points.dtype
     out = []
     for k, b in enumerate(bins):
-        if isinstance(b, Tensor):
+        if not isinstance(b, (int, np.integer)):  # edges: a Tensor, or its array
+            b = b._data if isinstance(b, Tensor) else b
             if b.ndim != 1:
                 raise RuntimeError(f"torch.histogramdd: bins tensor should have one dimension, "
                                    f"but got {b.ndim} dimensions in the bins tensor for "
                                    f"dimension {k}")
-            if b._data.dtype != dtype:
+            if b.dtype != dtype:
                 raise RuntimeError(f"torch.histogramdd: input tensor and bins tensors should "
                                    f"have the same dtype, but got input with dtype "
                                    f"{_c_name(dtype)} and bins for dimension {k} with dtype "
-                                   f"{_c_name(b._data.dtype)}")
-            edges = np.array(b._data)
+                                   f"{_c_name(b.dtype)}")
+            edges = np.array(b)
         else:
             n = int(b)
             if n <= 0:
@@ -121,6 +122,19 @@ def _count(points, edges, weight, density):
     return hist
 
 
+def _raw(bins):
+    return bins._data if isinstance(bins, Tensor) else bins
+
+
+def _histogram(data, dims, bins, ranges, weight, density):
+    """(hist, *edges) of the rows of ``data`` seen as (-1, dims) points: all computed from
+    the values, so a captured step computes it again (``replayable``)."""
+    points = data.reshape(-1, dims)
+    edges = _edges(points, bins, ranges)
+    w = None if weight is None else weight.reshape(-1)
+    return (_count(points, edges, w, density), *edges)
+
+
 def _weights(points_shape, weight, dtype, input_shape):
     if weight is None:
         return None
@@ -133,7 +147,7 @@ def _weights(points_shape, weight, dtype, input_shape):
         raise RuntimeError("torch.histogramdd: if weight tensor is provided, input tensor and "
                            f"weight tensor should have the same dtype, but got "
                            f"input({_c_name(dtype)}), and weight({_c_name(weight._data.dtype)})")
-    return weight._data.reshape(-1)
+    return weight._data
 
 
 def _float_input(input):
@@ -170,11 +184,10 @@ def histogram(input, bins, *, range=None, weight=None, density=False, out=None):
         raise TypeError(f"histogram(): bins must be an int or a Tensor, got "
                         f"{type(bins).__name__}")
     _float_input(input)
-    points = input._data.reshape(-1, 1)
-    w = _weights(points.shape, weight, points.dtype, input.shape)
-    edges = _edges(points, [bins], _pairs(range, 1))
-    hist = _count(points, edges, w, density)
-    return write_out(_HIST(wrap(hist), wrap(edges[0])), out, "histogram")
+    w = _weights((input.numel(), 1), weight, input._data.dtype, input.shape)
+    hist, edges = replayable(_histogram, input._data, 1, [_raw(bins)], _pairs(range, 1), w,
+                             density)
+    return write_out(_HIST(wrap(hist), wrap(edges)), out, "histogram")
 
 
 def histogramdd(input, bins, *, range=None, weight=None, density=False):
@@ -185,7 +198,6 @@ def histogramdd(input, bins, *, range=None, weight=None, density=False):
     if input.ndim < 2:
         raise RuntimeError("torch.histogramdd: input tensor should have at least 2 dimensions")
     dims = input.shape[-1]
-    points = input._data.reshape(-1, dims)
     if isinstance(bins, (int, np.integer)):
         bins = [int(bins)] * dims
     bins = list(bins)
@@ -197,7 +209,7 @@ def histogramdd(input, bins, *, range=None, weight=None, density=False):
             if not isinstance(b, Tensor):
                 raise TypeError(f"expected Tensor as element {k} in argument 1, but got "
                                 f"{type(b).__name__}")
-    w = _weights(input.shape, weight, points.dtype, input.shape[:-1])
-    edges = _edges(points, bins, _pairs(range, dims))
-    hist = _count(points, edges, w, density)
+    w = _weights(input.shape, weight, input._data.dtype, input.shape[:-1])
+    hist, *edges = replayable(_histogram, input._data, dims, [_raw(b) for b in bins],
+                              _pairs(range, dims), w, density)
     return _HISTDD(wrap(hist), tuple(wrap(e) for e in edges))

@@ -8,7 +8,7 @@ import numpy as np
 from .._dims import wrap_dim
 from .._tensor import Tensor
 from ..backend import xp
-from ._core import Primitive, register_method
+from ._core import Primitive, register_method, replayable
 from ._helpers import check_fill_value
 from ._out import dtype_name, takes_out
 from .indexing import (
@@ -108,7 +108,8 @@ def _vector_index(index, n, op, dim=0):
     idx = _index_array(index, op)
     if idx.ndim > 1:
         raise IndexError(f"{op}(): Index is supposed to be a vector")
-    idx = idx.reshape(-1)
+    if idx.ndim != 1:  # (replayable: a captured step's computed index is reshaped again)
+        idx = replayable(np.reshape, idx, (-1,))
     # index_select takes no negative index (PyTorch); the others wrap them.
     low = 0 if op == "index_select" else -n
     if idx.size and ((idx >= n) | (idx < low)).any():
@@ -299,7 +300,8 @@ def _broadcast_mask(input, mask, op, inplace=False):
                            f"{list(full)}")
     if full != shape:
         input = expand(input, full)
-    return input, np.broadcast_to(m, full)
+    # replayable: the broadcast view of a mask computed in a step is made anew each replay
+    return input, replayable(np.broadcast_to, m, full)
 
 
 def _size_mismatch(a, b) -> str:

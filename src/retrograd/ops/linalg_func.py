@@ -11,7 +11,7 @@ import numpy as np
 
 from .._tensor import wrap
 from ..backend import xp
-from ._core import Primitive, register_method
+from ._core import Primitive, register_method, replayable
 from ._out import takes_out, write_out
 from .cumulative import cumprod
 from .decompositions import Eigh, Svd, _float, _sq
@@ -178,7 +178,8 @@ def vander(x, *, N=None):
     if n is None or n <= 1:
         raise RuntimeError("N must be greater than 1.")
     col = unsqueeze(x, -1)
-    ones = xp(_arr(x)).ones(col.shape, _arr(x).dtype)
+    # replayable: a captured step makes the column of ones again (a fresh tensor)
+    ones = replayable(xp(_arr(x)).ones, col.shape, _arr(x).dtype)
     rest = col.expand(*col.shape[:-1], n - 1)
     return cumprod(cat([wrap(ones), rest], -1), -1)
 

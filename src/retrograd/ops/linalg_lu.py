@@ -15,7 +15,7 @@ import numpy as np
 
 from .._tensor import wrap
 from ..backend import xp
-from ._core import Primitive, register_method
+from ._core import Primitive, register_method, replayable
 from ._out import dtype_name, takes_out
 from .decompositions import Inv, LinAlgError, _float, _mT
 from .diagonal import _arr, tril, triu
@@ -62,6 +62,11 @@ def _perm_matrix(perm, dtype):
     m = xp(perm)
     n = perm.shape[-1]
     return m.swapaxes(m.eye(n, dtype=dtype)[perm], -1, -2)
+
+
+def _pivots_matrix(piv, rows: int, dtype):
+    """P from LAPACK's 1-based row interchanges."""
+    return _perm_matrix(_perm(piv - 1, rows), dtype)
 
 
 def _unpack(lu):
@@ -270,12 +275,11 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):
                            "with the output produced by torch.linalg.lu_factor")
     m = xp(piv)
     data = _arr(LU_data)
-    empty = wrap(m.zeros((0,), data.dtype))
+    empty = wrap(replayable(m.zeros, (0,), data.dtype))
     L, U = _unpack(LU_data) if unpack_data else (empty, empty)
     P = empty
-    if unpack_pivots:
-        perm = _perm(piv - 1, data.shape[-2])
-        P = wrap(_perm_matrix(perm, data.dtype))
+    if unpack_pivots:  # from the pivots' values: a captured step computes it again
+        P = wrap(replayable(_pivots_matrix, piv, data.shape[-2], data.dtype))
     return _lu_unpack_result(P, L, U)
 
 

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from ._core import replayable
 from ._loss_common import _check_reduction, _const, _legacy, _reduce
 from ._out import dtype_name
 from .activation import Softplus
@@ -152,6 +153,14 @@ def _long_target(target):
     return data
 
 
+def _target_parts(t, c, weight, dtype):
+    """The targets as a column, where each row's target class is, and the weights of the
+    targets' classes as a column (None without weight)."""
+    t = t.reshape(-1, 1)
+    scale = None if weight is None else np.asarray(weight[t[:, 0]][:, None], dtype=dtype)
+    return t, t == np.arange(c), scale
+
+
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None,
                       reduce=None, reduction="mean"):
     """sum over i != y of max(0, margin - x[y] + x[i])^p / C (times weight[y])."""
@@ -167,19 +176,22 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         raise RuntimeError(f"multi_margin_loss: target tensor should be 1-D with size equal to "
                            f"the number of input samples (batch size). Expected target size "
                            f"[{n}], but got {list(target.shape)}. ")
-    t = _long_target(target).reshape(-1)
+    t = _long_target(target)
     if weight is not None and weight.numel() != c:
         raise RuntimeError(f"inconsistent weight size, expected {c} but got "
                            f"{list(weight.shape)}")
     if t.size and (t.min() < 0 or t.max() >= c):
         raise RuntimeError("target out of range")
-    picked = TakeAlong.generic(x, dim=1, index=t[:, None])
+    # Arrays made from the targets: a captured step makes them again (replayable).
+    column, others, scale = replayable(_target_parts, t, c, None if weight is None else
+                                       weight._data, x._data.dtype)
+    picked = TakeAlong.generic(x, dim=1, index=column)
     z = (x - picked + margin).clamp(min=0)
     if p == 2:
         z = z * z
     if weight is not None:
-        z = z * _const(weight._data[t][:, None], x)
-    loss = where(t[:, None] == np.arange(c), 0.0, z).sum(1) / c
+        z = z * scale
+    loss = where(others, 0.0, z).sum(1) / c
     if input.dim() < 2:
         loss = loss.reshape(())
     return _reduce(loss, reduction)

@@ -15,7 +15,7 @@ import numpy as np
 from .._tensor import Tensor, wrap
 from ..autograd.grad_mode import state as _state
 from ..backend import xp
-from ._core import Primitive
+from ._core import Primitive, replayable
 from ._out import dtype_name
 from .attention import scaled_dot_product_attention
 from .dropout import (
@@ -253,6 +253,15 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     return _affine(out.reshape(*input.shape), weight, bias, _channel_shape(input))
 
 
+def _band(m, c, lo, hi, size, dtype):
+    """The (c, c) averaging matrix over each channel's window, transposed for ``matmul``
+    (made through ``replayable``: a captured step makes it again)."""
+    band = m.zeros((c, c), dtype)
+    for i in range(c):
+        band[i, max(0, i - lo):min(c, i + hi + 1)] = 1.0 / size
+    return band.T.copy()
+
+
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     """x / (k + alpha/size * sum of x^2 over a window of ``size`` channels)^beta."""
     dim = input.dim()
@@ -262,12 +271,10 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
         return input
     c = input.shape[1]
     lo, hi = size // 2, (size - 1) // 2
-    band = xp(input._data).zeros((c, c), input._data.dtype)
-    for i in range(c):
-        band[i, max(0, i - lo):min(c, i + hi + 1)] = 1.0 / size
+    band = replayable(_band, xp(input._data), c, lo, hi, size, input._data.dtype)
     order = (0, *range(2, dim), 1)
     sq = (input * input).permute(*order)
-    avg = sq.matmul(wrap(band.T.copy()))
+    avg = sq.matmul(wrap(band))
     back = (0, dim - 1, *range(1, dim - 1))
     div = (avg.permute(*back) * alpha + k) ** beta
     return input / div

@@ -16,7 +16,7 @@ import numpy as np
 from .._dims import wrap_dim
 from .._tensor import Tensor, wrap
 from ..backend import xp
-from ._core import register_method
+from ._core import checked, register_method, replayable
 from ._out import write_out
 from .reduction import _movedim
 from .scatter import gather
@@ -83,6 +83,22 @@ def _positions(data, q_arr, ignore_nan, mode):
     return lo, hi, floor, count, nan_result
 
 
+def _picks(data, q_arr, ignore_nan, mode):
+    """The indices of the two order statistics around each quantile (into ``data``), the
+    rank's scale (count - 1) and floor, and where the result is NaN whatever q is."""
+    m = xp(data)
+    lo, hi, floor, count, nan_result = _positions(data, q_arr, ignore_nan, mode)
+    order = m.argsort(data, axis=-1, kind="stable")  # NaN sorts last, as in PyTorch
+    if q_arr.ndim:
+        order = order[None]
+    return (m.take_along_axis(order, lo, axis=-1), m.take_along_axis(order, hi, axis=-1),
+            (count - 1).astype(data.dtype), floor, m.broadcast_to(nan_result, floor.shape))
+
+
+def _any(mask) -> bool:
+    return bool(mask.any())
+
+
 def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, out, op):
     _check(input, q, interpolation)
     x = reshape(input, (-1,)) if dim is None or input.ndim == 0 else input
@@ -91,26 +107,22 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, out, op):
     data = x._data
     m = xp(data)
     q_arr = q._data if isinstance(q, Tensor) else m.asarray(q, dtype=data.dtype)
-    lo, hi, floor, count, nan_result = _positions(data, q_arr, ignore_nan, interpolation)
-    order = m.argsort(data, axis=-1, kind="stable")  # NaN sorts last, as in PyTorch
+    # Positions come from the data's values: a captured step computes them again.
+    low_at, high_at, scale, floor, nan_mask = replayable(_picks, data, q_arr, ignore_nan,
+                                                         interpolation)
     if q_arr.ndim:  # one row of results per quantile: the data repeated along a new dim 0
         x = x.unsqueeze(0).expand(q_arr.shape[0], *x.shape)
-        order = order[None]
-
-    def pick(k):
-        return gather(x, -1, wrap(m.take_along_axis(order, k, axis=-1)))
-
-    low = pick(lo)
+    low = gather(x, -1, wrap(low_at))
     if interpolation in ("linear", "midpoint"):
         if interpolation == "midpoint":
             weight = 0.5
         else:
             q_b = reshape(q, q_arr.shape + (1,) * data.ndim) if isinstance(q, Tensor) else \
                 q_arr.reshape(q_arr.shape + (1,) * data.ndim)
-            weight = q_b * wrap((count - 1).astype(data.dtype)) - wrap(floor)
-            if nan_result.any():  # a NaN quantile does not move with q (d/dq = 0 there)
-                weight = where(wrap(m.broadcast_to(nan_result, floor.shape)), 0.0, weight)
-        high = pick(hi)
+            weight = q_b * wrap(scale) - wrap(floor)
+            if checked(_any, nan_mask):  # a NaN quantile does not move with q (d/dq = 0)
+                weight = where(wrap(nan_mask), 0.0, weight)
+        high = gather(x, -1, wrap(high_at))
         res = low + weight * (high - low)
     else:
         res = low

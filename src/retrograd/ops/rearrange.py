@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 
 from .._dims import wrap_dim, wrap_dims
-from .._tensor import Tensor
+from .._tensor import Tensor, wrap
 from ..backend import xp
-from ._core import Primitive, register_method
+from ._core import Primitive, checked, register_method, replayable
 from ._helpers import int_list
 from .creation import tensor
 from .index_ops import index_select
@@ -195,5 +195,16 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     if np.any(np.asarray(reps) < 0):
         raise RuntimeError("repeats can not be negative")
 
-    index = tensor(np.repeat(np.arange(n), reps))
-    return index_select(input, d, index)
+    if isinstance(reps, np.ndarray):  # counts from data: the length a guard, the index made
+        raw = repeats._data if isinstance(repeats, Tensor) else reps  # again in a replay
+        checked(_total, raw)
+        return index_select(input, d, wrap(replayable(_repeated, n, raw)))
+    return index_select(input, d, tensor(np.repeat(np.arange(n), reps)))
+
+
+def _total(reps) -> int:
+    return int(reps.sum())
+
+
+def _repeated(n, reps):
+    return np.repeat(np.arange(n), reps.reshape(-1))

@@ -8,7 +8,7 @@ import numpy as np
 from .._dims import wrap_dim
 from .._tensor import Tensor
 from ..backend import xp
-from ._core import Primitive, register_method
+from ._core import Primitive, register_method, replayable
 from ._out import takes_out
 from .creation import full
 from .indexing import getitem, inplace_twin
@@ -380,8 +380,14 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
     """out[i][j][k] = input[index[i][j][k]][j][k] for dim 0 (and so on)."""
     idx = _index_array(index, "gather")
     d = _check_dim_index(input, dim, idx, "gather")
-    return Gather.generic(input, dim=d, index=np.where(idx < 0, idx + (input.shape or (1,))[d],
-                                                       idx) if idx.size else idx)
+    return Gather.generic(input, dim=d, index=replayable(_wrap_negative, idx,
+                                                         (input.shape or (1,))[d]))
+
+
+def _wrap_negative(idx, size):
+    """Negative indices counted from the end (through ``replayable``: a captured step's
+    computed index is wrapped again at each replay)."""
+    return np.where(idx < 0, idx + size, idx) if idx.size else idx
 
 
 @register_method("take_along_dim")
