@@ -5,9 +5,9 @@ The hot path is the modules in ``HOT``: Tensor's storage and flags, graph record
 one- and two-input ``apply`` paths, the engine's loop and gradient accumulation, grad mode,
 the elementwise table, ``Module.__call__`` and the optimizer's per-parameter loop. They are
 ordinary Python (op formulas elsewhere stay interpreted, so create_graph, custom Functions,
-hooks and subclasses work the same in both forms); ``setup.py`` compiles each to an extension module beside its
-source when Cython and a C compiler are present, and records a hash of each source in
-``_compiled_stamp.json``. Python's import system prefers an extension module over a
+hooks and subclasses work the same in both forms); ``setup.py`` compiles each to an
+extension module beside its source when Cython and a C compiler are present, and records a
+hash of each source in ``_compiled_stamp.json``. Python's import system prefers an extension module over a
 ``.py`` of the same name, so this module (imported first, before any of them) installs a
 finder that sends an import back to the source when
 
