@@ -7,9 +7,9 @@ the elementwise table, ``Module.__call__`` and the optimizer's per-parameter loo
 ordinary Python (op formulas elsewhere stay interpreted, so create_graph, custom Functions,
 hooks and subclasses work the same in both forms); ``setup.py`` compiles each to an
 extension module beside its source when Cython and a C compiler are present, and records a
-hash of each source in ``_compiled_stamp.json``. Python's import system prefers an extension module over a
-``.py`` of the same name, so this module (imported first, before any of them) installs a
-finder that sends an import back to the source when
+hash of each source in ``_compiled_stamp.json``. Python's import system prefers an
+extension module over a ``.py`` of the same name, so this module (imported first, before
+any of them) installs a finder that sends an import back to the source when
 
 - ``RETROGRAD_PURE_PYTHON=1`` is set (the pure form, on purpose), or
 - the source changed since the build (an edit in a checkout built with ``pip install -e .``):
