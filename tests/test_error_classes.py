@@ -100,6 +100,59 @@ REFUSED = [
      "dtype"),
     ("linear_0d", lambda L: _f(L).linear(L.tensor(1.0), L.tensor(1.0)), "linear"),
     ("mv_0d", lambda L: L.mv(L.tensor(1.0), L.tensor(1.0)), "no dimensions"),
+    ("matmul_int_float", lambda L: L.ones(2, 3, dtype=L.int64) @ L.ones(3, 2), "dtype"),
+    # PyTorch's argument parser: a TypeError naming the op, before any other check
+    ("div_int_rounding_mode", lambda L: L.div(L.ones(2), L.ones(2), rounding_mode=0), "div"),
+    ("pow_tuple", lambda L: L.pow(L.ones(2), (1,)), "pow"),
+    ("mul__str", lambda L: L.ones(2).mul_("x"), "mul"),
+    ("clamp_list", lambda L: L.clamp(L.ones(2), min=[0]), "clamp"),
+    ("where_tuple_float_condition", lambda L: L.where(L.ones(2), L.ones(2), ()), "where"),
+    ("lerp_tuple", lambda L: L.lerp(L.ones(2), L.ones(2), ()), "lerp"),
+    ("std_str_dim_int_input", lambda L: L.ones(2, dtype=L.int64).std("x"), "std"),
+    ("var_tuple_of_str", lambda L: L.var(L.ones(2), ("x",)), "var"),
+    ("all_str", lambda L: L.ones(2).all("x"), "all"),
+    ("argsort_tuple", lambda L: L.ones(2).argsort((0,)), "argsort"),
+    ("argmax_tuple_bool", lambda L: L.ones(2, dtype=L.bool).argmax((0,)), "argmax"),
+    ("sum_str", lambda L: L.ones(2).sum("x"), "sum()"),
+    ("repeat_none", lambda L: L.ones(2).repeat(None), "repeat"),
+    ("flip_none", lambda L: L.ones(2).flip(None), "flip"),
+    ("split_none_0d", lambda L: L.ones(()).split(None), "split"),
+    ("chunk_tuple", lambda L: L.ones(2).chunk(()), "chunk"),
+    ("narrow_0d_tuple", lambda L: L.ones(()).narrow(0, (), 1), "narrow"),
+    ("select_0d_tuple", lambda L: L.ones(()).select(0, ()), "select"),
+    ("unbind_0d_tuple", lambda L: L.ones(()).unbind(()), "unbind"),
+    ("movedim_0d_tuple_int", lambda L: L.ones(()).movedim((), 0), "movedim"),
+    ("cat_0d_tuple_dim", lambda L: L.cat([L.ones(()), L.ones(())], ()), "cat"),
+    ("one_hot_tuple", lambda L: _f(L).one_hot(L.ones(2), ()), "one_hot"),
+    ("zeros_none", lambda L: L.zeros(None), "zeros"),
+    ("ones_nested", lambda L: L.ones(2, ()), "ones"),
+    ("arange_tuple", lambda L: L.arange(()), "arange"),
+    ("eye_tuple", lambda L: L.eye(()), "eye"),
+    ("ones_no_size", lambda L: L.ones(), "ones"),
+    ("zeros_no_size", lambda L: L.zeros(), "zeros"),
+    ("empty_no_size", lambda L: L.empty(), "empty"),
+    ("rand_no_size", lambda L: L.rand(), "rand"),
+    ("leaky_relu_list", lambda L: _f(L).leaky_relu(L.ones(2), [1]), "leaky_relu"),
+    ("leaky_relu_list_int_input", lambda L: _f(L).leaky_relu(L.ones(2, dtype=L.int64), [1]),
+     "leaky_relu"),
+    ("gelu_int_approximate", lambda L: _f(L).gelu(L.ones(2), approximate=1), "gelu"),
+    # the order of PyTorch's checks
+    ("gelu_bool_bad_approximate", lambda L: _f(L).gelu(L.ones(2, dtype=L.bool),
+                                                       approximate="x"), "approximate"),
+    ("log_softmax_bool_bad_dim", lambda L: _f(L).log_softmax(L.ones(2, dtype=L.bool), 5),
+     "Dimension out of range"),
+    ("softmax_int", lambda L: _f(L).softmax(L.ones(2, dtype=L.int64), 0), "softmax"),
+    ("softmin_bool", lambda L: _f(L).softmin(L.ones(0, dtype=L.bool), 0), "bool"),
+    ("index_select_empty_dim", lambda L: L.ones(0, 2).index_select(0, L.tensor([0])),
+     "self indexing axis dim should be positive"),
+    ("index_select_empty_other_dim", lambda L: L.ones(2, 0).index_select(0, L.tensor([5])),
+     "INDICES element is out of DATA bounds, id=5 axis_dim=2"),
+    ("index_select_0d_two", lambda L: L.ones(()).index_select(0, L.tensor([0, 0])),
+     "Index to scalar can have only 1 value, got 2"),
+    ("scatter_empty_index_src_dtype", lambda L: L.zeros(2).scatter(
+        0, L.zeros(1, 0, dtype=L.int64), L.ones(3, dtype=L.int64)), "dtype"),
+    ("scatter_0d_src_2d_index", lambda L: L.zeros(2, 3).scatter(
+        0, L.tensor([[0]]), L.tensor(4.0)), "src"),
 ]
 
 RETURNS = [
@@ -123,6 +176,29 @@ RETURNS = [
     ("einsum_size1_contraction_mixed", lambda L: L.einsum(
         "ij,jk->ik", L.ones(3, 1), L.ones(1, 2, dtype=L.float64))),
     ("bmm_empty_mixed", lambda L: L.bmm(L.ones(1, 2, 2), L.ones(1, 2, 0, dtype=L.float64))),
+    # an empty input skips softmax's dtype check; the result keeps the dtype
+    ("softmax_empty_int", lambda L: _f(L).softmax(L.ones(2, 0, dtype=L.int64), 1)),
+    ("log_softmax_empty_bool", lambda L: L.log_softmax(L.ones(0, dtype=L.bool), 0)),
+    ("index_select_empty_other_dim_in_range", lambda L: L.ones(2, 0).index_select(
+        0, L.tensor([1, 0]))),
+    ("gather_empty_index", lambda L: L.ones(2).gather(0, L.zeros(1, 0, dtype=L.int64))),
+    ("scatter_empty_index_any_rank", lambda L: L.arange(3.0).scatter(
+        0, L.zeros(1, 0, dtype=L.int64), L.ones(3, 3))),
+    ("scatter_0d_self_empty_index", lambda L: L.tensor(2.0).scatter(
+        0, L.zeros(1, 0, dtype=L.int64), 1.0)),
+    ("scatter_0d_index_into_vector", lambda L: L.zeros(2).scatter(0, L.tensor(1), 1.0)),
+    ("scatter_0d_index_0d_src", lambda L: L.zeros(2).scatter(0, L.tensor(1), L.tensor(5.0))),
+    ("scatter_add_0d_index", lambda L: L.zeros(2).scatter_add(0, L.tensor(1), L.ones(3))),
+    ("one_hot_0d_tensor_classes", lambda L: _f(L).one_hot(L.tensor([0, 2]), L.tensor(3))),
+    ("leaky_relu_tensor_slope", lambda L: _f(L).leaky_relu(L.tensor([-2.0, 1.0]),
+                                                           L.tensor(0.5))),
+    # no element: the default float dtype (not bool)
+    ("tensor_empty_list", lambda L: L.tensor([])),
+    ("tensor_empty_nested", lambda L: L.tensor([[], []])),
+    ("tensor_empty_long", lambda L: L.tensor([], dtype=L.int64)),
+    ("tensor_bools", lambda L: L.tensor([[True], [False]])),
+    ("ones_0d", lambda L: L.ones(())),
+    ("zeros_like_0d", lambda L: L.zeros_like(L.tensor(3.0))),
 ]
 
 

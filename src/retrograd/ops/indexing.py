@@ -323,6 +323,8 @@ register_method("__setitem__")(setitem)
 @register_method("select")
 def select(input, dim, index):
     """The slice at ``index`` along ``dim`` (a view without that dim)."""
+    dim = int_arg("select", "dim", dim)
+    index = int_arg("select", "index", index)
     if input.dim() == 0:
         raise IndexError("select() cannot be applied to a 0-dim tensor.")
     d = wrap_dim(dim, input.dim(), "select")
@@ -336,12 +338,13 @@ def select(input, dim, index):
 @register_method("narrow")
 def narrow(input, dim, start, length):
     """``length`` elements from ``start`` along ``dim`` (a view)."""
+    dim = int_arg("narrow", "dim", dim)
+    start = int_arg("narrow", "start", start)
+    length = int_arg("narrow", "length", length)
     if input.dim() == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     d = wrap_dim(dim, input.dim(), "narrow")
     n = input.shape[d]
-    start = int_arg("narrow", "start", start)
-    length = int_arg("narrow", "length", length)
     if not -n <= start <= n:
         raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got "
                          f"{start})")

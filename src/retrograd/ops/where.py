@@ -45,6 +45,10 @@ def where(condition, input=None, other=None, *, out=None):
     if input is None and other is None:
         return condition.nonzero(as_tuple=True)
     if isinstance(condition, Tensor):
+        for what, v in (("input", input), ("other", other)):  # the parser checks types first
+            if not isinstance(v, (Tensor, bool, int, float, complex, np.number, np.bool_)):
+                raise TypeError(f"where(): argument '{what}' must be Tensor or Number, not "
+                                f"{type(v).__name__}")
         if condition._data.dtype != np.bool_:
             raise RuntimeError(
                 f"where expected condition to be a boolean tensor, but got a tensor with "
