@@ -96,6 +96,12 @@ def test_dim_error_names_the_op_once(call, op):
     (lambda L: L.ones(2).argmax((0,)), "argmax"),
     (lambda L: L.ones(2).all("x"), "all"),
     (lambda L: L.softmax(L.ones(2), ()), "softmax"),
+    # the helper is not told the op: the public function the user called is named
+    (lambda L: L.ones(2).chunk(1, "x"), "chunk"),
+    (lambda L: L.ones(2).size("x"), "size"),
+    (lambda L: L.nansum(L.ones(2), "x"), "nansum"),
+    (lambda L: L.nn.functional.glu(L.ones(2), "x"), "glu"),
+    (lambda L: L.cross(L.ones(3), L.ones(3), "x"), "cross"),
 ])
 def test_non_integer_dim_is_a_type_error_naming_the_op(call, op):
     _t, r = both_raise(call)

@@ -75,7 +75,7 @@ class Sum(Primitive):
     formula = "expand(grad, x.shape)"
 
     def forward(ctx, x, dim=None, keepdim=False, dtype=None):
-        ctx.dims = dims = _dims(dim, x.ndim, "sum")
+        ctx.dims = dims = _dims(dim, x.ndim)
         ctx.keepdim = keepdim
         ctx.shape = x.shape
         if dtype is not None:
