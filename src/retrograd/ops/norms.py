@@ -166,6 +166,7 @@ def logsumexp(input, dim, keepdim=False, *, out=None):
 def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     """The p-norm of ``input`` (over ``dim`` if given); 'fro' is the 2-norm, 'nuc' the
     nuclear norm of matrices."""
+    check_dim_type(dim, "norm")
     if p == "nuc" or (p == "fro" and dim is not None and not isinstance(dim, int)
                       and len(dim) == 2):
 
@@ -178,6 +179,7 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     """``linalg.vector_norm``: the ``ord``-norm of the elements over ``dim``."""
+    check_dim_type(dim, "linalg.vector_norm")
     if isinstance(x, Tensor) and x._data.dtype.kind not in "fc":
         raise RuntimeError(
             f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
