@@ -242,7 +242,16 @@ def getitem(x, idx):
     if parts is not None:
         return getitem(getitem(x, parts[0]), parts[1])
     _check_bounds(x.shape, idx)
+    _no_strings(idx)
     return Index.apply(x, idx=idx)
+
+
+def _no_strings(idx) -> None:
+    """A string in an index (once the index count is checked): PyTorch's TypeError from
+    making a tensor of it, where NumPy's words would leak."""
+    for i in idx if isinstance(idx, tuple) else (idx,):
+        if isinstance(i, str) or (isinstance(i, list) and any(isinstance(e, str) for e in i)):
+            raise TypeError("new(): invalid data type 'str' (a string is not an index)")
 
 
 def _split_ints(idx):
@@ -292,6 +301,7 @@ def setitem(x: Tensor, idx, value) -> None:
             setitem(getitem(x, parts[0]), parts[1], value)
             return
     _check_bounds(x.shape, idx)
+    _no_strings(idx)
     value = _value_for(x, idx, value)
 
     needs = (_state.grad_enabled and (x._requires_grad or (
