@@ -149,6 +149,23 @@ REFUSED = [
      "INDICES element is out of DATA bounds, id=5 axis_dim=2"),
     ("index_select_0d_two", lambda L: L.ones(()).index_select(0, L.tensor([0, 0])),
      "Index to scalar can have only 1 value, got 2"),
+    ("getitem_count_before_bounds", lambda L: L.ones(0)[0, 1], "too many indices"),
+    ("setitem_count_before_bounds", lambda L: L.ones(0).__setitem__((0, 1), 1.0),
+     "too many indices"),
+    ("getitem_ellipsis_too_many", lambda L: L.ones(3, 2)[..., 0, 0, 0], "too many indices"),
+    ("getitem_str", lambda L: L.ones(3)["x"], "str"),
+    ("copy_src_would_grow_self", lambda L: L.ones(0).copy_(L.ones(1, 1, 0)),
+     "doesn't match the broadcast shape"),
+    ("norm_str_dim_bool", lambda L: L.ones(2, dtype=L.bool).norm(dim="x"), "norm"),
+    ("mean_str_dim_bool", lambda L: L.ones(2, dtype=L.bool).mean("x"), "mean"),
+    ("round_str_decimals_bool", lambda L: L.ones(2, dtype=L.bool).round(decimals="x"),
+     "round"),
+    ("permute_count_before_range", lambda L: L.ones(2, 3).permute(0, 5, 1), "permute"),
+    ("cross_entropy_bool_3d", lambda L: _f(L).cross_entropy(
+        L.ones(2, 3, 4, dtype=L.bool), L.zeros(2, 4, dtype=L.int64)),
+     '"log_softmax_kernel_impl" not implemented'),
+    ("nll_loss_0d_float_target_empty_batch", lambda L: _f(L).nll_loss(
+        L.ones(0, 0), L.tensor(1.0)), "expected target dtype"),
     ("scatter_empty_index_src_dtype", lambda L: L.zeros(2).scatter(
         0, L.zeros(1, 0, dtype=L.int64), L.ones(3, dtype=L.int64)), "dtype"),
     ("scatter_0d_src_2d_index", lambda L: L.zeros(2, 3).scatter(

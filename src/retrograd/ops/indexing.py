@@ -234,6 +234,8 @@ def getitem(x, idx):
         # PyTorch counts the dims an index tensor consumes before it reads its dtype
         raise IndexError("too many indices for tensor of dimension 0")
     idx = normalize_index(idx)
+    if type(idx) is tuple and len(idx) > x._data.ndim:  # only then can it be too many
+        _check_count(x._data.ndim, idx)
     if _is_basic(idx):
         if _ends_with_int(idx):
             return Select.apply(x, idx=idx)
@@ -244,6 +246,18 @@ def getitem(x, idx):
     _check_bounds(x.shape, idx)
     _no_strings(idx)
     return Index.apply(x, idx=idx)
+
+
+def _check_count(ndim: int, idx: tuple) -> None:
+    """PyTorch counts the dims an index consumes before it checks any bound."""
+    n = 0
+    for i in idx:
+        if isinstance(i, np.ndarray) and i.dtype == bool:
+            n += i.ndim  # a mask consumes its dims
+        elif i is not None and i is not Ellipsis and not isinstance(i, bool):
+            n += 1
+    if n > ndim:
+        raise IndexError(f"too many indices for tensor of dimension {ndim}")
 
 
 def _no_strings(idx) -> None:
@@ -295,6 +309,8 @@ def _value_for(x: Tensor, idx, value):
 def setitem(x: Tensor, idx, value) -> None:
     """``x[idx] = value``; gradient flows to x's other elements and to value."""
     idx = normalize_index(idx)
+    if type(idx) is tuple and len(idx) > x._data.ndim:
+        _check_count(x._data.ndim, idx)
     if not _is_basic(idx):
         parts = _split_ints(idx)
         if parts is not None:

@@ -129,12 +129,12 @@ def _check_nll(input, target, weight):
         cdim = 0
     else:
         if target.dim() == 0 and input.shape[0] == 0:  # a batch of 0 against a batch of 0
+            if nd > 2:
+                raise RuntimeError("nll_loss(): a 0-d target cannot index a batch of 0")
             if target._data.dtype.kind not in "iu":
                 raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
                                    f"{dtype_name(target._data.dtype)}")
-            if nd == 2:
-                raise IndexError("Dimension specified as 0 but tensor has no dimensions")
-            raise RuntimeError("nll_loss(): a 0-d target cannot index a batch of 0")
+            raise IndexError("Dimension specified as 0 but tensor has no dimensions")
         if target.dim() == 0:  # PyTorch counts a 0-d target as a batch of 0
             raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target "
                              f"batch_size (0).")
@@ -322,7 +322,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if input.dim() == 0:
         _zero_dim_cross_entropy(target)
     cdim = 0 if input.dim() == 1 else 1
-    if input._data.dtype.kind not in "fc":  # log_softmax comes first in PyTorch
+    if input._data.dtype.kind not in "fc" and input._data.size:  # log_softmax comes first
+        # in PyTorch, and skips its dtype check for an empty input
         kernel = "lastdim_kernel_impl" if cdim == input.dim() - 1 else "kernel_impl"
         raise NotImplementedError(f'"log_softmax_{kernel}" not implemented for '
                                   f"'{dtype_name(input._data.dtype)}'")
