@@ -160,7 +160,7 @@ def check_fill_value(op, value, dtype) -> None:
 def number_arg(op, what, value) -> None:
     """A Tensor-or-Number argument as PyTorch's parser checks it, before any other check: a
     list, a tuple, a string or None is a TypeError naming the op and the argument."""
-    if not isinstance(value, (Tensor, *_NUMBERS, np.number, np.bool_)):
+    if not isinstance(value, (Tensor, *_NUMBERS, np.number, np.bool_, np.ndarray)):
         raise TypeError(f"{op}(): argument '{what}' must be Tensor or Number, not "
                         f"{type(value).__name__}")
 

@@ -274,15 +274,15 @@ def relu6(input, inplace=False):
     return hardtanh(input, 0.0, 6.0, inplace)
 
 
-def _slope(op, negative_slope):
+def _check_slope(op, negative_slope):
     """The parser's check of a Number argument, made before the input's dtype is."""
-    if not isinstance(negative_slope, (int, float, np.number, Tensor)):
+    if not isinstance(negative_slope, (int, float, np.number, np.ndarray, Tensor)):
         raise TypeError(f"{op}(): argument 'negative_slope' must be Number, not "
                         f"{type(negative_slope).__name__}")
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
-    _slope("leaky_relu", negative_slope)
+    _check_slope("leaky_relu", negative_slope)
     if inplace:
         return leaky_relu_(input, negative_slope)
     return _leaky_relu(input, negative_slope)
@@ -294,7 +294,7 @@ def _leaky_relu(input, negative_slope):
 
 
 def leaky_relu_(input, negative_slope=0.01):
-    _slope("leaky_relu_", negative_slope)
+    _check_slope("leaky_relu_", negative_slope)
     return _leaky_relu_(input, negative_slope)
 
 
