@@ -12,8 +12,9 @@ accepts 0 and -1, as in PyTorch. Out of range is PyTorch's IndexError, in its wo
 from __future__ import annotations
 
 import operator
+import sys
 
-__all__ = ["reduce_dims", "wrap_dim", "wrap_dims"]
+__all__ = ["check_dim_type", "reduce_dims", "wrap_dim", "wrap_dims"]
 
 
 def wrap_dim(dim, ndim: int, op: str = "") -> int:
@@ -25,14 +26,46 @@ def wrap_dim(dim, ndim: int, op: str = "") -> int:
     try:
         d = operator.index(dim)
     except TypeError:
+        # PyTorch's argument parser's words, naming the op the caller passed, else the public
+        # function the user called (found on the error path only)
+        op = op or _public_caller()
         where = f"{op}(): " if op else ""
-        raise TypeError(f"{where}dim must be an integer, got {type(dim).__name__}") from None
+        raise TypeError(f"{where}argument 'dim' must be int, not {type(dim).__name__}") from None
     n = ndim if ndim > 0 else 1
     if d < -n or d >= n:
         where = f"{op}(): " if op else ""
         raise IndexError(f"{where}Dimension out of range (expected to be in range of "
                          f"[{-n}, {n - 1}], but got {d})")
     return d + n if d < 0 else d
+
+
+# Frames of the package that are plumbing, not an op a user calls.
+_PLUMBING = frozenset({"forward", "apply", "generic", "checked", "with_out", "wrapper",
+                       "wrapped", "inner", "method", "call", "run", "replayable"})
+
+
+def _public_caller() -> str:
+    """The op the user called: the outermost frame of this package (skipping private and
+    plumbing functions) below the first frame of user code; "" when none is found."""
+    f = sys._getframe(2)
+    name = ""
+    while f is not None and f.f_globals.get("__name__", "").startswith("retrograd."):
+        code = f.f_code.co_name
+        if not code.startswith(("_", "<")) and code not in _PLUMBING:
+            name = code
+        f = f.f_back
+    return name
+
+
+def check_dim_type(dim, op: str, what: str = "dim") -> None:
+    """PyTorch's argument parser on a ``dim``: None, an int or a list/tuple of ints, else a
+    TypeError naming the op, raised before any check of the input's dtype or shape."""
+    if dim is None:
+        return
+    for d in dim if isinstance(dim, (list, tuple)) else (dim,):
+        if not isinstance(d, int) and not hasattr(d, "__index__"):
+            raise TypeError(f"{op}(): argument '{what}' must be int or tuple of ints, not "
+                            f"{type(dim).__name__}")
 
 
 def wrap_dims(dims, ndim: int, op: str = "", *, sort: bool = True) -> tuple:

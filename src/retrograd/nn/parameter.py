@@ -108,7 +108,7 @@ class UninitializedParameter(Parameter):
     def materialize(self, shape, device=None, dtype=None) -> None:
         """Give this parameter ``shape`` (uninitialised values); it becomes a Parameter."""
         default_device, default_dtype = self.__dict__.pop("_factory", (None, None))
-        data = empty(*shape, device=device or default_device, dtype=dtype or default_dtype)
+        data = empty(shape, device=device or default_device, dtype=dtype or default_dtype)
         self._data = data._data
         self.__class__ = Parameter
 
@@ -126,7 +126,7 @@ class UninitializedBuffer(Tensor):
         pass
 
     def materialize(self, shape, device=None, dtype=None) -> None:
-        self._data = empty(*shape, device=device, dtype=dtype)._data
+        self._data = empty(shape, device=device, dtype=dtype)._data
 
     def __repr__(self, *, tensor_contents: Any = None) -> str:
         return "<UninitializedBuffer>"

@@ -144,9 +144,9 @@ class Primitive(Node):
             grad = a_is_t and a._requires_grad
         else:
             arrays, grad = _unwrap(args)
-        if cls.promote and _needs_promotion(arrays):
-            arrays = _promote(args, arrays)
         try:
+            if cls.promote and _needs_promotion(arrays):
+                arrays = _promote(args, arrays)
             if attrs:
                 out = cls.forward(node, *arrays, **attrs)
             elif nargs == 1:  # a positional call builds no argument tuple
@@ -455,6 +455,14 @@ def _op_error(cls, args, e: Exception) -> Exception:
         return RuntimeError(_broadcast_message(name, sa) + f" (input shapes: {shapes})")
     if getattr(e, "_retrograd", False):
         return e
+    if msg.startswith(("float() argument", "int() argument", "could not convert string")):
+        # Python's own words on converting a list or a string to a number: say which input
+        ok = (Tensor, _ndarray, int, float, complex, np.generic, type(None))
+        bad = [i for i, a in enumerate(args) if not isinstance(a, ok)]
+        if bad:
+            what = type(args[bad[0]]).__name__
+            e = TypeError(f"argument {bad[0] + 1} must be Tensor or Number, not {what}")
+            msg = str(e)
     if isinstance(e, np.exceptions.AxisError):  # NumPy's "axis" is PyTorch's "dim"
         n = max(e.ndim, 1)
         msg = (f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but "
@@ -466,7 +474,11 @@ def _op_error(cls, args, e: Exception) -> Exception:
     kind = type(e) if isinstance(e, (IndexError, TypeError)) else RuntimeError
     if kind is np.exceptions.AxisError:
         kind = IndexError
-    err = kind(f"{name}(): {msg} (input shapes: {shapes})")
+    # A message from a checker that was told the public op's name (wrap_dim's "sum(): ...")
+    # is prefixed already.
+    head = msg.split("(", 1)[0]
+    prefix = "" if head.isidentifier() and msg.startswith(f"{head}()") else f"{name}(): "
+    err = kind(f"{prefix}{msg} (input shapes: {shapes})")
     err._retrograd = True  # type: ignore[attr-defined]
     return err
 

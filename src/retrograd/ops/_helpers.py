@@ -157,6 +157,14 @@ def check_fill_value(op, value, dtype) -> None:
                            f"{_FILL_NAMES.get(dtype.name, dtype.name)} without overflow")
 
 
+def number_arg(op, what, value) -> None:
+    """A Tensor-or-Number argument as PyTorch's parser checks it, before any other check: a
+    list, a tuple, a string or None is a TypeError naming the op and the argument."""
+    if not isinstance(value, (Tensor, *_NUMBERS, np.number, np.bool_, np.ndarray)):
+        raise TypeError(f"{op}(): argument '{what}' must be Tensor or Number, not "
+                        f"{type(value).__name__}")
+
+
 def int_arg(op, what, value) -> int:
     """An int argument as PyTorch's parser takes it: an int, a NumPy integer or a 0-d
     integer Tensor (anything with ``__index__``); a float, None or a sequence is a

@@ -70,11 +70,6 @@ def _float_only(kernel: str, dtype_at: int | None = None):
     return deco
 
 
-softmax = _float_only("softmax_lastdim_kernel_impl", 2)(softmax)
-softmin = _float_only("softmax_lastdim_kernel_impl", 2)(softmin)
-log_softmax = _float_only("log_softmax_lastdim_kernel_impl", 2)(log_softmax)
-_torch_softmax = _float_only("softmax_lastdim_kernel_impl", 1)(_torch_softmax)
-_torch_log_softmax = _float_only("log_softmax_lastdim_kernel_impl", 1)(_torch_log_softmax)
 
 
 # ---------------------------------------------------------------------- primitives
@@ -279,15 +274,32 @@ def relu6(input, inplace=False):
     return hardtanh(input, 0.0, 6.0, inplace)
 
 
-@_float_only("leaky_relu_cpu")
+def _check_slope(op, negative_slope):
+    """The parser's check of a Number argument, made before the input's dtype is."""
+    if not isinstance(negative_slope, (int, float, np.number, np.ndarray, Tensor)):
+        raise TypeError(f"{op}(): argument 'negative_slope' must be Number, not "
+                        f"{type(negative_slope).__name__}")
+
+
 def leaky_relu(input, negative_slope=0.01, inplace=False):
+    _check_slope("leaky_relu", negative_slope)
     if inplace:
         return leaky_relu_(input, negative_slope)
+    return _leaky_relu(input, negative_slope)
+
+
+@_float_only("leaky_relu_cpu")
+def _leaky_relu(input, negative_slope):
     return LeakyRelu.generic(input, negative_slope=negative_slope)
 
 
-@_float_only("leaky_relu_cpu")
 def leaky_relu_(input, negative_slope=0.01):
+    _check_slope("leaky_relu_", negative_slope)
+    return _leaky_relu_(input, negative_slope)
+
+
+@_float_only("leaky_relu_cpu")
+def _leaky_relu_(input, negative_slope):
     return inplace_apply(LeakyRelu, input, negative_slope=negative_slope)
 
 
@@ -329,11 +341,19 @@ def celu_(input, alpha=1.0):
     return celu(input, alpha, True)
 
 
-@_float_only("GeluKernelImpl")
 def gelu(input, approximate="none"):
     """x * Phi(x); approximate='tanh' uses 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+    # PyTorch checks ``approximate`` (its type, then its value) before the input's dtype
+    if not isinstance(approximate, str):
+        raise TypeError(f"gelu(): argument 'approximate' must be str, not "
+                        f"{type(approximate).__name__}")
     if approximate not in ("none", "tanh"):
         raise RuntimeError("approximate argument must be either none or tanh.")
+    return _gelu(input, approximate)
+
+
+@_float_only("GeluKernelImpl")
+def _gelu(input, approximate):
     return Gelu.generic(input, approximate=approximate)
 
 

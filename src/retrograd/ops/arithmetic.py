@@ -243,6 +243,9 @@ def _check_alpha(input, other, alpha, op="add") -> None:
 
 
 def _check_rounding(rounding_mode) -> None:
+    if not isinstance(rounding_mode, str):
+        raise TypeError(f"div(): argument 'rounding_mode' must be str or None, not "
+                        f"{type(rounding_mode).__name__}")
     if rounding_mode not in ("trunc", "floor"):
         raise RuntimeError(
             f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "

@@ -16,6 +16,7 @@ from ..autograd.grad_mode import state as _state
 from ..backend import cupy, to_numpy
 from ..random import rng
 from ._core import register_method, replayable
+from ._helpers import int_arg
 from ._out import creates_into_out, write_out
 
 __all__ = [
@@ -26,19 +27,24 @@ __all__ = [
 ]
 
 
-def _sizes(size, negative: str = "") -> tuple:
+def _sizes(size, negative: str = "", op: str = "") -> tuple:
     """The ints of ``f(2, 3)`` or ``f((2, 3))``; ``negative``: the op's own message for a
-    negative size (PyTorch's zeros words it differently from the rest)."""
+    negative size (PyTorch's zeros words it differently from the rest). ``f()`` is
+    PyTorch's TypeError: a 0-d tensor is asked for with ``f(())``."""
+    if not size:
+        raise TypeError(f'{op}() missing 1 required positional arguments: "size"')
     if len(size) == 1 and isinstance(size[0], (tuple, list, Size)):
         size = tuple(size[0])
+    elif len(size) == 1 and not isinstance(size[0], (int, np.integer, Tensor)):
+        raise TypeError(f"{op}(): argument 'size' must be tuple of ints, not "
+                        f"{type(size[0]).__name__}")
     out = []
-    for s in size:
+    for i, s in enumerate(size):
         if isinstance(s, Tensor):
             s = s.item()
         if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
-            raise TypeError(
-                f"expected a sequence of integers or a single integer, got {type(s).__name__}"
-            )
+            raise TypeError(f"{op}(): argument 'size' must be tuple of ints, but found element "
+                            f"of type {type(s).__name__} at pos {i}")
         if s < 0:
             raise RuntimeError(negative or f"Trying to create tensor with negative dimension "
                                f"{s}: {list(size)}")
@@ -66,12 +72,14 @@ def _finish(arr, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 
 def _infer_dtype(data) -> np.dtype:
-    """PyTorch's inference: bool < int64 < default float < complex over all elements."""
-    kind = 0
+    """PyTorch's inference: bool < int64 < default float < complex over all elements; no
+    element at all (``[]``, ``[[], []]``) is the default float dtype."""
+    kind = -1
     stack = [data]
     while stack:
         x = stack.pop()
         if isinstance(x, (bool, np.bool_)):
+            kind = max(kind, 0)
             continue
         if isinstance(x, (int, np.integer)):
             kind = max(kind, 1)
@@ -88,7 +96,7 @@ def _infer_dtype(data) -> np.dtype:
         else:
             raise TypeError(f"Could not infer dtype of {type(x).__name__}")
     return [np.bool_, np.int64, dtypes.get_default_dtype()._np,
-            dtypes.default_for_category(3)._np][kind]
+            dtypes.default_for_category(3)._np, dtypes.get_default_dtype()._np][kind]
 
 
 def _to_array(data, dtype=None) -> np.ndarray:
@@ -191,21 +199,21 @@ def _alloc(make, shape: tuple, npd):
 
 @creates_into_out("zeros")
 def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
-    shape = _sizes(size, "zeros: Dimension size must be non-negative.")
+    shape = _sizes(size, "zeros: Dimension size must be non-negative.", "zeros")
     npd, m = _default(dtype), _module(device)
     return _finish(_alloc(lambda: m.zeros(shape, npd), shape, npd), None, device, requires_grad)
 
 
 @creates_into_out("ones")
 def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
-    shape, npd, m = _sizes(size), _default(dtype), _module(device)
+    shape, npd, m = _sizes(size, op="ones"), _default(dtype), _module(device)
     return _finish(_alloc(lambda: m.ones(shape, npd), shape, npd), None, device, requires_grad)
 
 
 @creates_into_out("empty")
 def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           memory_format=None, pin_memory=False) -> Tensor:
-    shape, npd, m = _sizes(size), _default(dtype), _module(device)
+    shape, npd, m = _sizes(size, op="empty"), _default(dtype), _module(device)
     return _finish(_alloc(lambda: m.empty(shape, npd), shape, npd), None, device, requires_grad)
 
 
@@ -220,7 +228,7 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
     if not isinstance(size, (tuple, list)):  # full(3, v) is PyTorch's TypeError, not (3,)
         raise TypeError(f"full(): argument 'size' must be tuple of ints, not "
                         f"{type(size).__name__}")
-    shape = _sizes((tuple(size),))
+    shape = _sizes((tuple(size),), op="full")
     npd, m = dtypes.to_dtype(dtype)._np, _module(device)
     return _finish(_alloc(lambda: m.full(shape, fill_value, npd), shape, npd), None, device,
                    requires_grad)
@@ -233,6 +241,10 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    for what, v in zip(("start", "end", "step"), vals, strict=True):
+        if not isinstance(v, (int, float, np.number)):  # bool is an int, as in PyTorch
+            raise TypeError(f"arange(): argument '{what}' must be Number, not "
+                            f"{type(v).__name__}")
     if vals[2] == 0:
         raise RuntimeError("step must be nonzero")
     if (vals[1] - vals[0]) / vals[2] < 0:
@@ -292,7 +304,8 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
 @creates_into_out("eye")
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None,
         requires_grad=False) -> Tensor:
-    cols = n if m is None else m
+    n = int_arg("eye", "n", n)
+    cols = n if m is None else int_arg("eye", "m", m)
     if n < 0:
         raise RuntimeError(f"n must be greater or equal to 0, got {n}")
     if cols < 0:
@@ -309,7 +322,7 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None,
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
          requires_grad=False) -> Tensor:
     """Uniform samples on [0, 1)."""
-    d, shape = _default(dtype), _sizes(size)
+    d, shape = _default(dtype), _sizes(size, op="rand")
     draw = d if d in (np.float32, np.float64) else np.float64
     arr = replayable(lambda: _alloc(lambda: rng(generator).random(shape, dtype=draw), shape,
                                     draw).astype(d, copy=False))
@@ -320,7 +333,7 @@ def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
           requires_grad=False) -> Tensor:
     """Standard normal samples."""
-    d, shape = _default(dtype), _sizes(size)
+    d, shape = _default(dtype), _sizes(size, op="randn")
     draw = d if d in (np.float32, np.float64) else np.float64
     arr = replayable(lambda: _alloc(lambda: rng(generator).standard_normal(shape, dtype=draw),
                                     shape, draw).astype(d, copy=False))
@@ -383,7 +396,7 @@ def _like(fn):
     def like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
              memory_format=None, **kw):
         d = dtype if dtype is not None else input.dtype
-        return fn(*input.shape, dtype=d, device=device or input.device,
+        return fn(tuple(input.shape), dtype=d, device=device or input.device,
                   requires_grad=requires_grad, **kw)
 
     like.__name__ = fn.__name__ + "_like"

@@ -7,6 +7,7 @@ and may scale by frequency) is itself a primitive, so double backward works.
 from __future__ import annotations
 
 import math
+import operator
 
 import numpy as np
 
@@ -224,6 +225,11 @@ def _renorm_rows(weight, idx, max_norm, norm_type):
 
 def one_hot(tensor, num_classes=-1):
     """int64 tensor of shape ``(*tensor.shape, num_classes)`` with ones at the indices."""
+    try:
+        num_classes = operator.index(num_classes)
+    except TypeError:
+        raise TypeError(f"one_hot(): argument 'num_classes' must be int, not "
+                        f"{type(num_classes).__name__}") from None
     data = tensor._data
     if data.dtype != np.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")

@@ -128,11 +128,33 @@ def _vector_index(index, n, op, dim=0):
 def index_select(input, dim, index, *, out=None):
     """The slices at ``index`` (1-d) along ``dim``, copied."""
     if input.dim() == 0:
-
+        wrap_dim(dim, 0, "index_select")
+        idx = _index_array(index, "index_select")
+        if idx.ndim <= 1 and idx.size != 1:
+            raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got "
+                               f"{idx.size} value(s)")
         return reshape(index_select(reshape(input, (1,)), 0, index), ())
     d = wrap_dim(dim, input.dim(), "index_select")
+    if input.dim() > 1 and 0 in input.shape:
+        _check_empty_select(input, d, index)
     idx = _vector_index(index, input.shape[d], "index_select", d)
     return IndexSelect.generic(input, idx=(slice(None),) * d + (idx,))
+
+
+def _check_empty_select(input, d, index) -> None:
+    """PyTorch's kernel for an input with no elements (and 2 or more dims) checks an index
+    in its own words and class: RuntimeError, not "index out of range"."""
+    idx = _index_array(index, "index_select")
+    if not idx.size or idx.ndim > 1:  # no index, or not a vector (_vector_index says so)
+        return
+    idx = idx.reshape(-1)
+    n = input.shape[d]
+    if n == 0:
+        raise RuntimeError("index_select(): self indexing axis dim should be positive")
+    bad = idx[(idx >= n) | (idx < 0)]
+    if bad.size:
+        raise RuntimeError(f"INDICES element is out of DATA bounds, id={int(bad[0])} "
+                           f"axis_dim={n}")
 
 
 def _same_dtype(input, source, op) -> None:

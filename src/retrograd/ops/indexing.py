@@ -234,6 +234,8 @@ def getitem(x, idx):
         # PyTorch counts the dims an index tensor consumes before it reads its dtype
         raise IndexError("too many indices for tensor of dimension 0")
     idx = normalize_index(idx)
+    if type(idx) is tuple and len(idx) > x._data.ndim:  # only then can it be too many
+        _check_count(x._data.ndim, idx)
     if _is_basic(idx):
         if _ends_with_int(idx):
             return Select.apply(x, idx=idx)
@@ -242,7 +244,28 @@ def getitem(x, idx):
     if parts is not None:
         return getitem(getitem(x, parts[0]), parts[1])
     _check_bounds(x.shape, idx)
+    _no_strings(idx)
     return Index.apply(x, idx=idx)
+
+
+def _check_count(ndim: int, idx: tuple) -> None:
+    """PyTorch counts the dims an index consumes before it checks any bound."""
+    n = 0
+    for i in idx:
+        if isinstance(i, np.ndarray) and i.dtype == bool:
+            n += i.ndim  # a mask consumes its dims
+        elif i is not None and i is not Ellipsis and not isinstance(i, bool):
+            n += 1
+    if n > ndim:
+        raise IndexError(f"too many indices for tensor of dimension {ndim}")
+
+
+def _no_strings(idx) -> None:
+    """A string in an index (once the index count is checked): PyTorch's TypeError from
+    making a tensor of it, where NumPy's words would leak."""
+    for i in idx if isinstance(idx, tuple) else (idx,):
+        if isinstance(i, str) or (isinstance(i, list) and any(isinstance(e, str) for e in i)):
+            raise TypeError("new(): invalid data type 'str' (a string is not an index)")
 
 
 def _split_ints(idx):
@@ -286,12 +309,15 @@ def _value_for(x: Tensor, idx, value):
 def setitem(x: Tensor, idx, value) -> None:
     """``x[idx] = value``; gradient flows to x's other elements and to value."""
     idx = normalize_index(idx)
+    if type(idx) is tuple and len(idx) > x._data.ndim:
+        _check_count(x._data.ndim, idx)
     if not _is_basic(idx):
         parts = _split_ints(idx)
         if parts is not None:
             setitem(getitem(x, parts[0]), parts[1], value)
             return
     _check_bounds(x.shape, idx)
+    _no_strings(idx)
     value = _value_for(x, idx, value)
 
     needs = (_state.grad_enabled and (x._requires_grad or (
@@ -323,6 +349,8 @@ register_method("__setitem__")(setitem)
 @register_method("select")
 def select(input, dim, index):
     """The slice at ``index`` along ``dim`` (a view without that dim)."""
+    dim = int_arg("select", "dim", dim)
+    index = int_arg("select", "index", index)
     if input.dim() == 0:
         raise IndexError("select() cannot be applied to a 0-dim tensor.")
     d = wrap_dim(dim, input.dim(), "select")
@@ -336,12 +364,13 @@ def select(input, dim, index):
 @register_method("narrow")
 def narrow(input, dim, start, length):
     """``length`` elements from ``start`` along ``dim`` (a view)."""
+    dim = int_arg("narrow", "dim", dim)
+    start = int_arg("narrow", "start", start)
+    length = int_arg("narrow", "length", length)
     if input.dim() == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     d = wrap_dim(dim, input.dim(), "narrow")
     n = input.shape[d]
-    start = int_arg("narrow", "start", start)
-    length = int_arg("narrow", "length", length)
     if not -n <= start <= n:
         raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got "
                          f"{start})")

@@ -67,9 +67,9 @@ def inplace_apply(cls, x: Tensor, *args, **attrs) -> Tensor:
         node = _new(cls)
         node.saved = ()
         arrays = [x._data, *[a._data if isinstance(a, Tensor) else a for a in args]]
-        if cls.promote:
-            arrays = _promote((x, *args), arrays)
         try:
+            if cls.promote:
+                arrays = _promote((x, *args), arrays)
             out = cls.forward(node, *arrays, **attrs)
         except (ValueError, TypeError, IndexError) as e:  # as Primitive.apply translates
             raise _op_error(cls, (x, *args), e) from None

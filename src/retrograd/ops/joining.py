@@ -14,6 +14,7 @@ from .._size import Size
 from .._tensor import Tensor
 from ..backend import xp
 from ._core import Primitive, register_method
+from ._helpers import int_arg, int_list
 from ._out import takes_out
 from .indexing import getitem
 from .shape import expand, reshape, unsqueeze
@@ -195,7 +196,7 @@ def cat(tensors, dim=0, *, out=None):
     """Join tensors along an existing dim."""
     if not isinstance(tensors, Tensor) and len(tensors) == 0:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
-    return Cat.generic(*_tensors(tensors, "cat"), dim=dim)
+    return Cat.generic(*_tensors(tensors, "cat"), dim=int_arg("cat", "dim", dim))
 
 
 concat = concatenate = cat
@@ -212,6 +213,9 @@ def stack(tensors, dim=0, *, out=None):
 @register_method("split")
 def split(tensor, split_size_or_sections, dim=0):
     """Views of ``split_size`` along ``dim`` (the last may be smaller), or of given sizes."""
+    if not isinstance(split_size_or_sections, (int, np.integer, list, tuple)):
+        raise TypeError(f"split(): argument 'split_size_or_sections' must be int or tuple of "
+                        f"ints, not {type(split_size_or_sections).__name__}")
     if tensor.dim() == 0:
         raise RuntimeError("split expects at least a 1-dimensional tensor")
     n = tensor.shape[wrap_dim(dim, tensor.dim())]
@@ -224,7 +228,7 @@ def split(tensor, split_size_or_sections, dim=0):
                                f"split_size={size}")
         sizes = [size] * (n // size) + ([n % size] if n % size else []) if n else [0]
         return Split.generic(tensor, sizes=tuple(sizes), dim=dim)
-    sizes = tuple(int(s) for s in split_size_or_sections)
+    sizes = int_list("split_with_sizes", "split_sizes", (split_size_or_sections,))
     if sum(sizes) != n or any(s < 0 for s in sizes):
         raise RuntimeError(
             f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
@@ -240,6 +244,7 @@ def split_with_sizes(input, split_sizes, dim=0):
 @register_method("chunk")
 def chunk(input, chunks, dim=0):
     """At most ``chunks`` views of equal size (the last may be smaller)."""
+    chunks = int_arg("chunk", "chunks", chunks)
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
     if input.dim() == 0:
@@ -254,6 +259,9 @@ def chunk(input, chunks, dim=0):
 @register_method("unbind")
 def unbind(input, dim=0):
     """The slices along ``dim`` as a tuple of views."""
+    dim = int_arg("unbind", "dim", dim)
+    if input.dim() == 0 and dim not in (0, -1):
+        wrap_dim(dim, 0, "unbind")
     if input.dim() == 0:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     return Unbind.generic(input, dim=dim)

@@ -128,6 +128,13 @@ def _check_nll(input, target, weight):
             raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
         cdim = 0
     else:
+        if target.dim() == 0 and input.shape[0] == 0:  # a batch of 0 against a batch of 0
+            if nd > 2:
+                raise RuntimeError("nll_loss(): a 0-d target cannot index a batch of 0")
+            if target._data.dtype.kind not in "iu":
+                raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
+                                   f"{dtype_name(target._data.dtype)}")
+            raise IndexError("Dimension specified as 0 but tensor has no dimensions")
         if target.dim() == 0:  # PyTorch counts a 0-d target as a batch of 0
             raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target "
                              f"batch_size (0).")
@@ -314,10 +321,12 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
                            f"probabilities, got {dtype_name(target._data.dtype)}")
     if input.dim() == 0:
         _zero_dim_cross_entropy(target)
-    if input._data.dtype.kind not in "fc":  # log_softmax comes first in PyTorch
-        raise NotImplementedError(f'"log_softmax_lastdim_kernel_impl" not implemented for '
-                                  f"'{dtype_name(input._data.dtype)}'")
     cdim = 0 if input.dim() == 1 else 1
+    if input._data.dtype.kind not in "fc" and input._data.size:  # log_softmax comes first
+        # in PyTorch, and skips its dtype check for an empty input
+        kernel = "lastdim_kernel_impl" if cdim == input.dim() - 1 else "kernel_impl"
+        raise NotImplementedError(f'"log_softmax_{kernel}" not implemented for '
+                                  f"'{dtype_name(input._data.dtype)}'")
     if weight is None and reduction == "mean" and label_smoothing == 0 and input.dim() == 2 \
             and isinstance(input, Tensor):
         fast = _fast_cross_entropy(input, target, ignore_index)

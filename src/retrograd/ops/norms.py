@@ -7,6 +7,7 @@ import builtins
 
 import numpy as np
 
+from .._dims import check_dim_type
 from .._dims import reduce_dims as _dims
 from .._dtype import get_default_dtype
 from .._tensor import Tensor
@@ -96,9 +97,10 @@ def _correction(dim, unbiased, correction):
     return dim, correction
 
 
-def _variance(input, dim, unbiased, keepdim, correction):
+def _variance(input, dim, unbiased, keepdim, correction, op="var"):
     """The variance, in float32 for a float16 input (squares of half values overflow)."""
     dim, c = _correction(dim, unbiased, correction)
+    check_dim_type(dim, op)
     _need_float(input._data, "std and var only support floating point and complex dtypes, "
                              "got: ")
     dims = _all_dims(_dims(dim, input.ndim), input)
@@ -125,7 +127,7 @@ def var(input, dim=None, unbiased=True, keepdim=False, *, correction=None, out=N
 @register_method("std")
 def std(input, dim=None, unbiased=True, keepdim=False, *, correction=None, out=None):
     """Standard deviation: ``sqrt(var(...))``."""
-    v = _variance(input, dim, unbiased, keepdim, correction)
+    v = _variance(input, dim, unbiased, keepdim, correction, "std")
     # PyTorch's std gradient is 0 (not NaN) where std is 0: mask before the sqrt
     return write_out(_as_input_dtype(sqrt(where(v == 0, 0.0, v)), input), out, "std")
 
@@ -173,6 +175,7 @@ def logsumexp(input, dim, keepdim=False, *, out=None):
 def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     """The p-norm of ``input`` (over ``dim`` if given); 'fro' is the 2-norm, 'nuc' the
     nuclear norm of matrices."""
+    check_dim_type(dim, "norm")
     if p == "nuc" or (p == "fro" and dim is not None and not isinstance(dim, int)
                       and len(dim) == 2):
 
@@ -185,6 +188,7 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     """``linalg.vector_norm``: the ``ord``-norm of the elements over ``dim``."""
+    check_dim_type(dim, "linalg.vector_norm")
     if isinstance(x, Tensor) and x._data.dtype.kind not in "fc":
         raise RuntimeError(
             f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "

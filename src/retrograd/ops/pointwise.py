@@ -11,7 +11,7 @@ from __future__ import annotations
 from .._tensor import Tensor
 from ..backend import xp
 from ._core import register_method
-from ._helpers import out_, pick, require_self_tensor, require_tensors
+from ._helpers import number_arg, out_, pick, require_self_tensor, require_tensors
 from ._out import dtype_name
 from ._table import binary, ternary, variant
 from .comparison import _TYPE_WORD
@@ -205,6 +205,7 @@ def xlogy(input, other, *, out=None):
 @register_method("lerp")
 def lerp(input, end, weight, *, out=None):
     """input + weight * (end - input); ``weight`` a number or a Tensor."""
+    number_arg("lerp", "weight", weight)
     _float_lerp(input, weight)
     _same_dtype(input, end, "end")
     if isinstance(weight, Tensor):

@@ -99,7 +99,7 @@ class Repeat(Primitive):
 def flip(input, *args, dims=None):
     """input reversed along ``dims`` (given as ``dims=``, one sequence, or as ints)."""
     if dims is None:
-        dims = tuple(args[0]) if len(args) == 1 and not isinstance(args[0], int) else args
+        dims = int_list("flip", "dims", args)
     elif args:
         raise TypeError("flip() got multiple values for argument 'dims'")
     elif isinstance(dims, int):

@@ -15,8 +15,8 @@ from collections import namedtuple
 
 import numpy as np
 
+from .._dims import check_dim_type, wrap_dim
 from .._dims import reduce_dims as _dims
-from .._dims import wrap_dim
 from .._dtype import from_numpy_dtype
 from .._tensor import Tensor, wrap
 from ..backend import xp
@@ -322,6 +322,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Mean of all elements, or over ``dim``."""
     if dim is None:
         return write_out(Mean.generic(input, dtype=dtype), out, "mean")
+    check_dim_type(dim, "mean")  # before the dtype check, as PyTorch's parser
     return write_out(MeanDim.generic(input, dim=dim, keepdim=keepdim, dtype=dtype), out, "mean")
 
 
@@ -385,19 +386,21 @@ def aminmax(input, *, dim=None, keepdim=False, out=None):
 
 def _arg(fn, input, dim, keepdim):
     data = input._data
+    if dim is not None:  # the argument's type before the input's dtype, as PyTorch's parser
+        int_arg(fn, "dim", dim)
     if data.dtype == np.bool_:
         raise RuntimeError(f"{fn}(): does not support bool input")
-    if data.size == 0 and (dim is None or data.ndim == 0 or data.shape[wrap_dim(dim, data.ndim)]
-                           == 0):
+    if data.size == 0 and (dim is None or data.ndim == 0
+                           or data.shape[wrap_dim(dim, data.ndim, fn)] == 0):
         raise IndexError(f"{fn}(): Expected reduction dim to be specified for "
                          "input.numel() == 0." if dim is None else
                          f"{fn}(): Expected reduction dim {dim} to have non-zero size.")
     if dim is None or data.ndim == 0:
         if dim is not None:
-            wrap_dim(dim, 0)
+            wrap_dim(dim, 0, fn)
         axis = None
     else:
-        axis = wrap_dim(dim, data.ndim)
+        axis = wrap_dim(dim, data.ndim, fn)
     return wrap(replayable(_arg_kernel, fn, data, axis, keepdim))
 
 
@@ -426,7 +429,7 @@ def argmin(input, dim=None, keepdim=False, *, out=None):
 
 def _logical(fn, input, dim, keepdim):
     data = input._data
-    return wrap(replayable(_logical_kernel, fn, data, _dims(dim, data.ndim), keepdim))
+    return wrap(replayable(_logical_kernel, fn, data, _dims(dim, data.ndim, fn), keepdim))
 
 
 def _logical_kernel(fn, data, dims, keepdim):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..backend import xp
 from ._core import register_method
-from ._helpers import no_bool, out_, raw
+from ._helpers import int_arg, no_bool, out_, raw
 from ._table import unary
 from .comparison import _TYPE_WORD
 from .inplace import inplace_apply
@@ -74,6 +74,7 @@ def round(input, *, decimals=0, out=None):
     >>> torch.round(torch.tensor([0.5, 1.5, 2.567]), decimals=0)
     tensor([0., 2., 3.])
     """
+    decimals = int_arg("round", "decimals", decimals)
     if decimals == 0:
         return _round_row(input, out=out)
     return _round_decimals_row(input, decimals=decimals, out=out)

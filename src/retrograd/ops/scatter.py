@@ -12,7 +12,7 @@ from ._core import Primitive, register_method, replayable
 from ._out import takes_out
 from .creation import full
 from .indexing import getitem, inplace_twin
-from .shape import expand, reshape
+from .shape import clone, expand, reshape
 from .unary import where
 
 __all__ = ["gather", "scatter", "scatter_add", "scatter_reduce", "take_along_dim"]
@@ -341,15 +341,19 @@ def _check_dim_index(x, dim, index, op, src=None):
     """PyTorch's checks for gather/scatter: index rank, sizes and bounds."""
     nd = x.dim()
     d = wrap_dim(dim, nd, op)
+    if not index.size and op != "gather":  # nothing to write: PyTorch checks no more
+        return d
     if index.ndim != max(nd, 1) and not (index.ndim == 0 and nd <= 1) and \
             not (nd == 0 and index.ndim <= 1):
         what = "input" if op == "gather" else "self"
         raise RuntimeError(f"Index tensor must have the same number of dimensions as {what} "
                            "tensor")
+    _check_src_rank(index, src)
     shape = tuple(x.shape) or (1,)
     ishape = index.shape
+    sshape = None if src is None else (tuple(src.shape) or (1,))  # a 0-d src counts as 1-d
     for k in range(index.ndim):
-        if (k != d and ishape[k] > shape[k]) or (src is not None and ishape[k] > src.shape[k]):
+        if (k != d and ishape[k] > shape[k]) or (src is not None and ishape[k] > sshape[k]):
             if op == "gather":
                 raise RuntimeError(
                     f"Size does not match at dimension {k} expected index {list(ishape)} to be "
@@ -367,10 +371,17 @@ def _check_dim_index(x, dim, index, op, src=None):
     return d
 
 
+def _check_src_rank(index, src) -> None:
+    if src is not None and index.size and max(index.ndim, 1) != max(src.ndim, 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
+
+
 def _fit_src(src, index):
     """src cut to index's shape (PyTorch reads only that corner of src)."""
     if tuple(src.shape) == tuple(index.shape):
         return src
+    if src.dim() == 0:  # a 0-d src is a 1-element vector (the index was checked to fit)
+        src = reshape(src, (1,))
     return getitem(src, tuple(slice(0, n) for n in index.shape))
 
 
@@ -379,6 +390,9 @@ def _fit_src(src, index):
 def gather(input, dim, index, *, sparse_grad=False, out=None):
     """out[i][j][k] = input[index[i][j][k]][j][k] for dim 0 (and so on)."""
     idx = _index_array(index, "gather")
+    if not idx.size:  # PyTorch checks no more: an empty result of index's shape
+        wrap_dim(dim, input.dim(), "gather")
+        return reshape(getitem(reshape(input, (-1,)), slice(0, 0)), idx.shape)
     d = _check_dim_index(input, dim, idx, "gather")
     return Gather.generic(input, dim=d, index=replayable(_wrap_negative, idx,
                                                          (input.shape or (1,))[d]))
@@ -417,7 +431,18 @@ def _scatter_args(input, dim, index, src, op):
     idx = _index_array(index, op)
     d = _check_dim_index(input, dim, idx, op, src if isinstance(src, Tensor) else None)
     n = (input.shape or (1,))[d]
+    if idx.ndim == 0:  # a 0-d index into a vector is a 1-element one
+        idx = idx.reshape(1)
     return d, (np.where(idx < 0, idx + n, idx) if idx.size else idx)
+
+
+def _nothing_written(input, src, idx) -> bool:
+    """An empty index writes nothing: the result is a copy of input (src's dtype is still
+    checked, as in PyTorch)."""
+    if idx.size:
+        return False
+    _same_dtype_src(input, src)
+    return True
 
 
 def _scatter_src(input, src):
@@ -437,6 +462,11 @@ def _same_dtype_src(input, src):
 def _on_vector(fn, input, dim, index, src, **kw):
     """A 0-d self scatters like a 1-element vector (index and src flattened too)."""
     wrap_dim(dim, 0, fn.__name__)
+    idx = _index_array(index, fn.__name__)
+    if not idx.size:
+        _nothing_written(input, src, idx)
+        return clone(input)
+    _check_src_rank(idx, src if isinstance(src, Tensor) else None)
     if isinstance(index, Tensor) and index.dim() > 1:
         raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
     index = reshape(index, (-1,)) if isinstance(index, Tensor) else index
@@ -461,6 +491,8 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     if input.dim() == 0:
         return _on_vector(scatter, input, dim, index, src)
     d, idx = _scatter_args(input, dim, index, src, "scatter")
+    if _nothing_written(input, src, idx):
+        return clone(input)
     if isinstance(src, Tensor):
         return Scatter.generic(input, _fit_src(_same_dtype_src(input, src), idx), dim=d,
                                index=idx)
@@ -473,6 +505,8 @@ def scatter_add(input, dim, index, src):
     if input.dim() == 0:
         return _on_vector(scatter_add, input, dim, index, src)
     d, idx = _scatter_args(input, dim, index, src, "scatter_add")
+    if _nothing_written(input, src, idx):
+        return clone(input)
     return ScatterAdd.generic(input, _fit_src(_same_dtype_src(input, src), idx), dim=d,
                               index=idx)
 
@@ -487,6 +521,8 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
         return _on_vector(scatter_reduce, input, dim, index, src, reduce=reduce,
                           include_self=include_self)
     d, idx = _scatter_args(input, dim, index, src, "scatter_reduce")
+    if _nothing_written(input, src, idx):
+        return clone(input)
     return ScatterReduce.generic(input, _fit_src(_same_dtype_src(input, src), idx), dim=d,
                                  index=idx, reduce=reduce, include_self=include_self)
 

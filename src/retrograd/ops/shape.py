@@ -112,8 +112,9 @@ class Permute(Primitive):
     formula = "permute(grad, argsort(dims))"
 
     def forward(ctx, x, dims=()):
-        dims = tuple(wrap_dim(d, x.ndim) for d in dims)
-        if len(dims) != x.ndim:
+        if len(dims) == x.ndim:  # the count first, then each dim's range (PyTorch's order)
+            dims = tuple(wrap_dim(d, x.ndim) for d in dims)
+        else:
             raise RuntimeError(
                 f"permute(sparse_coo): number of dimensions in the tensor input does not match "
                 f"the length of the desired ordering of dimensions i.e. input.dim() = {x.ndim} "
@@ -342,6 +343,12 @@ register_method("swapaxes", "swapdims")(transpose)
 @register_method("movedim")
 def movedim(input, source, destination):
     """``input`` with the dims at ``source`` moved to ``destination`` (a permute view)."""
+    both_int = hasattr(source, "__index__") and hasattr(destination, "__index__")
+    both_seq = isinstance(source, (list, tuple)) and isinstance(destination, (list, tuple))
+    if not (both_int or both_seq):  # PyTorch's parser, before any dim is looked at
+        raise TypeError(f"movedim(): arguments 'source' and 'destination' must both be int or "
+                        f"both tuple of ints, not {type(source).__name__} and "
+                        f"{type(destination).__name__}")
     src = (source,) if isinstance(source, int) else tuple(source)
     dst = (destination,) if isinstance(destination, int) else tuple(destination)
     if len(src) != len(dst):

@@ -12,6 +12,7 @@ from ..backend import xp
 from ..random import rng
 from ._core import Primitive
 from ._helpers import int_arg
+from ._out import dtype_name
 from .reduction import sum
 from .unary import exp
 
@@ -98,11 +99,21 @@ def _softmax_dim(name, ndim, stacklevel):
     return 0 if ndim in (0, 1, 3) else 1
 
 
-def _prep_softmax(name, input, dim, stacklevel, dtype):
+def _prep_softmax(name, input, dim, stacklevel, dtype, op=None):
+    """The checks in PyTorch's order: dim's type, the cast to ``dtype``, dim's range, then
+    the dtype (float or complex), which an empty input skips (it is returned as is)."""
+    op = op or name
     if dim is None:
         dim = _softmax_dim(name, input.dim(), stacklevel + 1)
+    dim = int_arg(op, "dim", dim)
     if dtype is not None:
         input = input.to(dtype)
+    d = wrap_dim(dim, input.dim(), op)
+    data = input._data
+    if data.dtype.kind not in "fc" and data.size:
+        kernel = "lastdim_kernel_impl" if d >= data.ndim - 1 else "kernel_impl"
+        raise NotImplementedError(f'"{op}_{kernel}" not implemented for '
+                                  f"'{dtype_name(data.dtype)}'")
     return input, dim
 
 
@@ -112,8 +123,9 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
 
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
-    input, dim = _prep_softmax("softmin", input, dim, _stacklevel, dtype)
-    return Softmax.generic(-input, dim=dim)
+    input = -input  # first, as in PyTorch: a bool input is negation's error
+    input, dim = _prep_softmax("softmin", input, dim, _stacklevel, dtype, "softmax")
+    return Softmax.generic(input, dim=dim)
 
 
 def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):

@@ -311,6 +311,7 @@ def sort(input, dim=-1, descending=False, stable=False, *, out=None):
 @register_method("argsort")
 def argsort(input, dim=-1, descending=False, stable=False):
     """Indices that sort ``input`` along ``dim`` (stable)."""
+    int_arg("argsort", "dim", dim)
     return sort(input.detach(), dim, descending).indices
 
 

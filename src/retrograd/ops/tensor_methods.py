@@ -65,13 +65,16 @@ def fill_(self, value):
 def copy_(self, src, non_blocking=False):
     if isinstance(src, Tensor):
         try:
-            np.broadcast_shapes(src._data.shape, self._data.shape)  # shapes, not data
+            shape = np.broadcast_shapes(src._data.shape, self._data.shape)  # shapes, not data
         except ValueError:
             raise RuntimeError(
                 f"The size of tensor a ({self.shape[-1] if self.dim() else 1}) must match the "
                 f"size of tensor b ({src.shape[-1] if src.dim() else 1}) at non-singleton "
                 f"dimension {max(self.dim() - 1, 0)}"
             ) from None
+        if shape != self._data.shape:  # src may broadcast to self, never self grow
+            raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the "
+                               f"broadcast shape {list(shape)}")
     return inplace_apply(Copy, self, src)
 
 

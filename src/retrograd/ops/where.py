@@ -45,6 +45,11 @@ def where(condition, input=None, other=None, *, out=None):
     if input is None and other is None:
         return condition.nonzero(as_tuple=True)
     if isinstance(condition, Tensor):
+        for what, v in (("input", input), ("other", other)):  # the parser checks types first
+            # (arrays pass: backward and jvp formulas call where on them)
+            if isinstance(v, (str, list, tuple, dict, set)) or v is None:
+                raise TypeError(f"where(): argument '{what}' must be Tensor or Number, not "
+                                f"{type(v).__name__}")
         if condition._data.dtype != np.bool_:
             raise RuntimeError(
                 f"where expected condition to be a boolean tensor, but got a tensor with "
