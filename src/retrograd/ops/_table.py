@@ -470,7 +470,8 @@ def _install(row, *, aliases=(), method=True, inplace=True, tensors_only=False):
 
 def _caller_module() -> str:
     """The module that declares a row: the first frame outside this one (compiled, this
-    module pushes no frames, so the walk does not count them)."""
+    module pushes no frames, so the walk does not count them). Modules that declare rows
+    stay interpreted: their lambdas are the formulas, read back as source for the docs."""
     f = sys._getframe(0)
     while f.f_globals["__name__"] == __name__:
         f = f.f_back
@@ -481,8 +482,8 @@ def unary(name, f, d, *, aliases=(), method=True, inplace=True, **flags):
     """An elementwise op of one tensor; returns its public function. Float math by default
     (``floating=True``): integer and bool inputs compute in the default float dtype."""
     flags.setdefault("floating", True)
-    row = Row(name, f, (d,), inputs=("x",), module=flags.pop("module", _caller_module()),
-              **flags)
+    row = Row(name, f, (d,), inputs=("x",),
+              module=flags.pop("module", None) or _caller_module(), **flags)
     return _install(row, aliases=aliases, method=method, inplace=inplace)
 
 
@@ -490,13 +491,13 @@ def binary(name, f, d, *, aliases=(), method=True, inplace=True, tensors_only=Fa
     """An elementwise op of two operands (``d``: one derivative each); returns its public
     function. Operands are promoted to one dtype first, as PyTorch does."""
     row = Row(name, f, tuple(d), inputs=flags.pop("inputs", _NAMES[:2]),
-              module=flags.pop("module", _caller_module()), **flags)
+              module=flags.pop("module", None) or _caller_module(), **flags)
     return _install(row, aliases=aliases, method=method, inplace=inplace,
                     tensors_only=tensors_only)
 
 
 def ternary(name, f, d, *, inputs, aliases=(), method=True, inplace=True, **flags):
     """An elementwise op of three operands; returns its public function."""
-    row = Row(name, f, tuple(d), inputs=inputs, module=flags.pop("module", _caller_module()),
-              **flags)
+    row = Row(name, f, tuple(d), inputs=inputs,
+              module=flags.pop("module", None) or _caller_module(), **flags)
     return _install(row, aliases=aliases, method=method, inplace=inplace)
