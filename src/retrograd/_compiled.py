@@ -3,7 +3,7 @@ files by Cython at install time) or pure Python.
 
 The hot path is the modules in ``HOT``: Tensor's storage and flags, graph recording, the
 one- and two-input ``apply`` paths, the engine's loop and gradient accumulation, grad mode,
-the elementwise table's machinery, ``Module.__call__`` and the optimizer's per-parameter loop. They are
+the elementwise table's machinery, ``Module.__call__`` and the optimizer's loop. They are
 ordinary Python (op formulas elsewhere stay interpreted, so create_graph, custom Functions,
 hooks and subclasses work the same in both forms); ``setup.py`` compiles each to an
 extension module beside its source when Cython and a C compiler are present, and records a
