@@ -99,11 +99,8 @@ def test_row_replays_bit_for_bit(case, request):
 
 # ---------------------------------------------------------------------- training loops
 
-def _curves(make, steps=6, compile_step=True, schedule=False):
-    """Losses and final parameters of ``steps`` training steps."""
-    torch.manual_seed(0)
-    model, opt, batches, loss_fn = make()
-    sched = torch.optim.lr_scheduler.StepLR(opt, 2, 0.5) if schedule else None
+def _train_step(model, opt, loss_fn):
+    """One training step: zero_grad, forward, backward, optimizer step; returns the loss."""
 
     def step(x, y):
         opt.zero_grad()
@@ -112,6 +109,15 @@ def _curves(make, steps=6, compile_step=True, schedule=False):
         opt.step()
         return loss
 
+    return step
+
+
+def _curves(make, steps=6, compile_step=True, schedule=False):
+    """Losses and final parameters of ``steps`` training steps."""
+    torch.manual_seed(0)
+    model, opt, batches, loss_fn = make()
+    sched = torch.optim.lr_scheduler.StepLR(opt, 2, 0.5) if schedule else None
+    step = _train_step(model, opt, loss_fn)
     run = torch.compile(step, mode="reduce-overhead") if compile_step else step
     losses = []
     for k in range(steps):
@@ -229,14 +235,7 @@ def test_optimizer_setting_that_shapes_the_update_is_a_guard():
     def run(compiled):
         torch.manual_seed(0)
         model, opt, batches, loss_fn = _mlp_sgd()
-
-        def step(x, y):
-            opt.zero_grad()
-            loss = loss_fn(model(x), y)
-            loss.backward()
-            opt.step()
-            return loss
-
+        step = _train_step(model, opt, loss_fn)
         fn = torch.compile(step, mode="reduce-overhead") if compiled else step
         losses = []
         for k in range(7):
