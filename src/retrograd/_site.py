@@ -38,7 +38,8 @@ def _classify(filename: str) -> bool:
 
 def creation_site(depth: int = 2) -> tuple | None:
     """(code object, instruction offset) of the first caller frame outside the package,
-    starting ``depth`` frames above this function's caller's caller (as ``sys._getframe``)."""
+    starting ``depth`` frames above this function's caller's caller (as ``sys._getframe``;
+    compiled, from the nearest Python frame, since compiled callers push none)."""
     f = _getframe(0 if _COMPILED else depth)
     known = _in_package
     while f is not None:
