@@ -4,11 +4,14 @@ rendered from the very expression its backward runs."""
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
+import pytest
 from optable import OpCase, check_forward_ad, check_gradients
 
 import retrograd
-from retrograd.ops._table import binary, unary
+from retrograd.ops._table import _is_identity, binary, unary
 
 # Declared here, outside the library: no Tensor method, so nothing leaks into other tests.
 cube = unary("cube", lambda x: x * x * x, d=lambda x: 3 * x * x, method=False, inplace=False,
@@ -59,3 +62,101 @@ def test_nan_safe_row_gives_zero_where_the_gradient_is_zero():
     y = retrograd.where(retrograd.tensor([False, True]), inv_sqrt(x), 0.0)
     y.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [0.0, -0.5 / 8])
+
+
+# ---------------------------------------------------------------------- hot-path row features
+
+product = binary("row_product", operator.mul, d=(lambda y: y, lambda x: x), method=False,
+                 inplace=False, module=__name__, operator="_rows_test_product",
+                 doc="input * other.")
+_plain_calls = []
+
+
+def _plain_add(x, y):
+    _plain_calls.append(1)
+    return x + y
+
+
+def _refuse_bool(x, y):
+    raise RuntimeError("shifted: bool operands are refused")
+
+
+shifted = binary("row_shifted", lambda x, y, s=1.0: x + s * y, d=(1, lambda s: s),
+                 attrs={"s": 1.0}, plain=_plain_add, check_bool=_refuse_bool, method=False,
+                 inplace=False, module=__name__, doc="input + s * other.")
+
+
+@pytest.fixture
+def product_operator():
+    yield retrograd.Tensor._rows_test_product
+    del retrograd.Tensor._rows_test_product
+
+
+def test_an_identity_derivative_multiplies_by_the_saved_value():
+    assert _is_identity(lambda y: y) and not _is_identity(lambda y: -y)
+    assert not _is_identity(lambda x, y: x) and not _is_identity(abs)
+    x = retrograd.tensor([1.0, 2.0], requires_grad=True)
+    y = retrograd.tensor([3.0, -4.0], requires_grad=True)
+    product(x, y).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, -4.0])
+    np.testing.assert_array_equal(y.grad.numpy(), [1.0, 2.0])
+    # complex: backward multiplies by conj(d)
+    z = retrograd.tensor([1 + 2j], requires_grad=True)
+    w = retrograd.tensor([3 - 1j])
+    product(z, w).real.sum().backward()
+    np.testing.assert_allclose(z.grad.numpy(), [3 + 1j])
+    for case in (OpCase("row_product", lambda L, a, b: product(a, b), None, [((2, 3), (3,))]),):
+        check_gradients(case, case.shapes[0])
+        check_forward_ad(case, case.shapes[0])
+
+
+def test_a_row_operator_is_a_tensor_method(product_operator):
+    x = retrograd.tensor([2.0], requires_grad=True)
+    out = x._rows_test_product(5.0)
+    assert out.grad_fn.name() == "RowProductBackward0"
+    assert product_operator.__name__ == "_rows_test_product"
+    out.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [5.0])
+
+
+def test_plain_forward_serves_calls_without_attributes():
+    x = retrograd.tensor([1.0, 2.0], requires_grad=True)
+    y = retrograd.tensor([10.0, 20.0], requires_grad=True)
+    _plain_calls.clear()
+    out = shifted(x, y)
+    assert _plain_calls == [1]
+    np.testing.assert_array_equal(out.detach().numpy(), [11.0, 22.0])
+    out.sum().backward()  # the derivative at the default attribute: 1
+    np.testing.assert_array_equal(y.grad.numpy(), [1.0, 1.0])
+    y.grad = None
+    out = shifted(x, y, s=-3.0)
+    assert _plain_calls == [1]  # an attribute: the row's own forward
+    np.testing.assert_array_equal(out.detach().numpy(), [-29.0, -58.0])
+    out.sum().backward()
+    np.testing.assert_array_equal(y.grad.numpy(), [-3.0, -3.0])
+
+
+def test_check_bool_runs_only_for_bool_operands():
+    x = retrograd.tensor([1.0])
+    np.testing.assert_array_equal(shifted(x, 2.0).numpy(), [3.0])
+    with pytest.raises(RuntimeError, match="bool operands"):
+        shifted(x, True)
+    with pytest.raises(RuntimeError, match="bool operands"):
+        shifted(retrograd.tensor([True]), x)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "complex64"])
+def test_a_float_number_operand_gives_numpys_values(dtype):
+    """Binary arithmetic passes a float number to NumPy as a 0-d array of the tensor's dtype
+    (faster); the values must be exactly those of the Python float."""
+    arr = (np.arange(1, 7).reshape(2, 3) / 7).astype(dtype)
+    x = retrograd.tensor(arr, requires_grad=True)
+    for op, expect in ((lambda t: t * 1.0001, arr * 1.0001), (lambda t: t + 0.3, arr + 0.3),
+                       (lambda t: t - 1e-3, arr - 1e-3), (lambda t: t / 3.0, arr / 3.0),
+                       (lambda t: 2.5 - t, 2.5 - arr)):
+        out = op(x)
+        assert out.detach().numpy().dtype == arr.dtype
+        np.testing.assert_array_equal(out.detach().numpy(), expect)
+    (x * 1.0001).real.sum().backward() if dtype.startswith("complex") else \
+        (x * 1.0001).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.full_like(arr, 1.0001))

@@ -146,16 +146,25 @@ def _count_dependencies(roots) -> dict:
     deps: dict = {}
     stack = list(dict.fromkeys(roots))
     is_root = set(stack)
-    while stack:
-        for nxt, _ in stack.pop().next_functions:
+    node = stack.pop()
+    while True:
+        walk = None  # the next node to walk, kept out of the stack: a chain never uses it
+        for nxt, _ in node.next_functions:
             if nxt is not None:
                 if nxt in deps:
                     deps[nxt] += 1
                 else:  # first edge into nxt: walk on from it (once; roots are walked)
                     deps[nxt] = 1
                     if nxt not in is_root:
-                        stack.append(nxt)
-    return deps
+                        if walk is not None:
+                            stack.append(walk)
+                        walk = nxt
+        if walk is not None:
+            node = walk
+        elif stack:
+            node = stack.pop()
+        else:
+            return deps
 
 
 def _needed(roots, deps: dict, targets: dict) -> set:
@@ -336,23 +345,28 @@ def _loop(run: _Pass) -> None:
     rec = _state.capture  # a capturing compile sees every node the pass runs, in order
     general = hooks or capture is not None or rec is not None
     acc_type = AccumulateGrad
-    while ready:
-        node = ready.pop()
+    node = None  # the next node to run when it is known without the ready list
+    while node is not None or ready:
+        if node is None:
+            node = ready.pop()
         if general or rest or type(node) is acc_type:
             hooks_done = False
             grads = run.take(node)
             if capture is not None:
                 grads, skip, hooks_done = _capture(run, node, grads)
                 if skip:
+                    node = None
                     continue
             if type(node) is AccumulateGrad:
                 if grads is not None and grads[0] is not None:
                     _accumulate(node.variable, grads[0], create_graph, run.handed)
                     if rec is not None:
                         rec.accumulated(node)
+                node = None
                 continue
             if grads is None:
                 run.release(node)
+                node = None
                 continue
             res = _call_node(node, grads, retain_graph, create_graph,
                              hooks and not hooks_done, check_nan)
@@ -362,6 +376,7 @@ def _loop(run: _Pass) -> None:
             g = first.pop(node, None)
             if g is None:
                 run.release(node)
+                node = None
                 continue
             saved = node.saved
             meta = node._saved_meta
@@ -385,11 +400,16 @@ def _loop(run: _Pass) -> None:
             else:
                 res = _call_node(node, [g], retain_graph, create_graph, False, check_nan)
         n_res = len(res)
-        for i, (nxt, nr) in enumerate(node.next_functions):
+        edges = node.next_functions
+        in_meta = node._in_meta
+        # The last input to become ready runs next, straight away: the ready list is LIFO,
+        # so this is the order it would give, without a push and a pop per node.
+        node = None
+        for i, (nxt, nr) in enumerate(edges):
             if nxt is not None:
                 g = res[i] if i < n_res else None
                 if g is not None:
-                    meta = node._in_meta[i]
+                    meta = in_meta[i]
                     arr = g._data if create_graph else g
                     # Shape and dtype already right and nothing buffered yet: store as is.
                     if (nr == 0 and arr.shape == meta[0] and arr.dtype is meta[1]
@@ -400,7 +420,9 @@ def _loop(run: _Pass) -> None:
                 c = deps[nxt] - 1
                 deps[nxt] = c
                 if c == 0:
-                    ready.append(nxt)
+                    if node is not None:
+                        ready.append(node)
+                    node = nxt
 
 
 def _capture(run: _Pass, node, grads):

@@ -145,8 +145,20 @@ class Primitive(Node):
         else:
             arrays, grad = _unwrap(args)
         try:
-            if cls.promote and _needs_promotion(arrays):
-                arrays = _promote(args, arrays)
+            if cls.promote:
+                x = arrays[0]
+                # Already PyTorch's result dtype: one dtype (checked inline: binary
+                # arithmetic is the hot path).
+                if nargs != 2 or type(x) is not _ndarray or \
+                        type(arrays[1]) is not _ndarray or x.dtype is not arrays[1].dtype:
+                    if nargs == 2 and type(x) is _ndarray and type(arrays[1]) is float \
+                            and x.dtype.kind in "fc":
+                        # A float number with a float tensor: as a 0-d array of the tensor's
+                        # dtype (the value NumPy would compute with), since NumPy's ufuncs
+                        # take an array operand much faster than a Python float.
+                        arrays = (x, _asarray(arrays[1], x.dtype))
+                    elif _needs_promotion(arrays):
+                        arrays = _promote(args, arrays)
             if attrs:
                 out = cls.forward(node, *arrays, **attrs)
             elif nargs == 1:  # a positional call builds no argument tuple
@@ -211,6 +223,10 @@ class Primitive(Node):
         elif len(saved) == 1 and saved[0] is out:  # d/dx written with the output (exp, tanh)
             vc = result._vc
             node._saved_meta = ((OUTPUT, 0, vc, vc[0]),)
+        elif len(saved) == nargs == 2 and saved[0] is arrays[0] and saved[1] is arrays[1]:
+            # The inputs themselves (mul): a version entry for each Tensor among them.
+            node._saved_meta = ((INPUT, a, a._vc, a._vc[0]) if a_is_t else None,
+                                (INPUT, b, b._vc, b._vc[0]) if b_is_t else None)
         else:
             node._saved_meta = _saved_meta(saved, args, arrays, out, result._vc)
         return result

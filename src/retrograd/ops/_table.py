@@ -62,13 +62,18 @@ class Row:
         to_float: (several inputs) an integer result dtype becomes the default float first.
         promote: promote the inputs to one dtype first (PyTorch's type promotion).
         check: ``check(*arrays)`` before the forward, to refuse unsupported dtypes.
-        check_args: ``check_args(*args)`` on the original arguments (before promotion).
+        check_bool: ``check_bool(*args)`` on the original arguments (before promotion)
+            when one of them is bool, to refuse it with PyTorch's message (sub).
+        plain: the forward when no attribute is given (``operator.add`` for add's
+            ``f(x, y, alpha=1)``), so the common call runs no Python wrapper.
+        operator: the Tensor operator method that calls the primitive (``"__mul__"``).
         quiet: run the forward without NumPy's floating-point warnings.
     """
 
     def __init__(self, name, f, d, *, inputs, cls=None, node=None, doc="", attrs=None,
                  nan_safe=False, floating=False, to_float=False, promote=True, check=None,
-                 check_args=None, quiet=False, module=None, holomorphic=True, jvp=None):
+                 check_bool=None, quiet=False, module=None, holomorphic=True, jvp=None,
+                 plain=None, operator=None):
         self.name = name
         self.f = f
         self.d = d
@@ -79,7 +84,9 @@ class Row:
         self.to_float = to_float
         self.promote = promote
         self.check = check
-        self.check_args = check_args
+        self.check_bool = check_bool
+        self.plain = plain
+        self.operator = operator
         self.quiet = quiet
         self.holomorphic = holomorphic
         self.jvp = jvp
@@ -196,6 +203,18 @@ def _conjugated(dk):
     return adj
 
 
+# The bytecode of ``lambda v: v``, compiled at run time: compiled, this module's own lambdas
+# carry no bytecode to compare with.
+_IDENTITY = eval(compile("lambda v: v", "<identity>", "eval")).__code__.co_code
+
+
+def _is_identity(dk) -> bool:
+    """Whether ``dk`` is ``lambda v: v`` (d/dx (x * y) = y): the term multiplies by the
+    saved value directly instead of calling it."""
+    code = getattr(dk, "__code__", None)
+    return code is not None and code.co_argcount == 1 and code.co_code == _IDENTITY
+
+
 def _term(row, dk, adjoint=False):
     """``term(ctx, grad) -> grad * d`` for one input (NaN-safe where the row says so); with
     ``adjoint`` (backward of a holomorphic row) ``grad * conj(d)``."""
@@ -209,6 +228,18 @@ def _term(row, dk, adjoint=False):
     params = _params(dk)
     if len(params) == 1 and params[0] not in row.attrs and not row.nan_safe:
         i = row.saved.index(params[0])
+        if _is_identity(dk):  # d = the saved value itself (mul): no call
+            if not conj:
+                return lambda ctx, grad: grad * ctx.saved[i]
+
+            def term(ctx, grad):
+                d = ctx.saved[i]
+                g = grad._data if isinstance(grad, Tensor) else grad
+                if getattr(g, "dtype", _REAL).kind == "c":
+                    d = _adjoint(d)
+                return grad * d
+
+            return term
         if not conj:
             def term(ctx, grad):  # the common shape (mul, exp, sin, ...), kept short
                 return grad * dk(ctx.saved[i])
@@ -239,9 +270,22 @@ def _term(row, dk, adjoint=False):
                 return nan_safe(grad, grad * dk(*args))
         return term
 
+    if all(p in row.attrs for p in params):
+        # Only attributes (add's and sub's alpha): the value at the defaults, computed
+        # once, serves every call that gives none.
+        at_default = dk(*[row.attrs[p] for p in params])
+
+        def term(ctx, grad):
+            value = dk(*get(ctx)) if ctx.attrs else at_default
+            if type(value) is int and value == 1:  # d/dy (x + alpha y) with alpha = 1
+                return grad
+            return grad * value
+
+        return term
+
     def term(ctx, grad):
         value = dk(*get(ctx))
-        if type(value) is int and value == 1:  # e.g. d/dy (x + alpha y) with alpha = 1
+        if type(value) is int and value == 1:
             return grad
         return grad * value
 
@@ -317,6 +361,14 @@ def _forward(row):
 
         return forward
 
+    no_attrs = row.plain
+    if no_attrs is not None and prep is None and check is None and not saved:
+        def forward(ctx, *arrays, **attrs):  # add, sub: nothing saved, alpha rarely given
+            ctx.attrs = attrs
+            return f(*arrays, **attrs) if attrs else no_attrs(*arrays)
+
+        return forward
+
     def forward(ctx, *arrays, **attrs):
         if prep is not None:
             arrays = tuple(prep(a) for a in arrays)
@@ -372,20 +424,28 @@ def _backward_and_jvp(row):
     return backward, jvp
 
 
+def _has_bool(args) -> bool:
+    for a in args:  # noqa: SIM110 (a loop: any() over a generator costs a frame per call)
+        if type(a) is bool or (isinstance(a, Tensor) and a._data.dtype.kind == "b"):
+            return True
+    return False
+
+
 def _apply(row, base_apply):
-    check_args = row.check_args
+    check_bool = row.check_bool
     to_float = row.to_float
 
     if not to_float:
         def apply(cls, *args, **attrs):
-            check_args(*args)
+            if _has_bool(args):
+                check_bool(*args)
             return base_apply.__func__(cls, *args, **attrs)
 
         return classmethod(apply)
 
     def apply(cls, *args, **attrs):
-        if check_args is not None:
-            check_args(*args)
+        if check_bool is not None and _has_bool(args):
+            check_bool(*args)
         if result_dtype(args).category <= 1:
             # An integer result dtype becomes the default float before promotion, so a
             # Python int never wraps into a small integer dtype first.
@@ -425,7 +485,7 @@ def _primitive(row) -> type:
     }
     if row.node is not None:
         ns["_name"] = row.node
-    if row.check_args is not None or row.to_float:
+    if row.check_bool is not None or row.to_float:
         ns["apply"] = _apply(row, Primitive.apply)
     return type(row.cls_name, (Primitive,), ns)
 
@@ -459,6 +519,17 @@ def _install(row, *, aliases=(), method=True, inplace=True, tensors_only=False):
     fn.primitive = cls
     if method:
         register_method(name, *aliases)(fn)
+    if row.operator is not None:
+        # The operator calls the primitive straight away: ``y * 2`` is the hot path.
+        apply = cls.apply
+        if len(row.inputs) == 1:
+            def op(self):
+                return apply(self)
+        else:
+            def op(self, other):
+                return apply(self, other)
+        op.__name__ = op.__qualname__ = row.operator
+        register_method(row.operator)(op)
     if inplace:
         def method_(self, *args, **attrs):
             return inplace_apply(cls, self, *args, **attrs)

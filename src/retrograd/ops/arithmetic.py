@@ -168,14 +168,17 @@ def _integral(v) -> bool:
 # ---------------------------------------------------------------------- the rows
 
 _add_row = binary("add", _add, d=(1, lambda alpha: alpha), attrs={"alpha": 1}, method=False,
-                  inplace=False, doc="input + alpha * other.")
+                  inplace=False, plain=operator.add, operator="__add__",
+                  doc="input + alpha * other.")
 _sub_row = binary("sub", _sub, d=(1, lambda alpha: -alpha), attrs={"alpha": 1}, method=False,
-                  inplace=False, check_args=_check_bool_sub,
-                  doc="input - alpha * other.")
+                  inplace=False, check_bool=_check_bool_sub, plain=operator.sub,
+                  operator="__sub__", doc="input - alpha * other.")
 mul = multiply = binary("mul", operator.mul, d=(lambda y: y, lambda x: x),
-                        aliases=("multiply",), inplace=False, doc="input * other, elementwise.")
+                        aliases=("multiply",), inplace=False, operator="__mul__",
+                        doc="input * other, elementwise.")
 _div_row = binary("div", operator.truediv, d=(lambda y: 1 / y, lambda x, y: -x / (y * y)),
                   nan_safe=True, quiet=True, to_float=True, method=False, inplace=False,
+                  operator="__truediv__",
                   doc="input / other (integers give the default float dtype).")
 _div_mode_row = binary("div", _div_mode, d=(0, 0), attrs={"rounding_mode": "floor"},
                        quiet=True, cls="DivMode", node="DivBackward2", method=False,
@@ -191,7 +194,7 @@ _fmod_row = binary(
     node="FmodBackward1", method=False, inplace=False,
     doc="x - trunc(x / y) * y: the sign of x, as C's fmod.")
 neg = negative = unary("neg", _neg, d=-1, floating=False, aliases=("negative",),
-                       doc="-input.")
+                       operator="__neg__", doc="-input.")
 _pow_row = binary("pow", _pow_scalar,
                   d=(lambda x, y: _pow_d(x, y), None),
                   check=_check_int_pow, nan_safe=True, quiet=True,
@@ -386,16 +389,11 @@ def _rmul(s, o):
     return Mul.apply(o, s)
 
 
-# The arithmetic operators call the primitives directly: they are the benchmark's hot path.
-register_method("__add__")(lambda s, o: Add.apply(s, o))
+# __add__, __sub__, __mul__, __truediv__ and __neg__ come with their rows (``operator=``).
 register_method("__radd__")(_radd)
-register_method("__sub__")(lambda s, o: Sub.apply(s, o))
 register_method("__rsub__")(_rsub)
-register_method("__mul__")(lambda s, o: Mul.apply(s, o))
 register_method("__rmul__")(_rmul)
-register_method("__truediv__")(lambda s, o: Div.apply(s, o))
 register_method("__rtruediv__")(lambda s, o: Div.apply(o, s))
-register_method("__neg__")(lambda s: Neg.apply(s))
 register_method("__pos__")(lambda s: s)
 register_method("__pow__")(
     lambda s, o: Pow.apply(s, o) if type(o) is float else _operand(pow)(s, o))
