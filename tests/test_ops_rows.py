@@ -160,3 +160,29 @@ def test_a_float_number_operand_gives_numpys_values(dtype):
     (x * 1.0001).real.sum().backward() if dtype.startswith("complex") else \
         (x * 1.0001).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), np.full_like(arr, 1.0001))
+
+
+def test_a_unary_rows_method_calls_the_primitive_directly():
+    x = retrograd.tensor([0.5, -1.0], requires_grad=True)
+    out = x.tanh()
+    assert out.grad_fn.name() == "TanhBackward0"
+    assert retrograd.Tensor.tanh.__doc__ == retrograd.tanh.__doc__
+    out.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 1 - np.tanh([0.5, -1.0]) ** 2, rtol=1e-6)
+    with pytest.raises(TypeError, match="tanh"):  # a method takes no out= (PyTorch)
+        x.detach().tanh(out=x.detach())
+
+
+def test_a_unary_rows_method_takes_its_attributes():
+    scale = unary("row_scale", lambda x, k=2.0: k * x, d=lambda k: k, attrs={"k": 2.0},
+                  inplace=False, module=__name__, doc="k * input.")
+    try:
+        x = retrograd.tensor([1.0, 2.0], requires_grad=True)
+        np.testing.assert_array_equal(x.row_scale().detach().numpy(), [2.0, 4.0])
+        out = x.row_scale(k=-1.5)
+        np.testing.assert_array_equal(out.detach().numpy(), [-1.5, -3.0])
+        out.sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), [-1.5, -1.5])
+        assert scale(x, k=3.0).grad_fn.name() == "RowScaleBackward0"
+    finally:
+        del retrograd.Tensor.row_scale

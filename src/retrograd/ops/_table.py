@@ -517,11 +517,27 @@ def _install(row, *, aliases=(), method=True, inplace=True, tensors_only=False):
     fn.__doc__ = row.doc
     fn.__module__ = row.module
     fn.primitive = cls
-    if method:
+    apply = cls.apply
+    if method and len(row.inputs) == 1:
+        # ``self`` is a Tensor and a method takes no ``out=``: straight to the primitive,
+        # without the public function's wrapper calls (``y.tanh()``, ``h.relu()``, ...).
+        known = row.attrs
+
+        def method_fn(self, **attrs):
+            if not attrs:
+                return apply(self)
+            for key in attrs:
+                if key not in known:  # named here: a compiled closure's own name is not
+                    raise TypeError(f"{name}() got an unexpected keyword argument {key!r}")
+            return apply(self, **attrs)
+
+        method_fn.__name__ = method_fn.__qualname__ = name
+        method_fn.__doc__ = row.doc
+        register_method(name, *aliases)(method_fn)
+    elif method:
         register_method(name, *aliases)(fn)
     if row.operator is not None:
         # The operator calls the primitive straight away: ``y * 2`` is the hot path.
-        apply = cls.apply
         if len(row.inputs) == 1:
             def op(self):
                 return apply(self)
