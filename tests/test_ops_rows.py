@@ -78,7 +78,8 @@ def _plain_add(x, y):
 
 
 def _refuse_bool(x, y):
-    raise RuntimeError("shifted: bool operands are refused")
+    if any(getattr(v, "dtype", None) == retrograd.bool or type(v) is bool for v in (x, y)):
+        raise RuntimeError("shifted: bool operands are refused")
 
 
 shifted = binary("row_shifted", lambda x, y, s=1.0: x + s * y, d=(1, lambda s: s),
@@ -136,13 +137,48 @@ def test_plain_forward_serves_calls_without_attributes():
     np.testing.assert_array_equal(y.grad.numpy(), [-3.0, -3.0])
 
 
-def test_check_bool_runs_only_for_bool_operands():
+def test_check_bool_refuses_bool_operands_before_promotion():
     x = retrograd.tensor([1.0])
     np.testing.assert_array_equal(shifted(x, 2.0).numpy(), [3.0])
+    np.testing.assert_array_equal(shifted(x, retrograd.tensor([2])).numpy(), [3.0])
     with pytest.raises(RuntimeError, match="bool operands"):
         shifted(x, True)
     with pytest.raises(RuntimeError, match="bool operands"):
         shifted(retrograd.tensor([True]), x)
+    with pytest.raises(RuntimeError, match="bool operands"):  # one dtype: the fast path
+        shifted(retrograd.tensor([True]), retrograd.tensor([False]), s=2.0)
+
+
+_SUB_CASES = {
+    "bool - bool": lambda t: t.ones(2, dtype=t.bool) - t.ones(2, dtype=t.bool),
+    "sub(bool, bool, alpha=2)": lambda t: t.sub(t.ones(2, dtype=t.bool),
+                                                t.ones(2, dtype=t.bool), alpha=2),
+    "float - True": lambda t: t.ones(2) - True,
+    "True - float": lambda t: True - t.ones(2),
+    "float - bool tensor": lambda t: t.ones(2) - t.ones(2, dtype=t.bool),
+    "bool tensor - 1.5": lambda t: t.ones(2, dtype=t.bool) - 1.5,
+    "float tensor - bool 0-d": lambda t: t.ones(2) - t.tensor(True),
+    "bool.sub_(bool)": lambda t: t.ones(2, dtype=t.bool).sub_(t.ones(2, dtype=t.bool)),
+}
+
+
+@pytest.mark.parametrize("case", list(_SUB_CASES))
+def test_sub_refuses_bool_as_pytorch_does(case):
+    import torch  # the oracle
+
+    with pytest.raises(RuntimeError) as theirs:
+        _SUB_CASES[case](torch)
+    with pytest.raises(RuntimeError) as ours:
+        _SUB_CASES[case](retrograd)
+    assert str(ours.value) == str(theirs.value)
+
+
+def test_sub_without_bool_still_promotes():
+    x = retrograd.tensor([3, 4], dtype=retrograd.int32)
+    assert (x - retrograd.tensor([1.5])).dtype == retrograd.float32
+    assert (x - 1).dtype == retrograd.int32
+    np.testing.assert_array_equal((x - retrograd.tensor([1], dtype=retrograd.int64)).numpy(),
+                                  [2, 3])
 
 
 @pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "complex64"])

@@ -191,3 +191,45 @@ def test_queued_callbacks_run_in_the_thread_that_queued_them():
     y.sum().backward()
     _run_threads([other])
     assert ran == [threading.get_ident()]
+
+
+def test_the_hot_paths_record_flag_follows_grad_mode_and_special_modes():
+    """``state.record`` (grad on, nothing special) is what Primitive.apply reads: every way
+    of changing grad mode or a special mode keeps it equal to what it stands for, per
+    thread, and a special mode still records through the general path."""
+    from retrograd.autograd.grad_mode import state
+
+    def consistent():
+        return state.record == (state.grad_enabled and not state.special)
+
+    x = torch.ones(2, requires_grad=True)
+    managers = [torch.no_grad, torch.enable_grad, lambda: torch.set_grad_enabled(False),
+                lambda: torch.set_grad_enabled(True), torch.inference_mode,
+                torch.autograd.detect_anomaly,
+                lambda: torch.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: t)]
+    for outer in managers:
+        for inner in managers:
+            with outer():
+                assert consistent()
+                with inner():
+                    assert consistent()
+                    y = x * 2.0
+                    assert y.requires_grad == state.grad_enabled
+                    if y.requires_grad:
+                        y.sum().backward()
+                assert consistent()
+            assert consistent() and state.record
+    x.grad = None
+    with torch.no_grad():
+        seen = []
+        t = threading.Thread(target=lambda: seen.append((state.record, consistent())))
+        t.start()
+        t.join()
+        assert seen == [(True, True)] and not state.record
+    # Recorded while a special mode is on (anomaly): through _finish, with its stack trace.
+    with torch.autograd.detect_anomaly():
+        assert not state.record
+        y = (x * 3.0).tanh()
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 3.0 / np.cosh(3.0) ** 2, rtol=1e-5)
+    assert y.grad_fn.next_functions[0][0].metadata.get("traceback_")

@@ -38,6 +38,7 @@ from ._engine_hooks import (
 from ._messages import _annotate, _freed_message, _no_grad_message, _version_message
 from ._record import edge
 from .anomaly_mode import check_backward_result
+from .grad_mode import set_grad_mode
 from .grad_mode import state as _state
 from .graph import FREED, AccumulateGrad, PackedSaved, flags
 
@@ -310,13 +311,13 @@ def _run(outputs, root_grads, retain_graph, create_graph, inputs, accumulate):
     nested = _state.backward_depth > 0
     _state.final_callbacks = [] if nested else list(outer)
     _state.backward_depth += 1
-    _state.grad_enabled = create_graph
+    set_grad_mode(create_graph)
     try:
         _loop(run)
     finally:
         if _state.capture is not None:
             _state.capture.backward_end()
-        _state.grad_enabled = prev_mode
+        set_grad_mode(prev_mode)
         _state.backward_depth -= 1
         callbacks = _state.final_callbacks
         _state.final_callbacks = outer if nested else ()

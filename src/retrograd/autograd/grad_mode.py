@@ -36,6 +36,9 @@ class _State(threading.local):
     # hot path reads one flag instead of three; set by whoever turns one on
     # (see ``refresh_special``).
     special = False
+    # grad_enabled and not special: the one flag the op hot path reads. Kept in step by
+    # ``set_grad_mode`` and ``refresh_special``, the only writers of the two it combines.
+    record = True
     # The saved_tensors_hooks stack, innermost last: (pack, unpack) pairs.
     saved_hooks: tuple = ()
     # Callbacks queued for the end of the backward pass running in this thread.
@@ -57,8 +60,16 @@ state = _State()
 def refresh_special() -> None:
     """Recompute ``state.special`` after anomaly mode, the forward-AD level, the
     saved-tensor hooks or the tracer changed."""
-    state.special = bool(state.anomaly or state.forward_level or state.saved_hooks
-                         or state.tracer is not None or state.capture is not None)
+    special = state.special = bool(state.anomaly or state.forward_level or state.saved_hooks
+                                   or state.tracer is not None or state.capture is not None)
+    state.record = state.grad_enabled and not special
+
+
+def set_grad_mode(mode: bool) -> None:
+    """Set this thread's grad mode (every writer of ``state.grad_enabled`` goes through
+    here, so that ``state.record`` follows)."""
+    state.grad_enabled = mode
+    state.record = mode and not state.special
 
 
 def is_grad_enabled() -> bool:
@@ -131,10 +142,10 @@ class no_grad(_DecoratorContextManager):
 
     def __enter__(self) -> None:
         self.prev = state.grad_enabled
-        state.grad_enabled = False
+        set_grad_mode(False)
 
     def __exit__(self, *exc: Any) -> None:
-        state.grad_enabled = self.prev
+        set_grad_mode(self.prev)
 
 
 class enable_grad(_DecoratorContextManager):
@@ -145,10 +156,10 @@ class enable_grad(_DecoratorContextManager):
 
     def __enter__(self) -> None:
         self.prev = state.grad_enabled
-        state.grad_enabled = True
+        set_grad_mode(True)
 
     def __exit__(self, *exc: Any) -> None:
-        state.grad_enabled = self.prev
+        set_grad_mode(self.prev)
 
 
 class set_grad_enabled(_DecoratorContextManager):
@@ -158,17 +169,17 @@ class set_grad_enabled(_DecoratorContextManager):
     def __init__(self, mode: bool) -> None:
         self.prev = state.grad_enabled
         self.mode = bool(mode)
-        state.grad_enabled = self.mode
+        set_grad_mode(self.mode)
 
     def __call__(self, func):
-        state.grad_enabled = self.prev
+        set_grad_mode(self.prev)
         return super().__call__(func)
 
     def __enter__(self) -> None:
-        state.grad_enabled = self.mode
+        set_grad_mode(self.mode)
 
     def __exit__(self, *exc: Any) -> None:
-        state.grad_enabled = self.prev
+        set_grad_mode(self.prev)
 
     def clone(self):
         return self.__class__(self.mode)
@@ -191,11 +202,12 @@ class inference_mode(_DecoratorContextManager):
     def __enter__(self) -> None:
         self.prev = (state.grad_enabled, state.inference)
         if self.mode:
-            state.grad_enabled = False
+            set_grad_mode(False)
             state.inference = True
 
     def __exit__(self, *exc: Any) -> None:
-        state.grad_enabled, state.inference = self.prev
+        set_grad_mode(self.prev[0])
+        state.inference = self.prev[1]
 
     def clone(self):
         return self.__class__(self.mode)

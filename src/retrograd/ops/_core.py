@@ -45,6 +45,7 @@ __all__ = ["METHODS", "REGISTRY", "Primitive", "accumulator", "edge", "register_
 _new = object.__new__
 _ndarray = np.ndarray
 _asarray = np.asarray
+_BOOL = np.dtype(np.bool_)
 
 #: Every primitive class, by class name; feeds the derivative reference and the op tests.
 REGISTRY: dict[str, type] = {}
@@ -70,6 +71,7 @@ class Primitive(Node):
 
     Class attributes a primitive may set:
         promote: promote its tensor inputs to one dtype first (binary arithmetic).
+        check_bool: ``check_bool(*args)`` refuses bool operands before promotion (sub).
         nondiff_outputs: indices of outputs that never carry gradient (e.g. argmax indices).
         is_view: the output is a view of the first input (shares memory and version).
         formula: the derivative in words, for the generated reference.
@@ -77,6 +79,7 @@ class Primitive(Node):
 
     __slots__ = ()
     promote = False
+    check_bool = None
     nondiff_outputs: tuple = ()
     is_view = False
     formula = ""
@@ -146,19 +149,22 @@ class Primitive(Node):
             arrays, grad = _unwrap(args)
         try:
             if cls.promote:
-                x = arrays[0]
-                # Already PyTorch's result dtype: one dtype (checked inline: binary
-                # arithmetic is the hot path).
-                if nargs != 2 or type(x) is not _ndarray or \
-                        type(arrays[1]) is not _ndarray or x.dtype is not arrays[1].dtype:
-                    if nargs == 2 and type(x) is _ndarray and type(arrays[1]) is float \
-                            and x.dtype.kind in "fc":
+                # Binary arithmetic is the hot path: its two common cases are checked inline.
+                if nargs == 2 and type(arrays[0]) is _ndarray:
+                    x, y = arrays
+                    if type(y) is _ndarray:
+                        dt = x.dtype
+                        if dt is not y.dtype or dt is _BOOL:  # one dtype: PyTorch's result
+                            arrays = _promoted(cls, args, arrays)
+                    elif type(y) is float and x.dtype.kind in "fc":
                         # A float number with a float tensor: as a 0-d array of the tensor's
                         # dtype (the value NumPy would compute with), since NumPy's ufuncs
                         # take an array operand much faster than a Python float.
-                        arrays = (x, _asarray(arrays[1], x.dtype))
-                    elif _needs_promotion(arrays):
-                        arrays = _promote(args, arrays)
+                        arrays = (x, _asarray(y, x.dtype))
+                    else:
+                        arrays = _promoted(cls, args, arrays)
+                else:
+                    arrays = _promoted(cls, args, arrays)
             if attrs:
                 out = cls.forward(node, *arrays, **attrs)
             elif nargs == 1:  # a positional call builds no argument tuple
@@ -173,7 +179,9 @@ class Primitive(Node):
             if type(out) is tuple:
                 return _finish(cls, node, args, arrays, out, attrs, grad, True)
             out = _as_array(node, out)
-        if not (grad and nargs <= 2 and _state.grad_enabled and out.dtype.kind in "fc"):
+        # ``record``: grad mode on and nothing special (saved-tensor hooks, anomaly mode,
+        # forward AD, a tracer: those go through _finish).
+        if not (grad and nargs <= 2 and _state.record and out.dtype.kind in "fc"):
             return _finish(cls, node, args, arrays, (out,), attrs, grad, False)
         # The hot path: one output, one or two inputs, recording. Edges, input metadata
         # and the output Tensor are built inline (no helper calls, no loops).
@@ -216,9 +224,7 @@ class Primitive(Node):
         if cls.is_view:  # before the saved values: a view saves its parent's version
             mark_view(result, args, out, cls, attrs)
         saved = node.saved
-        if _state.special:  # saved-tensor hooks, anomaly mode, forward AD
-            _special(node, args, arrays, (result,), attrs, True)
-        elif not saved:
+        if not saved:
             node._saved_meta = None
         elif len(saved) == 1 and saved[0] is out:  # d/dx written with the output (exp, tanh)
             vc = result._vc
@@ -348,6 +354,17 @@ def _unwrap(args) -> tuple:
         else:
             arrays.append(a)
     return arrays, grad
+
+
+def _promoted(cls, args, arrays):
+    """Promotion's general path, which every bool operand takes: first the op's refusal of
+    bool operands (sub), which must see the arguments before promotion hides a bool; then
+    the cast, where one is needed."""
+    if cls.check_bool is not None:
+        cls.check_bool(*args)
+    if _needs_promotion(arrays):
+        return _promote(args, arrays)
+    return arrays
 
 
 def _needs_promotion(arrays) -> bool:

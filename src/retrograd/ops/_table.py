@@ -43,6 +43,7 @@ __all__ = ["binary", "ternary", "unary", "variant"]
 _NAMES = ("x", "y", "z")
 
 _REAL = np.dtype(np.float64)  # the dtype of a gradient that has none (a Python float)
+_ndarray = np.ndarray
 
 
 # ---------------------------------------------------------------------- the row
@@ -62,8 +63,9 @@ class Row:
         to_float: (several inputs) an integer result dtype becomes the default float first.
         promote: promote the inputs to one dtype first (PyTorch's type promotion).
         check: ``check(*arrays)`` before the forward, to refuse unsupported dtypes.
-        check_bool: ``check_bool(*args)`` on the original arguments (before promotion)
-            when one of them is bool, to refuse it with PyTorch's message (sub).
+        check_bool: ``check_bool(*args)`` on the original arguments (before promotion),
+            to refuse bool operands with PyTorch's message (sub); ``Primitive.apply`` runs
+            it only where promotion leaves its fast path, which every bool operand does.
         plain: the forward when no attribute is given (``operator.add`` for add's
             ``f(x, y, alpha=1)``), so the common call runs no Python wrapper.
         operator: the Tensor operator method that calls the primitive (``"__mul__"``).
@@ -334,14 +336,25 @@ def _forward(row):
     has_attrs = bool(row.attrs)
 
     if len(row.inputs) == 1 and prep is not None and check is None and not has_attrs:
-        # The common unary shape (exp, tanh, ...), kept short: it is on the hot path.
+        # The common unary shape (exp, tanh, ...), kept short: it is on the hot path. A
+        # float NumPy array goes to NumPy's ufunc straight away (floating() and xp() are
+        # no-ops for it).
+        ufunc = getattr(np, row.f, None) if isinstance(row.f, str) and not row.quiet else None
+        if not isinstance(ufunc, np.ufunc):
+            ufunc = None
         if keep_out and not pos:
             def forward(ctx, x):
-                out = f(floating(x))
+                if ufunc is not None and type(x) is _ndarray and x.dtype.kind in "fc":
+                    out = ufunc(x)
+                else:
+                    out = f(floating(x))
                 ctx.saved = (out,)
                 return out
         elif pos and not keep_out:
             def forward(ctx, x):
+                if ufunc is not None and type(x) is _ndarray and x.dtype.kind in "fc":
+                    ctx.saved = (x,)
+                    return ufunc(x)
                 x = floating(x)
                 ctx.saved = (x,)
                 return f(x)
@@ -432,16 +445,8 @@ def _has_bool(args) -> bool:
 
 
 def _apply(row, base_apply):
+    """``apply`` of a ``to_float`` row (div): integer inputs become floats first."""
     check_bool = row.check_bool
-    to_float = row.to_float
-
-    if not to_float:
-        def apply(cls, *args, **attrs):
-            if _has_bool(args):
-                check_bool(*args)
-            return base_apply.__func__(cls, *args, **attrs)
-
-        return classmethod(apply)
 
     def apply(cls, *args, **attrs):
         if check_bool is not None and _has_bool(args):
@@ -485,7 +490,9 @@ def _primitive(row) -> type:
     }
     if row.node is not None:
         ns["_name"] = row.node
-    if row.check_bool is not None or row.to_float:
+    if row.check_bool is not None:  # checked by Primitive.apply where promotion goes slow
+        ns["check_bool"] = staticmethod(row.check_bool)
+    if row.to_float:
         ns["apply"] = _apply(row, Primitive.apply)
     return type(row.cls_name, (Primitive,), ns)
 

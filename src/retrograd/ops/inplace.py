@@ -68,6 +68,8 @@ def inplace_apply(cls, x: Tensor, *args, **attrs) -> Tensor:
         node.saved = ()
         arrays = [x._data, *[a._data if isinstance(a, Tensor) else a for a in args]]
         try:
+            if cls.check_bool is not None:  # before promotion hides a bool (sub_)
+                cls.check_bool(x, *args)
             if cls.promote:
                 arrays = _promote((x, *args), arrays)
             out = cls.forward(node, *arrays, **attrs)

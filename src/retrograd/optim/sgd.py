@@ -40,6 +40,7 @@ class SGD(Optimizer):
             else:
                 b = buf._data
                 b *= momentum
-                b += (1 - group["dampening"]) * grad
+                dampening = group["dampening"]
+                b += grad if dampening == 0 else (1 - dampening) * grad  # no temporary
             grad = grad + momentum * b if group["nesterov"] else b
         x += -lr * grad
