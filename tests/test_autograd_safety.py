@@ -134,3 +134,23 @@ def test_cut_note_of_detach_and_of_integer_results_propagates():
     msg = _cut_error(d * 3)  # an op on the cut tensor carries the note on
     assert f"The graph was cut here: detach() at {__file__}:{line}" in msg
     assert "ToCopy (an integer-valued op)" in _cut_error(x.long().float())
+
+
+def test_an_optimizer_step_is_named_as_the_in_place_change():
+    """The optimizer finds the user's step() line once per step and records it for every
+    parameter it changes."""
+    import inspect
+
+    import retrograd
+
+    lin = retrograd.nn.Linear(3, 2)
+    opt = retrograd.optim.SGD(lin.parameters(), lr=0.1, momentum=0.9)
+    x = retrograd.ones(4, 3, requires_grad=True)
+    lin(x).sum().backward()
+    out = (lin.weight * 2.0).sum()  # saves the weight
+    line = inspect.currentframe().f_lineno + 1
+    opt.step()
+    with pytest.raises(RuntimeError, match=rf"modified in place at .*:{line} \(in test_an_opt"):
+        out.backward()
+    for p in lin.parameters():
+        assert p._vc[1][0].co_name == "test_an_optimizer_step_is_named_as_the_in_place_change"

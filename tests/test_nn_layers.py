@@ -456,6 +456,35 @@ def test_linear_any_shape_matches_torch(batch, fin, fout, bias):
     run_both(ours, theirs, randn(*batch, fin))
 
 
+_LINEAR_MISUSE = {
+    "input list": lambda t: t.nn.functional.linear([1.0], t.ones(1, 1)),
+    "weight list": lambda t: t.nn.functional.linear(t.ones(1, 1), [[1.0]]),
+    "bias list": lambda t: t.nn.functional.linear(t.ones(1, 1), t.ones(1, 1), [1.0]),
+    "0-d input": lambda t: t.nn.functional.linear(t.tensor(1.0), t.ones(2, 2)),
+    "shapes": lambda t: t.nn.functional.linear(t.ones(2, 3), t.ones(4, 2)),
+    "dtypes": lambda t: t.nn.functional.linear(t.ones(2, 3), t.ones(4, 3, dtype=t.float64)),
+}
+
+
+@pytest.mark.parametrize("case", list(_LINEAR_MISUSE))
+def test_linear_refuses_misuse_as_torch_does(case):
+    with pytest.raises(Exception) as theirs:
+        _LINEAR_MISUSE[case](torch)
+    with pytest.raises(theirs.type) as ours:
+        _LINEAR_MISUSE[case](R)
+    assert str(ours.value) == str(theirs.value)
+
+
+def test_linear_bias_shapes_match_torch():
+    for x, w, b in (((2, 3), (4, 3), (4,)), ((3,), (4, 3), None), ((2, 3), (4, 3), (2, 4)),
+                    ((5, 2, 3), (4, 3), ())):
+        args = [np.random.default_rng(0).standard_normal(s).astype(np.float32)
+                for s in (x, w) + ((b,) if b is not None else ())]
+        ours = R.nn.functional.linear(*[R.tensor(a) for a in args])
+        theirs = torch.nn.functional.linear(*[torch.tensor(a) for a in args])
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-5, atol=1e-6)
+
+
 @settings(max_examples=25, deadline=None)
 @given(size=st.integers(5, 8), k=st.integers(1, 3), stride=st.integers(1, 2),
        padding=st.integers(0, 1), groups=st.sampled_from([1, 2]))

@@ -185,11 +185,14 @@ def anomaly_trace(node) -> None:
     node.metadata["traceback_"] = [f for f in stack if not f.filename.startswith(PKG_DIR)]
 
 
-def bump_version(t: Tensor) -> None:
-    """Record an in-place change of ``t`` (and of every view sharing its counter)."""
+def bump_version(t: Tensor, site: tuple | None = None) -> None:
+    """Record an in-place change of ``t`` (and of every view sharing its counter), made at
+    ``site`` (by default the caller's creation site; a loop of changes made by one user
+    call, such as an optimizer step, passes the site it found once)."""
     vc = t._vc
     vc[0] += 1
-    site = creation_site(2)
+    if site is None:
+        site = creation_site(2)
     if len(vc) > 1:
         vc[1] = site
     else:

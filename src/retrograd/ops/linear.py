@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._tensor import Tensor
 from ._out import c_type_name, dtype_name
 from .fused import Linear, LinearNoBias
 
@@ -13,22 +14,35 @@ __all__ = ["bilinear", "linear"]
 
 def linear(input, weight, bias=None):
     """input @ weight.T + bias."""
-    if input.dim() == 0 or weight.dim() == 0:
+    # Checked on the arrays (ndim, shape): Tensor.dim() and Tensor.shape cost a call and a
+    # Size each, and this runs once per layer per step.
+    if not (isinstance(input, Tensor) and isinstance(weight, Tensor)
+            and (bias is None or isinstance(bias, Tensor))):
+        _refuse_non_tensor(input, weight, bias)
+    x, w = input._data, weight._data
+    if x.ndim == 0 or w.ndim == 0:
         raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are "
-                           f"{input.dim()}D and {weight.dim()}D")
-    if weight.dim() == 2 and input.shape[-1] != weight.shape[1]:
-        rows = int(np.prod(input.shape[:-1]))
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} "
-                           f"and {weight.shape[1]}x{weight.shape[0]})")
-    if weight.dim() == 2:
+                           f"{x.ndim}D and {w.ndim}D")
+    if w.ndim == 2:
+        if x.shape[-1] != w.shape[1]:
+            rows = int(np.prod(x.shape[:-1]))
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied "
+                               f"({rows}x{x.shape[-1]} and {w.shape[1]}x{w.shape[0]})")
         _same_dtypes(input, weight, bias)
-    if weight.dim() == 2 and input.dim() >= 1 and (bias is None or bias.dim() <= 1):
-
         if bias is None:
             return LinearNoBias.apply(input, weight, None)
-        return Linear.apply(input, weight, bias)
+        if bias._data.ndim <= 1:
+            return Linear.apply(input, weight, bias)
     out = input.matmul(weight.t())  # t() refuses a weight of more than 2 dims, as PyTorch
     return out + bias if bias is not None else out
+
+
+def _refuse_non_tensor(input, weight, bias) -> None:
+    """PyTorch's argument parser: linear takes Tensors (and None for the bias)."""
+    for pos, (what, v) in enumerate((("input", input), ("weight", weight), ("bias", bias)), 1):
+        if not isinstance(v, Tensor) and (v is not None or pos < 3):
+            raise TypeError(f"linear(): argument '{what}' (position {pos}) must be Tensor, "
+                            f"not {type(v).__name__}")
 
 
 def _same_dtypes(input, weight, bias) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from .._site import creation_site
 from .._tensor import Tensor, wrap
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..autograd.grad_mode import state as _state
@@ -378,13 +379,15 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        site = creation_site(1)  # the user's step() call: where every parameter changes
         with no_grad():
             for group in self.param_groups:
                 for p, grad in self._params_with_grad(group):
-                    self._update_param(update, p, grad, group)
+                    self._update_param(update, p, grad, group, site)
         return loss
 
-    def _update_param(self, update: Callable, p: Tensor, grad, group: dict) -> None:
+    def _update_param(self, update: Callable, p: Tensor, grad, group: dict,
+                      site: tuple | None = None) -> None:
         """One parameter's update; a capturing ``compile`` replays exactly this call."""
         # Like PyTorch, a parameter gets a state entry only once it is updated.
         state = self.state.get(p)
@@ -396,7 +399,7 @@ class Optimizer:
             update(p, grad, state, group)
         if state:
             self.state[p] = state
-        bump_version(p)
+        bump_version(p, site)
         if _state.capture is not None:
             _state.capture.call(self._update_again, update, p, group)
 
