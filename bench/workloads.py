@@ -50,18 +50,23 @@ def _time(step, repeats: int, warmup: int = 3) -> float:
     return statistics.median(times)
 
 
+def chain_forward(x):
+    """The chain's 1000 small elementwise ops, from ``x``."""
+    y = x
+    for _ in range(250):
+        y = y * 1.0001
+        y = y + 0.5
+        y = y.tanh()
+        y = y - 0.25
+    return y
+
+
 def _chain_step(torch):
     """One chain step: 1000 small elementwise ops on a (2, 2) tensor, then backward."""
     x = torch.ones(2, 2, requires_grad=True)
 
     def step():
-        y = x
-        for _ in range(250):
-            y = y * 1.0001
-            y = y + 0.5
-            y = y.tanh()
-            y = y - 0.25
-        y.sum().backward()
+        chain_forward(x).sum().backward()
         x.grad = None
 
     return step
