@@ -24,14 +24,13 @@ from .._tensor import Tensor, wrap
 from .grad_mode import state as _state
 from .graph import AccumulateGrad, PackedSaved
 
-__all__ = ["INPUT", "NO_EDGE", "OUTPUT", "accumulator", "bump_version", "cut_message", "edge",
+__all__ = ["INPUT", "OUTPUT", "accumulator", "bump_version", "cut_message", "edge",
            "map_saved", "mark_view", "note_cut", "record_edges"]
 
 _ndarray = np.ndarray
 
 #: Kinds of a saved value in ``node._saved_meta``.
 INPUT, OUTPUT = 0, 1
-NO_EDGE = (None, 0)
 
 
 def accumulator(t: Tensor) -> AccumulateGrad:
@@ -52,27 +51,26 @@ def edge(t) -> tuple:
         if fn is None:
             return (accumulator(t), 0)
         return (fn, t._output_nr)
-    return NO_EDGE
+    return (None, 0)
 
 
 def record_edges(node, args) -> None:
-    """Edges and input metadata for any number of inputs (apply inlines 1 and 2)."""
+    """``node._edges`` (graph.py) for any number of inputs (apply inlines 1 and 2)."""
     edges = []
-    meta = []
     for a in args:
         if isinstance(a, Tensor):
             d = a._data
-            meta.append((d.shape, d.dtype))
             if a._requires_grad:
                 fn = a._grad_fn
-                edges.append((fn, a._output_nr) if fn is not None else (accumulator(a), 0))
+                if fn is None:
+                    edges += (accumulator(a), 0, d.shape, d.dtype)
+                else:
+                    edges += (fn, a._output_nr, d.shape, d.dtype)
             else:
-                edges.append(NO_EDGE)
+                edges += (None, 0, d.shape, d.dtype)
         else:
-            meta.append(None)
-            edges.append(NO_EDGE)
-    node.next_functions = tuple(edges)
-    node._in_meta = tuple(meta)
+            edges += (None, 0, None, None)
+    node._edges = tuple(edges)
 
 
 def map_saved(node, args, arrays, results) -> None:

@@ -150,7 +150,9 @@ def _count_dependencies(roots) -> dict:
     node = stack.pop()
     while True:
         walk = None  # the next node to walk, kept out of the stack: a chain never uses it
-        for nxt, _ in node.next_functions:
+        edges = node._edges
+        for i in range(0, len(edges), 4):
+            nxt = edges[i]
             if nxt is not None:
                 if nxt in deps:
                     deps[nxt] += 1
@@ -176,15 +178,17 @@ def _needed(roots, deps: dict, targets: dict) -> set:
     while ready:
         node = ready.pop()
         order.append(node)
-        for nxt, _ in node.next_functions:
+        edges = node._edges
+        for i in range(0, len(edges), 4):
+            nxt = edges[i]
             if nxt is not None:
                 counts[nxt] -= 1
                 if counts[nxt] == 0:
                     ready.append(nxt)
     needed = set()
     for node in reversed(order):
-        if node in targets or any(n in needed for n, _ in node.next_functions
-                                  if n is not None):
+        edges = node._edges
+        if node in targets or any(edges[i] in needed for i in range(0, len(edges), 4)):
             needed.add(node)
     return needed
 
@@ -234,7 +238,9 @@ class _Pass:
     def release(self, node) -> None:
         """The node will not run: its inputs stop waiting for it."""
         deps = self.deps
-        for nxt, _ in node.next_functions:
+        edges = node._edges
+        for i in range(0, len(edges), 4):
+            nxt = edges[i]
             if nxt is not None:
                 c = deps[nxt] - 1
                 deps[nxt] = c
@@ -242,10 +248,9 @@ class _Pass:
                     self.ready.append(nxt)
 
 
-def _deliver(run: _Pass, nxt, nr: int, g, meta) -> None:
-    """Hand ``g`` to output ``nr`` of ``nxt``, summed to the input's shape and cast to its
-    dtype (broadcasting and promotion are undone here, once, for every op)."""
-    shape, dt = meta
+def _deliver(run: _Pass, nxt, nr: int, g, shape: tuple, dt) -> None:
+    """Hand ``g`` to output ``nr`` of ``nxt``, summed to the input's ``shape`` and cast to
+    its dtype ``dt`` (broadcasting and promotion are undone here, once, for every op)."""
     if run.create_graph:
         arr = g._data
         if arr.shape != shape:
@@ -401,23 +406,25 @@ def _loop(run: _Pass) -> None:
             else:
                 res = _call_node(node, [g], retain_graph, create_graph, False, check_nan)
         n_res = len(res)
-        edges = node.next_functions
-        in_meta = node._in_meta
+        edges = node._edges  # per input: node, output_nr, shape, dtype (graph.py)
         # The last input to become ready runs next, straight away: the ready list is LIFO,
         # so this is the order it would give, without a push and a pop per node.
         node = None
-        for i, (nxt, nr) in enumerate(edges):
+        for i in range(0, len(edges), 4):
+            nxt = edges[i]
             if nxt is not None:
-                g = res[i] if i < n_res else None
+                k = i >> 2
+                g = res[k] if k < n_res else None
                 if g is not None:
-                    meta = in_meta[i]
+                    nr = edges[i + 1]
+                    shape = edges[i + 2]
+                    dt = edges[i + 3]
                     arr = g._data if create_graph else g
                     # Shape and dtype already right and nothing buffered yet: store as is.
-                    if (nr == 0 and arr.shape == meta[0] and arr.dtype is meta[1]
-                            and nxt not in first):
+                    if nr == 0 and arr.shape == shape and arr.dtype is dt and nxt not in first:
                         first[nxt] = g
                     else:
-                        _deliver(run, nxt, nr, g, meta)
+                        _deliver(run, nxt, nr, g, shape, dt)
                 c = deps[nxt] - 1
                 deps[nxt] = c
                 if c == 0:

@@ -107,7 +107,8 @@ class BackwardCFunction(Node, FunctionCtx):
                     f"(expected {n}, got {len(result)})"
                 )
         out = []
-        for (fn, _), r, meta in zip(self.next_functions, result, self._in_meta):
+        for i, ((fn, _), r) in enumerate(zip(self.next_functions, result)):
+            meta = self._input_meta(i)
             if fn is None or r is None:
                 out.append(None)
                 continue
@@ -294,8 +295,7 @@ class DelayedError(Node):
 
 def _delayed_error(t: Tensor) -> Tensor:
     node = DelayedError()
-    node.next_functions = ()
-    node._in_meta = ()
+    node._edges = ()
     node.saved = ()
     node._saved_meta = None
     node._where = creation_site(3)

@@ -2,6 +2,14 @@
 
 A node knows the nodes its inputs came from (``next_functions``), what it saved for
 backward, the shapes and dtypes of its inputs, and where in the user's code it was made.
+
+Per input, a node keeps four things in one flat tuple, ``_edges``: the node the input's
+gradient goes to (None when it needs none), that node's output number, and the input's
+shape and dtype (None and None for a non-Tensor input). Flat, because the graph of a forward
+lives until backward: every tuple it holds is an object Python's cyclic GC walks again and
+again, and a pair per edge plus a (shape, dtype) per input were three of the seven such
+objects a recorded op left behind (docs/performance.md). ``next_functions``, PyTorch's
+``((node, output_nr), ...)``, is built from it when asked.
 How nodes are recorded (edges, saved values, views, cut notes) is ``_record``; how they run
 is ``engine``.
 
@@ -69,19 +77,19 @@ class Node:
     """A backward function in the graph (``tensor.grad_fn``).
 
     Attributes:
+        _edges: per input ``node, output_nr, shape, dtype`` in one flat tuple (module doc);
+            the engine sums and casts each input's gradient to its shape and dtype.
         next_functions: one ``(node, output_nr)`` pair per input; ``(None, 0)`` where the
-            input needs no gradient.
+            input needs no gradient (made from ``_edges``).
         saved: what forward kept for backward (raw arrays during a plain backward).
-        _in_meta: ``(shape, dtype)`` of each input (None for non-Tensor inputs): the engine
-            sums and casts each input's gradient to it.
         _saved_meta: None, or per saved value None or ``(INPUT, tensor, vc, version)`` /
             ``(OUTPUT, output_nr, vc, version)`` (see ``_record.map_saved``).
         _where: the creation site ``(code, instruction offset)``; ``_site`` gives the line.
         _pre_hooks, _hooks: hook dicts, unset until a hook is registered (``flags``).
     """
 
-    __slots__ = ("__weakref__", "_hooks", "_in_meta", "_meta", "_out_meta", "_pre_hooks",
-                 "_saved_meta", "_where", "next_functions", "saved")
+    __slots__ = ("__weakref__", "_edges", "_hooks", "_meta", "_out_meta", "_pre_hooks",
+                 "_saved_meta", "_where", "saved")
 
     _name = "Node"
     # Custom autograd.Functions get and return Tensors in backward, never raw arrays.
@@ -89,6 +97,18 @@ class Node:
 
     def name(self) -> str:
         return self._name
+
+    @property
+    def next_functions(self) -> tuple:
+        """One ``(node, output_nr)`` pair per input, ``(None, 0)`` where no gradient flows."""
+        e = self._edges
+        return tuple([(e[i], e[i + 1]) for i in range(0, len(e), 4)])
+
+    def _input_meta(self, i: int) -> tuple | None:
+        """``(shape, dtype)`` of input ``i``, or None when it was not a Tensor."""
+        e = self._edges
+        shape = e[4 * i + 2]
+        return None if shape is None else (shape, e[4 * i + 3])
 
     def __repr__(self) -> str:
         return f"<{self.type_name()} object at {hex(id(self))}>"
@@ -160,10 +180,9 @@ class AccumulateGrad(Node):
 
     def __init__(self, variable) -> None:
         self.variable = variable
-        self.next_functions = ()
+        self._edges = ()
         self.saved = ()
         self._saved_meta = None
-        self._in_meta = ((variable._data.shape, variable._data.dtype),)
         self._where = None
 
     def name(self) -> str:

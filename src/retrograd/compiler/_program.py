@@ -40,7 +40,7 @@ class GuardFailed(Exception):
     """A replay's assumption does not hold for this call; run eagerly instead."""
 
 
-#: Stands for "this input takes part in backward" in a replayed node's next_functions.
+#: Stands for "this input takes part in backward" in a replayed node's edges.
 _LIVE = object()
 
 
@@ -213,9 +213,9 @@ def _forward(w: _Writer, rec: Recorder, ins, backward_nodes) -> None:
             shape = w.const(rec.shape_guards[o])
             lines.append(f"if {o}.shape != {shape}: raise GF('a masked result changed shape')")
     if id(node) in backward_nodes:
-        edges = tuple((None if fn is None else _LIVE, nr) for fn, nr in node.next_functions)
-        lines.append(f"{ctx}.next_functions = {w.const(edges)}; "
-                     f"{ctx}._in_meta = {w.const(node._in_meta)}")
+        edges = tuple(_LIVE if i % 4 == 0 and e is not None else e
+                      for i, e in enumerate(node._edges))
+        lines.append(f"{ctx}._edges = {w.const(edges)}")
         out_meta = getattr(node, "_out_meta", None)
         if out_meta is not None:
             lines.append(f"{ctx}._out_meta = {w.const(out_meta)}")
@@ -329,7 +329,7 @@ def _backward(w: _Writer, rec: Recorder, ins) -> None:
             parts, named, _ = _flat_args(w, fwd)
             needs = [fn is not None for fn, _ in node.next_functions]
             terms = rec.flat[nid].terms(w, grads[0], parts, fwd[5][0], needs, ctx, named,
-                                        node._in_meta[0][1])
+                                        node._edges[3])
             uses += [u for u in _names_in(terms) if _local(u)]
         else:
             uses.append(ctx)
@@ -343,7 +343,7 @@ def _backward(w: _Writer, rec: Recorder, ins) -> None:
         for i, (nxt, nr) in enumerate(node.next_functions):
             if nxt is None or i >= len(shapes) or shapes[i] is None:
                 continue
-            shape, dt = node._in_meta[i]
+            shape, dt = node._input_meta(i)
             got_shape, got_dt = shapes[i]
             expr = terms[i]
             if expr is None:

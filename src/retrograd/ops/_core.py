@@ -25,7 +25,6 @@ from .._site import creation_site
 from .._tensor import Tensor, wrap
 from ..autograd._record import (
     INPUT,
-    NO_EDGE,
     OUTPUT,
     accumulator,
     anomaly_trace,
@@ -111,10 +110,10 @@ class Primitive(Node):
     @property
     def needs_input_grad(self) -> tuple:
         """Per input: does it take part in backward (its edge leads to a node)."""
-        edges = self.next_functions
-        if len(edges) == 2:  # binary ops ask on every backward
-            return (edges[0][0] is not None, edges[1][0] is not None)
-        return tuple([fn is not None for fn, _ in edges])
+        e = self._edges
+        if len(e) == 8:  # binary ops ask on every backward
+            return (e[0] is not None, e[4] is not None)
+        return tuple([e[i] is not None for i in range(0, len(e), 4)])
 
     @classmethod
     def generic(cls, *args, **attrs):
@@ -183,34 +182,42 @@ class Primitive(Node):
         # forward AD, a tracer: those go through _finish).
         if not (grad and nargs <= 2 and _state.record and out.dtype.kind in "fc"):
             return _finish(cls, node, args, arrays, (out,), attrs, grad, False)
-        # The hot path: one output, one or two inputs, recording. Edges, input metadata
-        # and the output Tensor are built inline (no helper calls, no loops).
+        # The hot path: one output, one or two inputs, recording. The edges (graph.py: node,
+        # output_nr, shape, dtype per input, flat) and the output Tensor are built inline.
         if a_is_t:
             d = a._data
-            meta_a = (d.shape, d.dtype)
             if a._requires_grad:
                 fn = a._grad_fn
-                edge_a = (fn, a._output_nr) if fn is not None else (accumulator(a), 0)
-            else:
-                edge_a = NO_EDGE
-        else:
-            meta_a, edge_a = None, NO_EDGE
-        if nargs == 1:
-            node.next_functions = (edge_a,)
-            node._in_meta = (meta_a,)
-        else:
-            if b_is_t:
-                d = b._data
-                meta_b = (d.shape, d.dtype)
-                if b._requires_grad:
-                    fn = b._grad_fn
-                    edge_b = (fn, b._output_nr) if fn is not None else (accumulator(b), 0)
+                if fn is None:
+                    fn, nr = accumulator(a), 0
                 else:
-                    edge_b = NO_EDGE
+                    nr = a._output_nr
             else:
-                meta_b, edge_b = None, NO_EDGE
-            node.next_functions = (edge_a, edge_b)
-            node._in_meta = (meta_a, meta_b)
+                fn = None
+                nr = 0
+            if nargs == 1:
+                node._edges = (fn, nr, d.shape, d.dtype)
+            elif b_is_t:
+                e = b._data
+                if b._requires_grad:
+                    fb = b._grad_fn
+                    if fb is None:
+                        node._edges = (fn, nr, d.shape, d.dtype, accumulator(b), 0, e.shape,
+                                       e.dtype)
+                    else:
+                        node._edges = (fn, nr, d.shape, d.dtype, fb, b._output_nr, e.shape,
+                                       e.dtype)
+                else:
+                    node._edges = (fn, nr, d.shape, d.dtype, None, 0, e.shape, e.dtype)
+            else:
+                node._edges = (fn, nr, d.shape, d.dtype, None, 0, None, None)
+        else:  # a number first: b is the Tensor that requires grad
+            e = b._data
+            fb = b._grad_fn
+            if fb is None:
+                node._edges = (None, 0, None, None, accumulator(b), 0, e.shape, e.dtype)
+            else:
+                node._edges = (None, 0, None, None, fb, b._output_nr, e.shape, e.dtype)
         node._where = creation_site(2)
         result = _new(Tensor)
         result._data = out

@@ -416,9 +416,9 @@ def _backward_and_jvp(row):
         def backward(ctx, grad):
             # An input takes a gradient when it has an edge (needs_input_grad, unrolled:
             # binary ops are the hot path); a derivative of 1 passes grad through.
-            (f0, _), (f1, _) = ctx.next_functions
-            return (None if f0 is None else grad if pass0 else t0(ctx, grad),
-                    None if f1 is None else grad if pass1 else t1(ctx, grad))
+            edges = ctx._edges
+            return (None if edges[0] is None else grad if pass0 else t0(ctx, grad),
+                    None if edges[4] is None else grad if pass1 else t1(ctx, grad))
     else:
         def backward(ctx, grad):
             return tuple(None if fn is None else t(ctx, grad)

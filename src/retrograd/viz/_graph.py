@@ -94,10 +94,10 @@ class Graph:
             for nr, m in enumerate(getattr(node, "_out_meta", None) or ()):
                 if m is not None:
                     meta[pos][nr] = (tuple(m[0]), m[1])
-            in_meta = getattr(node, "_in_meta", None) or ()
             for i, j, nr in self.kids[pos]:
-                if nr not in meta[j] and i < len(in_meta) and in_meta[i] is not None:
-                    meta[j][nr] = (tuple(in_meta[i][0]), in_meta[i][1])
+                m = node._input_meta(i) if nr not in meta[j] else None
+                if m is not None:
+                    meta[j][nr] = (tuple(m[0]), m[1])
         for (_, t), p in zip(self.roots, self.root_pos):
             if p is not None:
                 meta[p][t._output_nr] = (tuple(t._data.shape), t._data.dtype)
@@ -113,8 +113,7 @@ class Graph:
             name = self.names.get(id(v))
             return ("leaf", name) if name else ("leaf", v._data.shape, str(v._data.dtype))
         site = getattr(node, "_site", None)
-        meta = getattr(node, "_in_meta", None) or ()
-        slots = tuple((i, meta[i] if i < len(meta) else None) for i, _, _ in inputs)
+        slots = tuple((i, node._input_meta(i)) for i, _, _ in inputs)
         return (node.name(), (site[0].co_filename, site[1]) if site else None, slots)
 
     def _find_runs(self, nodes: list, kids: list, order: list) -> list[tuple[int, int, int]]:
