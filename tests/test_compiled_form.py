@@ -90,6 +90,23 @@ def test_an_edited_source_runs_instead_of_its_stale_extension(tmp_path):
     assert "ops/_core.py changed since the compiled core was built" in out
 
 
+def test_an_edited_pxd_makes_its_extension_stale(tmp_path):
+    """The C types beside a hot module (engine.pxd) are part of its source: after an edit
+    of them the built extension is not the code the files describe."""
+    if not _built():
+        pytest.skip("no compiled form in this tree to go stale")
+    shutil.copytree(PKG, tmp_path / "retrograd",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.c"))
+    pxd = tmp_path / "retrograd" / "autograd" / "engine.pxd"
+    assert pxd.exists()
+    pxd.write_text(pxd.read_text() + "\n# edited\n")
+    out = _run("import sys; sys.path.insert(0, '.'); import retrograd;"
+               "print('form', retrograd.__config__.compiled())",
+               env={"RETROGRAD_PURE_PYTHON": ""}, cwd=str(tmp_path))
+    assert "form False" in out
+    assert "autograd/engine.py changed since the compiled core was built" in out
+
+
 def test_creation_sites_name_the_users_line_in_either_form():
     x = retrograd.ones(2, requires_grad=True)
     y = x * 2  # the line the site must name

@@ -58,8 +58,14 @@ _status: dict[str, tuple[str, str]] = {}
 
 
 def source_hash(path: str) -> str:
-    with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
+    """The hash of a hot module's source: its ``.py`` and the ``.pxd`` of C types beside
+    it, if any (Cython reads both; an edit of either makes the extension stale)."""
+    h = hashlib.sha256()
+    for p in (path, path[:-3] + ".pxd"):
+        if p == path or os.path.exists(p):
+            with open(p, "rb") as f:
+                h.update(f.read())
+    return h.hexdigest()
 
 
 def _paths(name: str) -> tuple[str, str | None]:

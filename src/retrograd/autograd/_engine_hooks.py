@@ -59,16 +59,17 @@ def _materialize(node, grads: list, create_graph: bool) -> list:
 def _unpack(node, meta, saved) -> tuple:
     """Saved values as Tensors connected to the graph, for a differentiable backward."""
     out = []
-    for s, m in zip(saved, meta):
-        if m is None:
+    for j, s in enumerate(saved):
+        kind = meta[4 * j]  # per saved value: kind, source, vc, version (graph.py)
+        if kind is None:
             out.append(s)
-        elif m[0] == 0:
-            t = m[1]
+        elif kind == 0:
+            t = meta[4 * j + 1]
             if t._data.dtype != s.dtype:
                 t = t.to(from_numpy_dtype(s.dtype))
             out.append(t)
         else:
-            out.append(wrap(s, node, m[1]))
+            out.append(wrap(s, node, meta[4 * j + 1]))
     return tuple(out)
 
 

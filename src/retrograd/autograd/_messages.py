@@ -17,8 +17,9 @@ def _annotate(e: Exception, node) -> None:
         e.add_note(note)
 
 
-def _version_message(node, m) -> str:
-    kind, src, vc, version = m
+def _version_message(node, j: int) -> str:
+    """Saved value ``j`` of ``node`` was modified in place after it was saved."""
+    kind, src, vc, version = node._saved_meta[4 * j:4 * j + 4]
     if kind == 0:
         t = src
         shape, dtype = list(t._data.shape), t.dtype
@@ -27,7 +28,7 @@ def _version_message(node, m) -> str:
             what = f", which is output {t._output_nr} of {t._grad_fn.name()},"
     else:
         shape, dtype, what = "?", "?", f", which is output {src} of {node.name()},"
-        data = node.saved[next(i for i, x in enumerate(node._saved_meta) if x is m)]
+        data = node.saved[j]
         shape = list(data.shape)
         dtype = from_numpy_dtype(data.dtype)
     tname = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",

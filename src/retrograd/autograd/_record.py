@@ -74,8 +74,9 @@ def record_edges(node, args) -> None:
 
 
 def map_saved(node, args, arrays, results) -> None:
-    """Set ``node._saved_meta``: for each saved array that is an input or an output, where
-    it came from and the version it had (None for constants; None overall if no entry)."""
+    """Set ``node._saved_meta`` (graph.py): for each saved array that is an input or an
+    output, where it came from and the version it had (Nones for constants; None overall
+    if no entry)."""
     if _state.saved_hooks:
         pack_saved(node, args, arrays, results)
         return
@@ -100,8 +101,8 @@ def map_saved(node, args, arrays, results) -> None:
                     break
         if m is not None:
             if meta is None:
-                meta = [None] * len(saved)
-            meta[j] = m
+                meta = [None] * (4 * len(saved))
+            meta[4 * j:4 * j + 4] = m
     node._saved_meta = None if meta is None else tuple(meta)
 
 

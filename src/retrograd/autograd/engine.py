@@ -389,10 +389,11 @@ def _loop(run: _Pass) -> None:
             if plain and not node._wants_tensors and (not saved or meta is not None):
                 # A plain backward of a primitive: check versions, run the formula on
                 # arrays, free what it saved. Everything else is _call_node's.
-                if meta is not None:
-                    for m in meta:
-                        if m is not None and m[2][0] != m[3]:
-                            raise RuntimeError(_version_message(node, m))
+                if meta is not None:  # per saved value: kind, source, vc, version
+                    for j in range(2, len(meta), 4):
+                        vc = meta[j]
+                        if vc is not None and vc[0] != meta[j + 1]:
+                            raise RuntimeError(_version_message(node, j >> 2))
                 try:
                     res = node.backward(g)
                 except Exception as e:
@@ -476,9 +477,11 @@ def _call_node(node, grads: list, retain_graph: bool, create_graph: bool, hooks:
             raise RuntimeError(_freed_message(node))
         meta = node._saved_meta
         if meta is not None:
-            for m in meta:  # version counters: was a saved value modified in place?
-                if m is not None and m[2][0] != m[3]:
-                    raise RuntimeError(_version_message(node, m))
+            # Version counters: was a saved value modified in place?
+            for j in range(2, len(meta), 4):
+                vc = meta[j]
+                if vc is not None and vc[0] != meta[j + 1]:
+                    raise RuntimeError(_version_message(node, j >> 2))
             if create_graph:
                 node.saved = _unpack(node, meta, saved)
         elif type(saved) is PackedSaved:

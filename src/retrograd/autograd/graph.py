@@ -82,8 +82,9 @@ class Node:
         next_functions: one ``(node, output_nr)`` pair per input; ``(None, 0)`` where the
             input needs no gradient (made from ``_edges``).
         saved: what forward kept for backward (raw arrays during a plain backward).
-        _saved_meta: None, or per saved value None or ``(INPUT, tensor, vc, version)`` /
-            ``(OUTPUT, output_nr, vc, version)`` (see ``_record.map_saved``).
+        _saved_meta: None, or per saved value four entries in one flat tuple (as
+            ``_edges``): ``INPUT, tensor, vc, version`` / ``OUTPUT, output_nr, vc,
+            version``, or four Nones for a constant (see ``_record.map_saved``).
         _where: the creation site ``(code, instruction offset)``; ``_site`` gives the line.
         _pre_hooks, _hooks: hook dicts, unset until a hook is registered (``flags``).
     """

@@ -235,11 +235,19 @@ class Primitive(Node):
             node._saved_meta = None
         elif len(saved) == 1 and saved[0] is out:  # d/dx written with the output (exp, tanh)
             vc = result._vc
-            node._saved_meta = ((OUTPUT, 0, vc, vc[0]),)
+            node._saved_meta = (OUTPUT, 0, vc, vc[0])
         elif len(saved) == nargs == 2 and saved[0] is arrays[0] and saved[1] is arrays[1]:
             # The inputs themselves (mul): a version entry for each Tensor among them.
-            node._saved_meta = ((INPUT, a, a._vc, a._vc[0]) if a_is_t else None,
-                                (INPUT, b, b._vc, b._vc[0]) if b_is_t else None)
+            if not b_is_t:
+                vc = a._vc
+                node._saved_meta = (INPUT, a, vc, vc[0], None, None, None, None)
+            elif not a_is_t:
+                vc = b._vc
+                node._saved_meta = (None, None, None, None, INPUT, b, vc, vc[0])
+            else:
+                vc = a._vc
+                wc = b._vc
+                node._saved_meta = (INPUT, a, vc, vc[0], INPUT, b, wc, wc[0])
         else:
             node._saved_meta = _saved_meta(saved, args, arrays, out, result._vc)
         return result
@@ -265,10 +273,10 @@ def _saved_meta(saved, args, arrays, out, out_vc):
         else:
             continue
         if n == 1:
-            return (m,)
+            return m
         if meta is None:
-            meta = [None] * n
-        meta[j] = m
+            meta = [None] * (4 * n)
+        meta[4 * j:4 * j + 4] = m
     return None if meta is None else tuple(meta)
 
 

@@ -64,8 +64,8 @@ def saved_items(g: Graph, node) -> list[str]:
         return []
     if isinstance(node, BackwardCFunction):
         return [_custom_saved(g, e) for e in saved]
-    metas = getattr(node, "_saved_meta", None) or (None,) * len(saved)
-    return [_saved_text(g, value, meta) for value, meta in zip(saved, metas)]
+    metas = getattr(node, "_saved_meta", None) or (None,) * (4 * len(saved))
+    return [_saved_text(g, value, metas[4 * j:4 * j + 4]) for j, value in enumerate(saved)]
 
 
 def _version(vc, version) -> str:
@@ -75,10 +75,10 @@ def _version(vc, version) -> str:
     return text
 
 
-def _saved_text(g: Graph, value, meta) -> str:
-    if meta is None:
-        return value_text(value)
+def _saved_text(g: Graph, value, meta: tuple) -> str:
     kind, obj, vc, version = meta
+    if kind is None:
+        return value_text(value)
     shape = meta_text((value.shape, value.dtype)) if hasattr(value, "shape") else ""
     if kind == 0:
         name = g.names.get(id(obj))
