@@ -76,16 +76,23 @@ def test_pure_python_env_forces_the_source():
     assert "False" in out and "_core.py" in out
 
 
-def test_an_edited_source_runs_instead_of_its_stale_extension(tmp_path):
+def _edited_copy(tmp_path, rel: str, addition: str) -> str:
+    """Copy the built package, append ``addition`` to the file ``rel`` in the copy, import
+    the copy and print ``form <compiled?> <EDITED from ops._core, or None>``."""
     if not _built():
         pytest.skip("no compiled form in this tree to go stale")
     shutil.copytree(PKG, tmp_path / "retrograd",
                     ignore=shutil.ignore_patterns("__pycache__", "*.c"))
-    core = tmp_path / "retrograd" / "ops" / "_core.py"
-    core.write_text(core.read_text() + "\nEDITED = True\n")
-    out = _run("import sys; sys.path.insert(0, '.'); import retrograd, retrograd.ops._core as c;"
-               "print('form', retrograd.__config__.compiled(), c.EDITED)",
-               env={"RETROGRAD_PURE_PYTHON": ""}, cwd=str(tmp_path))
+    path = tmp_path / "retrograd" / rel
+    assert path.exists()
+    path.write_text(path.read_text() + addition)
+    return _run("import sys; sys.path.insert(0, '.'); import retrograd, retrograd.ops._core as c;"
+                "print('form', retrograd.__config__.compiled(), getattr(c, 'EDITED', None))",
+                env={"RETROGRAD_PURE_PYTHON": ""}, cwd=str(tmp_path))
+
+
+def test_an_edited_source_runs_instead_of_its_stale_extension(tmp_path):
+    out = _edited_copy(tmp_path, "ops/_core.py", "\nEDITED = True\n")
     assert "form False True" in out
     assert "ops/_core.py changed since the compiled core was built" in out
 
@@ -93,17 +100,8 @@ def test_an_edited_source_runs_instead_of_its_stale_extension(tmp_path):
 def test_an_edited_pxd_makes_its_extension_stale(tmp_path):
     """The C types beside a hot module (engine.pxd) are part of its source: after an edit
     of them the built extension is not the code the files describe."""
-    if not _built():
-        pytest.skip("no compiled form in this tree to go stale")
-    shutil.copytree(PKG, tmp_path / "retrograd",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.c"))
-    pxd = tmp_path / "retrograd" / "autograd" / "engine.pxd"
-    assert pxd.exists()
-    pxd.write_text(pxd.read_text() + "\n# edited\n")
-    out = _run("import sys; sys.path.insert(0, '.'); import retrograd;"
-               "print('form', retrograd.__config__.compiled())",
-               env={"RETROGRAD_PURE_PYTHON": ""}, cwd=str(tmp_path))
-    assert "form False" in out
+    out = _edited_copy(tmp_path, "autograd/engine.pxd", "\n# edited\n")
+    assert "form False None" in out
     assert "autograd/engine.py changed since the compiled core was built" in out
 
 
