@@ -22,7 +22,7 @@ from ._site import creation_site
 from ._size import Size
 from .backend import is_cuda_array, to_numpy
 
-__all__ = ["Tensor", "TensorState", "wrap"]
+__all__ = ["Tensor", "TensorBase", "TensorState", "wrap"]
 
 _new = object.__new__
 
@@ -60,15 +60,37 @@ class TensorState:
         return new
 
 
-class Tensor:
+class TensorBase:
+    """Tensor's fields, alone in a base class (as PyTorch's ``torch._C.TensorBase``).
+
+    Compiled, this class is an extension type (``_tensor.pxd``), so code that knows a value
+    is a TensorBase reads its fields as struct members; ``Tensor``, whose methods the op
+    modules install one by one, stays an ordinary class. Make a Tensor without running
+    ``__init__`` with ``TensorBase.__new__(Tensor)`` (``object.__new__`` refuses an
+    extension type's subclass).
+
+    Attributes:
+        _data: the array. _grad: ``.grad``. _grad_fn: the node that made it (None for a
+        leaf). _requires_grad, _output_nr: PyTorch's. _vc: ``[version, site of the last
+        in-place change]``, shared with its views. _base: the tensor it is a view of.
+        _extra: a TensorState or None.
+    """
+
+    __slots__ = ("__weakref__", "_base", "_data", "_extra", "_grad", "_grad_fn", "_output_nr",
+                 "_requires_grad", "_vc")
+
+
+_new_tensor = TensorBase.__new__
+
+
+class Tensor(TensorBase):
     """A multi-dimensional array that records the operations made on it for autograd.
 
     ``Tensor(data)`` is PyTorch's legacy constructor (float32); use ``retrograd.tensor`` to
     infer the dtype from the data.
     """
 
-    __slots__ = ("__weakref__", "_base", "_data", "_extra", "_grad", "_grad_fn", "_output_nr",
-                 "_requires_grad", "_vc")
+    __slots__ = ()
 
     # Ensures ``ndarray <op> Tensor`` defers to the Tensor's reflected operator.
     __array_priority__ = 1000
@@ -396,7 +418,7 @@ def _init_leaf(t: Tensor, data, requires_grad: bool = False) -> None:
 
 def wrap(data, grad_fn=None, output_nr: int = 0) -> Tensor:
     """A Tensor around ``data`` (an ndarray, not copied), optionally the output of a node."""
-    t = _new(Tensor)
+    t = _new_tensor(Tensor)
     t._data = data
     t._grad_fn = grad_fn
     t._requires_grad = grad_fn is not None

@@ -27,6 +27,7 @@ from .._tensor import wrap
 from ..autograd._engine_hooks import _accumulate, _materialize
 from ..autograd._record import bump_version
 from ..autograd.engine import _sum_to_array
+from ..autograd.graph import Node
 from ..ops._core import _as_array
 from ..ops._table import _params
 from ._capture import Recorder, Refused
@@ -137,7 +138,7 @@ def build(rec: Recorder, outputs: list) -> tuple[str, dict]:
            uses=[n for n in out_names if not n.startswith("e")])
     head = [_guard_lines(w, rec), *w.head]
     source = _assemble(w, head, len(rec.inputs))
-    env = {"new": object.__new__, "nd": _ndarray, "one": _one, "many": _many,
+    env = {"new": Node.__new__, "nd": _ndarray, "one": _one, "many": _many,
            "sumto": _sum_to_array, "mat": _materialize, "acc": _accumulate, "wrap": wrap,
            "value": _value, "same": _same, "GF": GuardFailed, "LIVE": _LIVE,
            "asarray": np.asarray, "mulv": _mulv, "np": np, "bump": bump_version}

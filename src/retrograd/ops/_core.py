@@ -20,9 +20,14 @@ from __future__ import annotations
 
 import numpy as np
 
+try:  # Cython's pure-Python mode: C types for the compiled form (_core.pxd), or nothing
+    import cython
+except ImportError:
+    from .. import _cython_shim as cython
+
 from .. import _dtype as dtypes
 from .._site import creation_site
-from .._tensor import Tensor, wrap
+from .._tensor import Tensor, TensorBase, wrap
 from ..autograd._record import (
     INPUT,
     OUTPUT,
@@ -41,7 +46,10 @@ from ..autograd.graph import Node
 __all__ = ["METHODS", "REGISTRY", "Primitive", "accumulator", "edge", "register_method",
            "checked", "replayable", "result_dtype"]
 
-_new = object.__new__
+_new_tensor = TensorBase.__new__
+# A node is made with Node's own constructor: compiled, Node is an extension type
+# (autograd/graph.pxd), and object.__new__ refuses to make one.
+_new_node = Node.__new__
 _ndarray = np.ndarray
 _asarray = np.asarray
 _BOOL = np.dtype(np.bool_)
@@ -121,14 +129,15 @@ class Primitive(Node):
         for a in args:
             if isinstance(a, Tensor):
                 return cls.apply(*args, **attrs)
-        ctx = _new(cls)
+        ctx = _new_node(cls)
         ctx.saved = ()
         return cls.forward(ctx, *args, **attrs)
 
     @classmethod
+    @cython.locals(node=Node, result=TensorBase, ta=TensorBase, tb=TensorBase)
     def apply(cls, *args, **attrs):
         """Run forward on the arrays behind ``args`` and record a node when needed."""
-        node = _new(cls)
+        node = _new_node(cls)
         node.saved = ()
         # One and two inputs are nearly every call: unwrap them without a loop.
         nargs = len(args)
@@ -184,42 +193,42 @@ class Primitive(Node):
             return _finish(cls, node, args, arrays, (out,), attrs, grad, False)
         # The hot path: one output, one or two inputs, recording. The edges (graph.py: node,
         # output_nr, shape, dtype per input, flat) and the output Tensor are built inline.
+        # ``ta``/``tb`` are ``a``/``b`` once known to be Tensors: compiled, they are typed
+        # (_core.pxd), so their fields are read as struct members.
+        if b_is_t:
+            tb = b
+            e = tb._data
+            if tb._requires_grad:
+                fb = tb._grad_fn
+                if fb is None:
+                    fb, nb = accumulator(b), 0
+                else:
+                    nb = tb._output_nr
+            else:
+                fb = None
+                nb = 0
         if a_is_t:
-            d = a._data
-            if a._requires_grad:
-                fn = a._grad_fn
+            ta = a
+            d = ta._data
+            if ta._requires_grad:
+                fn = ta._grad_fn
                 if fn is None:
                     fn, nr = accumulator(a), 0
                 else:
-                    nr = a._output_nr
+                    nr = ta._output_nr
             else:
                 fn = None
                 nr = 0
             if nargs == 1:
                 node._edges = (fn, nr, d.shape, d.dtype)
             elif b_is_t:
-                e = b._data
-                if b._requires_grad:
-                    fb = b._grad_fn
-                    if fb is None:
-                        node._edges = (fn, nr, d.shape, d.dtype, accumulator(b), 0, e.shape,
-                                       e.dtype)
-                    else:
-                        node._edges = (fn, nr, d.shape, d.dtype, fb, b._output_nr, e.shape,
-                                       e.dtype)
-                else:
-                    node._edges = (fn, nr, d.shape, d.dtype, None, 0, e.shape, e.dtype)
+                node._edges = (fn, nr, d.shape, d.dtype, fb, nb, e.shape, e.dtype)
             else:
                 node._edges = (fn, nr, d.shape, d.dtype, None, 0, None, None)
         else:  # a number first: b is the Tensor that requires grad
-            e = b._data
-            fb = b._grad_fn
-            if fb is None:
-                node._edges = (None, 0, None, None, accumulator(b), 0, e.shape, e.dtype)
-            else:
-                node._edges = (None, 0, None, None, fb, b._output_nr, e.shape, e.dtype)
+            node._edges = (None, 0, None, None, fb, nb, e.shape, e.dtype)
         node._where = creation_site(2)
-        result = _new(Tensor)
+        result = _new_tensor(Tensor)
         result._data = out
         result._grad_fn = node
         result._requires_grad = True
@@ -239,14 +248,14 @@ class Primitive(Node):
         elif len(saved) == nargs == 2 and saved[0] is arrays[0] and saved[1] is arrays[1]:
             # The inputs themselves (mul): a version entry for each Tensor among them.
             if not b_is_t:
-                vc = a._vc
+                vc = ta._vc
                 node._saved_meta = (INPUT, a, vc, vc[0], None, None, None, None)
             elif not a_is_t:
-                vc = b._vc
+                vc = tb._vc
                 node._saved_meta = (None, None, None, None, INPUT, b, vc, vc[0])
             else:
-                vc = a._vc
-                wc = b._vc
+                vc = ta._vc
+                wc = tb._vc
                 node._saved_meta = (INPUT, a, vc, vc[0], INPUT, b, wc, wc[0])
         else:
             node._saved_meta = _saved_meta(saved, args, arrays, out, result._vc)

@@ -21,8 +21,6 @@ from .creation import zeros_like
 
 __all__ = ["bump_version", "inplace_apply", "inplace_result", "inplace_write"]
 
-_new = object.__new__
-
 
 def _check_leaf(x: Tensor) -> None:
     if x._grad_fn is None and x._requires_grad:
@@ -64,7 +62,7 @@ def inplace_apply(cls, x: Tensor, *args, **attrs) -> Tensor:
         x._requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args)
     )
     if not recording and not _has_tangent(x, args) and _state.capture is None:
-        node = _new(cls)
+        node = cls.__new__(cls)
         node.saved = ()
         arrays = [x._data, *[a._data if isinstance(a, Tensor) else a for a in args]]
         try:

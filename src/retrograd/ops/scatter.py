@@ -248,7 +248,7 @@ def _prod_jvp(ctx, tx, ts):
 
 
 def _new_ctx(cls):
-    ctx = object.__new__(cls)
+    ctx = cls.__new__(cls)
     ctx.saved = ()
     return ctx
 
