@@ -105,6 +105,22 @@ def test_an_edited_pxd_makes_its_extension_stale(tmp_path):
     assert "autograd/engine.py changed since the compiled core was built" in out
 
 
+def test_the_pure_form_runs_without_cython_installed():
+    """The hot modules' C type declarations (``cython.locals``) come from Cython's pure
+    mode; without Cython the pure form takes them from ``_cython_shim``."""
+    out = _run("import sys\n"
+               "class Block:\n"
+               "    def find_spec(self, name, path=None, target=None):\n"
+               "        if name.split('.')[0] in ('cython', 'Cython'):\n"
+               "            raise ImportError(name)\n"
+               "sys.meta_path.insert(0, Block()); sys.path.insert(0, '.')\n"
+               "import retrograd, retrograd.ops._core as c\n"
+               "x = retrograd.ones(2, requires_grad=True); (x * x).sum().backward()\n"
+               "print(c.cython.__name__, x.grad.tolist())",
+               env={"RETROGRAD_PURE_PYTHON": "1"}, cwd=SRC)
+    assert "retrograd._cython_shim [2.0, 2.0]" in out
+
+
 def test_creation_sites_name_the_users_line_in_either_form():
     x = retrograd.ones(2, requires_grad=True)
     y = x * 2  # the line the site must name

@@ -14,6 +14,11 @@ from typing import Any
 
 import numpy as np
 
+try:  # Cython's pure-Python mode: C types for the compiled form (_tensor.pxd), or nothing
+    import cython
+except ImportError:
+    from . import _cython_shim as cython
+
 from . import _dtype as dtypes
 from ._device import CPU, device
 from ._dims import wrap_dim
@@ -405,6 +410,7 @@ def _rebuild(array: np.ndarray, requires_grad: bool) -> Tensor:
     return t
 
 
+@cython.locals(t=TensorBase)
 def _init_leaf(t: Tensor, data, requires_grad: bool = False) -> None:
     t._data = data
     t._grad_fn = None
@@ -416,6 +422,7 @@ def _init_leaf(t: Tensor, data, requires_grad: bool = False) -> None:
     t._extra = None
 
 
+@cython.locals(t=TensorBase)
 def wrap(data, grad_fn=None, output_nr: int = 0) -> Tensor:
     """A Tensor around ``data`` (an ndarray, not copied), optionally the output of a node."""
     t = _new_tensor(Tensor)
