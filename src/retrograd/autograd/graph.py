@@ -7,8 +7,8 @@ Per input, a node keeps four things in one flat tuple, ``_edges``: the node the 
 gradient goes to (None when it needs none), that node's output number, and the input's
 shape and dtype (None and None for a non-Tensor input). Flat, because the graph of a forward
 lives until backward: every tuple it holds is an object Python's cyclic GC walks again and
-again, and a pair per edge plus a (shape, dtype) per input were three of the seven such
-objects a recorded op left behind (docs/performance.md). ``next_functions``, PyTorch's
+again: a pair per edge, a (shape, dtype) per input and the two tuples holding them were four
+of the seven such objects a recorded binary op left behind (docs/performance.md). ``next_functions``, PyTorch's
 ``((node, output_nr), ...)``, is built from it when asked.
 How nodes are recorded (edges, saved values, views, cut notes) is ``_record``; how they run
 is ``engine``.
