@@ -8,8 +8,9 @@ gradient goes to (None when it needs none), that node's output number, and the i
 shape and dtype (None and None for a non-Tensor input). Flat, because the graph of a forward
 lives until backward: every tuple it holds is an object Python's cyclic GC walks again and
 again: a pair per edge, a (shape, dtype) per input and the two tuples holding them were four
-of the seven such objects a recorded binary op left behind (docs/performance.md). ``next_functions``, PyTorch's
-``((node, output_nr), ...)``, is built from it when asked.
+of the seven such objects a recorded binary op left behind (docs/performance.md).
+``next_functions``, PyTorch's ``((node, output_nr), ...)``, is built from it when asked.
+
 How nodes are recorded (edges, saved values, views, cut notes) is ``_record``; how they run
 is ``engine``.
 
