@@ -56,20 +56,37 @@ class _State(threading.local):
 
 state = _State()
 
+# The threads whose ``state.record`` is False, by ident. While it is empty every thread
+# records, so the op hot path tests it instead of reading its thread's ``record`` (a
+# threading.local attribute costs a lookup of the thread's own dict). ``_set_record`` keeps
+# it: add and discard are single calls, so no lock is needed. A thread that ends while not
+# recording leaves its ident behind, which only sends the hot path to ``state.record``.
+not_recording: set = set()
+_get_ident = threading.get_ident
+
+
+def _set_record(record: bool) -> None:
+    if record != state.record:
+        state.record = record
+        if record:
+            not_recording.discard(_get_ident())
+        else:
+            not_recording.add(_get_ident())
+
 
 def refresh_special() -> None:
     """Recompute ``state.special`` after anomaly mode, the forward-AD level, the
     saved-tensor hooks or the tracer changed."""
     special = state.special = bool(state.anomaly or state.forward_level or state.saved_hooks
                                    or state.tracer is not None or state.capture is not None)
-    state.record = state.grad_enabled and not special
+    _set_record(state.grad_enabled and not special)
 
 
 def set_grad_mode(mode: bool) -> None:
     """Set this thread's grad mode (every writer of ``state.grad_enabled`` goes through
-    here, so that ``state.record`` follows)."""
+    here, so that ``state.record`` and ``not_recording`` follow)."""
     state.grad_enabled = mode
-    state.record = mode and not state.special
+    _set_record(bool(mode) and not state.special)
 
 
 def is_grad_enabled() -> bool:

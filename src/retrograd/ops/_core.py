@@ -40,6 +40,7 @@ from ..autograd._record import (
     record_edges,
 )
 from ..autograd.forward_ad import attach_tangent
+from ..autograd.grad_mode import not_recording as _not_recording
 from ..autograd.grad_mode import state as _state
 from ..autograd.graph import Node
 
@@ -82,6 +83,9 @@ class Primitive(Node):
         nondiff_outputs: indices of outputs that never carry gradient (e.g. argmax indices).
         is_view: the output is a view of the first input (shares memory and version).
         formula: the derivative in words, for the generated reference.
+
+    ``apply`` reads ``promote``, ``forward`` and ``is_view`` once per class, when the class
+    is made (``_apply_flags``): they are not meant to change afterwards.
     """
 
     __slots__ = ()
@@ -96,6 +100,8 @@ class Primitive(Node):
         # ``op``: the primitive's own name (registry, error messages, ONNX). The class takes
         # the node's PyTorch name, so ``type(loss.grad_fn).__name__`` is "MseLossBackward0".
         op = cls.op = cls.__dict__.get("op", cls.__name__)
+        cls._apply_flags = (bool(cls.promote), getattr(cls, "forward", None),
+                            bool(cls.is_view))
         if "_name" not in cls.__dict__:
             cls._name = op + "Backward0"
         other = REGISTRY.get(op)
@@ -137,50 +143,73 @@ class Primitive(Node):
     @cython.locals(node=Node, result=TensorBase, ta=TensorBase, tb=TensorBase)
     def apply(cls, *args, **attrs):
         """Run forward on the arrays behind ``args`` and record a node when needed."""
+        promote, forward, is_view = cls._apply_flags
         node = _new_node(cls)
         node.saved = ()
-        # One and two inputs are nearly every call: unwrap them without a loop.
+        # One and two inputs are nearly every call: unwrap them without a loop. ``ta`` and
+        # ``tb`` are ``a`` and ``b`` once known to be Tensors: compiled, they are typed
+        # (_core.pxd), so their fields are read as struct members.
         nargs = len(args)
         a_is_t = b_is_t = False
         if nargs == 2:
             a, b = args
-            a_is_t = isinstance(a, Tensor)
-            b_is_t = isinstance(b, Tensor)
-            arrays = (a._data if a_is_t else a, b._data if b_is_t else b)
-            grad = (a_is_t and a._requires_grad) or (b_is_t and b._requires_grad)
+            a_is_t = isinstance(a, TensorBase)
+            b_is_t = isinstance(b, TensorBase)
+            if a_is_t:
+                ta = a
+                x = ta._data
+                grad = ta._requires_grad
+            else:
+                x = a
+                grad = False
+            if b_is_t:
+                tb = b
+                y = tb._data
+                grad = grad or tb._requires_grad
+            else:
+                y = b
+            arrays = (x, y)
         elif nargs == 1:
             a = args[0]
-            a_is_t = isinstance(a, Tensor)
-            arrays = (a._data,) if a_is_t else args
-            grad = a_is_t and a._requires_grad
+            a_is_t = isinstance(a, TensorBase)
+            if a_is_t:
+                ta = a
+                arrays = (ta._data,)
+                grad = ta._requires_grad
+            else:
+                arrays = args
+                grad = False
         else:
             arrays, grad = _unwrap(args)
         try:
-            if cls.promote:
+            if promote:
                 # Binary arithmetic is the hot path: its two common cases are checked inline.
-                if nargs == 2 and type(arrays[0]) is _ndarray:
-                    x, y = arrays
+                if nargs == 2 and type(x) is _ndarray:
                     if type(y) is _ndarray:
                         dt = x.dtype
                         if dt is not y.dtype or dt is _BOOL:  # one dtype: PyTorch's result
                             arrays = _promoted(cls, args, arrays)
-                    elif type(y) is float and x.dtype.kind in "fc":
-                        # A float number with a float tensor: as a 0-d array of the tensor's
-                        # dtype (the value NumPy would compute with), since NumPy's ufuncs
-                        # take an array operand much faster than a Python float.
-                        arrays = (x, _asarray(y, x.dtype))
+                    elif type(y) is float:
+                        dt = x.dtype
+                        if dt.kind in "fc":
+                            # A float number with a float tensor: as a 0-d array of the
+                            # tensor's dtype (the value NumPy would compute with), since
+                            # NumPy's ufuncs take an array operand much faster than a float.
+                            arrays = (x, _asarray(y, dt))
+                        else:
+                            arrays = _promoted(cls, args, arrays)
                     else:
                         arrays = _promoted(cls, args, arrays)
                 else:
                     arrays = _promoted(cls, args, arrays)
             if attrs:
-                out = cls.forward(node, *arrays, **attrs)
+                out = forward(node, *arrays, **attrs)
             elif nargs == 1:  # a positional call builds no argument tuple
-                out = cls.forward(node, arrays[0])
+                out = forward(node, arrays[0])
             elif nargs == 2:
-                out = cls.forward(node, arrays[0], arrays[1])
+                out = forward(node, arrays[0], arrays[1])
             else:
-                out = cls.forward(node, *arrays)
+                out = forward(node, *arrays)
         except (ValueError, TypeError, IndexError) as e:
             raise _op_error(cls, args, e) from None
         if type(out) is not _ndarray:
@@ -189,14 +218,13 @@ class Primitive(Node):
             out = _as_array(node, out)
         # ``record``: grad mode on and nothing special (saved-tensor hooks, anomaly mode,
         # forward AD, a tracer: those go through _finish).
-        if not (grad and nargs <= 2 and _state.record and out.dtype.kind in "fc"):
+        # ``_not_recording`` empty: every thread records, this one included.
+        if not (grad and nargs <= 2 and (not _not_recording or _state.record)
+                and out.dtype.kind in "fc"):
             return _finish(cls, node, args, arrays, (out,), attrs, grad, False)
         # The hot path: one output, one or two inputs, recording. The edges (graph.py: node,
         # output_nr, shape, dtype per input, flat) and the output Tensor are built inline.
-        # ``ta``/``tb`` are ``a``/``b`` once known to be Tensors: compiled, they are typed
-        # (_core.pxd), so their fields are read as struct members.
         if b_is_t:
-            tb = b
             e = tb._data
             if tb._requires_grad:
                 fb = tb._grad_fn
@@ -208,7 +236,6 @@ class Primitive(Node):
                 fb = None
                 nb = 0
         if a_is_t:
-            ta = a
             d = ta._data
             if ta._requires_grad:
                 fn = ta._grad_fn
@@ -237,7 +264,7 @@ class Primitive(Node):
         result._base = None
         result._output_nr = 0
         result._extra = None
-        if cls.is_view:  # before the saved values: a view saves its parent's version
+        if is_view:  # before the saved values: a view saves its parent's version
             mark_view(result, args, out, cls, attrs)
         saved = node.saved
         if not saved:
