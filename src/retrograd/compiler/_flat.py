@@ -11,8 +11,8 @@ any other call keeps the primitive's own methods.
   ``grad.T @ x``, ``grad.sum(0)`` for the inputs that take part.
 - ``Relu``: the kernel ``relu`` forward and ``relu_grad(grad, out)`` backward.
 - ``CrossEntropyMean`` on 2-d float32/float64 logits with plain targets (the training
-  loss): the calls of its forward and backward for that case, the softmax kept in a local
-  instead of the context (``_ce_forward``, ``_ce_backward``).
+  loss): the functions its forward and backward call for that case (``ops.loss.ce_rows``,
+  ``ce_rows_grad``), the softmax kept in a local instead of the context.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import numpy as np
 
 from ..ops import _kernels
 from ..ops.fused import Linear, LinearNoBias
-from ..ops.loss import CrossEntropyMean
+from ..ops.loss import CrossEntropyMean, ce_rows, ce_rows_grad
 from ..ops.unary import Relu
 
 _ndarray = np.ndarray
@@ -70,31 +70,14 @@ class _Relu:
 
 def _ce_forward(x, index, w):
     """``CrossEntropyMean.forward`` for (N, C) float32/64 logits along dim 1 and a number
-    ``w``: the loss, and (softmax, row numbers) for the backward."""
-    rows = np.arange(x.shape[0])
-    shift = x - x.max(axis=1, keepdims=True)
-    picked = shift[rows, index[:, 0]][:, None]
-    e = np.exp(shift, out=shift)
-    total = e.sum(axis=1, keepdims=True)
-    e /= total
-    picked = picked - np.log(total)
-    per = (-picked.squeeze(1) * w).astype(x.dtype, copy=False)
-    return np.asarray(per.sum(dtype=per.dtype)), (e, rows)
-
-
-def _ce_backward(grad, saved, index, w, dtype):
-    """``CrossEntropyMean.backward`` on arrays, for the case ``_ce_forward`` covers."""
-    probs, rows = saved
-    per = np.full(index.size, grad, dtype=probs.dtype)
-    g = np.expand_dims(per * w, 1)
-    out = probs * g
-    sub = out[rows, index[:, 0]][:, None] - g
-    out[rows, index[:, 0]] = sub[:, 0]
-    return out.astype(dtype, copy=False)
+    ``w`` (``ce_rows``, as eager runs it): the loss as an array, and the softmax for the
+    backward."""
+    loss, probs = ce_rows(x, index, w)
+    return np.asarray(loss), probs
 
 
 class _CrossEntropy:
-    keeps = True  # the softmax and row numbers, in the local named like a context
+    keeps = True  # the softmax, in the local named like a context
 
     @staticmethod
     def applies(arrays, attrs) -> bool:
@@ -111,7 +94,7 @@ class _CrossEntropy:
 
     @staticmethod
     def terms(w, grad, parts, out, needs, ctx, attrs, dtype) -> list:
-        call = (f"{w.const(_ce_backward)}({grad}, {ctx}, {attrs['index']}, {attrs['w']}, "
+        call = (f"{w.const(ce_rows_grad)}({grad}, {ctx}, {attrs['index']}, {attrs['w']}, "
                 f"{w.const(dtype)})")
         return [call if needs[0] else None]
 

@@ -181,11 +181,27 @@ def _class_weights(target, weight, ignore_index, c, like):
     return safe, np.where(valid, w, 0).astype(dt), valid
 
 
+_ARANGE: dict = {}
+
+
+def _rows(m, n: int):
+    """``arange(n)``, the row index of (N, C) gathers; NumPy's kept per n (read-only)."""
+    if m is not np:
+        return m.arange(n)
+    r = _ARANGE.get(n)
+    if r is None:
+        if len(_ARANGE) >= 64:
+            _ARANGE.clear()
+        r = _ARANGE[n] = np.arange(n)
+        r.flags.writeable = False
+    return r
+
+
 def _take(m, a, index, dim):
     """``take_along_axis(a, index, dim)``; for (N, C) logits along dim 1 by plain indexing
     (the same elements, without NumPy's index-building helper)."""
     if a.ndim == 2 and dim == 1:
-        return a[m.arange(a.shape[0]), index[:, 0]][:, None]
+        return a[_rows(m, a.shape[0]), index[:, 0]][:, None]
     return m.take_along_axis(a, index, dim)
 
 
@@ -221,7 +237,7 @@ class CrossEntropyIndex(Primitive):
             m = xp(out)
             sub = _take(m, out, ctx.index, ctx.dim) - g
             if out.ndim == 2 and ctx.dim == 1:  # the common case, without NumPy's helpers
-                out[m.arange(out.shape[0]), ctx.index[:, 0]] = sub[:, 0]
+                out[_rows(m, out.shape[0]), ctx.index[:, 0]] = sub[:, 0]
             else:
                 m.put_along_axis(out, ctx.index, sub, ctx.dim)
             return out.astype(x.dtype, copy=False)
@@ -246,11 +262,20 @@ class CrossEntropyMean(CrossEntropyIndex):
     formula = "grad * (softmax(x) - onehot(t)) / N"
 
     def forward(ctx, x, dim=1, index=None, w=None):
-        per = CrossEntropyIndex.forward(ctx, x, dim=dim, index=index, w=w)
-        return per.sum(dtype=per.dtype)
+        if x.ndim != 2 or dim != 1 or x.dtype == np.float16:
+            per = CrossEntropyIndex.forward(ctx, x, dim=dim, index=index, w=w)
+            return per.sum(dtype=per.dtype)
+        ctx.dim, ctx.index, ctx.w = dim, index, w
+        loss, ctx.probs = ce_rows(x, index, w)
+        ctx.save(x)
+        return loss
 
     def backward(ctx, grad):
         n = ctx.index.size
+        if ctx.probs.ndim == 2 and ctx.dim == 1 and not isinstance(grad, Tensor):
+            (x,) = ctx.saved
+            if not isinstance(x, Tensor):
+                return ce_rows_grad(grad, ctx.probs, ctx.index, ctx.w, x.dtype)
         if isinstance(grad, Tensor):
 
             per = expand(reshape(grad, (1,)), (n,))
@@ -260,6 +285,27 @@ class CrossEntropyMean(CrossEntropyIndex):
 
     def jvp(ctx, tx):
         return CrossEntropyIndex.jvp(ctx, tx).sum()
+
+
+def ce_rows(x, index, w):
+    """``CrossEntropyMean`` on (N, C) logits (float32/64) along dim 1, the training step's
+    loss, in few NumPy calls: ``w * sum(logsumexp(x) - x[t])`` and the softmax, which the
+    backward reuses. A replay (compiler/_flat.py) makes the very same calls."""
+    m = xp(x)
+    shift = x - x.max(axis=1, keepdims=True)
+    picked = shift[_rows(m, x.shape[0]), index[:, 0]]
+    e = m.exp(shift, out=shift)  # in place: the softmax, once divided by the row sums
+    total = e.sum(axis=1, keepdims=True)
+    e /= total
+    return (m.log(total).sum() - picked.sum()) * w, e
+
+
+def ce_rows_grad(grad, probs, index, w, dtype):
+    """``ce_rows``'s backward on arrays: ``grad * w * (softmax(x) - onehot(t))``."""
+    s = grad * w
+    out = probs * s
+    out[_rows(xp(out), index.shape[0]), index[:, 0]] -= s
+    return out.astype(dtype, copy=False)
 
 
 def _fast_cross_entropy(input, target, ignore_index):
@@ -276,8 +322,12 @@ def _fast_cross_entropy(input, target, ignore_index):
 
 def _plain_targets(t, c, ignore_index) -> bool:
     """Every target a class in range, none of them ignored."""
-    return bool(t.min() >= 0 and t.max() < c and not (
-        0 <= ignore_index < c and (t == ignore_index).any()))
+    if t.dtype.kind == "i":  # seen unsigned, a negative target is above every class
+        t = t.view(_UNSIGNED[t.dtype.itemsize])
+    return bool(t.max() < c and not (0 <= ignore_index < c and (t == ignore_index).any()))
+
+
+_UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
 
 
 def _column(t):
