@@ -81,7 +81,14 @@ def _extensions() -> list:
     except ImportError:
         _say("Cython is not available; installing the pure-Python form.")
         return []
-    exts = [Extension(name, [_source(name)]) for name in FORM["HOT"]]
+    try:  # _arrays.pxd cimports NumPy's C declarations (a build requirement too)
+        import numpy
+    except ImportError:
+        _say("NumPy is not available to the build; installing the pure-Python form.")
+        return []
+    exts = [Extension(name, [_source(name)], include_dirs=[numpy.get_include()],
+                      define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")])
+            for name in FORM["HOT"]]
     return cythonize(
         exts, quiet=True, nthreads=os.cpu_count() or 1,
         compiler_directives={

@@ -11,7 +11,8 @@ import pytest
 SRC = pathlib.Path(__file__).resolve().parents[1] / "src" / "retrograd"
 
 # Lowest first. A module may import its own layer and the layers below it, never above.
-BASE = {"_dtype", "_device", "_dims", "_size", "_printing", "_site", "backend", "_cython_shim"}
+BASE = {"_dtype", "_device", "_dims", "_size", "_printing", "_site", "backend", "_cython_shim",
+        "_arrays"}
 AUTOGRAD_CORE = {"grad_mode", "graph", "_record", "engine", "_engine_hooks", "_messages",
                  "function", "hooks", "anomaly_mode", "forward_ad"}
 

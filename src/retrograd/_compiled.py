@@ -58,10 +58,12 @@ _status: dict[str, tuple[str, str]] = {}
 
 
 def source_hash(path: str) -> str:
-    """The hash of a hot module's source: its ``.py`` and the ``.pxd`` of C types beside
-    it, if any (Cython reads both; an edit of either makes the extension stale)."""
+    """The hash of a hot module's source: its ``.py``, the ``.pxd`` of C types beside it,
+    if any, and ``_arrays.pxd``, which hot .pxd files cimport (Cython reads them all; an
+    edit of any makes the extension stale)."""
     h = hashlib.sha256()
-    for p in (path, path[:-3] + ".pxd"):
+    shared = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_arrays.pxd")
+    for p in (path, path[:-3] + ".pxd", shared):
         if p == path or os.path.exists(p):
             with open(p, "rb") as f:
                 h.update(f.read())

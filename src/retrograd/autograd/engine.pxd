@@ -5,11 +5,12 @@
 # their lookups go straight to the dict and list C API.
 import cython
 
+from retrograd._arrays cimport same_meta
 from retrograd.autograd.graph cimport Node
 
 @cython.locals(i=cython.Py_ssize_t, j=cython.Py_ssize_t, k=cython.Py_ssize_t,
                n_res=cython.Py_ssize_t, edges=tuple, meta=tuple, deps=dict, first=dict,
-               ready=list, plain=cython.bint, general=cython.bint, node=Node)
+               ready=list, plain=cython.bint, compiled=cython.bint, general=cython.bint, node=Node)
 cpdef _loop(run)
 
 @cython.locals(i=cython.Py_ssize_t, edges=tuple, deps=dict, stack=list, is_root=set)

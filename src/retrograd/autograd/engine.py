@@ -22,6 +22,14 @@ from __future__ import annotations
 
 import numpy as np
 
+try:  # Cython's pure-Python mode: C types for the compiled form (engine.pxd), or nothing
+    import cython
+except ImportError:
+    from .. import _cython_shim as cython
+
+if not cython.compiled:  # compiled, same_meta comes from _arrays.pxd (see engine.pxd)
+    from .._arrays import same_meta
+
 from .._dtype import from_numpy_dtype
 from .._tensor import Tensor, wrap
 from ._engine_hooks import (
@@ -351,6 +359,7 @@ def _loop(run: _Pass) -> None:
     rec = _state.capture  # a capturing compile sees every node the pass runs, in order
     general = hooks or capture is not None or rec is not None
     acc_type = AccumulateGrad
+    compiled = cython.compiled  # compiled, same_meta reads the array's C struct (_arrays.pxd)
     node = None  # the next node to run when it is known without the ready list
     while node is not None or ready:
         if node is None:
@@ -422,7 +431,9 @@ def _loop(run: _Pass) -> None:
                     dt = edges[i + 3]
                     arr = g._data if create_graph else g
                     # Shape and dtype already right and nothing buffered yet: store as is.
-                    if nr == 0 and arr.shape == shape and arr.dtype is dt and nxt not in first:
+                    if nr == 0 and nxt not in first and (
+                            same_meta(arr, shape, dt) if compiled
+                            else arr.shape == shape and arr.dtype is dt):
                         first[nxt] = g
                     else:
                         _deliver(run, nxt, nr, g, shape, dt)

@@ -3,3 +3,4 @@
 # (_tensor.pxd), whose fields it reads and writes as struct members.
 from retrograd._tensor cimport TensorBase
 from retrograd.autograd.graph cimport Node
+from retrograd._arrays cimport dtype_of, is_float

@@ -26,6 +26,9 @@ except ImportError:
     from .. import _cython_shim as cython
 
 from .. import _dtype as dtypes
+
+if not cython.compiled:  # compiled, the C versions come from _arrays.pxd (see _core.pxd)
+    from .._arrays import dtype_of, is_float
 from .._site import creation_site
 from .._tensor import Tensor, TensorBase, wrap
 from ..autograd._record import (
@@ -144,6 +147,9 @@ class Primitive(Node):
     def apply(cls, *args, **attrs):
         """Run forward on the arrays behind ``args`` and record a node when needed."""
         promote, forward, is_view = cls._apply_flags
+        # Compiled, dtypes are read from the arrays' C structs (_arrays.pxd); the pure form
+        # reads the attributes, which costs it less than a call.
+        compiled = cython.compiled
         node = _new_node(cls)
         node.saved = ()
         # One and two inputs are nearly every call: unwrap them without a loop. ``ta`` and
@@ -185,13 +191,12 @@ class Primitive(Node):
             if promote:
                 # Binary arithmetic is the hot path: its two common cases are checked inline.
                 if nargs == 2 and type(x) is _ndarray:
+                    dt = dtype_of(x) if compiled else x.dtype
                     if type(y) is _ndarray:
-                        dt = x.dtype
-                        if dt is not y.dtype or dt is _BOOL:  # one dtype: PyTorch's result
-                            arrays = _promoted(cls, args, arrays)
+                        if dt is not (dtype_of(y) if compiled else y.dtype) or dt is _BOOL:
+                            arrays = _promoted(cls, args, arrays)  # else: PyTorch's result
                     elif type(y) is float:
-                        dt = x.dtype
-                        if dt.kind in "fc":
+                        if is_float(dt) if compiled else dt.kind in "fc":
                             # A float number with a float tensor: as a 0-d array of the
                             # tensor's dtype (the value NumPy would compute with), since
                             # NumPy's ufuncs take an array operand much faster than a float.
@@ -220,12 +225,13 @@ class Primitive(Node):
         # forward AD, a tracer: those go through _finish).
         # ``_not_recording`` empty: every thread records, this one included.
         if not (grad and nargs <= 2 and (not _not_recording or _state.record)
-                and out.dtype.kind in "fc"):
+                and (is_float(dtype_of(out)) if compiled else out.dtype.kind in "fc")):
             return _finish(cls, node, args, arrays, (out,), attrs, grad, False)
         # The hot path: one output, one or two inputs, recording. The edges (graph.py: node,
         # output_nr, shape, dtype per input, flat) and the output Tensor are built inline.
         if b_is_t:
             e = tb._data
+            edt = dtype_of(e) if compiled else e.dtype
             if tb._requires_grad:
                 fb = tb._grad_fn
                 if fb is None:
@@ -237,6 +243,7 @@ class Primitive(Node):
                 nb = 0
         if a_is_t:
             d = ta._data
+            ddt = dtype_of(d) if compiled else d.dtype
             if ta._requires_grad:
                 fn = ta._grad_fn
                 if fn is None:
@@ -247,13 +254,13 @@ class Primitive(Node):
                 fn = None
                 nr = 0
             if nargs == 1:
-                node._edges = (fn, nr, d.shape, d.dtype)
+                node._edges = (fn, nr, d.shape, ddt)
             elif b_is_t:
-                node._edges = (fn, nr, d.shape, d.dtype, fb, nb, e.shape, e.dtype)
+                node._edges = (fn, nr, d.shape, ddt, fb, nb, e.shape, edt)
             else:
-                node._edges = (fn, nr, d.shape, d.dtype, None, 0, None, None)
+                node._edges = (fn, nr, d.shape, ddt, None, 0, None, None)
         else:  # a number first: b is the Tensor that requires grad
-            node._edges = (None, 0, None, None, fb, nb, e.shape, e.dtype)
+            node._edges = (None, 0, None, None, fb, nb, e.shape, edt)
         node._where = creation_site(2)
         result = _new_tensor(Tensor)
         result._data = out
