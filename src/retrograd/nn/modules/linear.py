@@ -64,6 +64,14 @@ class Linear(_Affine):
         fan_in_uniform_(self.weight, self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
+        # ``self.weight`` reaches the parameter only after the instance and class lookups
+        # have failed (Module.__getattr__). A Linear itself has nothing that could shadow
+        # it, so while both parameters are registered they are read from their dict.
+        params = self._parameters
+        if type(self) is Linear and "weight" in params and "bias" in params:
+            d = self.__dict__
+            if "weight" not in d and "bias" not in d:
+                return F.linear(input, params["weight"], params["bias"])
         return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
