@@ -491,3 +491,25 @@ def test_linear_bias_shapes_match_torch():
 def test_conv2d_any_geometry_matches_torch(size, k, stride, padding, groups):
     ours, theirs = pair("Conv2d", 2, 4, k, stride=stride, padding=padding, groups=groups)
     run_both(ours, theirs, randn(1, 2, size, size + 1))
+
+
+def test_linear_reads_what_self_weight_gives():
+    """Linear reads its registered parameters from their dict; a weight that is no longer
+    a registered parameter, or a subclass's, is read through ``self.weight`` as before."""
+    x = R.ones(1, 3)
+    lin = R.nn.Linear(3, 2)
+    expect = x.matmul(lin.weight.t()) + lin.bias
+    assert np.array_equal(lin(x).detach().numpy(), expect.detach().numpy())
+
+    del lin.weight
+    lin.weight = R.full((2, 3), 2.0)  # a plain tensor attribute now
+    assert np.allclose(lin(x).detach().numpy(), (6.0 + lin.bias).detach().numpy())
+
+    class Scaled(R.nn.Linear):
+        def __getattr__(self, name):
+            value = super().__getattr__(name)
+            return value * 2 if name == "weight" else value
+
+    d = Scaled(3, 2)
+    want = x.matmul(d._parameters["weight"].t() * 2) + d.bias
+    assert np.allclose(d(x).detach().numpy(), want.detach().numpy())

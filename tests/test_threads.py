@@ -233,3 +233,43 @@ def test_the_hot_paths_record_flag_follows_grad_mode_and_special_modes():
     y.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), 3.0 / np.cosh(3.0) ** 2, rtol=1e-5)
     assert y.grad_fn.next_functions[0][0].metadata.get("traceback_")
+
+
+def test_not_recording_names_exactly_the_threads_that_do_not_record():
+    """``apply`` skips the thread-local read while ``not_recording`` is empty, so the set
+    must hold this thread's ident whenever this thread does not record, and the other
+    threads must keep recording meanwhile."""
+    from retrograd.autograd.grad_mode import not_recording
+
+    me = threading.get_ident()
+    assert me not in not_recording
+    x = torch.ones(2, requires_grad=True)
+    with torch.no_grad():
+        assert me in not_recording
+        assert not (x * 2).requires_grad
+        seen = []
+        t = threading.Thread(target=lambda: seen.append(((x * 2).requires_grad,
+                                                         threading.get_ident() in not_recording)))
+        t.start()
+        t.join()
+        assert seen == [(True, False)]
+        with torch.enable_grad():
+            assert me not in not_recording and (x * 2).requires_grad
+        assert me in not_recording
+    assert me not in not_recording and (x * 2).requires_grad
+
+    def other():
+        with torch.no_grad():
+            ready.set()
+            release.wait()
+            seen.append((x * 2).requires_grad)
+
+    ready, release, seen = threading.Event(), threading.Event(), []
+    t = threading.Thread(target=other)
+    t.start()
+    ready.wait()
+    assert not_recording and me not in not_recording
+    assert (x * 2).requires_grad  # the set is not empty: this thread reads its own flag
+    release.set()
+    t.join()
+    assert seen == [False] and me not in not_recording

@@ -27,9 +27,6 @@ try:  # Cython's pure-Python mode: C types for the compiled form (engine.pxd), o
 except ImportError:
     from .. import _cython_shim as cython
 
-if not cython.compiled:  # compiled, same_meta comes from _arrays.pxd (see engine.pxd)
-    from .._arrays import same_meta
-
 from .._dtype import from_numpy_dtype
 from .._tensor import Tensor, wrap
 from ._engine_hooks import (
@@ -49,6 +46,9 @@ from .anomaly_mode import check_backward_result
 from .grad_mode import set_grad_mode
 from .grad_mode import state as _state
 from .graph import FREED, AccumulateGrad, PackedSaved, flags
+
+if not cython.compiled:  # compiled, same_meta comes from _arrays.pxd (see engine.pxd)
+    from .._arrays import same_meta
 
 __all__ = ["backward", "grad", "queue_callback"]
 

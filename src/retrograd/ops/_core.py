@@ -26,9 +26,6 @@ except ImportError:
     from .. import _cython_shim as cython
 
 from .. import _dtype as dtypes
-
-if not cython.compiled:  # compiled, the C versions come from _arrays.pxd (see _core.pxd)
-    from .._arrays import dtype_of, is_float
 from .._site import creation_site
 from .._tensor import Tensor, TensorBase, wrap
 from ..autograd._record import (
@@ -46,6 +43,9 @@ from ..autograd.forward_ad import attach_tangent
 from ..autograd.grad_mode import not_recording as _not_recording
 from ..autograd.grad_mode import state as _state
 from ..autograd.graph import Node
+
+if not cython.compiled:  # compiled, the C versions come from _arrays.pxd (see _core.pxd)
+    from .._arrays import dtype_of, is_float
 
 __all__ = ["METHODS", "REGISTRY", "Primitive", "accumulator", "edge", "register_method",
            "checked", "replayable", "result_dtype"]
