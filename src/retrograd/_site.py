@@ -11,6 +11,11 @@ from __future__ import annotations
 import os
 import sys
 
+try:  # Cython's pure-Python mode: C types for the compiled form, or nothing
+    import cython
+except ImportError:
+    from . import _cython_shim as cython
+
 __all__ = ["creation_site", "format_site", "site_line"]
 
 PKG_DIR = os.path.dirname(os.path.realpath(__file__)) + os.sep
@@ -36,6 +41,7 @@ def _classify(filename: str) -> bool:
     return inside
 
 
+@cython.locals(known=dict)
 def creation_site(depth: int = 2) -> tuple | None:
     """(code object, instruction offset) of the first caller frame outside the package,
     starting ``depth`` frames above this function's caller's caller (as ``sys._getframe``;
