@@ -271,13 +271,12 @@ class CrossEntropyMean(CrossEntropyIndex):
         return loss
 
     def backward(ctx, grad):
-        n = ctx.index.size
         if ctx.probs.ndim == 2 and ctx.dim == 1 and not isinstance(grad, Tensor):
             (x,) = ctx.saved
             if not isinstance(x, Tensor):
                 return ce_rows_grad(grad, ctx.probs, ctx.index, ctx.w, x.dtype)
+        n = ctx.index.size
         if isinstance(grad, Tensor):
-
             per = expand(reshape(grad, (1,)), (n,))
         else:
             per = xp(ctx.index).full(n, grad, dtype=ctx.probs.dtype)
