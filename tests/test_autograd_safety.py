@@ -43,6 +43,43 @@ def test_modified_input_of_mul_detected_through_view():
         c.sum().backward()
 
 
+@pytest.mark.parametrize("modified", [0, 1, 2])
+def test_three_input_ops_check_the_version_of_each_saved_input(modified):
+    # apply records ops of three inputs (linear, lerp, addcmul) inline: each saved input
+    # keeps its own version check, whichever position it has.
+    xs = [rg.rand(2, 3, requires_grad=True) for _ in range(3)]
+    hs = [x * 1 for x in xs]
+    out = rg.lerp(hs[0], hs[1], hs[2]).sum()  # saves all three inputs
+    hs[modified].add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.backward()
+
+
+def test_linear_with_and_without_bias_records_three_edges_like_pytorch():
+    g = np.random.default_rng(3)
+    x, w, b = (g.standard_normal(s) for s in ((4, 5), (3, 5), (3,)))
+    for with_bias in (True, False):
+        mine = [rg.tensor(a, requires_grad=True) for a in (x, w, b)]
+        theirs = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+        rg.nn.functional.linear(mine[0], mine[1], mine[2] if with_bias else None).pow(2).sum() \
+            .backward()
+        torch.nn.functional.linear(theirs[0], theirs[1], theirs[2] if with_bias else None) \
+            .pow(2).sum().backward()
+        for m, t in zip(mine, theirs):
+            if t.grad is None:
+                assert m.grad is None
+            else:
+                np.testing.assert_allclose(m.grad.numpy(), t.grad.numpy(), rtol=1e-12)
+    w_only = rg.tensor(w, requires_grad=True)
+    y = rg.nn.functional.linear(rg.tensor(x), w_only, rg.tensor(b))  # only w needs grad
+    edges = y.grad_fn.next_functions
+    assert [type(f).__name__ if f is not None else None for f, _ in edges] == \
+        [None, "AccumulateGrad", None]
+    w_only.data.mul_(1)  # .data: no version bump, so backward runs
+    y.sum().backward()
+    np.testing.assert_allclose(w_only.grad.numpy(), np.tile(x.sum(0), (3, 1)), rtol=1e-12)
+
+
 def test_copyslices_gradients_match_pytorch():
     def run(L):
         a = L.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)

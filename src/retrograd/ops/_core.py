@@ -143,7 +143,7 @@ class Primitive(Node):
         return cls.forward(ctx, *args, **attrs)
 
     @classmethod
-    @cython.locals(node=Node, result=TensorBase, ta=TensorBase, tb=TensorBase)
+    @cython.locals(node=Node, result=TensorBase, ta=TensorBase, tb=TensorBase, tc=TensorBase)
     def apply(cls, *args, **attrs):
         """Run forward on the arrays behind ``args`` and record a node when needed."""
         promote, forward, is_view = cls._apply_flags
@@ -156,9 +156,10 @@ class Primitive(Node):
         # ``tb`` are ``a`` and ``b`` once known to be Tensors: compiled, they are typed
         # (_core.pxd), so their fields are read as struct members.
         nargs = len(args)
-        a_is_t = b_is_t = False
-        if nargs == 2:
-            a, b = args
+        a_is_t = b_is_t = c_is_t = False
+        if nargs == 2 or nargs == 3:  # three: linear's (x, w, b), where the last may be None
+            a = args[0]
+            b = args[1]
             a_is_t = isinstance(a, TensorBase)
             b_is_t = isinstance(b, TensorBase)
             if a_is_t:
@@ -174,7 +175,18 @@ class Primitive(Node):
                 grad = grad or tb._requires_grad
             else:
                 y = b
-            arrays = (x, y)
+            if nargs == 2:
+                arrays = (x, y)
+            else:
+                c = args[2]
+                c_is_t = isinstance(c, TensorBase)
+                if c_is_t:
+                    tc = c
+                    z = tc._data
+                    grad = grad or tc._requires_grad
+                else:
+                    z = c
+                arrays = (x, y, z)
         elif nargs == 1:
             a = args[0]
             a_is_t = isinstance(a, TensorBase)
@@ -213,6 +225,8 @@ class Primitive(Node):
                 out = forward(node, arrays[0])
             elif nargs == 2:
                 out = forward(node, arrays[0], arrays[1])
+            elif nargs == 3:
+                out = forward(node, arrays[0], arrays[1], arrays[2])
             else:
                 out = forward(node, *arrays)
         except (ValueError, TypeError, IndexError) as e:
@@ -224,11 +238,13 @@ class Primitive(Node):
         # ``record``: grad mode on and nothing special (saved-tensor hooks, anomaly mode,
         # forward AD, a tracer: those go through _finish).
         # ``_not_recording`` empty: every thread records, this one included.
-        if not (grad and nargs <= 2 and (not _not_recording or _state.record)
+        if not (grad and (nargs <= 2 or (nargs == 3 and a_is_t and b_is_t))
+                and (not _not_recording or _state.record)
                 and (is_float(dtype_of(out)) if compiled else out.dtype.kind in "fc")):
             return _finish(cls, node, args, arrays, (out,), attrs, grad, False)
-        # The hot path: one output, one or two inputs, recording. The edges (graph.py: node,
-        # output_nr, shape, dtype per input, flat) and the output Tensor are built inline.
+        # The hot path: one output, one or two inputs (or three, the first two Tensors),
+        # recording. The edges (graph.py: node, output_nr, shape, dtype per input, flat) and
+        # the output Tensor are built inline.
         if b_is_t:
             e = tb._data
             edt = dtype_of(e) if compiled else e.dtype
@@ -255,6 +271,23 @@ class Primitive(Node):
                 nr = 0
             if nargs == 1:
                 node._edges = (fn, nr, d.shape, ddt)
+            elif nargs == 3:
+                if c_is_t:
+                    f = tc._data
+                    if tc._requires_grad:
+                        fc = tc._grad_fn
+                        if fc is None:
+                            fc, nc = accumulator(c), 0
+                        else:
+                            nc = tc._output_nr
+                    else:
+                        fc = None
+                        nc = 0
+                    node._edges = (fn, nr, d.shape, ddt, fb, nb, e.shape, edt, fc, nc, f.shape,
+                                   dtype_of(f) if compiled else f.dtype)
+                else:
+                    node._edges = (fn, nr, d.shape, ddt, fb, nb, e.shape, edt, None, 0, None,
+                                   None)
             elif b_is_t:
                 node._edges = (fn, nr, d.shape, ddt, fb, nb, e.shape, edt)
             else:
@@ -279,8 +312,9 @@ class Primitive(Node):
         elif len(saved) == 1 and saved[0] is out:  # d/dx written with the output (exp, tanh)
             vc = result._vc
             node._saved_meta = (OUTPUT, 0, vc, vc[0])
-        elif len(saved) == nargs == 2 and saved[0] is arrays[0] and saved[1] is arrays[1]:
-            # The inputs themselves (mul): a version entry for each Tensor among them.
+        elif len(saved) == 2 and nargs >= 2 and saved[0] is arrays[0] and saved[1] is arrays[1]:
+            # The inputs themselves (mul, linear): a version entry for each Tensor among them
+            # (with three inputs, both are Tensors).
             if not b_is_t:
                 vc = ta._vc
                 node._saved_meta = (INPUT, a, vc, vc[0], None, None, None, None)
@@ -297,7 +331,7 @@ class Primitive(Node):
 
 
 def _saved_meta(saved, args, arrays, out, out_vc):
-    """``map_saved`` for the hot path (one output, one or two inputs): identity checks
+    """``map_saved`` for the hot path (one output, one to three inputs): identity checks
     against the inputs, then the output."""
     meta = None
     n = len(saved)
@@ -305,8 +339,13 @@ def _saved_meta(saved, args, arrays, out, out_vc):
         s = saved[j]
         if type(s) is not _ndarray:
             continue
-        if s is arrays[0] or (len(arrays) > 1 and s is arrays[1]):
-            t = args[0] if s is arrays[0] else args[1]
+        for i in range(len(arrays)):
+            if s is arrays[i]:
+                break
+        else:
+            i = -1
+        if i >= 0:
+            t = args[i]
             if not isinstance(t, Tensor):
                 continue
             vc = t._vc
