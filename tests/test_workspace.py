@@ -158,3 +158,19 @@ def test_training_steps_reuse_memory_and_match_a_fresh_cache():
     np.testing.assert_array_equal(out, ref_out)
     for g, r in zip(grads, ref_grads):
         np.testing.assert_array_equal(g, r)
+
+
+@pytest.mark.parametrize("n", [3, 4095, 4096, 8191, 8192, 8193, 3 * 8192, 3 * 8192 + 5])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_kernel_matches_maximum_at_every_size(n, dtype):
+    # Below SIMD_BYTES, maximum(x, 0); up to one row, one 1-d call; past it, row blocks
+    # and a tail. Each path must give max(x, 0) with NaN kept, in a fresh C-order array.
+    from retrograd.ops import _kernels
+
+    x = np.random.default_rng(n).standard_normal(n).astype(dtype)
+    x[::7] = np.nan
+    x = x.reshape(-1, 1) if n % 2 else x
+    out = _kernels.relu(x)
+    np.testing.assert_array_equal(out, np.maximum(x, 0))
+    assert out.dtype == dtype and out.shape == x.shape and out.flags.c_contiguous
+    assert not np.shares_memory(out, x)

@@ -17,25 +17,32 @@ from . import _workspace as ws
 __all__ = ["relu", "relu_grad"]
 
 ROW = 8192
+#: From this size on the forward compares with the zero row: on a (64, 128) float32 array
+#: it takes 4 us where ``maximum(x, 0)`` takes 6 to 7; below, the scalar loop is short and
+#: the row's reshapes and slices cost about what they save.
+SIMD_BYTES = 1 << 14
 _zero_rows: dict = {}
 
 
-def _fast(a) -> bool:
-    return (type(a) is np.ndarray and a.dtype.kind == "f" and a.nbytes >= ws.MIN_BYTES
+def _fast(a, min_bytes: int = ws.MIN_BYTES) -> bool:
+    return (type(a) is np.ndarray and a.dtype.kind == "f" and a.nbytes >= min_bytes
             and a.flags.c_contiguous)
 
 
 def relu(x):
-    """max(x, 0); NaN stays NaN."""
-    if not _fast(x):
+    """max(x, 0); NaN stays NaN. The output comes from the workspace when it is large."""
+    if not _fast(x, SIMD_BYTES):
         return xp(x).maximum(x, 0)
     zero = _zero_rows.get(x.dtype)
     if zero is None:
         zero = _zero_rows[x.dtype] = np.zeros(ROW, x.dtype)
     out = ws.empty(x.shape, x.dtype)
     n = x.size
-    whole = n - n % ROW
     src, dst = x.reshape(-1), out.reshape(-1)
+    if n <= ROW:  # one row: a 1-d call, which NumPy runs faster than a (1, ROW) block
+        np.maximum(src, zero[:n], out=dst)
+        return out
+    whole = n - n % ROW
     if whole:
         np.maximum(src[:whole].reshape(-1, ROW), zero, out=dst[:whole].reshape(-1, ROW))
     if whole < n:
