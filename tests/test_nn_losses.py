@@ -240,6 +240,30 @@ def test_cross_entropy_float32_matches_pytorch_closely():
     np.testing.assert_allclose(r.grad.numpy(), tt.grad.numpy(), atol=1e-7)
 
 
+@pytest.mark.parametrize("layout", ["C", "F", "strided"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cross_entropy_fast_path_any_layout_matches_pytorch(layout, dtype):
+    # The (N, C) mean loss gathers the targets and writes their gradient by flat index: an
+    # input that is not C-ordered must give the same loss and gradient.
+    import torch
+    rng = np.random.default_rng(7)
+    base = (rng.standard_normal((24, 14)) * 3).astype(dtype)
+    t = rng.integers(0, 7, 12)
+    views = {"C": lambda a: a[:12, :7], "F": lambda a: a[:7, :12].T,
+             "strided": lambda a: a[::2, ::2]}
+    r = retrograd.tensor(base, requires_grad=True)
+    tt = torch.tensor(base, requires_grad=True)
+    make = views[layout]
+    ours = F.cross_entropy(make(r), retrograd.tensor(t))
+    theirs = torch.nn.functional.cross_entropy(make(tt), torch.tensor(t))
+    assert ours.grad_fn.name() == "NllLossBackward0"
+    tol = 1e-6 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(ours.item(), theirs.item(), rtol=tol)
+    ours.backward()
+    theirs.backward()
+    np.testing.assert_allclose(r.grad.numpy(), tt.grad.numpy(), rtol=tol, atol=tol / 10)
+
+
 def test_cross_entropy_is_one_fused_node_before_reduction():
     x = retrograd.randn(4, 3, requires_grad=True)
     out = F.cross_entropy(x, retrograd.tensor([0, 1, 2, 0]), reduction="none")
@@ -271,6 +295,8 @@ def test_cross_entropy_and_nll_errors():
         F.nll_loss(x, retrograd.tensor([0, 1, 2]), weight=retrograd.ones(4))
     with pytest.raises(ValueError, match="foo is not a valid value for reduction"):
         F.cross_entropy(x, retrograd.tensor([0, 1, 2]), reduction="foo")
+    with pytest.raises(NotImplementedError, match="not implemented for 'ComplexFloat'"):
+        F.cross_entropy(x.to(retrograd.complex64), retrograd.tensor([0, 1, 2]))
 
 
 def test_regression_and_binary_errors():

@@ -289,34 +289,83 @@ class CrossEntropyMean(CrossEntropyIndex):
 def ce_rows(x, index, w):
     """``CrossEntropyMean`` on (N, C) logits (float32/64) along dim 1, the training step's
     loss, in few NumPy calls: ``w * sum(logsumexp(x) - x[t])`` and the softmax, which the
-    backward reuses. A replay (compiler/_flat.py) makes the very same calls."""
+    backward reuses. A replay (compiler/_flat.py) makes the very same calls.
+
+    On NumPy arrays the calls skip NumPy's Python wrappers (``ndarray.max`` and ``sum`` go
+    through ``numpy._core._methods``), sum the rows with a matmul (half the cost of a sum
+    along the short axis), and gather the targets by flat index."""
     m = xp(x)
-    shift = x - x.max(axis=1, keepdims=True)
-    picked = shift[_rows(m, x.shape[0]), index[:, 0]]
-    e = m.exp(shift, out=shift)  # in place: the softmax, once divided by the row sums
-    total = e.sum(axis=1, keepdims=True)
+    if m is not np:
+        shift = x - x.max(axis=1, keepdims=True)
+        picked = shift[_rows(m, x.shape[0]), index[:, 0]]
+        e = m.exp(shift, out=shift)
+        total = e.sum(axis=1, keepdims=True)
+        e /= total
+        return (m.log(total).sum() - picked.sum()) * w, e
+    n, c = x.shape
+    shift = x - _max_reduce(x, 1, None, None, True)
+    picked = shift.ravel()[_flat_targets(index, n, c)]
+    e = np.exp(shift, out=shift)  # in place: the softmax, once divided by the row sums
+    total = e @ _ones_column(c, e.dtype)
     e /= total
-    return (m.log(total).sum() - picked.sum()) * w, e
+    return _add_reduce(np.log(total)[:, 0] - picked) * w, e
 
 
 def ce_rows_grad(grad, probs, index, w, dtype):
     """``ce_rows``'s backward on arrays: ``grad * w * (softmax(x) - onehot(t))``."""
     s = grad * w
-    out = probs * s
-    out[_rows(xp(out), index.shape[0]), index[:, 0]] -= s
+    if type(probs) is not np.ndarray:
+        out = probs * s
+        out[_rows(xp(out), index.shape[0]), index[:, 0]] -= s
+        return out.astype(dtype, copy=False)
+    out = np.multiply(probs, s, order="C")  # C order: its ravel() is a view, written below
+    n, c = out.shape
+    flat = out.ravel()
+    flat[_flat_targets(index, n, c)] -= s
     return out.astype(dtype, copy=False)
 
 
+_max_reduce = np.maximum.reduce
+_add_reduce = np.add.reduce
+_ONES: dict = {}
+_STARTS: dict = {}
+
+
+def _ones_column(c: int, dtype):
+    """A (c, 1) column of ones (read-only, kept per size and dtype): ``e @ ones`` sums rows."""
+    key = (c, dtype)
+    col = _ONES.get(key)
+    if col is None:
+        if len(_ONES) >= 64:
+            _ONES.clear()
+        col = _ONES[key] = np.ones((c, 1), dtype)
+        col.flags.writeable = False
+    return col
+
+
+def _flat_targets(index, n: int, c: int):
+    """The flat positions ``row * c + index[row, 0]`` of the targets in a C-ordered (n, c)."""
+    key = (n, c)
+    starts = _STARTS.get(key)
+    if starts is None:
+        if len(_STARTS) >= 64:
+            _STARTS.clear()
+        starts = _STARTS[key] = np.arange(0, n * c, c)
+        starts.flags.writeable = False
+    return index[:, 0] + starts
+
+
 def _fast_cross_entropy(input, target, ignore_index):
-    """The hot path: 2-d logits, integer targets, mean, no weights or smoothing."""
-    t = target._data
-    if t.ndim != 1 or t.shape[0] != input.shape[0] or t.dtype.kind not in "iu":
+    """The hot path: (N, C) float logits, N integer targets, mean, no weights or smoothing;
+    None where another path must answer (the caller checked nothing else)."""
+    x, t = input._data, target._data
+    if x.ndim != 2 or t.ndim != 1 or x.dtype.kind != "f" or t.dtype.kind not in "iu":
         return None
-    n, c = input.shape
-    if n == 0 or not checked(_plain_targets, t, c, ignore_index):
+    n, c = x.shape
+    if n == 0 or t.shape[0] != n or not checked(_plain_targets, t, c, ignore_index):
         return None  # ignored entries or errors: the general path handles them
     index = replayable(_column, t)
-    return CrossEntropyMean.generic(input, dim=1, index=index, w=1.0 / n)
+    return CrossEntropyMean.apply(input, dim=1, index=index, w=1.0 / n)
 
 
 def _plain_targets(t, c, ignore_index) -> bool:
@@ -360,6 +409,12 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
                   reduction="mean", label_smoothing=0.0):
     """log_softmax over the class dimension, then nll (class indices) or the soft-label
     cross entropy (class probabilities), with optional label smoothing."""
+    if weight is None and reduction == "mean" and label_smoothing == 0 and size_average is None \
+            and reduce is None and isinstance(input, Tensor) and isinstance(target, Tensor):
+        # The training step's loss, before the checks below, none of which it could fail.
+        fast = _fast_cross_entropy(input, target, ignore_index)
+        if fast is not None:
+            return fast
     reduction = _legacy(size_average, reduce, reduction)
     _check_reduction(reduction)
     if not 0.0 <= label_smoothing <= 1.0:
@@ -371,16 +426,11 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if input.dim() == 0:
         _zero_dim_cross_entropy(target)
     cdim = 0 if input.dim() == 1 else 1
-    if input._data.dtype.kind not in "fc" and input._data.size:  # log_softmax comes first
+    if input._data.dtype.kind != "f" and input._data.size:  # log_softmax comes first
         # in PyTorch, and skips its dtype check for an empty input
         kernel = "lastdim_kernel_impl" if cdim == input.dim() - 1 else "kernel_impl"
         raise NotImplementedError(f'"log_softmax_{kernel}" not implemented for '
                                   f"'{dtype_name(input._data.dtype)}'")
-    if weight is None and reduction == "mean" and label_smoothing == 0 and input.dim() == 2 \
-            and isinstance(input, Tensor):
-        fast = _fast_cross_entropy(input, target, ignore_index)
-        if fast is not None:
-            return fast
     if target._data.dtype.kind == "f" and tuple(target.shape) == tuple(input.shape):
         # class probabilities; a float target of another shape reads as class indices
         # (and is refused for its dtype there, as PyTorch does)

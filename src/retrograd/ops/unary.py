@@ -201,8 +201,10 @@ def _clamp(x, lo, hi):
 
 def relu(input):
     """max(input, 0)."""
-    if isinstance(input, Tensor) and input._data.dtype == np.bool_:
-        raise RuntimeError("Boolean inputs not supported for relu")
+    if isinstance(input, Tensor):
+        if input._data.dtype.kind == "b":
+            raise RuntimeError("Boolean inputs not supported for relu")
+        return Relu.apply(input)
     return Relu.generic(input)
 
 

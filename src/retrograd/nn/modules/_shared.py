@@ -30,7 +30,11 @@ class FunctionalModule(Module):
             setattr(self, name, value)
 
     def forward(self, input: Tensor) -> Tensor:
-        return getattr(F, self._fn)(input, *[getattr(self, name) for name in self._args])
+        fn = getattr(F, self._fn)
+        names = self._args
+        if len(names) == 1:  # ReLU and its kind: (input, inplace), without a list
+            return fn(input, getattr(self, names[0]))
+        return fn(input, *[getattr(self, name) for name in names])
 
     def extra_repr(self) -> str:
         shown = [str(getattr(self, name)) if k < self._bare else f"{name}={getattr(self, name)}"
