@@ -399,3 +399,28 @@ def test_torch_state_dict_loads_into_retrograd(name, kw):
         opt.step()
     for a, b in zip(params, full):
         np.testing.assert_allclose(a.detach().numpy(), b, rtol=1e-10)
+
+
+def test_step_of_an_optimizer_with_tensor_updates_runs_under_no_grad():
+    # Optimizers whose _update computes on arrays (SGD) skip step's no_grad block; one
+    # that does not say so keeps it, so Tensor ops in its update record nothing.
+    seen = []
+
+    class Halving(retrograd.optim.Optimizer):
+        def __init__(self, params):
+            super().__init__(params, {"lr": 0.5})
+
+        @staticmethod
+        def _update(p, grad, state, group):
+            seen.append(retrograd.is_grad_enabled())
+            state["last"] = retrograd.tensor(grad) * p  # a Tensor op: must not record
+            p._data -= group["lr"] * grad
+
+    p = retrograd.nn.Parameter(retrograd.ones(3))
+    (p * 2).sum().backward()
+    opt = Halving([p])
+    opt.step()
+    assert seen == [False] and retrograd.is_grad_enabled()
+    assert opt.state[p]["last"].grad_fn is None
+    np.testing.assert_allclose(p.detach().numpy(), 0.0)
+    assert not retrograd.optim.Optimizer._updates_arrays and retrograd.optim.SGD._updates_arrays

@@ -125,9 +125,12 @@ def _accumulate(t: Tensor, g, create_graph: bool, handed: set) -> None:
             if current is None:
                 # Keep g only if nobody else holds it: a view, a read-only or non-contiguous
                 # array, or one handed out already would alias another gradient.
-                if g.base is not None or not g.flags.writeable or id(g) in handed \
-                        or not g.flags.c_contiguous:
+                if g.base is not None or id(g) in handed:
                     g = g.copy()
+                else:
+                    flags = g.flags  # a new object on each read: read once
+                    if not (flags.writeable and flags.c_contiguous):
+                        g = g.copy()
                 handed.add(id(g))
                 t._grad = wrap(g)
             elif current._requires_grad:

@@ -223,6 +223,10 @@ class Optimizer:
         defaults: the hyper-parameters used where a group does not give its own.
     """
 
+    #: True where ``_update`` computes on arrays only (never a Tensor op that could record
+    #: graph): ``step`` then skips the ``no_grad`` block, two grad-mode switches a step.
+    _updates_arrays = False
+
     def __init__(self, params, defaults: dict[str, Any]) -> None:
         self.defaults = defaults
         self._step_pre_hooks: dict = OrderedDict()
@@ -380,11 +384,17 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         site = creation_site(1)  # the user's step() call: where every parameter changes
-        with no_grad():
-            for group in self.param_groups:
-                for p, grad in self._params_with_grad(group):
-                    self._update_param(update, p, grad, group, site)
+        if self._updates_arrays:  # arrays in, arrays out: nothing there could record graph
+            self._update_all(update, site)
+        else:
+            with no_grad():
+                self._update_all(update, site)
         return loss
+
+    def _update_all(self, update: Callable, site: tuple | None) -> None:
+        for group in self.param_groups:
+            for p, grad in self._params_with_grad(group):
+                self._update_param(update, p, grad, group, site)
 
     def _update_param(self, update: Callable, p: Tensor, grad, group: dict,
                       site: tuple | None = None) -> None:

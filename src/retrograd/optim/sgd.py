@@ -15,6 +15,8 @@ class SGD(Optimizer):
     The first step stores the gradient itself as the momentum buffer, as PyTorch does.
     """
 
+    _updates_arrays = True  # _update below: NumPy calls on p's array, the grad and the buffer
+
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
                  nesterov=False, *, maximize=False, foreach=None, differentiable=False,
                  fused=None) -> None:
