@@ -424,3 +424,19 @@ def test_step_of_an_optimizer_with_tensor_updates_runs_under_no_grad():
     assert opt.state[p]["last"].grad_fn is None
     np.testing.assert_allclose(p.detach().numpy(), 0.0)
     assert not retrograd.optim.Optimizer._updates_arrays and retrograd.optim.SGD._updates_arrays
+
+
+def test_a_subclass_of_sgd_with_its_own_update_keeps_no_grad():
+    seen = []
+
+    class Tracing(retrograd.optim.SGD):
+        @staticmethod
+        def _update(p, grad, state, group):
+            seen.append(retrograd.is_grad_enabled())
+            retrograd.optim.SGD._update(p, grad, state, group)
+
+    p = retrograd.nn.Parameter(retrograd.ones(3))
+    (p * 2).sum().backward()
+    Tracing([p], lr=0.5).step()
+    assert seen == [False] and not Tracing._updates_arrays
+    np.testing.assert_allclose(p.detach().numpy(), 0.0)

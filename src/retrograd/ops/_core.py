@@ -339,13 +339,12 @@ def _saved_meta(saved, args, arrays, out, out_vc):
         s = saved[j]
         if type(s) is not _ndarray:
             continue
+        t = None
         for i in range(len(arrays)):
             if s is arrays[i]:
+                t = args[i]
                 break
-        else:
-            i = -1
-        if i >= 0:
-            t = args[i]
+        if t is not None:
             if not isinstance(t, Tensor):
                 continue
             vc = t._vc

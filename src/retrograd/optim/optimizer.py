@@ -251,6 +251,8 @@ class Optimizer:
         step = cls.__dict__.get("step")
         if step is not None and not getattr(step, "_hooked", False):
             cls.step = _with_hooks(step)
+        if "_update" in cls.__dict__ and "_updates_arrays" not in cls.__dict__:
+            cls._updates_arrays = False  # a new update (a user's subclass of SGD) says anew
 
     def __getstate__(self) -> dict:
         return {"defaults": self.defaults, "state": self.state,
